@@ -1,0 +1,1 @@
+"""The pykka actor shell of the bot."""

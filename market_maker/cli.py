@@ -1,0 +1,54 @@
+"""The command line: ``python -m market_maker <verb>`` (also installed as ``market-maker``).
+
+Exit codes (stable, documented in the README): 0 ok, 1 error, 2 bad config or usage, 3 not running,
+4 unsafe to trade.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_RUNNING = 3
+EXIT_UNSAFE = 4
+
+# verb -> module under market_maker.commands; modules import lazily so `--help` stays fast.
+VERBS: dict[str, str] = {
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every verb registered."""
+    parser = argparse.ArgumentParser(
+        prog="market_maker",
+        description="Trailing grid market maker for Binance spot and USD-M futures.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, module_name in VERBS.items():
+        module = importlib.import_module(f"market_maker.commands.{module_name}")
+        p = sub.add_parser(verb, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the verb; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_module", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args._module.run(args))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

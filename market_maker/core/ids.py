@@ -1,0 +1,84 @@
+"""Deterministic, decodable client order ids.
+
+Layout: ``<bot>_<S><level>_<gen>`` where ``bot`` is the bot id (1-12 of ``[A-Za-z0-9]``), ``S`` is
+``B`` or ``S`` (side), ``level`` is the slot's level in ticks and ``gen`` the slot's generation counter,
+both in base 36. Example: ``mm1_B255t_3``. Always within Binance's 36 characters of
+``[A-Za-z0-9_-]``, so reconciliation can rebuild which slot an order belongs to from the exchange alone.
+An id without our ``<bot>_`` prefix is *foreign*: counted, never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from market_maker.core.model import Side
+
+MAX_LEN = 36
+_BOT_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
+_ID_RE = re.compile(r"^([A-Za-z0-9]{1,12})_([BS])([0-9a-z]{1,13})_([0-9a-z]{1,6})$")
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class ClientIdError(ValueError):
+    """An id cannot be built from these parts."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientId:
+    """The decoded parts of one of our client order ids."""
+
+    bot_id: str
+    level: int  # ticks
+    side: Side
+    generation: int
+
+    def encode(self) -> str:
+        """The wire form."""
+        return encode(self.bot_id, self.level, self.side, self.generation)
+
+
+def _b36(n: int) -> str:
+    if n < 0:
+        raise ClientIdError(f"negative value {n} in a client id")
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = _DIGITS[r] + out
+        if n == 0:
+            return out
+
+
+def valid_bot_id(bot_id: str) -> bool:
+    """True when ``bot_id`` can prefix client ids."""
+    return bool(_BOT_RE.match(bot_id))
+
+
+def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
+    """Build the client order id for one order of one slot."""
+    if not valid_bot_id(bot_id):
+        raise ClientIdError(f"bot id {bot_id!r} must be 1-12 letters or digits")
+    cid = f"{bot_id}_{'B' if side is Side.BUY else 'S'}{_b36(level)}_{_b36(generation)}"
+    if len(cid) > MAX_LEN:  # only reachable with absurd levels or generations
+        raise ClientIdError(f"client id {cid!r} is longer than {MAX_LEN} characters")
+    return cid
+
+
+def decode(client_id: str, bot_id: str | None = None) -> ClientId | None:
+    """Parse one of our ids; None when it is foreign (or not ours when ``bot_id`` is given)."""
+    m = _ID_RE.match(client_id)
+    if m is None:
+        return None
+    if bot_id is not None and m.group(1) != bot_id:
+        return None
+    return ClientId(
+        bot_id=m.group(1),
+        level=int(m.group(3), 36),
+        side=Side.BUY if m.group(2) == "B" else Side.SELL,
+        generation=int(m.group(4), 36),
+    )
+
+
+def is_own(client_id: str, bot_id: str) -> bool:
+    """True when the id was made by this bot."""
+    return decode(client_id, bot_id) is not None

@@ -1,0 +1,100 @@
+"""Value types shared by the whole functional core.
+
+Prices are integer *ticks* (price / tickSize) and quantities integer *steps* (qty / stepSize): every
+comparison and every piece of grid maths is exact. Money that is not on a lattice (fees, PnL) is a
+``Decimal``. Nothing here does I/O or reads a clock; times are integers in milliseconds, passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    """Order side, spelled as Binance spells it."""
+
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class SlotState(StrEnum):
+    """Life cycle of one grid level (ARCHITECTURE.md §4)."""
+
+    FREE = "FREE"  # nothing held, nothing working
+    PENDING = "PENDING"  # request sent (or about to be), outcome not known yet
+    LOCKED = "LOCKED"  # order acknowledged and working on the exchange
+    FILLED = "FILLED"  # position held at this level, no working order
+
+
+class Market(StrEnum):
+    """Which Binance market a bot trades."""
+
+    SPOT = "spot"
+    USDM = "usdm"
+
+
+class OrderStatus(StrEnum):
+    """Exchange order status (Binance's names)."""
+
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order can still trade."""
+        return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One closed (or forming) candle, in ticks and steps."""
+
+    open_time_ms: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int = 0  # base volume in steps
+    close_time_ms: int = 0
+    closed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One trade of one of our orders, as the exchange reported it.
+
+    ``cum_qty`` is the order's cumulative filled quantity after this trade (Binance ``z``); it lets the
+    slot book accumulate partial fills idempotently, whatever order events arrive in.
+    """
+
+    trade_id: int
+    client_id: str
+    side: Side
+    price: int  # ticks
+    qty: int  # steps, this trade only
+    cum_qty: int  # steps, cumulative for the order after this trade
+    fee: Decimal  # amount charged, in fee_asset
+    fee_asset: str
+    time_ms: int
+    is_maker: bool = True
+    order_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSnapshot:
+    """An order as the exchange reports it (open-orders list, query by client id, user stream)."""
+
+    client_id: str
+    order_id: int
+    side: Side
+    price: int  # ticks
+    orig_qty: int  # steps
+    executed_qty: int  # steps
+    status: OrderStatus
+    time_ms: int = 0
