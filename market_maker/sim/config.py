@@ -1,0 +1,186 @@
+"""Simulator configuration: markets, price path, fees, limits, accounts.
+
+Every field has a realistic default (BTCUSDT on spot and USD-M with Binance's filters); a YAML or dict
+mapping can override any of them through :meth:`SimConfig.from_mapping`, which rejects unknown keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from market_maker.core.rules import SymbolRules
+
+
+class SimConfigError(ValueError):
+    """A simulator configuration value is missing, unknown or malformed."""
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    """One tradable symbol, listed on spot and on USD-M with the same filters."""
+
+    symbol: str = "BTCUSDT"
+    base_asset: str = "BTC"
+    quote_asset: str = "USDT"
+    tick_size: str = "0.01"
+    step_size: str = "0.00001"
+    min_qty: str = "0.00001"
+    max_qty: str = "9000"
+    min_price: str = "0.01"
+    max_price: str = "1000000"
+    min_notional: str = "5"
+    max_notional: str = "9000000"
+    start_price: str = "100000"
+
+    def rules(self) -> SymbolRules:
+        """The symbol's filters as core rules."""
+        return SymbolRules(
+            symbol=self.symbol,
+            base_asset=self.base_asset,
+            quote_asset=self.quote_asset,
+            tick_size=Decimal(self.tick_size),
+            step_size=Decimal(self.step_size),
+            min_price=Decimal(self.min_price),
+            max_price=Decimal(self.max_price),
+            min_qty=Decimal(self.min_qty),
+            max_qty=Decimal(self.max_qty),
+            min_notional=Decimal(self.min_notional),
+            max_notional=Decimal(self.max_notional),
+        )
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """An account created at start: API key, secret and starting balances (spot and futures wallets)."""
+
+    api_key: str
+    api_secret: str = field(repr=False)
+    balances: dict[str, str] = field(default_factory=lambda: {"USDT": "100000", "BTC": "1"})
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything the simulator needs; defaults give a realistic BTCUSDT venue."""
+
+    symbols: tuple[SymbolSpec, ...] = (SymbolSpec(),)
+    accounts: tuple[AccountSpec, ...] = ()
+    # price path
+    seed: int = 1
+    step_mode: bool = False  # True: the path advances only on control.step()
+    speed: float = 1.0  # market time runs this many times faster than wall time
+    tick_interval_ms: int = 100  # wall-clock ms between path steps (clock-driven mode)
+    step_ms: int = 100  # market-time ms per path step in step mode
+    volatility: float = 0.5  # annualised, calm regime
+    volatile_multiplier: float = 3.0  # volatility factor of the volatile regime
+    regime_switch_per_hour: float = 2.0  # expected regime switches per market hour
+    jumps_per_day: float = 4.0  # expected jumps per market day
+    jump_size: float = 0.01  # standard deviation of a jump, as a fraction of price
+    volume_per_second: str = "2"  # mean base volume traded by the market per market second
+    replay_file: str | None = None  # kline CSV (Binance public layout) or JSON (12-field arrays)
+    replay_symbol: str | None = None  # which symbol the replay drives (default: the first)
+    # fees
+    spot_maker_fee: str = "0.001"
+    spot_taker_fee: str = "0.001"
+    futures_maker_fee: str = "0.0002"
+    futures_taker_fee: str = "0.0005"
+    default_leverage: int = 20
+    # limits
+    spot_weight_limit: int = 6000  # REQUEST_WEIGHT per minute
+    futures_weight_limit: int = 2400
+    spot_order_limit_10s: int = 100  # ORDERS per 10 s, per account
+    futures_order_limit_10s: int = 300
+    max_open_orders: int = 200  # MAX_NUM_ORDERS per account and symbol
+    ban_seconds: int = 120  # first 418 ban; doubles on each repeat
+    listen_key_ttl_s: int = 3600
+    ws_ping_interval_s: float = 20.0  # server pings on every WebSocket
+    timeout_hold_s: float = 10.0  # how long a "timeout after accept" holds the answer (then -1007)
+
+    def __post_init__(self) -> None:
+        if not self.symbols:
+            raise SimConfigError("sim config: symbols must list at least one symbol")
+        for spec in self.symbols:
+            for name in (
+                "tick_size",
+                "step_size",
+                "min_qty",
+                "max_qty",
+                "min_price",
+                "max_price",
+                "min_notional",
+                "max_notional",
+                "start_price",
+            ):
+                _decimal(getattr(spec, name), f"symbols[{spec.symbol}].{name}")
+            spec.rules()
+        for name in (
+            "spot_maker_fee",
+            "spot_taker_fee",
+            "futures_maker_fee",
+            "futures_taker_fee",
+            "volume_per_second",
+        ):
+            if _decimal(getattr(self, name), name) < 0:
+                raise SimConfigError(f"sim config: {name} must not be negative")
+        if self.speed <= 0 or self.tick_interval_ms <= 0 or self.step_ms <= 0:
+            raise SimConfigError("sim config: speed, tick_interval_ms and step_ms must be positive")
+        if not 1 <= self.default_leverage <= 125:
+            raise SimConfigError("sim config: default_leverage must be within 1..125")
+        if self.replay_symbol and self.replay_symbol not in {s.symbol for s in self.symbols}:
+            raise SimConfigError(f"sim config: replay_symbol {self.replay_symbol!r} is not a listed symbol")
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], where: str = "sim config") -> SimConfig:
+        """Build from a plain mapping (e.g. parsed YAML); unknown keys raise :class:`SimConfigError`."""
+        if not isinstance(data, dict):
+            raise SimConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SimConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        kwargs: dict[str, Any] = dict(data)
+        if "symbols" in kwargs:
+            kwargs["symbols"] = tuple(
+                _build(SymbolSpec, s, f"{where}.symbols[{i}]") for i, s in enumerate(kwargs["symbols"])
+            )
+        if "accounts" in kwargs:
+            kwargs["accounts"] = tuple(
+                _build(AccountSpec, a, f"{where}.accounts[{i}]") for i, a in enumerate(kwargs["accounts"])
+            )
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise SimConfigError(f"{where}: {exc}") from None
+
+    def symbol(self, name: str) -> SymbolSpec | None:
+        """The spec of ``name``, or None."""
+        for spec in self.symbols:
+            if spec.symbol == name:
+                return spec
+        return None
+
+
+def _build(kind: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise SimConfigError(f"{where}: expected a mapping")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SimConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    clean = {k: (str(v) if k != "balances" else {a: str(b) for a, b in v.items()}) for k, v in data.items()}
+    try:
+        return kind(**clean)
+    except TypeError as exc:
+        raise SimConfigError(f"{where}: {exc}") from None
+
+
+def _decimal(value: str, where: str) -> Decimal:
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise SimConfigError(f"sim config: {where} = {value!r} is not a decimal number") from None
+    if not d.is_finite():
+        raise SimConfigError(f"sim config: {where} = {value!r} is not finite")
+    return d
