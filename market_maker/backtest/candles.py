@@ -1,0 +1,87 @@
+"""A column store of candles in integer ticks and steps, the form the backtest engine scans.
+
+Prices are ``int64`` ticks (price / tickSize) and volume ``int64`` steps (qty / stepSize), so the
+engine compares integers and can search the arrays with numpy. Times are UTC milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from market_maker.core.model import Candle
+
+I64 = npt.NDArray[np.int64]
+
+
+class DataError(ValueError):
+    """Candle data that cannot be used; the message names the file and line (or entry)."""
+
+
+@dataclass(frozen=True)
+class Candles:
+    """Consecutive candles of one symbol, as parallel ``int64`` arrays."""
+
+    open_time_ms: I64
+    open: I64
+    high: I64
+    low: I64
+    close: I64
+    volume: I64  # base volume in steps, rounded down
+    tick_size: Decimal
+    step_size: Decimal
+    source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        n = len(self.open_time_ms)
+        for name in ("open", "high", "low", "close", "volume"):
+            if len(getattr(self, name)) != n:
+                raise DataError(f"{self.source}: column {name} has {len(getattr(self, name))} rows, not {n}")
+
+    def __len__(self) -> int:
+        return len(self.open_time_ms)
+
+    @property
+    def interval_ms(self) -> int:
+        """The candle length, from the smallest step between open times (60 000 for 1m candles)."""
+        if len(self) < 2:
+            return 60_000
+        return int(np.min(np.diff(self.open_time_ms)))
+
+    def candle(self, i: int) -> Candle:
+        """Candle ``i`` as the core's value type (closed)."""
+        return Candle(
+            open_time_ms=int(self.open_time_ms[i]),
+            open=int(self.open[i]),
+            high=int(self.high[i]),
+            low=int(self.low[i]),
+            close=int(self.close[i]),
+            volume=int(self.volume[i]),
+            close_time_ms=int(self.open_time_ms[i]) + self.interval_ms - 1,
+            closed=True,
+        )
+
+    def slice(self, start: int, stop: int) -> Candles:
+        """Candles ``start .. stop-1`` (views, no copy)."""
+        return Candles(
+            self.open_time_ms[start:stop],
+            self.open[start:stop],
+            self.high[start:stop],
+            self.low[start:stop],
+            self.close[start:stop],
+            self.volume[start:stop],
+            self.tick_size,
+            self.step_size,
+            self.source,
+        )
+
+    def price(self, ticks: int) -> Decimal:
+        """A tick count as a Decimal price (for reports)."""
+        return self.tick_size * ticks
+
+    def qty(self, steps: int) -> Decimal:
+        """A step count as a Decimal quantity (for reports)."""
+        return self.step_size * steps

@@ -1,0 +1,92 @@
+"""What one backtest run produces: fills, round trips and the per-candle position and cash.
+
+Money is exact (``Decimal``) in the records; the per-candle ``cash`` series is float because it only
+feeds statistics and plots (equity curve, drawdown, Sharpe), never a reported money figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from market_maker.backtest.candles import Candles
+from market_maker.core.model import Side
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """One fill of one of the grid's orders."""
+
+    time_ms: int
+    candle: int  # index into the run's candles
+    side: Side
+    price: int  # ticks
+    qty: int  # steps
+    fee: Decimal  # quote asset
+    is_maker: bool
+    level: int  # the slot's level, ticks
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTripRecord:
+    """One closed buy -> sell round trip, as the core's PnL reported it."""
+
+    time_ms: int
+    level: int  # ticks
+    qty: int  # steps
+    pnl: Decimal  # realized, after fees, quote asset
+    fees: Decimal  # quote asset
+
+
+@dataclass
+class Counters:
+    """How often each kind of thing happened (for the summary and for profiling)."""
+
+    orders_placed: int = 0
+    post_only_rejects: int = 0
+    filter_skips: int = 0
+    cancels: int = 0
+    core_calls: int = 0  # calculate_actions evaluations
+    interval_changes: int = 0
+    risk_triggered_candles: int = 0
+    halted_candles: int = 0
+
+
+@dataclass
+class RunResult:
+    """Everything a report needs from one run."""
+
+    candles: Candles
+    initial_capital: Decimal  # quote asset
+    fills: list[FillRecord]
+    round_trips: list[RoundTripRecord]
+    position: npt.NDArray[np.int64]  # steps held at each candle's close
+    cash: npt.NDArray[np.float64]  # quote cash at each candle's close (statistics only)
+    final_cash: Decimal  # exact quote cash after the last candle
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal  # at the last close
+    fees: Decimal
+    interval: npt.NDArray[np.int64]  # effective grid interval (ticks) at each candle's close
+    counters: Counters = field(default_factory=Counters)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def final_position(self) -> int:
+        """Steps held after the last candle."""
+        return int(self.position[-1]) if len(self.position) else 0
+
+    def equity(self) -> npt.NDArray[np.float64]:
+        """Quote equity at each candle's close: cash + position marked at the close (float, for stats)."""
+        unit = float(self.candles.tick_size * self.candles.step_size)
+        return self.cash + self.position.astype(np.float64) * self.candles.close.astype(np.float64) * unit
+
+    def final_equity(self) -> Decimal:
+        """Exact quote equity after the last candle, marked at the last close."""
+        if not len(self.candles):
+            return self.final_cash
+        last = int(self.candles.close[-1])
+        return self.final_cash + self.candles.tick_size * self.candles.step_size * last * self.final_position

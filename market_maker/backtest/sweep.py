@@ -1,0 +1,204 @@
+"""Parameter sweeps: run the backtest over a grid of settings in parallel processes and rank the runs.
+
+``price_interval=5,10,20 buy_window_size=3,5,8`` is the cartesian product of the listed values (nine
+runs). Each run is a full backtest on the same candles (shared with the workers once, at start).
+Runs are ranked by one summary metric; for metrics where smaller is better (drawdown, fees) the
+order is ascending. Results go to a CSV (one row per run, rank first) and a heatmap of the metric
+over the first two swept parameters (the best value over any further parameters).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from market_maker.backtest.candles import Candles
+from market_maker.backtest.settings import BacktestSettings, SettingsError
+
+LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "max_drawdown", "fees", "post_only_rejects", "cancels"})
+RANKABLE = (
+    "return_pct",
+    "net_pnl",
+    "realized_pnl",
+    "sharpe",
+    "sortino",
+    "win_rate_pct",
+    "round_trips",
+    "max_drawdown_pct",
+    "fees",
+    "turnover_ratio",
+)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One run of a sweep: its swept values and its summary."""
+
+    overrides: dict[str, str]
+    summary: dict[str, Any]
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
+    """``["price_interval=5,10", "buy_window_size=3,5"]`` -> ``{name: [values]}`` (validated names)."""
+    grid: dict[str, list[str]] = {}
+    known = set(BacktestSettings.__dataclass_fields__)
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        name = name.strip()
+        if not sep or not name or not values.strip():
+            raise SettingsError(f"sweep spec {spec!r} must look like name=v1,v2,...")
+        if name not in known:
+            raise SettingsError(f"sweep spec {spec!r}: unknown setting {name!r}")
+        if name in grid:
+            raise SettingsError(f"sweep spec {spec!r}: {name} is given twice")
+        items = [v.strip() for v in values.split(",")]
+        if any(not v for v in items):
+            raise SettingsError(f"sweep spec {spec!r}: an empty value")
+        grid[name] = items
+    return grid
+
+
+def combinations(grid: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Every combination of the grid's values, first parameter varying slowest."""
+    names = list(grid)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(grid[n] for n in names))]
+
+
+def _sort_key(metric: str) -> Callable[[SweepRow], tuple[int, float]]:
+    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
+
+    def key(row: SweepRow) -> tuple[int, float]:
+        value = row.summary.get(metric)
+        if value is None:
+            return (1, 0.0)  # runs without the metric (e.g. Sharpe of a flat run) rank last
+        return (0, sign * float(value))
+
+    return key
+
+
+def rank(rows: Sequence[SweepRow], metric: str) -> list[SweepRow]:
+    """Rows best first by ``metric`` (stable: ties keep grid order)."""
+    return sorted(rows, key=_sort_key(metric))
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(candles: Candles, base: BacktestSettings) -> None:
+    _WORKER["candles"] = candles
+    _WORKER["base"] = base
+
+
+def _run_one(overrides: dict[str, str]) -> SweepRow:
+    from market_maker.backtest.engine import run_backtest
+    from market_maker.backtest.metrics import summarize
+
+    settings = _WORKER["base"].with_overrides(overrides)
+    summary = summarize(run_backtest(_WORKER["candles"], settings))
+    summary.pop("params", None)
+    return SweepRow(overrides, summary)
+
+
+def run_sweep(
+    candles: Candles,
+    base: BacktestSettings,
+    grid: dict[str, list[str]],
+    metric: str = "return_pct",
+    processes: int | None = None,
+    progress: bool = False,
+) -> list[SweepRow]:
+    """Run every combination (in ``processes`` worker processes; 1 runs in-process) and rank them."""
+    combos = combinations(grid)
+    for combo in combos:  # fail fast on a bad value, before any process starts
+        base.with_overrides(combo)
+    n_proc = max(1, min(processes or mp.cpu_count(), len(combos)))
+    rows: list[SweepRow] = []
+    if n_proc == 1:
+        _init_worker(candles, base)
+        rows = [_run_one(c) for c in _progress(combos, progress, len(combos))]
+    else:
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        with ctx.Pool(n_proc, initializer=_init_worker, initargs=(candles, base)) as pool:
+            rows = list(_progress(pool.imap(_run_one, combos), progress, len(combos)))
+    return rank(rows, metric)
+
+
+def _progress(it: Any, on: bool, total: int) -> Any:
+    if not on:
+        return it
+    from tqdm import tqdm
+
+    return tqdm(it, total=total, desc="sweep", unit="run")
+
+
+# --- output ------------------------------------------------------------------------------------------
+
+SWEEP_METRICS = (
+    "return_pct",
+    "net_pnl",
+    "realized_pnl",
+    "unrealized_pnl",
+    "fees",
+    "round_trips",
+    "win_rate_pct",
+    "max_drawdown_pct",
+    "time_in_market_pct",
+    "turnover_ratio",
+    "sharpe",
+    "sortino",
+    "fills",
+)
+
+
+def write_csv(rows: Sequence[SweepRow], grid: dict[str, list[str]], path: Path) -> None:
+    """One row per run, best first: rank, the swept values, then the summary metrics."""
+    names = list(grid)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("rank", *names, *SWEEP_METRICS))
+        for i, row in enumerate(rows, start=1):
+            metrics = ("" if row.summary.get(m) is None else row.summary[m] for m in SWEEP_METRICS)
+            w.writerow((i, *(row.overrides[n] for n in names), *metrics))
+
+
+def write_heatmap(rows: Sequence[SweepRow], grid: dict[str, list[str]], metric: str, path: Path) -> None:
+    """A heatmap of ``metric`` over the first two swept parameters (one row when only one is swept)."""
+    names = list(grid)
+    xs = grid[names[0]]
+    ys = grid[names[1]] if len(names) > 1 else [""]
+    better = min if metric in LOWER_IS_BETTER else max
+    cells: dict[tuple[str, str], float] = {}
+    for row in rows:
+        value = row.summary.get(metric)
+        if value is None:
+            continue
+        k = (row.overrides[names[0]], row.overrides[names[1]] if len(names) > 1 else "")
+        cells[k] = better(cells[k], float(value)) if k in cells else float(value)
+    data = np.full((len(ys), len(xs)), np.nan)
+    for (x, y), v in cells.items():
+        data[ys.index(y), xs.index(x)] = v
+    fig = Figure(figsize=(1.6 + 1.1 * len(xs), 1.4 + 0.7 * len(ys)), dpi=110, layout="constrained")
+    ax = fig.subplots()
+    cmap = "RdYlGn_r" if metric in LOWER_IS_BETTER else "RdYlGn"
+    im = ax.imshow(data, cmap=cmap, aspect="auto")
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1] if len(names) > 1 else "")
+    for yi in range(len(ys)):
+        for xi in range(len(xs)):
+            if not np.isnan(data[yi, xi]):
+                ax.text(xi, yi, f"{data[yi, xi]:.4g}", ha="center", va="center", fontsize=9)
+    fig.colorbar(im, ax=ax, label=metric)
+    ax.set_title(f"{metric} by {' x '.join(names[:2])}" + (" (best over the rest)" if len(names) > 2 else ""))
+    fig.savefig(path, format="png")
