@@ -1,0 +1,192 @@
+"""A weight-aware rate limiter fed by Binance's own counters (reference §A.4, field notes).
+
+Binance reports, on every answer, how much request weight the IP has used in the current minute
+(``X-MBX-USED-WEIGHT-1M``) and, on orders, how many orders the account has sent per window
+(``X-MBX-ORDER-COUNT-10S`` / ``-1D`` / ``-1M``). Header names are read case-insensitively. The limiter:
+
+* keeps the latest counters (plus what it sent since) and, when the next request would push a counter
+  past ``safety`` x its limit, waits for that window to roll over;
+* after a 429 waits ``Retry-After`` seconds before sending anything;
+* during a 418 ban sends nothing at all: :meth:`acquire` raises :class:`BannedError` at once;
+* never sleeps longer than ``max_wait_s`` in one call: it raises :class:`RateLimitedError` instead,
+  so an actor is not frozen for a minute.
+
+Limits come from exchangeInfo's ``rateLimits`` (:meth:`set_limits`); until then only the reactive
+rules (429 / 418) apply. The clock and sleep are injected so the rules are unit-testable.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from market_maker.exchange.codes import retry_after_seconds
+from market_maker.exchange.errors import BannedError, RateLimitedError
+
+_UNIT_S = {"S": 1, "M": 60, "H": 3600, "D": 86400}
+_COUNTER = re.compile(r"^x-mbx-(used-weight|order-count)-(\d+)([smhd])$", re.IGNORECASE)
+_INTERVAL_LETTER = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One counter: ``kind`` is "weight" or "orders", ``seconds`` the window length."""
+
+    kind: str
+    seconds: int
+
+
+@dataclass(slots=True)
+class _Counter:
+    used: int  # last value the server reported, plus what we sent since
+    window_start: float  # start of the window the value belongs to
+
+
+def limits_from_exchange_info(rate_limits: list[dict[str, object]]) -> dict[Window, int]:
+    """exchangeInfo ``rateLimits`` -> {Window: limit} for REQUEST_WEIGHT and ORDERS entries."""
+    out: dict[Window, int] = {}
+    for item in rate_limits:
+        kind = {"REQUEST_WEIGHT": "weight", "ORDERS": "orders"}.get(str(item.get("rateLimitType")))
+        letter = _INTERVAL_LETTER.get(str(item.get("interval")))
+        if kind is None or letter is None:
+            continue
+        num = item.get("intervalNum", 1)
+        limit = item.get("limit")
+        if not isinstance(num, int) or not isinstance(limit, int):
+            continue
+        out[Window(kind, num * _UNIT_S[letter])] = limit
+    return out
+
+
+class RateLimiter:
+    """Decides when the next request may go; thread-safe."""
+
+    def __init__(
+        self,
+        limits: Mapping[Window, int] | None = None,
+        *,
+        safety: float = 0.9,
+        max_wait_s: float = 10.0,
+        default_retry_after_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._limits: dict[Window, int] = dict(limits or {})
+        self._safety = safety
+        self._max_wait_s = max_wait_s
+        self._default_retry_after_s = default_retry_after_s
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._counters: dict[Window, _Counter] = {}
+        self._retry_at = 0.0  # after a 429: send nothing before this time
+        self._banned_until = 0.0  # after a 418
+        self.stats = {"rate_limited": 0, "banned": 0, "waits": 0}
+
+    @property
+    def max_wait_s(self) -> float:
+        """Longest sleep one request may take before it gives up."""
+        return self._max_wait_s
+
+    def set_limits(self, limits: Mapping[Window, int]) -> None:
+        """Adopt the limits exchangeInfo announced."""
+        with self._lock:
+            self._limits = dict(limits)
+
+    def used(self, kind: str, seconds: int) -> int:
+        """The counter's current value (0 once its window has rolled over)."""
+        with self._lock:
+            now = self._clock()
+            c = self._counters.get(Window(kind, seconds))
+            return 0 if c is None or self._window_start(now, seconds) != c.window_start else c.used
+
+    def banned_for(self) -> float:
+        """Seconds left of a 418 ban (0 when not banned)."""
+        with self._lock:
+            return max(0.0, self._banned_until - self._clock())
+
+    # --- before a request ----------------------------------------------------------------------------
+
+    def acquire(self, weight: int, orders: int = 0) -> None:
+        """Block until a request of this weight (and order count) may be sent, then count it.
+
+        Raises :class:`BannedError` during a ban and :class:`RateLimitedError` when the wait would
+        exceed ``max_wait_s``; in both cases nothing may be sent.
+        """
+        while True:
+            with self._lock:
+                now = self._clock()
+                if now < self._banned_until:
+                    raise BannedError(
+                        "IP banned (HTTP 418): nothing is sent until the ban ends",
+                        retry_after_s=self._banned_until - now,
+                    )
+                wait = max(self._retry_at - now, self._window_wait(now, weight, orders))
+                if wait <= 0:
+                    self._count(now, weight, orders)
+                    return
+                if wait > self._max_wait_s:
+                    raise RateLimitedError(
+                        "rate limit reached: waiting would take longer than allowed", retry_after_s=wait
+                    )
+                self.stats["waits"] += 1
+            self._sleep(wait)
+
+    def _window_wait(self, now: float, weight: int, orders: int) -> float:
+        wait = 0.0
+        for window, limit in self._limits.items():
+            cost = weight if window.kind == "weight" else orders
+            if cost <= 0:
+                continue
+            start = self._window_start(now, window.seconds)
+            c = self._counters.get(window)
+            used = c.used if c is not None and c.window_start == start else 0
+            if used + cost > limit * self._safety:
+                wait = max(wait, start + window.seconds - now + 0.01)
+        return wait
+
+    def _count(self, now: float, weight: int, orders: int) -> None:
+        for window in {*self._limits, *self._counters}:
+            cost = weight if window.kind == "weight" else orders
+            if cost <= 0:
+                continue
+            start = self._window_start(now, window.seconds)
+            c = self._counters.get(window)
+            if c is None or c.window_start != start:
+                self._counters[window] = _Counter(cost, start)
+            else:
+                c.used += cost
+
+    @staticmethod
+    def _window_start(now: float, seconds: int) -> float:
+        # Binance's windows are aligned to the clock (a minute starts at :00).
+        return now - (now % seconds)
+
+    # --- after an answer -----------------------------------------------------------------------------
+
+    def observe(self, http_status: int, headers: Mapping[str, str]) -> None:
+        """Feed one answer's status and headers (counters, Retry-After) into the limiter."""
+        with self._lock:
+            now = self._clock()
+            for key, value in headers.items():
+                m = _COUNTER.match(key)
+                if m is None:
+                    continue
+                try:
+                    used = int(value)
+                except ValueError:
+                    continue
+                kind = "weight" if m.group(1).lower() == "used-weight" else "orders"
+                window = Window(kind, int(m.group(2)) * _UNIT_S[m.group(3).upper()])
+                self._counters[window] = _Counter(used, self._window_start(now, window.seconds))
+            if http_status in (418, 429):
+                retry = retry_after_seconds(headers) or self._default_retry_after_s
+                if http_status == 418:
+                    self._banned_until = max(self._banned_until, now + retry)
+                    self.stats["banned"] += 1
+                else:
+                    self._retry_at = max(self._retry_at, now + retry)
+                    self.stats["rate_limited"] += 1

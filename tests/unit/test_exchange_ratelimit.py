@@ -1,0 +1,132 @@
+"""The weight-aware limiter, driven by a fake clock (reference §A.4)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from market_maker.exchange.errors import BannedError, RateLimitedError
+from market_maker.exchange.ratelimit import RateLimiter, Window, limits_from_exchange_info
+from market_maker.exchange.timesync import ServerClock
+
+
+class FakeClock:
+    def __init__(self, now: float = 999_980.0) -> None:  # 20 s into a minute
+        self.now = now
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def limiter(
+    clock: FakeClock, limits: dict[Window, int] | None = None, max_wait_s: float = 120
+) -> RateLimiter:
+    return RateLimiter(limits, clock=clock, sleep=clock.sleep, max_wait_s=max_wait_s, safety=1.0)
+
+
+def test_limits_are_read_from_exchange_info() -> None:
+    limits = limits_from_exchange_info(
+        [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
+        ]
+    )
+    assert limits == {Window("weight", 60): 6000, Window("orders", 10): 100, Window("orders", 86400): 200000}
+
+
+def test_used_weight_header_is_read_case_insensitively() -> None:
+    clock = FakeClock()
+    rl = limiter(clock)
+    rl.observe(200, {"x-mbx-used-weight-1m": "37"})
+    assert rl.used("weight", 60) == 37
+    rl.observe(200, {"X-MBX-USED-WEIGHT-1M": "41", "X-Mbx-Order-Count-10s": "3"})
+    assert rl.used("weight", 60) == 41 and rl.used("orders", 10) == 3
+
+
+def test_a_request_that_would_pass_the_weight_limit_waits_for_the_next_minute() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, {Window("weight", 60): 100})
+    rl.observe(200, {"X-MBX-USED-WEIGHT-1M": "95"})
+    rl.acquire(5)  # exactly at the limit: goes
+    assert clock.slept == []
+    rl.acquire(1)  # over: waits out the 40 s left of this minute
+    assert len(clock.slept) == 1 and 40 <= clock.slept[0] < 41
+    assert rl.used("weight", 60) == 1
+
+
+def test_order_counts_limit_only_orders() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, {Window("orders", 10): 2})
+    rl.acquire(1, orders=1)
+    rl.acquire(1, orders=1)
+    rl.acquire(4)  # a query is not an order
+    assert clock.slept == []
+    rl.acquire(1, orders=1)
+    assert clock.slept and clock.slept[0] <= 10.02
+
+
+def test_after_429_nothing_is_sent_before_retry_after() -> None:
+    clock = FakeClock()
+    rl = limiter(clock)
+    rl.observe(429, {"Retry-After": "3"})
+    rl.acquire(1)
+    assert clock.slept == [pytest.approx(3.0)]
+
+
+def test_a_wait_longer_than_allowed_raises_instead_of_freezing_the_caller() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, max_wait_s=2)
+    rl.observe(429, {"retry-after": "30"})
+    with pytest.raises(RateLimitedError) as info:
+        rl.acquire(1)
+    assert info.value.retry_after_s == pytest.approx(30)
+    assert clock.slept == []
+
+
+def test_during_a_418_ban_nothing_is_sent_until_it_ends() -> None:
+    clock = FakeClock()
+    rl = limiter(clock)
+    rl.observe(418, {"Retry-After": "120"})
+    for _ in range(3):
+        with pytest.raises(BannedError):
+            rl.acquire(1)
+        clock.now += 30
+    assert rl.banned_for() == pytest.approx(30)
+    clock.now += 30
+    rl.acquire(1)  # the ban is over
+    assert clock.slept == []
+
+
+@given(st.lists(st.tuples(st.integers(1, 20), st.floats(0, 5)), max_size=60))
+def test_never_more_weight_in_a_minute_than_the_limit(requests: list[tuple[int, float]]) -> None:
+    clock = FakeClock()
+    rl = limiter(clock, {Window("weight", 60): 50})
+    sent: dict[int, int] = {}
+    for weight, gap in requests:
+        clock.now += gap
+        rl.acquire(weight)
+        minute = int(clock.now // 60)
+        sent[minute] = sent.get(minute, 0) + weight
+    assert all(v <= 50 for v in sent.values())
+
+
+def test_server_clock_offset_uses_the_round_trip_midpoint() -> None:
+    clock = FakeClock(now=1000.0)
+
+    def fetch() -> int:
+        clock.now += 0.2  # 200 ms round trip
+        return 1_000_000 + 3_000 + 100  # server is 3 s ahead, answered at the midpoint
+
+    sc = ServerClock(fetch, refresh_s=60, clock=clock)
+    assert sc.due()
+    assert sc.sync() == 3000
+    assert not sc.due()
+    assert sc.now_ms() == 1_000_200 + 3000
+    clock.now += 61
+    assert sc.due()

@@ -1,0 +1,46 @@
+"""Signing against Binance's documented test vector (reference §A.2)."""
+
+from decimal import Decimal
+
+from market_maker.exchange.signing import encode_params, sign, ws_api_signature
+
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+PAYLOAD = (
+    "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+    "&recvWindow=5000&timestamp=1499827319559"
+)
+EXPECTED = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+
+
+def test_signature_matches_the_documented_vector() -> None:
+    assert sign(SECRET, PAYLOAD) == EXPECTED
+
+
+def test_encoded_params_are_the_exact_string_that_is_signed() -> None:
+    params = {
+        "symbol": "LTCBTC",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": Decimal("1"),
+        "price": Decimal("0.1"),
+        "recvWindow": 5000,
+        "timestamp": 1499827319559,
+    }
+    qs = encode_params(params)
+    assert qs == PAYLOAD
+    assert sign(SECRET, qs) == EXPECTED
+
+
+def test_decimals_are_never_sent_in_exponent_notation_and_booleans_are_lowercase() -> None:
+    qs = encode_params({"quantity": Decimal("1E-5"), "reduceOnly": True})
+    assert qs == "quantity=0.00001&reduceOnly=true"
+
+
+def test_non_ascii_values_are_percent_encoded_before_signing() -> None:
+    assert encode_params({"newClientOrderId": "a b/é"}) == "newClientOrderId=a%20b%2F%C3%A9"
+
+
+def test_ws_api_signature_sorts_params_and_leaves_out_the_signature() -> None:
+    params = {"timestamp": 1499827319559, "apiKey": "k", "signature": "ignored"}
+    assert ws_api_signature(SECRET, params) == sign(SECRET, "apiKey=k&timestamp=1499827319559")
