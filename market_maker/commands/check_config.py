@@ -1,0 +1,34 @@
+"""``check-config FILE``: validate a configuration and print it merged, with secrets masked."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.config import ConfigError, dump_config, load_config
+
+HELP = "Validate a configuration file (plus MM_* environment overrides) and print the merged result."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE: the YAML configuration to check."""
+    parser.add_argument("file", metavar="FILE", help="YAML configuration file, e.g. config/default.yaml")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the merged configuration (stdout) and warnings (stderr); every error on stderr, exit 2."""
+    try:
+        config = load_config(args.file, os.environ)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug in the checker must still not spill a traceback (or a secret) on a user
+        print(f"error: {args.file}: internal error while checking: {type(exc).__name__}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(dump_config(config))
+    for line in config.warnings():
+        print(f"warning: {line}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,111 @@
+"""API key, secret and ops token: from environment variables or a private secrets file, never the YAML.
+
+The secrets file is YAML with optional keys ``api_key``, ``api_secret`` and ``ops_token``. It must not
+be readable or writable by group or others (mode 0600 or stricter), like an ssh key. An environment
+variable, when set and non-empty, wins over the file. No message here ever contains a secret's value.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import SecretStr
+
+from market_maker.settings.errors import ConfigError
+from market_maker.settings.yaml_exact import load_yaml
+
+SECRETS_FILE_KEYS = ("api_key", "api_secret", "ops_token")
+
+# Keys that look like secrets where secrets must not be: path -> where to put the value instead.
+FORBIDDEN_SECRET_KEYS: dict[tuple[str, ...], str] = {
+    ("exchange", "api_key"): "the environment variable named by exchange.api_key_env (default MM_API_KEY)",
+    (
+        "exchange",
+        "api_secret",
+    ): "the environment variable named by exchange.api_secret_env (default MM_API_SECRET)",
+    ("exchange", "key"): "the environment variable MM_API_KEY",
+    ("exchange", "secret"): "the environment variable MM_API_SECRET",
+    ("exchange", "secret_key"): "the environment variable MM_API_SECRET",
+    ("ops", "token"): "the environment variable named by ops.token_env (default MM_OPS_TOKEN)",
+    ("credentials",): "environment variables or the file named by exchange.secrets_file",
+}
+
+
+def _check_mode(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            [
+                f"exchange.secrets_file: {path} has mode {mode:04o}, readable by others; "
+                f"run `chmod 600 {path}` (0600 or stricter is required)"
+            ]
+        )
+
+
+def read_secrets_file(path: Path) -> dict[str, SecretStr]:
+    """The secrets in ``path``; raises ConfigError (never showing a value) if unsafe or malformed."""
+    where = f"exchange.secrets_file: {path}"
+    try:
+        _check_mode(path)
+        text = path.read_text(encoding="utf-8")
+    except ConfigError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise ConfigError([f"{where}: cannot read: {reason}"]) from None
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError:
+        raise ConfigError([f"{where}: not valid YAML (expected lines like `api_key: ...`)"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{where}: must be a mapping with keys {', '.join(SECRETS_FILE_KEYS)}"])
+    errors, found = [], {}
+    for key, value in data.items():
+        if key not in SECRETS_FILE_KEYS:
+            errors.append(f"{where}: unknown key {str(key)[:40]!r} (allowed: {', '.join(SECRETS_FILE_KEYS)})")
+        elif problem := _secret_problem(value):
+            errors.append(f"{where}: {key} {problem}")
+        else:
+            found[key] = SecretStr(value)
+    if errors:
+        raise ConfigError(errors)
+    return found
+
+
+def _secret_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string (quote it)"
+    if not value or any(c.isspace() or not c.isprintable() for c in value):
+        return "must be non-empty, without spaces or control characters"
+    return None
+
+
+def resolve_credentials(
+    api_key_env: str, api_secret_env: str, token_env: str, secrets_file: Path | None, env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Field values for :class:`Credentials`: each secret from its env var, else from the secrets file."""
+    from_file = read_secrets_file(secrets_file) if secrets_file is not None else {}
+    out: dict[str, Any] = {}
+    errors = []
+    for field, env_name in (
+        ("api_key", api_key_env),
+        ("api_secret", api_secret_env),
+        ("ops_token", token_env),
+    ):
+        raw = env.get(env_name, "")
+        if raw.strip():
+            if problem := _secret_problem(raw.strip()):
+                errors.append(f"env {env_name}: {problem}")
+                continue
+            out[field], out[f"{field}_source"] = SecretStr(raw.strip()), f"env {env_name}"
+        elif field in from_file:
+            out[field], out[f"{field}_source"] = from_file[field], f"file {secrets_file}"
+    if errors:
+        raise ConfigError(errors)
+    return out
