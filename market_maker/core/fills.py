@@ -1,0 +1,274 @@
+"""Applying exchange reports to the slot book: trades (fills), order snapshots, unknown outcomes, adoption.
+
+Rules:
+
+- Quantities accumulate from the order's *cumulative* filled quantity (``Fill.cum_qty``, or a
+  snapshot's ``executed_qty``): only the part above what the slot already counted is applied, so a
+  duplicate or out-of-order report never double counts. Trade ids make fees idempotent: a trade seen
+  before changes nothing; an out-of-order trade whose quantity was already counted (e.g. from a
+  snapshot) still has its fee recorded, once.
+- A buy that fills completely makes the slot FILLED, with its take-profit frozen at the first fill:
+  ``level + interval`` (the interval in force at that moment). A buy that ends (cancelled, expired,
+  not found) with nothing filled frees the slot; after a partial fill the slot keeps the partial.
+- A sell's fills reduce the held quantity; when nothing is held any more the round trip closes and a
+  :class:`RoundTripClosed` event carries its realized PnL (proceeds - FIFO cost - fees).
+- Nothing here raises for an exchange event: odd reports become :class:`Ignored` or
+  :class:`FeeRejected` events, so a bad message never stops the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
+
+from market_maker.core.ids import decode
+from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side, SlotState
+from market_maker.core.pnl import ZERO, ConvertedFee, FeeError, convert_fee, fifo_take, money
+from market_maker.core.rules import SymbolRules
+from market_maker.core.slot_events import (
+    FeeRejected,
+    Filled,
+    Ignored,
+    OrderClosed,
+    RoundTripClosed,
+    SlotEvent,
+)
+from market_maker.core.slots import Slot, SlotBook, put, reject, restore_generation
+
+Result = tuple[SlotBook, tuple[SlotEvent, ...]]
+
+
+def _rebalance(s: Slot, rules: SymbolRules) -> Slot:
+    """Recompute sellable ``held`` and ``dust`` from bought, sold and base-asset fees."""
+    base_total = rules.step_size * s.bought - s.base_fee
+    sellable = int(base_total // rules.step_size) if base_total > 0 else 0
+    held = max(sellable - s.sold, 0)
+    return replace(s, held=held, dust=base_total - rules.step_size * (held + s.sold))
+
+
+def _add_qty(s: Slot, qty: int, price: int, rules: SymbolRules, interval: int) -> Slot:
+    """Count ``qty`` more steps of the slot's current order at ``price``."""
+    if s.side is Side.BUY:
+        s = replace(
+            s,
+            bought=s.bought + qty,
+            lots=(*s.lots, (qty, price)),
+            tp_price=s.tp_price or s.level + interval,
+            order_filled=s.order_filled + qty,
+        )
+    else:
+        lots, cost = fifo_take(s.lots, qty)
+        s = replace(
+            s,
+            sold=s.sold + qty,
+            lots=lots,
+            sold_cost=s.sold_cost + money(rules, cost),
+            proceeds=s.proceeds + money(rules, qty * price),
+            order_filled=s.order_filled + qty,
+        )
+    return _rebalance(s, rules)
+
+
+def _store(
+    book: SlotBook,
+    old: Slot,
+    new: Slot,
+    rules: SymbolRules,
+    time_ms: int,
+    ended: bool = False,
+    why: str = "",
+    extra_dust: Decimal = ZERO,
+) -> Result:
+    """Store ``new``; when its order is over, settle the slot (FILLED, FREE, or a closed round trip)."""
+    events: list[SlotEvent] = []
+    dust_delta = new.dust - old.dust + extra_dust
+    dust_cost = ZERO
+    if new.working and (ended or new.order_filled >= new.order_qty):
+        if new.order_filled < new.order_qty:
+            events.append(OrderClosed(new.level, new.side or Side.BUY, new.client_id, new.order_filled, why))
+        if new.held > 0:
+            new = replace(
+                new,
+                state=SlotState.FILLED,
+                order_qty=0,
+                order_filled=0,
+                unknown=False,
+                cancel_requested=False,
+            )
+        else:
+            if new.sold > 0:
+                realized = new.proceeds - new.sold_cost - new.fees
+                events.append(
+                    RoundTripClosed(
+                        new.level, new.sold, new.sold_cost, new.proceeds, new.fees, realized, time_ms
+                    )
+                )
+            # The lots left hold the base-asset fee (already in fees) and the dust, kept at cost.
+            rest = sum(q * p for q, p in new.lots)
+            dust_cost = money(rules, rest) - new.base_fee_quote if new.bought else ZERO
+            new = Slot(level=new.level, client_id=new.client_id, generation=new.generation, side=new.side)
+    return put(book, new, dust_delta, dust_cost), tuple(events)
+
+
+def _locate(book: SlotBook, client_id: str) -> tuple[Slot | None, Ignored | None]:
+    parts = decode(client_id, book.bot_id)
+    if parts is None:
+        return None, Ignored(client_id, "foreign client id")
+    s = book.slots.get(parts.level)
+    if s is None:
+        return None, Ignored(client_id, "no slot holds this level any more")
+    return s, None
+
+
+def _accepted(s: Slot) -> Slot:
+    """A fill or an open-order report proves the exchange accepted the order."""
+    if s.state is SlotState.PENDING:
+        return replace(s, state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
+    return s
+
+
+def apply_fill(
+    book: SlotBook,
+    fill: Fill,
+    rules: SymbolRules,
+    interval: int,
+    fee_rates: Mapping[str, Decimal] | None = None,
+) -> Result:
+    """Apply one trade of one of our orders; ``interval`` (ticks) freezes the take-profit on a first fill.
+
+    ``fee_rates`` maps a third fee asset (e.g. ``"BNB"``) to its price in quote at fill time.
+    """
+    s, ignored = _locate(book, fill.client_id)
+    if s is None:
+        return book, (ignored,) if ignored else ()
+    if fill.trade_id in s.trade_ids:
+        return book, ()
+    events: list[SlotEvent] = []
+    try:
+        fee = convert_fee(fill.fee, fill.fee_asset, fill.price, fill.qty, rules, fee_rates)
+    except FeeError as e:
+        fee = ConvertedFee(ZERO, ZERO)
+        events.append(FeeRejected(s.level, fill.trade_id, str(e)))
+    new = replace(s, trade_ids=s.trade_ids | {fill.trade_id}, fees=s.fees + fee.quote)
+    extra_dust = ZERO
+    if fee.base and fill.side is Side.BUY:
+        new = _rebalance(
+            replace(new, base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
+            rules,
+        )
+    elif fee.base:
+        extra_dust = -fee.base  # a base fee on a sell lowers the position outside any slot
+    if fill.client_id == s.client_id and s.working and fill.side is s.side:
+        new = _accepted(new)
+        delta = min(fill.cum_qty, s.order_qty) - s.order_filled
+        if delta > 0:
+            new = _add_qty(new, delta, fill.price, rules, interval)
+            events.append(Filled(s.level, fill.side, delta, fill.price, fill.trade_id, fill.client_id))
+    elif fill.client_id != s.client_id:
+        events.append(
+            Ignored(fill.client_id, "trade of an earlier order: fee recorded, quantity not applied")
+        )
+    book, settled = _store(book, s, new, rules, fill.time_ms, extra_dust=extra_dust)
+    return book, (*events, *settled)
+
+
+def apply_snapshot(
+    book: SlotBook, snap: OrderSnapshot, rules: SymbolRules, interval: int, now_ms: int
+) -> Result:
+    """Apply an order's reported status and cumulative quantity (query result, open orders, user stream).
+
+    NEW / PARTIALLY_FILLED acknowledge the order; FILLED completes it; CANCELED / EXPIRED end it
+    (keeping any partial position); REJECTED is a definite reject with back-off. Quantity learnt here
+    is priced at the order's price; the trades' fees arrive later through :func:`apply_fill`.
+    """
+    s = book.find(snap.client_id)
+    if s is None or not s.working:
+        return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
+    if snap.status is OrderStatus.REJECTED:
+        return reject(book, snap.client_id, now_ms, "rejected by the exchange")
+    new = _accepted(s)
+    events: list[SlotEvent] = []
+    delta = min(snap.executed_qty, s.order_qty) - s.order_filled
+    if delta > 0:
+        new = _add_qty(new, delta, snap.price, rules, interval)
+        events.append(Filled(s.level, s.side or snap.side, delta, snap.price, 0, snap.client_id))
+    ended = not snap.status.is_open
+    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=snap.status.value.lower())
+    return book, (*events, *settled)
+
+
+def cancelled(
+    book: SlotBook, client_id: str, executed_qty: int, rules: SymbolRules, interval: int, now_ms: int
+) -> Result:
+    """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply)."""
+    s = book.find(client_id)
+    if s is None or not s.working:
+        return book, (Ignored(client_id, "cancel of an order not working"),)
+    snap = OrderSnapshot(
+        client_id,
+        0,
+        s.side or Side.BUY,
+        s.order_price,
+        s.order_qty,
+        executed_qty,
+        OrderStatus.CANCELED,
+        now_ms,
+    )
+    return apply_snapshot(book, snap, rules, interval, now_ms)
+
+
+def resolve_unknown(
+    book: SlotBook,
+    client_id: str,
+    snap: OrderSnapshot | None,
+    rules: SymbolRules,
+    interval: int,
+    now_ms: int,
+) -> Result:
+    """Settle a PENDING order whose outcome was unknown, from a query by client id.
+
+    ``snap`` is what the exchange returned, or None when it says the order does not exist: then the
+    request never took effect and the slot goes back (FREE, or FILLED for a sell) without back-off.
+    """
+    if snap is not None:
+        return apply_snapshot(book, snap, rules, interval, now_ms)
+    s = book.find(client_id)
+    if s is None or s.state is not SlotState.PENDING:
+        return book, (Ignored(client_id, "not-found for an order that is not pending: query its status"),)
+    return _store(book, s, s, rules, now_ms, ended=True, why="not found")
+
+
+def adopt_order(book: SlotBook, snap: OrderSnapshot, rules: SymbolRules, interval: int) -> Result:
+    """Rebuild a slot from one of our open orders found on the exchange (reconciliation).
+
+    The level and generation come from the client id. An adopted sell's cost basis is unknown and is
+    taken to be its level (the price it was bought at by construction). Foreign ids, closed orders and
+    levels already busy with another order are reported as :class:`Ignored`, never touched.
+    """
+    parts = decode(snap.client_id, book.bot_id)
+    if parts is None:
+        return book, (Ignored(snap.client_id, "foreign client id"),)
+    if not snap.status.is_open:
+        return book, (Ignored(snap.client_id, f"{snap.status} order is not open: nothing to adopt"),)
+    book = restore_generation(book, parts.generation)
+    level = parts.level
+    have = book.slots.get(level)
+    if have is not None and have.client_id == snap.client_id:
+        return apply_snapshot(book, snap, rules, interval, snap.time_ms)
+    if have is not None and (have.working or have.held):
+        return book, (Ignored(snap.client_id, f"level {level} already has order {have.client_id}"),)
+    s = Slot(
+        level=level,
+        state=SlotState.LOCKED,
+        side=parts.side,
+        order_price=snap.price,
+        order_qty=snap.orig_qty,
+        client_id=snap.client_id,
+        generation=parts.generation,
+    )
+    if parts.side is Side.SELL:
+        s = replace(s, bought=snap.orig_qty, lots=((snap.orig_qty, level),), tp_price=snap.price)
+    s = _rebalance(s, rules)
+    book = put(book, s)
+    return apply_snapshot(book, snap, rules, interval, snap.time_ms)

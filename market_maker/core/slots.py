@@ -1,0 +1,280 @@
+"""The slot book: one slot per grid level, and the pure transitions of its order life cycle.
+
+States (ARCHITECTURE.md §4): FREE -> PENDING (request about to go out) -> LOCKED (acknowledged,
+working) -> FILLED (position held, no working order) -> PENDING (take-profit sell) -> ... -> FREE.
+
+Rules kept here:
+
+- At most one working order per slot; every client id is built from the book-wide generation counter
+  (``next_gen``), so no two orders of this book ever share an id, even after a slot was dropped.
+- A definite reject sends the slot back (FREE for a buy, FILLED for a sell) with an exponential per-slot
+  back-off; an *unknown* outcome leaves it PENDING (flagged ``unknown``) until a query resolves it.
+- FREE slots without a back-off are not stored: the book holds only levels that have something.
+- Quantities are whole steps. Base-asset fees on buys reduce the *sellable* quantity, which is rounded
+  down to a whole step; the remainder is kept as ``dust`` (per slot and for the book) so that
+  ``position == step_size * sum(held) + dust`` holds exactly.
+
+Every transition returns a new :class:`SlotBook` (and, where something happened, events); nothing is
+mutated and nothing does I/O. Fills and exchange snapshots are applied in :mod:`market_maker.core.fills`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from market_maker.core.actions import Place
+from market_maker.core.ids import decode, encode, valid_bot_id
+from market_maker.core.model import Side, SlotState
+from market_maker.core.pnl import ZERO, Lots, fifo_cost, money, unrealized
+from market_maker.core.rules import SymbolRules
+from market_maker.core.slot_events import OrderRejected
+
+BACKOFF_BASE_MS = 1_000
+BACKOFF_MAX_MS = 300_000
+_WORKING = (SlotState.PENDING, SlotState.LOCKED)
+
+
+class SlotError(ValueError):
+    """A transition that the slot's state does not allow (a bug in the caller, never an exchange event)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One grid level: its working order (if any) and the position it holds."""
+
+    level: int  # ticks: the buy price, the slot's key
+    state: SlotState = SlotState.FREE
+    side: Side | None = None  # side of the current (or last) order
+    order_price: int = 0  # ticks
+    order_qty: int = 0  # steps
+    order_filled: int = 0  # steps filled of the current order
+    client_id: str = ""  # current (or last) order's client id
+    generation: int = 0
+    unknown: bool = False  # the last request's outcome is unknown: query it by client id
+    cancel_requested: bool = False
+    bought: int = 0  # steps bought for the current position
+    sold: int = 0  # steps sold of the current position
+    held: int = 0  # sellable steps now
+    lots: Lots = ()  # FIFO lots not yet sold: (steps, price ticks)
+    base_fee: Decimal = ZERO  # base-asset fees charged on this position's buys
+    base_fee_quote: Decimal = ZERO  # the same, in quote at fill time (already inside ``fees``)
+    dust: Decimal = ZERO  # base asset held but not sellable (below one step)
+    proceeds: Decimal = ZERO  # quote received from sells of this position
+    sold_cost: Decimal = ZERO  # FIFO cost of the steps sold
+    fees: Decimal = ZERO  # all fees of this round trip, in quote
+    tp_price: int = 0  # take-profit price frozen at the first fill: level + interval then
+    rejects: int = 0  # consecutive definite rejects
+    backoff_until_ms: int = 0
+    trade_ids: frozenset[int] = frozenset()
+
+    @property
+    def working(self) -> bool:
+        """True while an order of this slot is (or may be) on the exchange."""
+        return self.state in _WORKING
+
+    @property
+    def remaining(self) -> int:
+        """Steps of the working order not filled yet (0 when nothing works)."""
+        return self.order_qty - self.order_filled if self.state in _WORKING else 0
+
+    def entry_cost(self, rules: SymbolRules) -> Decimal:
+        """Cost (quote) of the steps still held, FIFO."""
+        return money(rules, fifo_cost(self.lots, self.held))
+
+
+@dataclass(frozen=True, slots=True)
+class SlotBook:
+    """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
+
+    ``held_total`` and ``buy_working_total`` are kept up to date by every transition so the strategy
+    reads them in O(1). Treat ``slots`` as read-only.
+    """
+
+    bot_id: str
+    slots: Mapping[int, Slot] = field(default_factory=dict)
+    next_gen: int = 0  # generation of the next order: unique per book, never reused
+    dust: Decimal = ZERO  # base asset: position - step_size * held_total
+    dust_cost: Decimal = ZERO  # quote cost of dust left behind by closed round trips
+    held_total: int = 0  # steps, sum of slot.held
+    buy_working_total: int = 0  # steps, sum of the unfilled quantity of working buys
+
+    def __post_init__(self) -> None:
+        if not valid_bot_id(self.bot_id):
+            raise SlotError(f"bot id {self.bot_id!r} must be 1-12 letters or digits")
+
+    def __iter__(self) -> Iterator[Slot]:
+        return iter(self.slots.values())
+
+    def slot(self, level: int) -> Slot | None:
+        """The slot at ``level``, or None when the level holds nothing."""
+        return self.slots.get(level)
+
+    def find(self, client_id: str) -> Slot | None:
+        """The slot whose current (or last) order has ``client_id``; None for foreign or unknown ids."""
+        parts = decode(client_id, self.bot_id)
+        if parts is None:
+            return None
+        s = self.slots.get(parts.level)
+        return s if s is not None and s.client_id == client_id else None
+
+    def position(self, rules: SymbolRules) -> Decimal:
+        """Base-asset position from our own trades: held steps plus dust, exact."""
+        return rules.step_size * self.held_total + self.dust
+
+    def unrealized_pnl(self, mark_ticks: int, rules: SymbolRules) -> Decimal:
+        """Unrealized PnL (quote) of everything held, at ``mark_ticks``, against FIFO cost, fees excluded."""
+        total = sum((unrealized(s.held, s.lots, mark_ticks, rules) for s in self.slots.values()), ZERO)
+        loose = self.dust - sum((s.dust for s in self.slots.values()), ZERO)
+        return total + loose * rules.tick_size * mark_ticks - self.dust_cost
+
+
+def put(book: SlotBook, new: Slot, dust_delta: Decimal = ZERO, dust_cost_delta: Decimal = ZERO) -> SlotBook:
+    """The book with ``new`` stored at its level (dropped when it is FREE with no back-off).
+
+    Keeps the cached totals right; ``dust_delta`` / ``dust_cost_delta`` adjust the book-level dust.
+    """
+    old = book.slots.get(new.level)
+    slots = dict(book.slots)
+    if new.state is SlotState.FREE and new.backoff_until_ms == 0 and new.held == 0:
+        slots.pop(new.level, None)
+    else:
+        slots[new.level] = new
+    held = book.held_total + new.held - (old.held if old else 0)
+    buys = book.buy_working_total + _buy_left(new) - (_buy_left(old) if old else 0)
+    return replace(
+        book,
+        slots=slots,
+        held_total=held,
+        buy_working_total=buys,
+        dust=book.dust + dust_delta,
+        dust_cost=book.dust_cost + dust_cost_delta,
+    )
+
+
+def _buy_left(s: Slot) -> int:
+    return s.remaining if s.side is Side.BUY else 0
+
+
+def _working(book: SlotBook, client_id: str, what: str) -> Slot:
+    s = book.find(client_id)
+    if s is None or not s.working:
+        raise SlotError(f"{what}: no working order {client_id!r} in the book")
+    return s
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
+    """Record the intent to send ``place``: the slot goes PENDING; returns the book and the client id.
+
+    A buy needs a FREE (or absent) slot; a sell needs a FILLED slot holding at least its quantity, at
+    a price above the level. Anything else is a caller bug and raises :class:`SlotError`.
+    """
+    s = book.slots.get(place.level) or Slot(level=place.level)
+    if place.qty <= 0 or place.price <= 0:
+        raise SlotError(
+            f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
+        )
+    if place.side is Side.BUY:
+        if s.state is not SlotState.FREE:
+            raise SlotError(f"level {place.level}: buy requested while the slot is {s.state}")
+    elif s.state is not SlotState.FILLED or place.qty > s.held or place.price <= s.level:
+        raise SlotError(
+            f"level {place.level}: sell {place.qty} @ {place.price} not allowed "
+            f"(state {s.state}, held {s.held})"
+        )
+    gen = book.next_gen
+    cid = encode(book.bot_id, place.level, place.side, gen)
+    new = replace(
+        s,
+        state=SlotState.PENDING,
+        side=place.side,
+        order_price=place.price,
+        order_qty=place.qty,
+        order_filled=0,
+        client_id=cid,
+        generation=gen,
+        unknown=False,
+        cancel_requested=False,
+    )
+    return replace(put(book, new), next_gen=gen + 1), cid
+
+
+def ack(book: SlotBook, client_id: str) -> SlotBook:
+    """The exchange accepted the order: PENDING -> LOCKED; the slot's reject streak ends.
+
+    An ack for an order that is not PENDING (duplicate, late) changes nothing.
+    """
+    s = book.find(client_id)
+    if s is None or s.state is not SlotState.PENDING:
+        return book
+    return put(book, replace(s, state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0))
+
+
+def backoff_ms(rejects: int, base_ms: int = BACKOFF_BASE_MS, max_ms: int = BACKOFF_MAX_MS) -> int:
+    """Back-off after the ``rejects``-th consecutive reject: base, 2x base, 4x base, ... capped."""
+    return min(base_ms << min(max(rejects - 1, 0), 30), max_ms)
+
+
+def reject(
+    book: SlotBook,
+    client_id: str,
+    now_ms: int,
+    reason: str,
+    base_ms: int = BACKOFF_BASE_MS,
+    max_ms: int = BACKOFF_MAX_MS,
+) -> tuple[SlotBook, tuple[OrderRejected, ...]]:
+    """A definite reject (post-only would cross, filter failure): back to FREE (buy) or FILLED (sell).
+
+    The slot waits ``backoff_ms(rejects)`` before the strategy tries it again. Only a PENDING order can
+    be rejected; anything else is ignored (a stale reply).
+    """
+    s = book.find(client_id)
+    if s is None or s.state is not SlotState.PENDING or s.order_filled:
+        return book, ()
+    rejects = s.rejects + 1
+    until = now_ms + backoff_ms(rejects, base_ms, max_ms)
+    back = SlotState.FILLED if s.held > 0 else SlotState.FREE
+    new = replace(
+        s, state=back, order_qty=0, order_filled=0, unknown=False, rejects=rejects, backoff_until_ms=until
+    )
+    side = s.side or Side.BUY
+    return put(book, new), (OrderRejected(s.level, side, client_id, reason, until),)
+
+
+def mark_unknown(book: SlotBook, client_id: str) -> SlotBook:
+    """The request timed out or got a 5xx: the order may or may not exist. It stays PENDING, flagged."""
+    s = book.find(client_id)
+    if s is None or s.state is not SlotState.PENDING:
+        return book
+    return put(book, replace(s, unknown=True))
+
+
+def request_cancel(book: SlotBook, client_id: str) -> SlotBook:
+    """Record that a cancel was sent, so the strategy does not ask for it again on every price tick."""
+    s = _working(book, client_id, "cancel")
+    return put(book, replace(s, cancel_requested=True))
+
+
+def cancel_failed(book: SlotBook, client_id: str) -> SlotBook:
+    """The cancel did not go through (e.g. unknown order): the strategy may ask again later."""
+    s = book.find(client_id)
+    if s is None or not s.cancel_requested:
+        return book
+    return put(book, replace(s, cancel_requested=False))
+
+
+def prune(book: SlotBook, now_ms: int) -> SlotBook:
+    """Drop FREE slots whose back-off has expired (they hold nothing); keeps the book small."""
+    stale = [s for s in book.slots.values() if s.state is SlotState.FREE and s.backoff_until_ms <= now_ms]
+    for s in stale:
+        book = put(book, replace(s, backoff_until_ms=0, rejects=0))
+    return book
+
+
+def restore_generation(book: SlotBook, generation: int) -> SlotBook:
+    """Make sure future client ids use generations above ``generation`` (after a restart or adoption)."""
+    return book if generation < book.next_gen else replace(book, next_gen=generation + 1)

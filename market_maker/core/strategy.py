@@ -1,0 +1,119 @@
+"""The grid strategy: from a price, the slot book and the risk state to a list of actions.
+
+Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (see grid.py):
+
+- Trailing: a working buy whose level is not a current buy-window level, or a working sell whose price
+  is outside the sell window, is cancelled (once: a slot with a cancel in flight is left alone).
+- A FREE level of the buy window gets a buy at its level for ``order_qty`` steps, nearest the center
+  first, unless: buys are blocked by risk; the level is in reject back-off; held + working buys would
+  exceed ``max_inventory``; the order fails an exchange filter (minQty, minNotional, price); or it would
+  not stay strictly below every working sell. Each of these is a visible :class:`Skip`, never an error,
+  and a quantity is never rounded to zero.
+- A FILLED slot gets a take-profit sell of its whole sellable quantity at ``max(tp_price, C + I)`` when
+  that price is inside the sell window; otherwise it holds ("HODL until profitable"). Slots holding a
+  position are never dropped.
+- Risk *triggered*: working buys are cancelled and no buy is placed; sells continue. Circuit breaker
+  *halted*: working buys are cancelled and no order at all is placed (working sells are left working:
+  cancelling them could not be followed by a better one).
+
+Output order is stable: cancels (by level), then sells (by level), then buys (nearest the center first).
+"""
+
+from __future__ import annotations
+
+from market_maker.core.actions import Action, Cancel, Place, Skip
+from market_maker.core.grid import GridParams, GridWindow, grid_window
+from market_maker.core.model import Side, SlotState
+from market_maker.core.risk import RiskState
+from market_maker.core.rules import SymbolRules
+from market_maker.core.slots import Slot, SlotBook
+
+_NO_SELL = 1 << 62  # above any price
+
+
+def calculate_actions(
+    price: int,
+    interval: int,
+    book: SlotBook,
+    risk: RiskState,
+    params: GridParams,
+    rules: SymbolRules,
+    now_ms: int,
+) -> tuple[Action, ...]:
+    """The actions for market ``price`` (ticks) with grid ``interval`` (ticks) at time ``now_ms``."""
+    win = grid_window(price, interval, book.held_total, params)
+    return actions_for_window(win, book, risk, params, rules, now_ms)
+
+
+def actions_for_window(
+    win: GridWindow,
+    book: SlotBook,
+    risk: RiskState,
+    params: GridParams,
+    rules: SymbolRules,
+    now_ms: int,
+) -> tuple[Action, ...]:
+    """The actions for an already computed grid window (see :func:`calculate_actions`)."""
+    halted = risk.halted
+    block_buys = risk.buys_blocked
+    cancels: list[Action] = []
+    filled: list[Slot] = []
+    max_buy = 0
+    min_sell = _NO_SELL
+    for level in sorted(book.slots):
+        s = book.slots[level]
+        if s.working:
+            if s.side is Side.BUY:
+                max_buy = max(max_buy, s.order_price)
+            else:
+                min_sell = min(min_sell, s.order_price)
+            if s.state is not SlotState.LOCKED or s.cancel_requested:
+                continue
+            if s.side is Side.BUY:
+                if block_buys:
+                    why = risk.halt_reason if halted else ", ".join(risk.reasons)
+                    cancels.append(Cancel(level, s.client_id, f"risk: {why}"))
+                elif not win.in_buy_window(level):
+                    cancels.append(Cancel(level, s.client_id, "trailing: level left the buy window"))
+            elif not halted and not win.in_sell_window(s.order_price):
+                cancels.append(Cancel(level, s.client_id, "trailing: price left the sell window"))
+        elif s.state is SlotState.FILLED and s.held > 0:
+            filled.append(s)
+
+    out: list[Action] = cancels
+    if halted:
+        return tuple(out)
+    for s in filled:
+        target = max(s.tp_price, win.sell_lo)
+        if not win.in_sell_window(target):
+            continue  # hold until the take-profit comes into the window
+        if s.backoff_until_ms > now_ms:
+            out.append(Skip(s.level, f"sell in reject back-off until {s.backoff_until_ms}"))
+        elif target <= max_buy:
+            out.append(Skip(s.level, f"sell at {target} would not stay above working buy {max_buy}"))
+        elif (fail := rules.check(target, s.held)) is not None:
+            out.append(Skip(s.level, f"sell {s.held} steps at {target} fails {fail}"))
+        else:
+            out.append(Place(s.level, Side.SELL, target, s.held))
+            min_sell = min(min_sell, target)
+    if block_buys:
+        return tuple(out)
+
+    budget = params.max_inventory - book.held_total - book.buy_working_total
+    qty = params.order_qty
+    for level in win.buy_levels():
+        slot = book.slots.get(level)
+        if slot is not None and slot.state is not SlotState.FREE:
+            continue
+        if slot is not None and slot.backoff_until_ms > now_ms:
+            out.append(Skip(level, f"buy in reject back-off until {slot.backoff_until_ms}"))
+        elif level >= min_sell:
+            out.append(Skip(level, f"buy would not stay below working sell {min_sell}"))
+        elif qty > budget:
+            out.append(Skip(level, f"max inventory: {budget} steps left, order needs {qty}"))
+        elif (fail := rules.check(level, qty)) is not None:
+            out.append(Skip(level, f"buy {qty} steps at {level} fails {fail}"))
+        else:
+            out.append(Place(level, Side.BUY, level, qty))
+            budget -= qty
+    return tuple(out)
