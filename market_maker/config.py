@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from pydantic import SecretStr, ValidationError
 
-from market_maker.settings.errors import ConfigError, format_validation_error
+from market_maker.settings.errors import ConfigError, format_validation_error, key_text
 from market_maker.settings.models import (
     BotConfig,
     CleanupConfig,
@@ -93,7 +93,7 @@ def _env_overrides(env: Mapping[str, str]) -> tuple[list[tuple[tuple[str, ...], 
             continue
         parts = tuple(p.lower() for p in name[len(ENV_PREFIX) :].split("__"))
         if any(not p for p in parts):
-            errors.append(f"env {name}: malformed override name (expected MM_<SECTION>__<KEY>)")
+            errors.append(f"env {key_text(name)}: malformed override name (expected MM_<SECTION>__<KEY>)")
             continue
         found.append((parts, parse_scalar(env[name]), name))
     return found, errors
@@ -106,7 +106,8 @@ def _apply(data: dict[str, Any], path: tuple[str, ...], value: Any, name: str) -
         if child is None:
             child = node[part] = {}
         elif not isinstance(child, dict):
-            return f"env {name}: cannot override inside {'.'.join(path[: i + 1])}, which is not a mapping"
+            where = ".".join(key_text(p) for p in path[: i + 1])
+            return f"env {key_text(name)}: cannot override inside {where}, which is not a mapping"
         else:
             child = node[part] = dict(child)  # copy: never mutate the caller's data
         node = child
@@ -155,7 +156,7 @@ def config_from_mapping(data: Any, env: Mapping[str, str] | None = None, source:
         if problem:
             errors.append(problem)
         else:
-            env_sources[".".join(path)] = name
+            env_sources[".".join(key_text(p) for p in path)] = key_text(name)
     errors += _pop_secrets(merged, source, env_sources)
     try:
         config = Config.model_validate(merged)

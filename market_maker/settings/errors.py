@@ -36,8 +36,14 @@ def show_value(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def key_text(part: Any) -> str:
+    """A key as it appears in a path: plain when printable, else quoted so every message stays one line."""
+    text = str(part)
+    return text if text and text.isprintable() and " " not in text else repr(text)[:60]
+
+
 def _join(loc: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(key_text(part) for part in loc)
 
 
 def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:

@@ -1,0 +1,136 @@
+"""Secrets: from env or a private file only, refused in the YAML, never shown anywhere."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from market_maker.config import ConfigError, dump_config, load_config
+
+KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+LIVE = (
+    "exchange:\n  venue: binance\n"
+    "trading:\n  symbol: BTCUSDT\n  price_interval: 10\n  order_quantity: 0.001\n"
+)
+
+
+def secrets_file(tmp_path: Path, mode: int, text: str | None = None) -> Path:
+    path = tmp_path / "mm.secrets.yaml"
+    path.write_text(text if text is not None else f"api_key: {KEY}\napi_secret: {SECRET}\n", encoding="utf-8")
+    os.chmod(path, mode)
+    return path
+
+
+def config_with_file(tmp_path: Path, secrets: Path) -> Path:
+    path = tmp_path / "live.yaml"
+    path.write_text(
+        "exchange:\n  venue: binance\n  secrets_file: " + str(secrets) + "\n"
+        "trading:\n  symbol: BTCUSDT\n  price_interval: 10\n  order_quantity: 0.001\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE, encoding="utf-8")
+    cfg = load_config(path, {"MM_API_KEY": KEY, "MM_API_SECRET": SECRET})
+    assert cfg.api_credentials() == (KEY, SECRET)
+    assert cfg.credentials.api_key_source == "env MM_API_KEY"
+    assert cfg.warnings() == []
+
+
+def test_env_var_names_are_configurable(tmp_path: Path) -> None:
+    path = tmp_path / "live.yaml"
+    path.write_text(
+        LIVE.replace(
+            "venue: binance\n", "venue: binance\n  api_key_env: BOT1_KEY\n  api_secret_env: BOT1_SECRET\n"
+        ),
+        encoding="utf-8",
+    )
+    cfg = load_config(path, {"BOT1_KEY": KEY, "BOT1_SECRET": SECRET, "MM_API_KEY": "other"})
+    assert cfg.api_credentials() == (KEY, SECRET)
+
+
+def test_private_secrets_file_is_read(tmp_path: Path) -> None:
+    cfg = load_config(config_with_file(tmp_path, secrets_file(tmp_path, 0o600)), {})
+    assert cfg.api_credentials() == (KEY, SECRET)
+    assert cfg.credentials.api_secret_source is not None and cfg.credentials.api_secret_source.startswith(
+        "file "
+    )
+
+
+def test_environment_wins_over_the_secrets_file(tmp_path: Path) -> None:
+    cfg = load_config(config_with_file(tmp_path, secrets_file(tmp_path, 0o400)), {"MM_API_KEY": "envkey"})
+    assert cfg.api_credentials() == ("envkey", SECRET)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_secrets_file_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    secrets = secrets_file(tmp_path, mode)
+    with pytest.raises(ConfigError) as info:
+        load_config(config_with_file(tmp_path, secrets), {})
+    [line] = info.value.errors
+    assert str(secrets) in line and f"{mode:04o}" in line and "chmod 600" in line
+    assert SECRET not in line and KEY not in line
+
+
+def test_malformed_secrets_file_never_echoes_its_content(tmp_path: Path) -> None:
+    secrets = secrets_file(tmp_path, 0o600, f"api_key: {KEY}\napi_secret: [{SECRET}]\nextra: {SECRET}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(config_with_file(tmp_path, secrets), {})
+    assert len(info.value.errors) == 2
+    assert all(SECRET not in line for line in info.value.errors)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "home"),
+    [
+        ("exchange:\n  api_key: {v}\n", "exchange.api_key", "MM_API_KEY"),
+        ("exchange:\n  api_secret: {v}\n", "exchange.api_secret", "MM_API_SECRET"),
+        ("exchange:\n  secret: {v}\n", "exchange.secret", "MM_API_SECRET"),
+        ("ops:\n  token: {v}\n", "ops.token", "MM_OPS_TOKEN"),
+        ("credentials:\n  api_key: {v}\n", "credentials", "exchange.secrets_file"),
+    ],
+)
+def test_secret_in_yaml_is_an_error_saying_where_it_belongs(
+    tmp_path: Path, yaml_text: str, key: str, home: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml_text.format(v=SECRET), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    [line] = info.value.errors
+    assert line.startswith(f"{path}: {key}: secrets never go in the configuration") and home in line
+    assert SECRET not in line
+
+
+def test_secret_as_env_override_is_refused_too() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, {"MM_EXCHANGE__API_SECRET": SECRET})
+    [line] = info.value.errors
+    assert line.startswith("env MM_EXCHANGE__API_SECRET: exchange.api_secret:") and SECRET not in line
+
+
+def test_secrets_never_appear_in_repr_str_or_dump(tmp_path: Path) -> None:
+    cfg = load_config(None, {"MM_API_KEY": KEY, "MM_API_SECRET": SECRET, "MM_OPS_TOKEN": "tok3n-value"})
+    for text in (repr(cfg), str(cfg), dump_config(cfg), repr(cfg.credentials), str(cfg.model_dump())):
+        assert KEY not in text and SECRET not in text and "tok3n-value" not in text
+    assert "# credentials.api_key: ********** (env MM_API_KEY)" in dump_config(cfg)
+
+
+def test_missing_live_credentials_are_warnings_not_errors(tmp_path: Path) -> None:
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE, encoding="utf-8")
+    cfg = load_config(path, {})
+    assert any("MM_API_KEY" in w for w in cfg.warnings())
+    with pytest.raises(ConfigError):
+        cfg.api_credentials()
+
+
+def test_simulator_needs_no_secrets() -> None:
+    cfg = load_config(None, {})
+    assert cfg.warnings() == []
