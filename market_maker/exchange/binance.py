@@ -1,0 +1,320 @@
+"""What spot and USD-M share: one symbol over one :class:`RestClient`, paths and weights per market.
+
+:class:`SpotExchange` (spot.py) and :class:`UsdmExchange` (usdm.py) fill in the differences: order
+parameters, cancel-all's answer, the account endpoints and the user-data stream.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from market_maker.core import ids
+from market_maker.core.model import Candle, Fill, Market, OrderSnapshot, Side
+from market_maker.core.rules import SymbolRules
+from market_maker.exchange import parse
+from market_maker.exchange.base import MarketCallback, StatusCallback, Stream
+from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError
+from market_maker.exchange.ratelimit import limits_from_exchange_info
+from market_maker.exchange.rest import RestClient
+from market_maker.exchange.streams import MarketStream
+from market_maker.exchange.ws import StreamSettings
+
+_ID_CACHE_SIZE = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A REST path and its request weight."""
+
+    path: str
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketApi:
+    """The REST endpoints of one market (reference §A.4-A.5 spot, §B.2-B.4 USD-M)."""
+
+    time: Endpoint
+    exchange_info: Endpoint
+    klines: Endpoint
+    order: Endpoint  # POST place, DELETE cancel
+    query_order: Endpoint  # GET order
+    open_orders: Endpoint
+    cancel_all: Endpoint
+    trades: Endpoint
+    trades_by_order: Endpoint
+    account: Endpoint  # spot account / futures balance
+
+
+class BinanceExchange:
+    """The shared half of the spot and USD-M connectors (see :class:`base.Exchange`)."""
+
+    market: Market
+    api: MarketApi
+
+    def __init__(
+        self,
+        rest: RestClient,
+        symbol: str,
+        ws_url: str,
+        *,
+        precheck: bool = True,
+        stream_settings: StreamSettings | None = None,
+    ) -> None:
+        self.symbol = symbol.upper()
+        self.rest = rest
+        self.ws_url = ws_url.rstrip("/")
+        self.precheck = precheck
+        self.stream_settings = stream_settings or StreamSettings()
+        self._rules: SymbolRules | None = None
+        self._rules_lock = threading.Lock()
+        self._client_ids: OrderedDict[int, str] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.symbol!r}, {self.rest.base_url!r})"
+
+    # --- life cycle and reference data ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Measure the clock offset and load rules and rate limits."""
+        self.sync_time()
+        self.symbol_rules(refresh=True)
+
+    def close(self) -> None:
+        """Release the HTTP session."""
+        self.rest.close()
+
+    def symbol_rules(self, refresh: bool = False) -> SymbolRules:
+        """The symbol's filters (cached); also adopts the announced rate limits."""
+        with self._rules_lock:
+            if self._rules is None or refresh:
+                info = self.rest.request(
+                    "GET",
+                    self.api.exchange_info.path,
+                    self._exchange_info_params(),
+                    weight=self.api.exchange_info.weight,
+                )
+                if not isinstance(info, dict):
+                    raise ExchangeError("malformed exchangeInfo answer", endpoint=self.api.exchange_info.path)
+                self._rules = parse.rules_from_exchange_info(info, self.symbol)
+                limits = limits_from_exchange_info(info.get("rateLimits", []))
+                if limits:
+                    self.rest.limiter.set_limits(limits)
+            return self._rules
+
+    def _exchange_info_params(self) -> dict[str, Any]:
+        return {}
+
+    def server_time(self) -> int:
+        """The exchange's clock, in ms."""
+        return self.rest.server_time()
+
+    def sync_time(self) -> int:
+        """Re-measure the clock offset (ms)."""
+        return self.rest.sync_time()
+
+    @property
+    def time_offset_ms(self) -> int:
+        """Exchange minus local clock, as last measured."""
+        return self.rest.server_clock.offset_ms
+
+    def klines(
+        self, interval: str, limit: int = 500, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[Candle]:
+        """Candles, oldest first."""
+        rules = self.symbol_rules()
+        rows = self.rest.request(
+            "GET",
+            self.api.klines.path,
+            {
+                "symbol": self.symbol,
+                "interval": interval,
+                "startTime": start_ms,
+                "endTime": end_ms,
+                "limit": limit,
+            },
+            weight=self.api.klines.weight,
+        )
+        now = self.rest.server_clock.now_ms()
+        return [parse.candle_from_kline(row, rules, now) for row in _as_list(rows, "klines")]
+
+    # --- orders ------------------------------------------------------------------------------------------
+
+    def place(
+        self,
+        side: Side,
+        price: int,
+        qty: int,
+        client_id: str,
+        *,
+        post_only: bool = True,
+        reduce_only: bool = False,
+    ) -> OrderSnapshot:
+        """A limit order, post-only by default."""
+        rules = self.symbol_rules()
+        if self.precheck:
+            failed = rules.check(price, qty)
+            if failed is not None:
+                raise FilterError(
+                    f"order fails the {failed} filter (checked before sending; nothing was sent)",
+                    filter_name=failed,
+                    endpoint=f"POST {self.api.order.path}",
+                )
+        params: dict[str, Any] = {
+            "symbol": self.symbol,
+            "side": side.value,
+            "quantity": rules.steps_to_qty(qty),
+            "price": rules.ticks_to_price(price),
+            "newClientOrderId": client_id,
+            "newOrderRespType": "RESULT",
+        }
+        params.update(self._order_params(side, post_only, reduce_only))
+        body = self.rest.request(
+            "POST", self.api.order.path, params, signed=True, weight=self.api.order.weight, orders=1
+        )
+        return self._snapshot(body)
+
+    def _order_params(self, side: Side, post_only: bool, reduce_only: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def cancel(self, client_id: str) -> OrderSnapshot:
+        """Cancel one order by client id."""
+        body = self.rest.request(
+            "DELETE",
+            self.api.order.path,
+            {"symbol": self.symbol, "origClientOrderId": client_id},
+            signed=True,
+            weight=self.api.order.weight,
+        )
+        return self._snapshot(body)
+
+    def cancel_own(self, bot_id: str) -> list[OrderSnapshot]:
+        """Cancel our open orders one by one; an order that closed meanwhile is skipped."""
+        done = []
+        for order in self.open_orders():
+            if not ids.is_own(order.client_id, bot_id):
+                continue
+            try:
+                done.append(self.cancel(order.client_id))
+            except OrderNotFoundError:
+                continue  # filled or cancelled since the listing: the user stream reports it
+        return done
+
+    def get_order(self, client_id: str) -> OrderSnapshot | None:
+        """The order by client id, or None when the exchange does not know it."""
+        try:
+            body = self.rest.request(
+                "GET",
+                self.api.query_order.path,
+                {"symbol": self.symbol, "origClientOrderId": client_id},
+                signed=True,
+                weight=self.api.query_order.weight,
+            )
+        except OrderNotFoundError:
+            return None
+        return self._snapshot(body)
+
+    def open_orders(self) -> list[OrderSnapshot]:
+        """Every open order of the symbol."""
+        rows = self.rest.request(
+            "GET",
+            self.api.open_orders.path,
+            {"symbol": self.symbol},
+            signed=True,
+            weight=self.api.open_orders.weight,
+        )
+        return [self._snapshot(row) for row in _as_list(rows, "open orders")]
+
+    def recent_trades(self, start_ms: int | None = None, limit: int = 500) -> list[Fill]:
+        """Trades since ``start_ms``, with client ids and exact cumulative quantities.
+
+        Trade rows carry neither, so every order seen in the window has its full trade list fetched
+        (by orderId) to count ``cum_qty`` from its first trade, and its client id looked up once.
+        """
+        rules = self.symbol_rules()
+        rows = _as_list(
+            self.rest.request(
+                "GET",
+                self.api.trades.path,
+                {"symbol": self.symbol, "startTime": start_ms, "limit": limit},
+                signed=True,
+                weight=self.api.trades.weight,
+            ),
+            "trades",
+        )
+        window = {int(parse.field(r, "id", "trade")) for r in rows}
+        order_ids = sorted({int(parse.field(r, "orderId", "trade")) for r in rows})
+        full: list[dict[str, Any]] = []
+        for order_id in order_ids:
+            full.extend(
+                _as_list(
+                    self.rest.request(
+                        "GET",
+                        self.api.trades.path,
+                        {"symbol": self.symbol, "orderId": order_id},
+                        signed=True,
+                        weight=self.api.trades_by_order.weight,
+                    ),
+                    "trades",
+                )
+            )
+            self._client_id_of(order_id)
+        fills = parse.fills_from_rest_trades(full, rules, dict(self._client_ids))
+        return [f for f in fills if f.trade_id in window]
+
+    def _client_id_of(self, order_id: int) -> str:
+        if order_id in self._client_ids:
+            return self._client_ids[order_id]
+        body = self.rest.request(
+            "GET",
+            self.api.query_order.path,
+            {"symbol": self.symbol, "orderId": order_id},
+            signed=True,
+            weight=self.api.query_order.weight,
+        )
+        return self._snapshot(body).client_id
+
+    def _snapshot(self, body: Any) -> OrderSnapshot:
+        if not isinstance(body, dict):
+            raise ExchangeError("malformed order answer")
+        snap = parse.order_from_rest(body, self.symbol_rules())
+        self._remember(snap.order_id, snap.client_id)
+        return snap
+
+    def _remember(self, order_id: int, client_id: str) -> None:
+        self._client_ids[order_id] = client_id
+        self._client_ids.move_to_end(order_id)
+        while len(self._client_ids) > _ID_CACHE_SIZE:
+            self._client_ids.popitem(last=False)
+
+    # --- streams -----------------------------------------------------------------------------------------
+
+    def market_stream(
+        self,
+        on_event: MarketCallback,
+        *,
+        interval: str = "1m",
+        on_status: StatusCallback | None = None,
+        stale_after_s: float = 30.0,
+    ) -> Stream:
+        """bookTicker and kline_<interval> of the symbol, on one combined stream per route."""
+        s = self.symbol.lower()
+        return MarketStream(
+            self._market_urls([f"{s}@bookTicker", f"{s}@kline_{interval}"]),
+            self.symbol_rules(),
+            on_event,
+            on_status=on_status,
+            settings=self.stream_settings.with_stale(stale_after_s),
+        )
+
+    def _market_urls(self, streams: list[str]) -> list[str]:
+        return [f"{self.ws_url}/stream?streams={'/'.join(streams)}"]
+
+
+def _as_list(body: Any, what: str) -> list[Any]:
+    if not isinstance(body, list):
+        raise ExchangeError(f"malformed {what} answer: expected a list")
+    return body

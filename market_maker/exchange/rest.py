@@ -1,0 +1,224 @@
+"""One signed, rate-limited, clock-corrected REST session to a Binance market (reference §A.1-A.4).
+
+Every parameter goes in the query string, which is built once, signed, and sent verbatim
+(``url?qs&signature=...``), so the signature always covers the exact bytes the server reads. Nothing
+from ``requests`` escapes: transport failures become :class:`ConnectFailedError` (never sent) or
+:class:`UnknownOutcomeError` (may have been executed), error answers become the typed errors of
+:mod:`codes`. A 429 whose Retry-After is short is waited out and the request sent again (429 means
+it was not executed); a -1021 re-measures the server clock and is sent once more.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import requests
+import urllib3.exceptions
+
+from market_maker.exchange.codes import error_from_answer
+from market_maker.exchange.errors import (
+    ClockSkewError,
+    ConnectFailedError,
+    ExchangeError,
+    RateLimitedError,
+    UnknownOutcomeError,
+)
+from market_maker.exchange.ratelimit import RateLimiter
+from market_maker.exchange.signing import ParamValue, encode_params, sign, ws_api_signature
+from market_maker.exchange.timesync import ServerClock
+
+MAX_RECV_WINDOW_MS = 60000
+
+
+class RestClient:
+    """REST access to one market (spot ``/api/v3`` or USD-M ``/fapi``); owns one ``requests.Session``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        *,
+        time_path: str,
+        recv_window_ms: int = 5000,
+        limiter: RateLimiter | None = None,
+        server_clock: ServerClock | None = None,
+        timeout_s: tuple[float, float] = (3.05, 10.0),
+        time_refresh_s: float = 300.0,
+        max_rate_limit_retries: int = 5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not 0 < recv_window_ms <= MAX_RECV_WINDOW_MS:
+            raise ValueError(f"recv_window_ms must be within 1..{MAX_RECV_WINDOW_MS}, got {recv_window_ms}")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._api_secret = api_secret
+        self.recv_window_ms = recv_window_ms
+        self.limiter = limiter or RateLimiter()
+        self._time_path = time_path
+        self.server_clock = server_clock or ServerClock(
+            self.server_time, refresh_s=time_refresh_s, clock=clock
+        )
+        self._timeout = timeout_s
+        self._max_retries = max_rate_limit_retries
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = "market-maker/0.1"
+        self._time_lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key or secret
+        return f"RestClient({self.base_url!r})"
+
+    def fork(self) -> RestClient:
+        """A client with its own session (for another thread) sharing limiter and server clock."""
+        twin = RestClient(
+            self.base_url,
+            self._api_key,
+            self._api_secret,
+            time_path=self._time_path,
+            recv_window_ms=self.recv_window_ms,
+            limiter=self.limiter,
+            server_clock=self.server_clock,
+            timeout_s=self._timeout,
+            max_rate_limit_retries=self._max_retries,
+        )
+        return twin
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self._session.close()
+
+    @property
+    def api_key(self) -> str:
+        """The API key (needed by the WebSocket API subscription); never logged."""
+        return self._api_key
+
+    def sign_ws_api(self, params: Mapping[str, ParamValue]) -> str:
+        """Signature of a WebSocket API request's params with this client's secret."""
+        return ws_api_signature(self._api_secret, params)
+
+    # --- time ----------------------------------------------------------------------------------------
+
+    def server_time(self) -> int:
+        """The exchange's clock in ms (one unsigned request)."""
+        body = self.request("GET", self._time_path, weight=1)
+        try:
+            return int(body["serverTime"])
+        except (KeyError, TypeError, ValueError):
+            raise UnknownOutcomeError("malformed server time answer", endpoint=self._time_path) from None
+
+    def sync_time(self) -> int:
+        """Measure the server-clock offset now; returns it in ms."""
+        with self._time_lock:
+            return self.server_clock.sync()
+
+    # --- requests ------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, ParamValue | None] | None = None,
+        *,
+        signed: bool = False,
+        key: bool = False,
+        weight: int = 1,
+        orders: int = 0,
+        ok_codes: Collection[int] = (),
+    ) -> Any:
+        """Send one request and return the parsed JSON answer.
+
+        ``signed`` adds timestamp, recvWindow and signature; ``key`` sends the API key header without
+        signing (listenKey endpoints). An error answer whose code is in ``ok_codes`` ("already so")
+        is returned as its body instead of raised.
+        """
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        endpoint = f"{method} {path}"
+        skew_retried = False
+        attempts = 0
+        while True:
+            attempts += 1
+            if signed and self.server_clock.due():
+                self.sync_time()
+            self.limiter.acquire(weight, orders)
+            try:
+                return self._send_once(method, path, clean, signed, key or signed, endpoint, ok_codes)
+            except RateLimitedError as exc:
+                if attempts > self._max_retries or exc.retry_after_s > self.limiter.max_wait_s:
+                    raise
+                # 429: the request was not executed; the limiter waits out Retry-After before the resend
+            except ClockSkewError:
+                if not signed or skew_retried:
+                    raise
+                skew_retried = True
+                self.sync_time()
+
+    def _send_once(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, ParamValue],
+        signed: bool,
+        with_key: bool,
+        endpoint: str,
+        ok_codes: Collection[int],
+    ) -> Any:
+        if signed:
+            params = {**params, "recvWindow": self.recv_window_ms, "timestamp": self.server_clock.now_ms()}
+        qs = encode_params(params)
+        if signed:
+            qs = f"{qs}&signature={sign(self._api_secret, qs)}"
+        url = f"{self.base_url}{path}" + (f"?{qs}" if qs else "")
+        headers = {"X-MBX-APIKEY": self._api_key} if with_key else {}
+        try:
+            resp = self._session.request(method, url, headers=headers, timeout=self._timeout)
+        except requests.exceptions.ConnectTimeout:
+            raise ConnectFailedError(
+                "could not connect: the request was not sent", endpoint=endpoint
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                raise ConnectFailedError(
+                    "connection refused: the request was not sent", endpoint=endpoint
+                ) from None
+            raise UnknownOutcomeError(
+                "connection broke after the request was sent: outcome unknown", endpoint=endpoint
+            ) from None
+        except requests.exceptions.Timeout:
+            raise UnknownOutcomeError("no answer in time: outcome unknown", endpoint=endpoint) from None
+        except requests.exceptions.RequestException as exc:
+            raise UnknownOutcomeError(
+                f"transport error ({type(exc).__name__}): outcome unknown", endpoint=endpoint
+            ) from None
+        self.limiter.observe(resp.status_code, resp.headers)
+        body = _json(resp)
+        if 200 <= resp.status_code < 300:
+            if not isinstance(body, dict | list):
+                raise UnknownOutcomeError(
+                    "unreadable answer to a successful request",
+                    http_status=resp.status_code,
+                    endpoint=endpoint,
+                )
+            return body
+        err: ExchangeError = error_from_answer(resp.status_code, body, resp.headers, endpoint)
+        if err.code is not None and err.code in ok_codes:
+            return body
+        raise err
+
+
+def _json(resp: requests.Response) -> Any:
+    try:
+        return resp.json()
+    except (ValueError, json.JSONDecodeError):
+        return resp.text or None
+
+
+def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the failure happened while opening the connection (nothing was sent)."""
+    reason: Any = exc.args[0] if exc.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError)

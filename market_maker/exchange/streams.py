@@ -1,0 +1,289 @@
+"""The market-data and user-data streams built on :class:`ws.Connection` (reference §A.6, §B.6, §C).
+
+* :class:`MarketStream`: combined ``bookTicker`` + ``kline`` streams; reconnects on ``serverShutdown``.
+* :class:`SpotUserStream`: the WebSocket API subscription ``userDataStream.subscribe.signature``
+  (spot's listenKey is retired); the stream counts as connected once the subscription is acknowledged.
+* :class:`FuturesUserStream`: a listenKey, kept alive every 30 minutes and recreated on -1125 or on
+  ``listenKeyExpired``; the URL is rebuilt with the current key on every reconnect.
+
+Callbacks run on the connection's thread and get already-normalized events (:mod:`events`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from market_maker.core.rules import SymbolRules
+from market_maker.exchange.base import MarketCallback, StatusCallback, UserCallback
+from market_maker.exchange.codes import error_from_answer
+from market_maker.exchange.errors import ExchangeError, ListenKeyError
+from market_maker.exchange.events import event_type, parse_market_event, parse_user_event, unwrap
+from market_maker.exchange.rest import RestClient
+from market_maker.exchange.ws import Connection, StreamSettings
+
+log = logging.getLogger(__name__)
+
+
+class _StreamGroup:
+    """One or more connections that start, stop and report as one stream."""
+
+    name = "stream"
+
+    def __init__(self) -> None:
+        self.connections: list[Connection] = []
+
+    def start(self) -> None:
+        """Connect in the background."""
+        for c in self.connections:
+            c.start()
+
+    def stop(self) -> None:
+        """Close and join."""
+        for c in self.connections:
+            c.stop()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Block until every connection is ready; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        return all(c.wait_connected(max(0.0, deadline - time.monotonic())) for c in self.connections)
+
+    @property
+    def connected(self) -> bool:
+        """True while every connection is ready."""
+        return all(c.connected for c in self.connections)
+
+    @property
+    def reconnects(self) -> int:
+        """Reconnects of all connections since start."""
+        return sum(c.reconnects for c in self.connections)
+
+
+def _constant(url: str) -> Callable[[], str]:
+    return lambda: url
+
+
+class MarketStream(_StreamGroup):
+    """Best bid/ask and candles of one symbol, on one connection per URL."""
+
+    name = "market"
+
+    def __init__(
+        self,
+        urls: list[str],
+        rules: SymbolRules,
+        on_event: MarketCallback,
+        *,
+        on_status: StatusCallback | None = None,
+        settings: StreamSettings,
+    ) -> None:
+        super().__init__()
+        self._rules = rules
+        self._on_event = on_event
+        for i, url in enumerate(urls):
+            self.connections.append(
+                Connection(
+                    self.name if len(urls) == 1 else f"{self.name}{i}",
+                    _constant(url),
+                    self._message,
+                    settings,
+                    on_status=on_status,
+                )
+            )
+
+    def _message(self, conn: Connection, msg: Any) -> None:
+        payload = unwrap(msg)
+        if event_type(payload) == "serverShutdown":
+            conn.reconnect("serverShutdown")
+            return
+        event = parse_market_event(payload, self._rules)
+        if event is not None:
+            self._on_event(event)
+
+
+class SpotUserStream(_StreamGroup):
+    """Spot user data over the WebSocket API (``userDataStream.subscribe.signature``)."""
+
+    name = "user"
+
+    def __init__(
+        self,
+        ws_api_url: str,
+        rest: RestClient,
+        rules: SymbolRules,
+        on_event: UserCallback,
+        *,
+        on_status: StatusCallback | None = None,
+        settings: StreamSettings,
+    ) -> None:
+        super().__init__()
+        self._rest = rest  # a fork: its own session, shared clock
+        self._rules = rules
+        self._on_event = on_event
+        self._ids = itertools.count(1)
+        self._pending: str | None = None
+        self.last_error: ExchangeError | None = None
+        url = ws_api_url.rstrip("/")
+        if not url.endswith("/ws-api/v3"):
+            url += "/ws-api/v3"
+        self.connections.append(
+            Connection(
+                self.name,
+                _constant(url),
+                self._message,
+                settings,
+                on_open=self._subscribe,
+                on_status=on_status,
+                ready_on_open=False,
+                pings_are_traffic=True,
+            )
+        )
+
+    def _subscribe(self, conn: Connection) -> None:
+        if self._rest.server_clock.due():
+            self._rest.sync_time()
+        params: dict[str, Any] = {
+            "apiKey": self._rest.api_key,
+            "recvWindow": self._rest.recv_window_ms,
+            "timestamp": self._rest.server_clock.now_ms(),
+        }
+        params["signature"] = self._rest.sign_ws_api(params)
+        self._pending = f"uds-{next(self._ids)}"
+        conn.send_json(
+            {"id": self._pending, "method": "userDataStream.subscribe.signature", "params": params}
+        )
+
+    def _message(self, conn: Connection, msg: Any) -> None:
+        if isinstance(msg, dict) and "id" in msg and "status" in msg:
+            self._answer(conn, msg)
+            return
+        payload = unwrap(msg)
+        kind = event_type(payload)
+        if kind in ("eventStreamTerminated", "serverShutdown"):
+            conn.reconnect(kind)
+            return
+        for event in parse_user_event(payload, self._rules):
+            self._on_event(event)
+
+    def _answer(self, conn: Connection, msg: dict[str, Any]) -> None:
+        if msg.get("id") != self._pending:
+            return
+        if msg.get("status") == 200:
+            self.last_error = None
+            conn.mark_ready()
+            return
+        err = error_from_answer(int(msg.get("status", 500)), msg.get("error"), {}, "userDataStream.subscribe")
+        self.last_error = err
+        log.warning("%s: subscription refused: %s", conn.name, err)
+        if err.code == -1021:
+            self._rest.sync_time()
+        conn.reconnect("subscription refused")
+
+
+class FuturesUserStream(_StreamGroup):
+    """USD-M user data over a listenKey stream."""
+
+    name = "user"
+
+    def __init__(
+        self,
+        ws_url: str,
+        rest: RestClient,
+        listen_key_path: str,
+        rules: SymbolRules,
+        on_event: UserCallback,
+        *,
+        routed: bool = False,
+        on_status: StatusCallback | None = None,
+        settings: StreamSettings,
+        keepalive_s: float = 30 * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._ws_url = ws_url.rstrip("/")
+        self._rest = rest  # a fork: its own session, shared clock and limiter
+        self._path = listen_key_path
+        self._rules = rules
+        self._on_event = on_event
+        self._routed = routed
+        self._keepalive_s = keepalive_s
+        self._clock = clock
+        self._rest_lock = threading.Lock()  # the run and watchdog threads share the fork's session
+        self._key: str | None = None
+        self._kept_alive_at = 0.0
+        self.keys_created = 0
+        self.connections.append(
+            Connection(
+                self.name,
+                self._url,
+                self._message,
+                settings,
+                on_status=on_status,
+                on_tick=self._keepalive,
+                pings_are_traffic=True,
+            )
+        )
+
+    @property
+    def listen_key_active(self) -> bool:
+        """True while a listenKey is held."""
+        return self._key is not None
+
+    def stop(self) -> None:
+        """Close the stream and give the listenKey back (best effort)."""
+        super().stop()
+        with self._rest_lock:
+            if self._key is not None:
+                try:
+                    self._rest.request("DELETE", self._path, key=True)
+                except ExchangeError as exc:
+                    log.info("user: listenKey close failed: %s", exc)
+                self._key = None
+            self._rest.close()
+
+    def _url(self) -> str:
+        with self._rest_lock:
+            if self._key is None:
+                body = self._rest.request("POST", self._path, key=True)
+                key = body.get("listenKey") if isinstance(body, dict) else None
+                if not isinstance(key, str) or not key:
+                    raise ExchangeError("malformed listenKey answer", endpoint=f"POST {self._path}")
+                self._key = key
+                self.keys_created += 1
+                self._kept_alive_at = self._clock()
+            key = self._key
+        if self._routed:
+            return f"{self._ws_url}/private/ws?listenKey={quote(key, safe='')}"
+        return f"{self._ws_url}/ws/{key}"
+
+    def _keepalive(self, conn: Connection) -> None:
+        if self._key is None or self._clock() - self._kept_alive_at < self._keepalive_s:
+            return
+        with self._rest_lock:
+            self._kept_alive_at = self._clock()
+            try:
+                self._rest.request("PUT", self._path, key=True)
+            except ListenKeyError:
+                self._key = None  # -1125: the next connect creates a new key
+                conn.reconnect("listenKey expired (-1125)")
+            except ExchangeError as exc:
+                log.warning("user: listenKey keepalive failed: %s", exc)
+
+    def _message(self, conn: Connection, msg: Any) -> None:
+        payload = unwrap(msg)
+        kind = event_type(payload)
+        if kind == "listenKeyExpired":
+            with self._rest_lock:
+                self._key = None
+            conn.reconnect("listenKeyExpired")
+            return
+        if kind == "serverShutdown":
+            conn.reconnect(kind)
+            return
+        for event in parse_user_event(payload, self._rules):
+            self._on_event(event)

@@ -1,0 +1,266 @@
+"""One WebSocket connection that keeps itself alive until stopped (reference §C.1, field notes).
+
+It reconnects, after a jittered exponential back-off, whenever the socket closes or errors, when the
+owner asks (``serverShutdown``, a dead listenKey), when the watchdog has seen no traffic for
+``stale_after_s``, and before Binance's 24-hour cut. websocket-client answers the server's pings and
+sends its own (a missing pong also ends the connection). After every connect the owner is told, with
+``reconnect=True`` from the second one on, so it can resync state from REST.
+
+Two threads per connection: one runs the socket, a supervisor runs the watchdog and the owner's
+periodic ``on_tick`` (listenKey keepalive). No exception from websocket-client reaches the owner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import websocket
+
+from market_maker.exchange.errors import ExchangeError
+from market_maker.exchange.types import StreamStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """Timings of a stream connection (seconds)."""
+
+    stale_after_s: float = 30.0  # watchdog: no traffic for this long -> reconnect
+    ping_interval_s: float = 20.0  # client pings
+    ping_timeout_s: float = 10.0  # a ping unanswered this long ends the connection
+    max_age_s: float = 23.5 * 3600  # reconnect before Binance's 24-hour cut
+    backoff_min_s: float = 0.2
+    backoff_max_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    healthy_after_s: float = 30.0  # a connection that lived this long resets the back-off
+    tick_s: float = 0.1  # supervisor period
+
+    def with_stale(self, stale_after_s: float) -> StreamSettings:
+        """A copy with another watchdog limit."""
+        return dataclasses.replace(self, stale_after_s=stale_after_s)
+
+
+class Connection:
+    """A self-healing WebSocket: give it a URL provider and a message handler, then ``start()``."""
+
+    def __init__(
+        self,
+        name: str,
+        url: Callable[[], str],
+        on_message: Callable[[Connection, Any], None],
+        settings: StreamSettings,
+        *,
+        on_open: Callable[[Connection], None] | None = None,
+        on_status: Callable[[StreamStatus], None] | None = None,
+        on_tick: Callable[[Connection], None] | None = None,
+        ready_on_open: bool = True,
+        pings_are_traffic: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._url = url
+        self._on_message = on_message
+        self._on_open = on_open
+        self._on_status = on_status
+        self._on_tick = on_tick
+        self.settings = settings
+        self._ready_on_open = ready_on_open
+        self._pings_are_traffic = pings_are_traffic
+        self._now = monotonic
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._app: websocket.WebSocketApp | None = None
+        self._threads: list[threading.Thread] = []
+        self._last_traffic = 0.0
+        self._opened_at = 0.0
+        self._connects = 0
+        self._failures = 0
+        self._close_reason = ""
+        self.reconnects = 0
+
+    # --- owner API -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start connecting in the background."""
+        if self._threads:
+            return
+        self._stop.clear()
+        for target, suffix in ((self._run, "ws"), (self._supervise, "watchdog")):
+            t = threading.Thread(target=target, name=f"{self.name}-{suffix}", daemon=True)
+            self._threads.append(t)
+            t.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Close for good and join the threads."""
+        self._stop.set()
+        self._close_app("stopped")
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(timeout_s)
+        self._threads = []
+
+    @property
+    def connected(self) -> bool:
+        """True while open and ready (subscribed, where a subscription is needed)."""
+        return self._ready.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Block until ready; False on timeout."""
+        return self._ready.wait(timeout_s)
+
+    def mark_ready(self) -> None:
+        """The owner's subscription succeeded: the connection is now usable."""
+        if self._ready.is_set():
+            return
+        self._connects += 1
+        if self._connects > 1:
+            self.reconnects += 1
+        self._ready.set()
+        self._status(True, reconnect=self._connects > 1)
+
+    def reconnect(self, reason: str) -> None:
+        """Drop the current socket; the run loop opens a new one after the back-off."""
+        log.info("%s: reconnecting (%s)", self.name, reason)
+        self._close_app(reason)
+
+    def send_json(self, obj: Any) -> bool:
+        """Send one JSON text frame; False when not connected."""
+        app = self._app
+        if app is None or app.sock is None:
+            return False
+        try:
+            app.send(json.dumps(obj))
+        except Exception as exc:  # websocket-client raises several unrelated types here
+            log.warning("%s: send failed: %s", self.name, exc)
+            return False
+        return True
+
+    # --- internals -----------------------------------------------------------------------------------
+
+    def _status(self, connected: bool, *, reconnect: bool = False, reason: str = "") -> None:
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(StreamStatus(self.name, connected, reconnect, reason))
+        except Exception:
+            log.exception("%s: status callback failed", self.name)
+
+    def _close_app(self, reason: str) -> None:
+        with self._lock:
+            app = self._app
+            if app is not None and not self._close_reason:
+                self._close_reason = reason
+        if app is not None:
+            try:
+                app.close()
+            except Exception as exc:
+                log.debug("%s: close: %s", self.name, exc)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                url = self._url()
+            except ExchangeError as exc:
+                log.warning("%s: cannot build the stream URL: %s", self.name, exc)
+                self._backoff()
+                continue
+            app = websocket.WebSocketApp(
+                url,
+                on_open=self._handle_open,
+                on_message=self._handle_message,
+                on_ping=self._handle_control,
+                on_pong=self._handle_control,
+                on_error=self._handle_error,
+            )
+            with self._lock:
+                self._app = app
+                self._close_reason = ""
+            self._last_traffic = self._now()
+            self._opened_at = 0.0
+            try:
+                app.run_forever(
+                    ping_interval=self.settings.ping_interval_s,
+                    ping_timeout=self.settings.ping_timeout_s,
+                    skip_utf8_validation=True,
+                    reconnect=0,  # reconnection is ours: back-off, fresh URL, resync callback
+                )
+            except Exception as exc:  # run_forever re-raises some setup errors
+                log.warning("%s: connection failed: %s", self.name, exc)
+            with self._lock:
+                self._app = None
+                reason = self._close_reason or "closed by the server"
+            was_ready = self._ready.is_set()
+            self._ready.clear()
+            lived = self._now() - self._opened_at if self._opened_at else 0.0
+            if was_ready:
+                self._status(False, reason=reason)
+            if lived >= self.settings.healthy_after_s:
+                self._failures = 0
+            if not self._stop.is_set():
+                self._backoff()
+
+    def _backoff(self) -> None:
+        s = self.settings
+        delay = min(s.backoff_max_s, s.backoff_min_s * (2**self._failures)) * (0.5 + random.random())
+        self._failures = min(self._failures + 1, 16)
+        self._stop.wait(delay)
+
+    def _supervise(self) -> None:
+        s = self.settings
+        while not self._stop.wait(s.tick_s):
+            now = self._now()
+            if self._app is not None and not self._opened_at:
+                if now - self._last_traffic > s.connect_timeout_s:
+                    self.reconnect(f"no handshake within {s.connect_timeout_s:g} s")
+            elif self._app is not None:
+                if now - self._last_traffic > s.stale_after_s:
+                    self.reconnect(f"no message for {s.stale_after_s:g} s")
+                elif now - self._opened_at > s.max_age_s:
+                    self.reconnect("planned reconnect before the 24-hour cut")
+            if self._on_tick is not None:
+                try:
+                    self._on_tick(self)
+                except Exception:
+                    log.exception("%s: periodic task failed", self.name)
+
+    def _handle_open(self, app: websocket.WebSocketApp) -> None:
+        self._opened_at = self._last_traffic = self._now()
+        if self._on_open is not None:
+            try:
+                self._on_open(self)
+            except Exception:
+                log.exception("%s: open handler failed", self.name)
+                self.reconnect("open handler failed")
+                return
+        if self._ready_on_open:
+            self.mark_ready()
+
+    def _handle_message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
+        self._last_traffic = self._now()
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            log.warning("%s: not JSON: %.200r", self.name, raw)
+            return
+        try:
+            self._on_message(self, msg)
+        except Exception:
+            # a bad payload or a failing callback must not kill the stream
+            log.exception("%s: message handler failed", self.name)
+
+    def _handle_control(self, app: websocket.WebSocketApp, data: bytes) -> None:
+        if self._pings_are_traffic:
+            self._last_traffic = self._now()
+
+    def _handle_error(self, app: websocket.WebSocketApp, exc: BaseException) -> None:
+        log.info("%s: %s: %s", self.name, type(exc).__name__, exc)
