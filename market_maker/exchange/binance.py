@@ -16,6 +16,7 @@ from market_maker.core.model import Candle, Fill, Market, OrderSnapshot, Side
 from market_maker.core.rules import SymbolRules
 from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream
+from market_maker.exchange.codes import CANCEL_REJECTED
 from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
@@ -190,6 +191,21 @@ class BinanceExchange:
             weight=self.api.order.weight,
         )
         return self._snapshot(body)
+
+    def cancel_all(self) -> None:
+        """Cancel every open order of the symbol.
+
+        "Nothing open" is success: spot answers -2011 "Unknown order sent."; futures answers 200 with
+        a ``{"code": 200, "msg": ...}`` envelope (reference §A.5, §B.3).
+        """
+        self.rest.request(
+            "DELETE",
+            self.api.cancel_all.path,
+            {"symbol": self.symbol},
+            signed=True,
+            weight=self.api.cancel_all.weight,
+            ok_codes=(CANCEL_REJECTED,),
+        )
 
     def cancel_own(self, bot_id: str) -> list[OrderSnapshot]:
         """Cancel our open orders one by one; an order that closed meanwhile is skipped."""

@@ -8,7 +8,6 @@ from market_maker.core.model import Market, Side
 from market_maker.exchange import parse
 from market_maker.exchange.base import StatusCallback, Stream, UserCallback
 from market_maker.exchange.binance import BinanceExchange, Endpoint, MarketApi
-from market_maker.exchange.codes import CANCEL_REJECTED
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import SpotUserStream
 from market_maker.exchange.types import Balance, Position
@@ -53,17 +52,6 @@ class SpotExchange(BinanceExchange):
     def _order_params(self, side: Side, post_only: bool, reduce_only: bool) -> dict[str, Any]:
         # LIMIT_MAKER takes no timeInForce: sending one is -1106 (reference §A.5)
         return {"type": "LIMIT_MAKER"} if post_only else {"type": "LIMIT", "timeInForce": "GTC"}
-
-    def cancel_all(self) -> None:
-        """DELETE openOrders; -2011 "Unknown order sent." means nothing was open: success."""
-        self.rest.request(
-            "DELETE",
-            self.api.cancel_all.path,
-            {"symbol": self.symbol},
-            signed=True,
-            weight=self.api.cancel_all.weight,
-            ok_codes=(CANCEL_REJECTED,),
-        )
 
     def balances(self) -> dict[str, Balance]:
         """The spot wallet."""

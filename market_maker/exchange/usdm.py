@@ -8,7 +8,7 @@ from market_maker.core.model import Market, Side
 from market_maker.exchange import parse
 from market_maker.exchange.base import StatusCallback, Stream, UserCallback
 from market_maker.exchange.binance import BinanceExchange, Endpoint, MarketApi
-from market_maker.exchange.codes import CANCEL_REJECTED, MARGIN_TYPE_ALREADY_SET, POSITION_MODE_ALREADY_SET
+from market_maker.exchange.codes import MARGIN_TYPE_ALREADY_SET, POSITION_MODE_ALREADY_SET
 from market_maker.exchange.errors import ExchangeError
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import FuturesUserStream
@@ -63,17 +63,6 @@ class UsdmExchange(BinanceExchange):
         elif reduce_only:
             params["reduceOnly"] = "true"  # take-profits in one-way mode
         return params
-
-    def cancel_all(self) -> None:
-        """DELETE allOpenOrders; its 200 answer is a ``{"code": 200, "msg": ...}`` envelope."""
-        self.rest.request(
-            "DELETE",
-            self.api.cancel_all.path,
-            {"symbol": self.symbol},
-            signed=True,
-            weight=self.api.cancel_all.weight,
-            ok_codes=(CANCEL_REJECTED,),
-        )
 
     def balances(self) -> dict[str, Balance]:
         """The futures wallet: free = availableBalance."""
