@@ -1,0 +1,126 @@
+"""calculate_actions: buys in the window, take-profits, trailing, HODL, risk, caps and filters."""
+
+from dataclasses import replace
+from decimal import Decimal
+
+from core_fixtures import BTC, IV, PARAMS, buy_filled, calm_risk, settle
+
+from market_maker.core.actions import Cancel, Place, Skip
+from market_maker.core.grid import GridParams
+from market_maker.core.model import Side
+from market_maker.core.risk import RiskParams, on_round_trip, set_paused
+from market_maker.core.rules import SymbolRules
+from market_maker.core.slots import SlotBook, reject, submit
+from market_maker.core.strategy import calculate_actions
+
+P0 = BTC.price_to_ticks("100234.56")
+
+
+def acts(book: SlotBook, price: int, risk=None, params: GridParams = PARAMS, now: int = 0, rules=BTC):  # type: ignore[no-untyped-def]
+    return calculate_actions(price, IV, book, risk or calm_risk(), params, rules, now)
+
+
+def test_empty_book_buys_the_window_nearest_first() -> None:
+    out = acts(SlotBook("mm1"), P0)
+    assert out == tuple(
+        Place(BTC.price_to_ticks(p), Side.BUY, BTC.price_to_ticks(p), 100)
+        for p in ("100220", "100210", "100200", "100190", "100180")
+    )
+    assert acts(SlotBook("mm1"), P0) == out  # deterministic
+
+
+def test_take_profit_example() -> None:
+    # bought at 100220.00 with interval 10.00: take-profit frozen at 100230.00
+    book = buy_filled(SlotBook("mm1"), BTC.price_to_ticks("100220.00"))
+    lv = BTC.price_to_ticks("100220.00")
+    # price 100234.56: C = 100230, C + I = 100240 > tp -> sell at 100240
+    sells = [a for a in acts(book, P0) if isinstance(a, Place) and a.side is Side.SELL]
+    assert sells == [Place(lv, Side.SELL, BTC.price_to_ticks("100240.00"), 100)]
+    # price 100201.00: C = 100200, window 100210..100250 -> sell at the frozen tp 100230
+    sells = [
+        a for a in acts(book, BTC.price_to_ticks("100201")) if isinstance(a, Place) and a.side is Side.SELL
+    ]
+    assert sells == [Place(lv, Side.SELL, BTC.price_to_ticks("100230.00"), 100)]
+    # price 100150.00: sell window tops at 100200 < tp -> hold (HODL until profitable), slot kept
+    out = acts(book, BTC.price_to_ticks("100150"))
+    assert not [a for a in out if isinstance(a, Place) and a.side is Side.SELL]
+    assert all(a.level != lv for a in out)
+
+
+def test_trailing_cancels_buys_left_behind_and_sells_out_of_window() -> None:
+    book = settle(SlotBook("mm1"), P0, calm_risk())
+    up = BTC.price_to_ticks("100262.00")  # C = 100260: buy window 100210..100250
+    out = acts(book, up)
+    cancelled = [a.level for a in out if isinstance(a, Cancel)]
+    assert cancelled == [
+        BTC.price_to_ticks("100180"),
+        BTC.price_to_ticks("100190"),
+        BTC.price_to_ticks("100200"),
+    ]
+    placed = [a.level for a in out if isinstance(a, Place)]
+    assert placed == [BTC.price_to_ticks(p) for p in ("100250", "100240", "100230")]
+
+
+def test_risk_triggered_cancels_buys_but_sells_continue() -> None:
+    book = buy_filled(SlotBook("mm1"), BTC.price_to_ticks("100210"))
+    book = settle(book, P0, calm_risk())
+    paused = set_paused(calm_risk(), True)
+    out = acts(book, P0, paused)
+    assert {type(a) for a in out} == {Cancel}
+    assert all(book.slot(a.level).side is Side.BUY for a in out)  # type: ignore[union-attr]
+    assert "manual pause" in out[0].reason  # type: ignore[union-attr]
+    # a freshly filled slot still gets its take-profit while paused
+    book2 = buy_filled(SlotBook("mm1"), BTC.price_to_ticks("100220"))
+    assert [type(a) for a in acts(book2, P0, paused)] == [Place]
+
+
+def test_halted_places_nothing_at_all() -> None:
+    params = RiskParams(max_consecutive_losses=1)
+    halted = on_round_trip(calm_risk(), Decimal("-1"), 0, params)
+    assert halted.halted
+    book = buy_filled(SlotBook("mm1"), BTC.price_to_ticks("100220"))
+    assert acts(book, P0, halted) == ()
+
+
+def test_max_inventory_caps_new_buys() -> None:
+    params = replace(PARAMS, max_inventory=250)
+    out = acts(SlotBook("mm1"), P0, params=params)
+    assert [type(a) for a in out] == [Place, Place, Skip, Skip, Skip]
+    assert "max inventory" in out[2].reason  # type: ignore[union-attr]
+    book = buy_filled(SlotBook("mm1"), BTC.price_to_ticks("100150"), 200)  # held 200: room for no buy
+    assert not [a for a in acts(book, P0, params=params) if isinstance(a, Place) and a.side is Side.BUY]
+
+
+def test_min_notional_is_a_visible_skip_never_a_zero_order() -> None:
+    tiny = replace(PARAMS, order_qty=4)  # 0.00004 BTC * 100220 = 4.0088 USDT < 5 min notional
+    out = acts(SlotBook("mm1"), P0, params=tiny)
+    assert len(out) == 5 and all(isinstance(a, Skip) and "NOTIONAL" in a.reason for a in out)
+    strict = SymbolRules(
+        "BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), min_qty=Decimal("0.01")
+    )
+    assert all(
+        isinstance(a, Skip) and "LOT_SIZE" in a.reason for a in acts(SlotBook("mm1"), P0, rules=strict)
+    )
+
+
+def test_reject_back_off_skips_the_level_until_it_expires() -> None:
+    lv = BTC.price_to_ticks("100220")
+    book, cid = submit(SlotBook("mm1"), Place(lv, Side.BUY, lv, 100))
+    book, _ = reject(book, cid, now_ms=1_000, reason="post-only would cross")
+    early = acts(book, P0, now=1_500)
+    assert early[0] == Skip(lv, "buy in reject back-off until 2000")
+    assert Place(lv, Side.BUY, lv, 100) in acts(book, P0, now=2_000)
+
+
+def test_buy_never_at_or_above_a_working_sell() -> None:
+    # a take-profit working at 100230 while a price spike moves the buy window up to it
+    lv = BTC.price_to_ticks("100220")
+    book = settle(buy_filled(SlotBook("mm1"), lv), P0, calm_risk())
+    spike = BTC.price_to_ticks("100290")  # C = 100290: buy window 100240..100280
+    sell = next(s for s in book if s.side is Side.SELL)
+    assert sell.order_price == BTC.price_to_ticks("100240")
+    out = acts(book, spike)
+    assert not [a for a in out if isinstance(a, Place) and a.side is Side.BUY]
+    skips = [a for a in out if isinstance(a, Skip)]
+    assert len(skips) == 5 and all("below working sell" in a.reason for a in skips)
+    assert Cancel(lv, sell.client_id, "trailing: price left the sell window") in out
