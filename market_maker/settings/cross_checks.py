@@ -160,6 +160,6 @@ def warnings(cfg: Config) -> list[str]:
     if cfg.ops.enabled and not is_loopback(cfg.ops.host) and creds.ops_token is None:
         out.append(
             f"ops.host: {cfg.ops.host} is reachable from other machines and no token is set"
-            f" ({cfg.ops.token_env}): a run refuses to serve it"
+            f" ({cfg.ops.token_env}): the status endpoint would be open to the network"
         )
     return out

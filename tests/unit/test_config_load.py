@@ -236,3 +236,21 @@ def test_config_is_frozen() -> None:
     cfg = Config()
     with pytest.raises(ValueError):
         cfg.trading.price_interval = Decimal(1)  # type: ignore[misc]
+
+
+def test_reference_documents_every_key() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for section, field in Config.model_fields.items():
+        if section == "credentials":
+            continue
+        assert f"## `{section}`" in doc
+        body = doc.split(f"## `{section}`", 1)[1].split("\n## ", 1)[0]
+        for key in field.annotation.model_fields:  # type: ignore[union-attr]
+            assert f"| `{key}` |" in body, f"{section}.{key} missing from docs/configuration.md"
+
+
+def test_exposed_ops_endpoint_without_token_is_a_warning() -> None:
+    exposed = {"ops": {"host": "0.0.0.0", "port": 8780}}
+    assert any(w.startswith("ops.host: 0.0.0.0") for w in config_from_mapping(exposed).warnings())
+    assert config_from_mapping(exposed, {"MM_OPS_TOKEN": "t0ken"}).warnings() == []
+    assert config_from_mapping({"ops": {"port": 8780}}).warnings() == []  # loopback
