@@ -76,7 +76,7 @@ class RandomWalk:
         self.price = max(1, round(self.price * math.exp(ret)))
         self.time_ms += dt_ms
         mean = self._volume_per_ms * dt_ms
-        volume = int(rng.expovariate(1.0) * mean) if mean > 0 else 0
+        volume = max(1, int(rng.expovariate(1.0) * mean)) if mean > 0 else 0
         return PathPoint(self.time_ms, self.price, volume)
 
 

@@ -1,0 +1,183 @@
+"""WebSocket endpoints: market streams (spot and futures shapes), the spot WebSocket API with its
+user-data subscription, and futures user data by listenKey (legacy ``/ws/<key>`` and ``/private``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from market_maker.sim import wire
+from market_maker.sim.auth import check_timestamp, sign, ws_api_payload
+from market_maker.sim.engine import EngineError
+from market_maker.sim.hub import Conn
+from market_maker.sim.venue import Venue
+
+_MARKET_PREFIXES = {
+    "/ws": False,
+    "/stream": False,
+    "/public/ws": True,
+    "/public/stream": True,
+    "/market/ws": True,
+    "/market/stream": True,
+}
+
+
+def is_ws_path(path: str) -> bool:
+    """True for every path this module serves."""
+    return path.startswith(("/ws", "/stream", "/public/", "/market/", "/private/")) or path in (
+        "/public",
+        "/market",
+        "/private",
+    )
+
+
+async def handle(request: web.Request, v: Venue) -> web.StreamResponse:
+    """Route a WebSocket upgrade by path."""
+    path = request.path.rstrip("/")
+    if path == "/ws-api/v3":
+        return await _serve(request, v, Conn(_ws(v), request, "ws-api"), _ws_api)
+    if path.startswith("/private"):
+        keys = request.query.getall("listenKey", []) or [path.rsplit("/", 1)[-1]]
+        return await _futures_user(request, v, keys[0], combined=path.startswith("/private/stream"))
+    if path.startswith("/ws/") and path[4:] in v.hub.listen_keys:
+        return await _futures_user(request, v, path[4:], combined=False)
+    for prefix, futures in _MARKET_PREFIXES.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            conn = Conn(_ws(v), request, "market", futures=futures, combined=prefix.endswith("stream"))
+            if prefix.endswith("stream"):
+                conn.streams.update(s for s in request.query.get("streams", "").split("/") if s)
+            elif path != prefix:
+                name = path[len(prefix) + 1 :]
+                if len(name) == 64 and name.isalnum():  # looks like a listenKey that does not exist
+                    raise web.HTTPBadRequest(text='{"code":-1125,"msg":"This listenKey does not exist."}')
+                conn.streams.add(name)
+            return await _serve(request, v, conn, _market_control)
+    raise web.HTTPNotFound()
+
+
+def _ws(v: Venue) -> web.WebSocketResponse:
+    return web.WebSocketResponse(heartbeat=v.cfg.ws_ping_interval_s, autoping=True)
+
+
+async def _serve(request: web.Request, v: Venue, conn: Conn, on_text: Any) -> web.WebSocketResponse:
+    ws = conn.ws
+    await ws.prepare(request)
+    v.hub.add(conn)
+    writer = asyncio.ensure_future(conn.writer())
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                reply = on_text(v, conn, msg.data)
+                if reply is not None:
+                    conn.send(wire.dumps(reply))
+            elif msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        v.hub.remove(conn)
+        await asyncio.gather(writer, return_exceptions=True)
+    return ws
+
+
+def _market_control(v: Venue, conn: Conn, text: str) -> Any:
+    """SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY."""
+    try:
+        req = json.loads(text)
+        method, rid = req["method"], req.get("id")
+        params = req.get("params", [])
+    except (ValueError, KeyError, TypeError):
+        return {"code": 2, "msg": "Invalid request: could not parse the message"}
+    if method == "SUBSCRIBE":
+        conn.streams.update(str(s) for s in params)
+        return {"result": None, "id": rid}
+    if method == "UNSUBSCRIBE":
+        conn.streams.difference_update(str(s) for s in params)
+        return {"result": None, "id": rid}
+    if method == "LIST_SUBSCRIPTIONS":
+        return {"result": sorted(conn.streams), "id": rid}
+    if method == "SET_PROPERTY" and len(params) == 2 and params[0] == "combined":
+        conn.combined = bool(params[1])
+        return {"result": None, "id": rid}
+    if method == "GET_PROPERTY" and params == ["combined"]:
+        return {"result": conn.combined, "id": rid}
+    return {"code": 2, "msg": f"Invalid request: unknown method {method!r}", "id": rid}
+
+
+async def _futures_user(request: web.Request, v: Venue, key: str, combined: bool) -> web.StreamResponse:
+    lk = v.hub.listen_keys.get(key)
+    if lk is None or lk.expires_ms <= v.now_ms():
+        raise web.HTTPBadRequest(
+            text='{"code":-1125,"msg":"This listenKey does not exist."}', content_type="application/json"
+        )
+    conn = Conn(_ws(v), request, "futures-user", combined=combined, account=lk.account, listen_key=key)
+    return await _serve(request, v, conn, _market_control)
+
+
+def _ws_api(v: Venue, conn: Conn, text: str) -> Any:
+    """One WebSocket API request -> its response (``{"id","status","result"|"error","rateLimits"}``)."""
+    try:
+        req = json.loads(text)
+        rid, method = req.get("id"), req["method"]
+        params = req.get("params") or {}
+        if not isinstance(params, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _ws_error(None, EngineError(-1102, "Invalid JSON request."))
+    now = v.now_ms()
+    try:
+        result = _ws_api_call(v, conn, method, params, now)
+    except EngineError as e:
+        return _ws_error(rid, e)
+    return {"id": rid, "status": 200, "result": result, "rateLimits": _rate_limits(v, conn)}
+
+
+def _ws_api_call(v: Venue, conn: Conn, method: str, params: dict[str, Any], now: int) -> Any:
+    if method == "ping":
+        return {}
+    if method == "time":
+        return {"serverTime": now}
+    if method == "userDataStream.subscribe.signature":
+        key = str(params.get("apiKey", ""))
+        acct = v.engine.accounts.get(key)
+        if acct is None:
+            raise EngineError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        check_timestamp({k: str(x) for k, x in params.items()}, now)
+        sig = str(params.get("signature", ""))
+        if not sig or sign(acct.api_secret, ws_api_payload(params)) != sig.lower():
+            raise EngineError(-1022, "Signature for this request is not valid.")
+        if conn.sub_id is not None:
+            raise EngineError(-2035, "User Data Stream subscription already active.")
+        conn.account, conn.sub_id = key, conn.next_sub_id
+        conn.next_sub_id += 1
+        return {"subscriptionId": conn.sub_id}
+    if method == "userDataStream.unsubscribe":
+        if conn.sub_id is None:
+            raise EngineError(-2036, "User Data Stream subscription not active.")
+        conn.send(
+            wire.dumps({"subscriptionId": conn.sub_id, "event": {"e": "eventStreamTerminated", "E": now}})
+        )
+        conn.sub_id = None
+        return {}
+    if method == "session.subscriptions":
+        return [] if conn.sub_id is None else [{"subscriptionId": conn.sub_id}]
+    raise EngineError(-1020, "This operation is not supported.")
+
+
+def _ws_error(rid: Any, e: EngineError) -> dict[str, Any]:
+    return {"id": rid, "status": e.status, "error": {"code": e.code, "msg": e.msg}}
+
+
+def _rate_limits(v: Venue, conn: Conn) -> list[dict[str, Any]]:
+    used = v.spot_limiter.used(conn.request.remote or "?", time.time())
+    return [
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": v.cfg.spot_weight_limit,
+            "count": used,
+        }
+    ]
