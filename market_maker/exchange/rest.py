@@ -68,6 +68,7 @@ class RestClient:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = "market-maker/0.1"
         self._time_lock = threading.Lock()
+        self.sent = 0  # requests that actually went out (tests and metrics)
 
     def __repr__(self) -> str:  # never show the key or secret
         return f"RestClient({self.base_url!r})"
@@ -173,6 +174,7 @@ class RestClient:
             qs = f"{qs}&signature={sign(self._api_secret, qs)}"
         url = f"{self.base_url}{path}" + (f"?{qs}" if qs else "")
         headers = {"X-MBX-APIKEY": self._api_key} if with_key else {}
+        self.sent += 1
         try:
             resp = self._session.request(method, url, headers=headers, timeout=self._timeout)
         except requests.exceptions.ConnectTimeout:

@@ -103,10 +103,14 @@ class Connection:
     def stop(self, timeout_s: float = 5.0) -> None:
         """Close for good and join the threads."""
         self._stop.set()
-        self._close_app("stopped")
+        deadline = time.monotonic() + timeout_s
         for t in self._threads:
-            if t is not threading.current_thread():
-                t.join(timeout_s)
+            if t is threading.current_thread():
+                continue
+            # closing again until the thread ends covers a socket opened just as stop() was called
+            while t.is_alive() and time.monotonic() < deadline:
+                self._close_app("stopped")
+                t.join(0.1)
         self._threads = []
 
     @property
@@ -183,6 +187,8 @@ class Connection:
                 on_error=self._handle_error,
             )
             with self._lock:
+                if self._stop.is_set():
+                    break
                 self._app = app
                 self._close_reason = ""
             self._last_traffic = self._now()
