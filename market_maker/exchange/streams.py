@@ -68,6 +68,14 @@ def _constant(url: str) -> Callable[[], str]:
     return lambda: url
 
 
+_probe_ids = itertools.count(1)
+
+
+def _list_subscriptions(conn: Connection) -> None:
+    """The stream control request whose answer proves the stream still delivers."""
+    conn.send_json({"method": "LIST_SUBSCRIPTIONS", "id": next(_probe_ids)})
+
+
 class MarketStream(_StreamGroup):
     """Best bid/ask and candles of one symbol, on one connection per URL."""
 
@@ -93,6 +101,7 @@ class MarketStream(_StreamGroup):
                     self._message,
                     settings,
                     on_status=on_status,
+                    probe=_list_subscriptions,
                 )
             )
 
@@ -139,8 +148,8 @@ class SpotUserStream(_StreamGroup):
                 settings,
                 on_open=self._subscribe,
                 on_status=on_status,
+                probe=self._ping,
                 ready_on_open=False,
-                pings_are_traffic=True,
             )
         )
 
@@ -157,6 +166,9 @@ class SpotUserStream(_StreamGroup):
         conn.send_json(
             {"id": self._pending, "method": "userDataStream.subscribe.signature", "params": params}
         )
+
+    def _ping(self, conn: Connection) -> None:
+        conn.send_json({"id": f"ping-{next(self._ids)}", "method": "ping"})
 
     def _message(self, conn: Connection, msg: Any) -> None:
         if isinstance(msg, dict) and "id" in msg and "status" in msg:
@@ -225,7 +237,7 @@ class FuturesUserStream(_StreamGroup):
                 settings,
                 on_status=on_status,
                 on_tick=self._keepalive,
-                pings_are_traffic=True,
+                probe=_list_subscriptions,
             )
         )
 

@@ -2,7 +2,9 @@
 
 It reconnects, after a jittered exponential back-off, whenever the socket closes or errors, when the
 owner asks (``serverShutdown``, a dead listenKey), when the watchdog has seen no traffic for
-``stale_after_s``, and before Binance's 24-hour cut. websocket-client answers the server's pings and
+``stale_after_s``, and before Binance's 24-hour cut. A quiet stream is told from a stalled one by the
+owner's ``probe``: a small request (LIST_SUBSCRIPTIONS, WS-API ping) sent every third of
+``stale_after_s`` whose answer counts as traffic. websocket-client answers the server's pings and
 sends its own (a missing pong also ends the connection). After every connect the owner is told, with
 ``reconnect=True`` from the second one on, so it can resync state from REST.
 
@@ -16,6 +18,7 @@ import dataclasses
 import json
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -62,8 +65,8 @@ class Connection:
         on_open: Callable[[Connection], None] | None = None,
         on_status: Callable[[StreamStatus], None] | None = None,
         on_tick: Callable[[Connection], None] | None = None,
+        probe: Callable[[Connection], None] | None = None,
         ready_on_open: bool = True,
-        pings_are_traffic: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
@@ -72,9 +75,10 @@ class Connection:
         self._on_open = on_open
         self._on_status = on_status
         self._on_tick = on_tick
+        self._probe = probe
+        self._probed_at = 0.0
         self.settings = settings
         self._ready_on_open = ready_on_open
-        self._pings_are_traffic = pings_are_traffic
         self._now = monotonic
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -164,11 +168,25 @@ class Connection:
             app = self._app
             if app is not None and not self._close_reason:
                 self._close_reason = reason
-        if app is not None:
+        if app is None:
+            return
+        # app.close() from another thread races the reader for the peer's close frame and can
+        # hang for seconds; a close frame without waiting, then shutting the socket, ends the
+        # reader at once.
+        app.keep_running = False
+        ws = app.sock
+        if ws is None:
+            return
+        try:
+            ws.send_close()
+        except Exception as exc:  # already broken: nothing to be polite to
+            log.debug("%s: close frame: %s", self.name, exc)
+        raw = ws.sock
+        if raw is not None:
             try:
-                app.close()
-            except Exception as exc:
-                log.debug("%s: close: %s", self.name, exc)
+                raw.shutdown(socket.SHUT_RDWR)
+            except OSError as exc:
+                log.debug("%s: shutdown: %s", self.name, exc)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -182,8 +200,6 @@ class Connection:
                 url,
                 on_open=self._handle_open,
                 on_message=self._handle_message,
-                on_ping=self._handle_control,
-                on_pong=self._handle_control,
                 on_error=self._handle_error,
             )
             with self._lock:
@@ -233,6 +249,13 @@ class Connection:
                     self.reconnect(f"no message for {s.stale_after_s:g} s")
                 elif now - self._opened_at > s.max_age_s:
                     self.reconnect("planned reconnect before the 24-hour cut")
+            if self._probe is not None and self.connected and now - self._probed_at >= s.stale_after_s / 3:
+                # a request whose answer is traffic: tells a quiet stream from a stalled one
+                self._probed_at = now
+                try:
+                    self._probe(self)
+                except Exception:
+                    log.exception("%s: probe failed", self.name)
             if self._on_tick is not None:
                 try:
                     self._on_tick(self)
@@ -263,10 +286,6 @@ class Connection:
         except Exception:
             # a bad payload or a failing callback must not kill the stream
             log.exception("%s: message handler failed", self.name)
-
-    def _handle_control(self, app: websocket.WebSocketApp, data: bytes) -> None:
-        if self._pings_are_traffic:
-            self._last_traffic = self._now()
 
     def _handle_error(self, app: websocket.WebSocketApp, exc: BaseException) -> None:
         log.info("%s: %s: %s", self.name, type(exc).__name__, exc)
