@@ -118,6 +118,10 @@ def _locate(book: SlotBook, client_id: str) -> tuple[Slot | None, Ignored | None
     s = book.slots.get(parts.level)
     if s is None:
         return None, Ignored(client_id, "no slot holds this level any more")
+    if parts.generation < s.trip_gen:
+        # a report about a round trip already closed: its trade ids are no longer remembered, so
+        # counting it again could double count; the store keeps trades idempotently by id anyway
+        return None, Ignored(client_id, "report of an earlier round trip at this level")
     return s, None
 
 
@@ -266,6 +270,7 @@ def adopt_order(book: SlotBook, snap: OrderSnapshot, rules: SymbolRules, interva
         order_qty=snap.orig_qty,
         client_id=snap.client_id,
         generation=parts.generation,
+        trip_gen=parts.generation,
     )
     if parts.side is Side.SELL:
         s = replace(s, bought=snap.orig_qty, lots=((snap.orig_qty, level),), tp_price=snap.price)

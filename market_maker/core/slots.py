@@ -52,6 +52,7 @@ class Slot:
     order_filled: int = 0  # steps filled of the current order
     client_id: str = ""  # current (or last) order's client id
     generation: int = 0
+    trip_gen: int = 0  # generation of the buy that opened the current position (round trip)
     unknown: bool = False  # the last request's outcome is unknown: query it by client id
     cancel_requested: bool = False
     bought: int = 0  # steps bought for the current position
@@ -199,6 +200,7 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
         generation=gen,
         unknown=False,
         cancel_requested=False,
+        trip_gen=gen if place.side is Side.BUY else s.trip_gen,
     )
     return replace(put(book, new), next_gen=gen + 1), cid
 
