@@ -10,11 +10,11 @@ boundary does not make the grid flap (every change cancels and re-places orders)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from market_maker.core.atr import SCALE
+from market_maker.core.atr import SCALE, AtrState
 
 
 def round_half_up(x: Fraction) -> int:
@@ -31,6 +31,9 @@ class IntervalParams:
     max_interval: int
     volatility_scale: Decimal = Decimal(1)
     hysteresis: Decimal = Decimal("0.05")  # relative change needed before the interval moves
+    # exact integer forms of base * volatility_scale and hysteresis, so each candle costs integer ops only
+    _gain: tuple[int, int] = field(init=False, repr=False, compare=False)
+    _hyst: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
@@ -44,6 +47,10 @@ class IntervalParams:
             raise ValueError(f"volatility_scale must be > 0, got {self.volatility_scale}")
         if self.hysteresis < 0:
             raise ValueError(f"hysteresis must be >= 0, got {self.hysteresis}")
+        gain = Fraction(self.base) * Fraction(self.volatility_scale)
+        hyst = Fraction(self.hysteresis)
+        object.__setattr__(self, "_gain", (gain.numerator, gain.denominator))
+        object.__setattr__(self, "_hyst", (hyst.numerator, hyst.denominator))
 
     def clamp(self, ticks: int) -> int:
         """``ticks`` limited to ``[min_interval, max_interval]``."""
@@ -54,8 +61,9 @@ def target_interval(atr_scaled: int, baseline_scaled: int, params: IntervalParam
     """The clamped interval (ticks) the formula asks for; the base interval when the baseline is 0."""
     if baseline_scaled <= 0:
         return params.clamp(params.base)
-    raw = Fraction(params.base) * Fraction(params.volatility_scale) * Fraction(atr_scaled, baseline_scaled)
-    return params.clamp(round_half_up(raw))
+    num, den = params._gain
+    # round_half_up(num * atr / (den * baseline)) in integers
+    return params.clamp((2 * num * atr_scaled + den * baseline_scaled) // (2 * den * baseline_scaled))
 
 
 def next_interval(current: int, atr_scaled: int, baseline_scaled: int, params: IntervalParams) -> int:
@@ -70,7 +78,8 @@ def next_interval(current: int, atr_scaled: int, baseline_scaled: int, params: I
         return current
     if target in (params.min_interval, params.max_interval):
         return target
-    if abs(target - current) > Fraction(params.hysteresis) * current:
+    h_num, h_den = params._hyst
+    if abs(target - current) * h_den > h_num * current:
         return target
     return current
 
@@ -78,3 +87,10 @@ def next_interval(current: int, atr_scaled: int, baseline_scaled: int, params: I
 def atr_ticks_to_scaled(atr_ticks: Decimal | Fraction | int) -> int:
     """A fixed baseline ATR given in ticks (e.g. from config) as ticks x ``SCALE``."""
     return round_half_up(Fraction(atr_ticks) * SCALE)
+
+
+def interval_after_close(current: int, atr: AtrState, baseline_scaled: int, params: IntervalParams) -> int:
+    """The interval after a candle closed: unchanged until the ATR has a full period, then the rule."""
+    if not atr.ready:
+        return current
+    return next_interval(current, atr.scaled, baseline_scaled, params)
