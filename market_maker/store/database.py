@@ -1,0 +1,56 @@
+"""Connecting to the store's database: a SQLite path (the default) or a URL (``postgresql://...``).
+
+SQLite gets WAL, ``synchronous=NORMAL`` (safe with WAL), foreign keys and a busy timeout on every
+connection. peewee keeps one connection per thread (``threading.local``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from peewee import Database, SqliteDatabase
+from playhouse.db_url import connect as connect_url
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "cache_size": -16_000,  # 16 MB
+}
+
+
+def is_url(database: str) -> bool:
+    """True for ``scheme://...`` database strings, False for file paths."""
+    return "://" in database
+
+
+def display_name(database: str) -> str:
+    """The database as it may be shown in messages and logs: a URL's password is masked."""
+    if not is_url(database):
+        return database
+    parts = urlsplit(database)
+    if parts.password is None:
+        return database
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def make_database(database: str, busy_timeout_s: float) -> Database:
+    """An unconnected peewee database for ``database``; creates the parent directories of a SQLite file."""
+    if is_url(database):
+        scheme = urlsplit(database).scheme
+        if scheme.startswith("sqlite"):
+            db = connect_url(database, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout_s)
+            _make_parent(str(db.database))
+            return db
+        return connect_url(database)
+    path = str(Path(database).expanduser()) if database != ":memory:" else database
+    _make_parent(path)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout_s)
+
+
+def _make_parent(path: str) -> None:
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,73 @@
+"""The versioned schema: numbered migrations applied in order when a store opens.
+
+``schema_version`` holds one row per applied migration. Opening a database at the current version
+writes nothing; a database written by a newer program is refused (never silently downgraded).
+
+Rule for schema changes: append a migration (the next number) that changes the tables with
+``playhouse.migrate`` operations, and change the models in models.py to match. Migration 1 builds the
+tables from the models, so once a model changes, migration 1 must keep creating the *version 1* tables:
+freeze their definitions there before the first change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from peewee import Database, SqliteDatabase, fn
+
+from market_maker.store.errors import StoreError
+from market_maker.store.models import Models
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered step of the schema."""
+
+    number: int
+    name: str
+    apply: Callable[[Database, Models], None]
+
+
+def _initial(db: Database, models: Models) -> None:
+    db.create_tables([m for m in models if m is not models.version])
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+CURRENT_VERSION = MIGRATIONS[-1].number
+
+
+def schema_version(db: Database, models: Models) -> int:
+    """The version the database is at (0 for an empty database)."""
+    if not db.table_exists(models.version._meta.table_name):
+        return 0
+    return int(models.version.select(fn.MAX(models.version.version)).scalar() or 0)
+
+
+def write_transaction(db: Database) -> Any:
+    """A transaction that takes the write lock up front on SQLite (no busy upgrade deadlocks)."""
+    return db.atomic("IMMEDIATE") if isinstance(db, SqliteDatabase) else db.atomic()
+
+
+def migrate(db: Database, models: Models, where: str) -> int:
+    """Bring the database at ``where`` to :data:`CURRENT_VERSION`; returns the version it was at."""
+    found = schema_version(db, models)
+    if found == CURRENT_VERSION:
+        return found
+    if found > CURRENT_VERSION:
+        raise StoreError(
+            f"store {where} has schema version {found}, newer than this program's {CURRENT_VERSION}: "
+            "upgrade the program"
+        )
+    with write_transaction(db):
+        db.create_tables([models.version])
+        found = schema_version(db, models)  # another process may have migrated meanwhile
+        for m in MIGRATIONS:
+            if m.number > found:
+                m.apply(db, models)
+                models.version.create(
+                    version=m.number, name=m.name, applied_at=datetime.now(UTC).isoformat(timespec="seconds")
+                )
+    return found

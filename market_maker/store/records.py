@@ -1,0 +1,112 @@
+"""Plain values read back from the store: order rows, and conversions of fills and round trips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from market_maker.core.model import Fill, OrderStatus, Side
+from market_maker.core.slot_events import RoundTripClosed
+
+INTENT = "INTENT"  # written before the request goes out
+UNKNOWN = "UNKNOWN"  # the request's outcome is unknown (timeout, 5xx): query by client id
+NOT_FOUND = "NOT_FOUND"  # the exchange says the order never existed
+OPEN_STATUSES = frozenset({INTENT, UNKNOWN, OrderStatus.NEW.value, OrderStatus.PARTIALLY_FILLED.value})
+ORDER_STATUSES = OPEN_STATUSES | {s.value for s in OrderStatus} | {NOT_FOUND, "EXPIRED_IN_MATCH"}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One order as the store knows it (from intent to its last known status)."""
+
+    client_id: str
+    level: int  # ticks
+    side: Side
+    price: int  # ticks
+    qty: int  # steps
+    status: str  # one of ORDER_STATUSES
+    order_id: int | None
+    executed_qty: int  # steps
+    created_ms: int
+    updated_ms: int
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order may be (or become) working on the exchange."""
+        return self.status in OPEN_STATUSES
+
+
+def order_from_row(r: Any) -> OrderRow:
+    """The OrderRow of an ``orders`` model instance."""
+    return OrderRow(
+        r.client_id,
+        r.level,
+        Side(r.side),
+        r.price,
+        r.qty,
+        r.status,
+        r.order_id,
+        r.executed_qty,
+        r.created_ms,
+        r.updated_ms,
+    )
+
+
+def fill_columns(fill: Fill) -> dict[str, Any]:
+    """The ``fill`` table columns of one trade (scope columns excluded)."""
+    return {
+        "trade_id": fill.trade_id,
+        "client_id": fill.client_id,
+        "side": fill.side.value,
+        "price": fill.price,
+        "qty": fill.qty,
+        "cum_qty": fill.cum_qty,
+        "fee": fill.fee,
+        "fee_asset": fill.fee_asset,
+        "time_ms": fill.time_ms,
+        "is_maker": fill.is_maker,
+        "order_id": fill.order_id,
+    }
+
+
+def fill_from_row(r: Any) -> Fill:
+    """The core Fill of a ``fill`` model instance."""
+    return Fill(
+        r.trade_id,
+        r.client_id,
+        Side(r.side),
+        r.price,
+        r.qty,
+        r.cum_qty,
+        r.fee,
+        r.fee_asset,
+        r.time_ms,
+        bool(r.is_maker),
+        r.order_id,
+    )
+
+
+def round_trip_columns(rt: RoundTripClosed) -> dict[str, Any]:
+    """The ``round_trip`` table columns of one closed round trip."""
+    return {
+        "level": rt.level,
+        "qty": rt.qty,
+        "buy_cost": rt.buy_cost,
+        "proceeds": rt.proceeds,
+        "fees": rt.fees,
+        "realized": rt.realized,
+        "time_ms": rt.time_ms,
+    }
+
+
+def round_trip_from_row(r: Any) -> RoundTripClosed:
+    """The core event of a ``round_trip`` model instance."""
+    return RoundTripClosed(
+        r.level,
+        r.qty,
+        r.buy_cost,
+        r.proceeds,
+        r.fees,
+        r.realized,
+        r.time_ms,
+    )

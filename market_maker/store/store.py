@@ -1,0 +1,477 @@
+"""The Simple engine's store: slots, orders, fills, round trips, risk state, controls and the lock.
+
+One writer (the SlotManagerActor's thread) writes trading rows; any thread may read. peewee keeps one
+connection per thread, opened on first use: a thread that used the store calls :meth:`Store.close`
+before it ends. Every row is scoped by (bot_id, symbol). Database errors surface as
+:class:`StoreError` with the database named (a URL's password masked).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from peewee import Database, IntegrityError, PeeweeException, SqliteDatabase, fn
+
+from market_maker.core.ids import decode, valid_bot_id
+from market_maker.core.model import Fill, OrderSnapshot, Side
+from market_maker.core.slot_events import RoundTripClosed
+from market_maker.core.slots import Slot, SlotBook
+from market_maker.store import lock as locks
+from market_maker.store.codec import dict_from_json, dict_to_json, slot_from_json, slot_to_json
+from market_maker.store.database import display_name, is_url, make_database
+from market_maker.store.errors import StoreError
+from market_maker.store.migrations import migrate, write_transaction
+from market_maker.store.models import Models, make_models
+from market_maker.store.records import (
+    INTENT,
+    OPEN_STATUSES,
+    ORDER_STATUSES,
+    OrderRow,
+    fill_columns,
+    fill_from_row,
+    order_from_row,
+    round_trip_columns,
+    round_trip_from_row,
+)
+
+log = logging.getLogger(__name__)
+
+_SYMBOL_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_CHUNK = 100  # rows per multi-row insert (well under SQLite's variable limit)
+
+
+class Store:
+    """Persistence for one bot on one symbol; build it with :func:`open_store`."""
+
+    def __init__(self, db: Database, models: Models, bot_id: str, symbol: str, where: str) -> None:
+        self._db = db
+        self._m = models
+        self.bot_id = bot_id
+        self.symbol = symbol
+        self.where = where
+        self._lock_owner: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Store({self.where!r}, bot_id={self.bot_id!r}, symbol={self.symbol!r})"
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except PeeweeException as e:
+            raise StoreError(f"store {self.where}: {what} failed: {_one_line(e)}") from e
+
+    def _scope(self, model: Any) -> Any:
+        return (model.bot_id == self.bot_id) & (model.symbol == self.symbol)
+
+    def _ids(self) -> dict[str, str]:
+        return {"bot_id": self.bot_id, "symbol": self.symbol}
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction around several writes (nested blocks become savepoints)."""
+        with self._guard("transaction"), write_transaction(self._db):
+            yield
+
+    def close(self) -> None:
+        """Close the calling thread's connection (each thread that used the store closes its own)."""
+        with self._guard("close"):
+            if not self._db.is_closed():
+                self._db.close()
+
+    # --- lock --------------------------------------------------------------------------------------
+
+    def _scope_text(self) -> str:
+        return f"bot {self.bot_id} on {self.symbol}"
+
+    def acquire_lock(self, owner: str, now_ms: int, stale_after_ms: int = 0) -> None:
+        """Take the trading lock of this bot and symbol, or raise :class:`StoreLockedError` naming the holder.
+
+        Taking a lock we already hold refreshes its heartbeat. A stale lock (heartbeat older than
+        ``stale_after_ms`` when > 0, or a holder process on this host that no longer exists) is taken over.
+        """
+        pid, host = locks.this_process()
+        lock = self._m.lock
+        with self._guard("acquire lock"), write_transaction(self._db):
+            row = lock.get_or_none(self._scope(lock))
+            if row is None:
+                lock.create(
+                    **self._ids(), owner=owner, pid=pid, host=host, since_ms=now_ms, heartbeat_ms=now_ms
+                )
+            else:
+                h = locks.holder_of(row)
+                if locks.is_ours(h, owner):
+                    lock.update(heartbeat_ms=now_ms).where(self._scope(lock)).execute()
+                elif locks.is_stale(h, now_ms, stale_after_ms):
+                    locks.log_takeover(self.where, self._scope_text(), h, owner)
+                    lock.update(owner=owner, pid=pid, host=host, since_ms=now_ms, heartbeat_ms=now_ms).where(
+                        self._scope(lock)
+                    ).execute()
+                else:
+                    raise locks.locked_error(self.where, self._scope_text(), h, now_ms)
+        self._lock_owner = owner
+
+    def _our_lock(self) -> Any:
+        pid, host = locks.this_process()
+        lock = self._m.lock
+        return self._scope(lock) & (lock.owner == self._lock_owner) & (lock.pid == pid) & (lock.host == host)
+
+    def heartbeat_lock(self, now_ms: int) -> None:
+        """Refresh our lock's heartbeat; raises :class:`StoreLockedError` if another process took it over."""
+        if self._lock_owner is None:
+            raise StoreError(f"store {self.where}: heartbeat without a lock (call acquire_lock first)")
+        lock = self._m.lock
+        with self._guard("lock heartbeat"), write_transaction(self._db):
+            if lock.update(heartbeat_ms=now_ms).where(self._our_lock()).execute() == 1:
+                return
+            row = lock.get_or_none(self._scope(lock))
+        if row is None:
+            raise StoreError(
+                f"store {self.where}: the lock of {self._scope_text()} was removed by another process"
+            )
+        raise locks.locked_error(self.where, self._scope_text(), locks.holder_of(row), now_ms)
+
+    def release_lock(self) -> None:
+        """Give the lock up (nothing happens when we do not hold it)."""
+        if self._lock_owner is None:
+            return
+        with self._guard("release lock"):
+            self._m.lock.delete().where(self._our_lock()).execute()
+        self._lock_owner = None
+
+    def lock_holder(self) -> locks.LockHolder | None:
+        """Who holds the lock of this bot and symbol now (for status output), or None."""
+        with self._guard("read lock"):
+            row = self._m.lock.get_or_none(self._scope(self._m.lock))
+        return None if row is None else locks.holder_of(row)
+
+    # --- slot book ---------------------------------------------------------------------------------
+
+    def load_book(self) -> SlotBook | None:
+        """The slot book exactly as last saved, or None when none was saved for this bot and symbol."""
+        m = self._m
+        with self._guard("load book"), self._db.atomic():
+            row = m.book.get_or_none(self._scope(m.book))
+            slot_rows = list(m.slot.select().where(self._scope(m.slot)).order_by(m.slot.level))
+        if row is None:
+            if slot_rows:
+                raise StoreError(f"store {self.where}: slots of {self._scope_text()} exist without a book")
+            return None
+        slots: dict[int, Slot] = {}
+        for r in slot_rows:
+            s = slot_from_json(r.doc, f"{self.where} (level {r.level})")
+            if (s.level, s.state.value, s.client_id) != (r.level, r.state, r.client_id):
+                raise StoreError(f"store {self.where}: slot row at level {r.level} disagrees with its doc")
+            slots[s.level] = s
+        book = SlotBook(
+            bot_id=self.bot_id,
+            slots=slots,
+            next_gen=row.next_gen,
+            dust=row.dust,
+            dust_cost=row.dust_cost,
+            held_total=row.held_total,
+            buy_working_total=row.buy_working_total,
+        )
+        self._check_totals(book)
+        return book
+
+    def _check_totals(self, book: SlotBook) -> None:
+        held = sum(s.held for s in book.slots.values())
+        buys = sum(s.remaining for s in book.slots.values() if s.side is Side.BUY)
+        if (held, buys) != (book.held_total, book.buy_working_total):
+            raise StoreError(
+                f"store {self.where}: book totals (held {book.held_total}, working buys "
+                f"{book.buy_working_total}) do not match its slots (held {held}, working buys {buys})"
+            )
+
+    def save_book(self, book: SlotBook, changed_levels: Iterable[int] | None = None) -> None:
+        """Persist the book: its fields, the slots at ``changed_levels`` (None = all) and any slot not
+        stored yet; levels no longer in the book are deleted."""
+        if book.bot_id != self.bot_id:
+            raise StoreError(f"store {self.where}: book of bot {book.bot_id!r} given to bot {self.bot_id!r}")
+        m = self._m
+        with self._guard("save book"), write_transaction(self._db):
+            m.book.insert(
+                **self._ids(),
+                next_gen=book.next_gen,
+                dust=book.dust,
+                dust_cost=book.dust_cost,
+                held_total=book.held_total,
+                buy_working_total=book.buy_working_total,
+            ).on_conflict(
+                conflict_target=[m.book.bot_id, m.book.symbol],
+                preserve=[
+                    m.book.next_gen,
+                    m.book.dust,
+                    m.book.dust_cost,
+                    m.book.held_total,
+                    m.book.buy_working_total,
+                ],
+            ).execute()
+            stored = {r.level for r in m.slot.select(m.slot.level).where(self._scope(m.slot))}
+            gone = sorted(stored - book.slots.keys())
+            for i in range(0, len(gone), _CHUNK):
+                m.slot.delete().where(self._scope(m.slot) & m.slot.level.in_(gone[i : i + _CHUNK])).execute()
+            if changed_levels is None:
+                write = set(book.slots)
+            else:
+                write = (set(changed_levels) & book.slots.keys()) | (book.slots.keys() - stored)
+            rows = [
+                {
+                    **self._ids(),
+                    "level": lv,
+                    "state": s.state.value,
+                    "client_id": s.client_id,
+                    "doc": slot_to_json(s),
+                }
+                for lv in sorted(write)
+                for s in (book.slots[lv],)
+            ]
+            for i in range(0, len(rows), _CHUNK):
+                m.slot.insert_many(rows[i : i + _CHUNK]).on_conflict(
+                    conflict_target=[m.slot.bot_id, m.slot.symbol, m.slot.level],
+                    preserve=[m.slot.state, m.slot.client_id, m.slot.doc],
+                ).execute()
+
+    # --- orders ------------------------------------------------------------------------------------
+
+    def _check_client_id(self, client_id: str, level: int | None = None) -> int:
+        parts = decode(client_id, self.bot_id)
+        if parts is None:
+            raise StoreError(f"store {self.where}: {client_id!r} is not a client id of bot {self.bot_id}")
+        if level is not None and parts.level != level:
+            raise StoreError(
+                f"store {self.where}: client id {client_id} is of level {parts.level}, not {level}"
+            )
+        return parts.level
+
+    def record_intent(
+        self, client_id: str, level: int, side: Side, price: int, qty: int, now_ms: int
+    ) -> None:
+        """Write the order row (status INTENT) *before* the request goes out; repeating the same intent is
+        a no-op, a different order under the same client id is refused."""
+        self._check_client_id(client_id, level)
+        o = self._m.order
+        with self._guard("record intent"), write_transaction(self._db):
+            row = o.get_or_none(self._scope(o) & (o.client_id == client_id))
+            if row is None:
+                o.create(
+                    **self._ids(),
+                    client_id=client_id,
+                    level=level,
+                    side=Side(side).value,
+                    price=price,
+                    qty=qty,
+                    status=INTENT,
+                    executed_qty=0,
+                    created_ms=now_ms,
+                    updated_ms=now_ms,
+                )
+                return
+        same = (row.level, row.side, row.price, row.qty) == (level, Side(side).value, price, qty)
+        if not same or row.status != INTENT:
+            raise StoreError(
+                f"store {self.where}: client id {client_id} is already recorded "
+                f"({row.side} {row.qty} @ {row.price}, {row.status})"
+            )
+
+    def update_order(
+        self,
+        client_id: str,
+        status: str,
+        order_id: int | None = None,
+        executed_qty: int | None = None,
+        now_ms: int = 0,
+    ) -> None:
+        """Record an order's new status. A finished order (filled, cancelled, ...) never reopens, and the
+        executed quantity never goes down, whatever order the reports arrive in."""
+        if status not in ORDER_STATUSES:
+            raise StoreError(f"store {self.where}: unknown order status {status!r} for {client_id}")
+        o = self._m.order
+        with self._guard("update order"), write_transaction(self._db):
+            row = o.get_or_none(self._scope(o) & (o.client_id == client_id))
+            if row is None:
+                raise StoreError(f"store {self.where}: no order {client_id} recorded (record_intent first)")
+            if row.status in OPEN_STATUSES or status not in OPEN_STATUSES:
+                row.status = status
+            if order_id is not None:
+                row.order_id = order_id
+            if executed_qty is not None:
+                row.executed_qty = max(row.executed_qty, executed_qty)
+            row.updated_ms = max(row.updated_ms, now_ms)
+            row.save()
+
+    def record_order(self, snap: OrderSnapshot, now_ms: int) -> None:
+        """Record an order found on the exchange (adopted at reconciliation): inserted if unknown, else
+        updated like :meth:`update_order`."""
+        level = self._check_client_id(snap.client_id)
+        o = self._m.order
+        with self.atomic():
+            if o.get_or_none(self._scope(o) & (o.client_id == snap.client_id)) is None:
+                with self._guard("record order"):
+                    o.create(
+                        **self._ids(),
+                        client_id=snap.client_id,
+                        level=level,
+                        side=snap.side.value,
+                        price=snap.price,
+                        qty=snap.orig_qty,
+                        status=INTENT,
+                        executed_qty=0,
+                        created_ms=snap.time_ms or now_ms,
+                        updated_ms=now_ms,
+                    )
+            self.update_order(snap.client_id, snap.status.value, snap.order_id, snap.executed_qty, now_ms)
+
+    def orders(self, open_only: bool = False) -> list[OrderRow]:
+        """The orders of this bot and symbol, oldest first (only those that may still work if asked)."""
+        o = self._m.order
+        q = o.select().where(self._scope(o))
+        if open_only:
+            q = q.where(o.status.in_(sorted(OPEN_STATUSES)))
+        with self._guard("read orders"):
+            return [order_from_row(r) for r in q.order_by(o.created_ms, o.id)]
+
+    def order(self, client_id: str) -> OrderRow | None:
+        """One order by client id, or None."""
+        o = self._m.order
+        with self._guard("read order"):
+            r = o.get_or_none(self._scope(o) & (o.client_id == client_id))
+        return None if r is None else order_from_row(r)
+
+    # --- fills and round trips ---------------------------------------------------------------------
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Store one trade; False (and nothing written) when its trade id is already stored."""
+        f = self._m.fill
+        with self._guard("record fill"):
+            try:
+                with self._db.atomic():  # a savepoint inside a caller's transaction
+                    f.create(**self._ids(), **fill_columns(fill))
+                return True
+            except IntegrityError:
+                pass
+            old = f.get_or_none(self._scope(f) & (f.trade_id == fill.trade_id))
+        if old is not None and fill_from_row(old) != fill:
+            log.warning("store %s: trade %d reported again, differently: %s", self.where, fill.trade_id, fill)
+        return False
+
+    def fills(self) -> list[Fill]:
+        """Every stored trade, in time order (then trade id)."""
+        f = self._m.fill
+        with self._guard("read fills"):
+            return [
+                fill_from_row(r) for r in f.select().where(self._scope(f)).order_by(f.time_ms, f.trade_id)
+            ]
+
+    def last_trade_id(self) -> int | None:
+        """The highest stored trade id (reconciliation asks the exchange for trades after it)."""
+        f = self._m.fill
+        with self._guard("read fills"):
+            v = f.select(fn.MAX(f.trade_id)).where(self._scope(f)).scalar()
+        return None if v is None else int(v)
+
+    def last_fill_time_ms(self) -> int | None:
+        """Time of the latest stored trade."""
+        f = self._m.fill
+        with self._guard("read fills"):
+            v = f.select(fn.MAX(f.time_ms)).where(self._scope(f)).scalar()
+        return None if v is None else int(v)
+
+    def record_round_trip(self, rt: RoundTripClosed) -> None:
+        """Store one closed round trip (in the same :meth:`atomic` block as the book that closed it)."""
+        with self._guard("record round trip"):
+            self._m.round_trip.create(**self._ids(), **round_trip_columns(rt))
+
+    def round_trips(self) -> list[RoundTripClosed]:
+        """Every stored round trip, in closing order."""
+        r = self._m.round_trip
+        with self._guard("read round trips"):
+            return [
+                round_trip_from_row(x) for x in r.select().where(self._scope(r)).order_by(r.time_ms, r.id)
+            ]
+
+    # --- risk state and controls -------------------------------------------------------------------
+
+    def save_risk(self, state: dict[str, Any]) -> None:
+        """Store the risk state (breaker, equity peak, paused, ...): plain values, Decimals kept exact."""
+        doc = dict_to_json(state)
+        r = self._m.risk
+        with self._guard("save risk"):
+            r.insert(**self._ids(), doc=doc).on_conflict(
+                conflict_target=[r.bot_id, r.symbol], preserve=[r.doc]
+            ).execute()
+
+    def load_risk(self) -> dict[str, Any] | None:
+        """The risk state last saved, or None."""
+        r = self._m.risk
+        with self._guard("load risk"):
+            row = r.get_or_none(self._scope(r))
+        return None if row is None else dict_from_json(row.doc, self.where)
+
+    def set_control(self, key: str, value: str) -> None:
+        """Set a control value (e.g. a pause request from the CLI to the running bot)."""
+        c = self._m.control
+        with self._guard("set control"):
+            c.insert(**self._ids(), key=key, value=value).on_conflict(
+                conflict_target=[c.bot_id, c.symbol, c.key], preserve=[c.value]
+            ).execute()
+
+    def get_control(self, key: str) -> str | None:
+        """A control value, or None when it is not set."""
+        c = self._m.control
+        with self._guard("read control"):
+            row = c.get_or_none(self._scope(c) & (c.key == key))
+        return None if row is None else str(row.value)
+
+    def pop_control(self, key: str) -> str | None:
+        """Read and delete a control value in one transaction (a request handled exactly once)."""
+        c = self._m.control
+        with self._guard("take control"), write_transaction(self._db):
+            row = c.get_or_none(self._scope(c) & (c.key == key))
+            if row is None:
+                return None
+            c.delete().where(self._scope(c) & (c.key == key)).execute()
+        return str(row.value)
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def open_store(database: str, bot_id: str, symbol: str, *, busy_timeout_s: float = 10.0) -> Store:
+    """Open (creating directories and tables, applying migrations) the store of ``bot_id`` on ``symbol``.
+
+    ``database`` is a SQLite file path or a database URL (``sqlite:///...``, ``postgresql://...``).
+    Raises :class:`StoreError` naming the database when it is corrupt, not a database, locked or newer.
+    """
+    where = display_name(database)
+    if not valid_bot_id(bot_id):
+        raise StoreError(f"store {where}: bot id {bot_id!r} must be 1-12 letters or digits")
+    if not _SYMBOL_RE.match(symbol):
+        raise StoreError(f"store {where}: symbol {symbol!r} must be 1-32 letters, digits or _")
+    try:
+        db = make_database(database, busy_timeout_s)
+    except (OSError, ValueError, PeeweeException) as e:
+        raise StoreError(f"cannot open store {where}: {_one_line(e)}") from e
+    models = make_models(db)
+    try:
+        db.connect(reuse_if_open=True)
+        migrate(db, models, where)
+        if isinstance(db, SqliteDatabase) and not is_url(database) and database != ":memory:":
+            mode = db.execute_sql("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("store %s: journal mode is %s, not wal", where, mode)
+    except PeeweeException as e:
+        db.close()
+        raise StoreError(f"cannot open store {where}: {_one_line(e)}") from e
+    except StoreError:
+        db.close()
+        raise
+    return Store(db, models, bot_id, symbol, where)
