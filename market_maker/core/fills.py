@@ -19,7 +19,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from decimal import Decimal
 
 from market_maker.core.ids import decode
@@ -44,14 +43,13 @@ def _rebalance(s: Slot, rules: SymbolRules) -> Slot:
     base_total = rules.step_size * s.bought - s.base_fee
     sellable = int(base_total // rules.step_size) if base_total > 0 else 0
     held = max(sellable - s.sold, 0)
-    return replace(s, held=held, dust=base_total - rules.step_size * (held + s.sold))
+    return s._replace(held=held, dust=base_total - rules.step_size * (held + s.sold))
 
 
 def _add_qty(s: Slot, qty: int, price: int, rules: SymbolRules, interval: int) -> Slot:
     """Count ``qty`` more steps of the slot's current order at ``price``."""
     if s.side is Side.BUY:
-        s = replace(
-            s,
+        s = s._replace(
             bought=s.bought + qty,
             lots=(*s.lots, (qty, price)),
             tp_price=s.tp_price or s.level + interval,
@@ -59,8 +57,7 @@ def _add_qty(s: Slot, qty: int, price: int, rules: SymbolRules, interval: int) -
         )
     else:
         lots, cost = fifo_take(s.lots, qty)
-        s = replace(
-            s,
+        s = s._replace(
             sold=s.sold + qty,
             lots=lots,
             sold_cost=s.sold_cost + money(rules, cost),
@@ -88,8 +85,7 @@ def _store(
         if new.order_filled < new.order_qty:
             events.append(OrderClosed(new.level, new.side or Side.BUY, new.client_id, new.order_filled, why))
         if new.held > 0:
-            new = replace(
-                new,
+            new = new._replace(
                 state=SlotState.FILLED,
                 order_qty=0,
                 order_filled=0,
@@ -128,7 +124,7 @@ def _locate(book: SlotBook, client_id: str) -> tuple[Slot | None, Ignored | None
 def _accepted(s: Slot) -> Slot:
     """A fill or an open-order report proves the exchange accepted the order."""
     if s.state is SlotState.PENDING:
-        return replace(s, state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
+        return s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
     return s
 
 
@@ -154,11 +150,11 @@ def apply_fill(
     except FeeError as e:
         fee = ConvertedFee(ZERO, ZERO)
         events.append(FeeRejected(s.level, fill.trade_id, str(e)))
-    new = replace(s, trade_ids=s.trade_ids | {fill.trade_id}, fees=s.fees + fee.quote)
+    new = s._replace(trade_ids=s.trade_ids | {fill.trade_id}, fees=s.fees + fee.quote)
     extra_dust = ZERO
     if fee.base and fill.side is Side.BUY:
         new = _rebalance(
-            replace(new, base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
+            new._replace(base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
             rules,
         )
     elif fee.base:
@@ -273,7 +269,7 @@ def adopt_order(book: SlotBook, snap: OrderSnapshot, rules: SymbolRules, interva
         trip_gen=parts.generation,
     )
     if parts.side is Side.SELL:
-        s = replace(s, bought=snap.orig_qty, lots=((snap.orig_qty, level),), tp_price=snap.price)
+        s = s._replace(bought=snap.orig_qty, lots=((snap.orig_qty, level),), tp_price=snap.price)
     s = _rebalance(s, rules)
     book = put(book, s)
     return apply_snapshot(book, snap, rules, interval, snap.time_ms)

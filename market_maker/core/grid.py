@@ -86,6 +86,8 @@ def center(price: int, interval: int, position: int, params: GridParams) -> int:
     """The grid center (ticks) for a price (ticks), an interval (ticks) and a position (steps)."""
     if interval <= 0:
         raise ValueError(f"interval must be > 0 ticks, got {interval}")
+    if not params.skew_factor or position == params.target_inventory:
+        return (2 * price + interval) // (2 * interval) * interval  # half up, integers only
     skewed = price * skew_multiplier(position, params)
     return round_half_up(skewed / interval) * interval
 

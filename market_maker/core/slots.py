@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 from market_maker.core.actions import Place
 from market_maker.core.ids import decode, encode, valid_bot_id
@@ -40,9 +41,12 @@ class SlotError(ValueError):
     """A transition that the slot's state does not allow (a bug in the caller, never an exchange event)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One grid level: its working order (if any) and the position it holds."""
+class Slot(NamedTuple):
+    """One grid level: its working order (if any) and the position it holds.
+
+    An immutable named tuple rather than a dataclass: transitions copy slots with ``_replace``, which
+    is several times cheaper than ``dataclasses.replace`` on the backtester's per-event path.
+    """
 
     level: int  # ticks: the buy price, the slot's key
     state: SlotState = SlotState.FREE
@@ -144,13 +148,14 @@ def put(book: SlotBook, new: Slot, dust_delta: Decimal = ZERO, dust_cost_delta: 
         slots[new.level] = new
     held = book.held_total + new.held - (old.held if old else 0)
     buys = book.buy_working_total + _buy_left(new) - (_buy_left(old) if old else 0)
-    return replace(
-        book,
-        slots=slots,
-        held_total=held,
-        buy_working_total=buys,
-        dust=book.dust + dust_delta,
-        dust_cost=book.dust_cost + dust_cost_delta,
+    return SlotBook(
+        book.bot_id,
+        slots,
+        book.next_gen,
+        book.dust + dust_delta if dust_delta else book.dust,
+        book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
+        held,
+        buys,
     )
 
 
@@ -189,8 +194,7 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
         )
     gen = book.next_gen
     cid = encode(book.bot_id, place.level, place.side, gen)
-    new = replace(
-        s,
+    new = s._replace(
         state=SlotState.PENDING,
         side=place.side,
         order_price=place.price,
@@ -213,7 +217,7 @@ def ack(book: SlotBook, client_id: str) -> SlotBook:
     s = book.find(client_id)
     if s is None or s.state is not SlotState.PENDING:
         return book
-    return put(book, replace(s, state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0))
+    return put(book, s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0))
 
 
 def backoff_ms(rejects: int, base_ms: int = BACKOFF_BASE_MS, max_ms: int = BACKOFF_MAX_MS) -> int:
@@ -240,8 +244,8 @@ def reject(
     rejects = s.rejects + 1
     until = now_ms + backoff_ms(rejects, base_ms, max_ms)
     back = SlotState.FILLED if s.held > 0 else SlotState.FREE
-    new = replace(
-        s, state=back, order_qty=0, order_filled=0, unknown=False, rejects=rejects, backoff_until_ms=until
+    new = s._replace(
+        state=back, order_qty=0, order_filled=0, unknown=False, rejects=rejects, backoff_until_ms=until
     )
     side = s.side or Side.BUY
     return put(book, new), (OrderRejected(s.level, side, client_id, reason, until),)
@@ -252,13 +256,13 @@ def mark_unknown(book: SlotBook, client_id: str) -> SlotBook:
     s = book.find(client_id)
     if s is None or s.state is not SlotState.PENDING:
         return book
-    return put(book, replace(s, unknown=True))
+    return put(book, s._replace(unknown=True))
 
 
 def request_cancel(book: SlotBook, client_id: str) -> SlotBook:
     """Record that a cancel was sent, so the strategy does not ask for it again on every price tick."""
     s = _working(book, client_id, "cancel")
-    return put(book, replace(s, cancel_requested=True))
+    return put(book, s._replace(cancel_requested=True))
 
 
 def cancel_failed(book: SlotBook, client_id: str) -> SlotBook:
@@ -266,14 +270,14 @@ def cancel_failed(book: SlotBook, client_id: str) -> SlotBook:
     s = book.find(client_id)
     if s is None or not s.cancel_requested:
         return book
-    return put(book, replace(s, cancel_requested=False))
+    return put(book, s._replace(cancel_requested=False))
 
 
 def prune(book: SlotBook, now_ms: int) -> SlotBook:
     """Drop FREE slots whose back-off has expired (they hold nothing); keeps the book small."""
     stale = [s for s in book.slots.values() if s.state is SlotState.FREE and s.backoff_until_ms <= now_ms]
     for s in stale:
-        book = put(book, replace(s, backoff_until_ms=0, rejects=0))
+        book = put(book, s._replace(backoff_until_ms=0, rejects=0))
     return book
 
 

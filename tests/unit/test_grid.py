@@ -1,8 +1,11 @@
 """Grid geometry: center with half-up rounding, skew, windows (ARCHITECTURE.md §4)."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 from core_fixtures import BTC, IV, PARAMS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from market_maker.core.grid import GridParams, center, grid_window, inventory_ratio
 
@@ -46,3 +49,22 @@ def test_inventory_ratio_is_clamped() -> None:
     assert inventory_ratio(-5000, params) == -1
     # clamped at 1: P_skewed = P * 0.5
     assert center(BTC.price_to_ticks("100000.00"), IV, 5000, params) == BTC.price_to_ticks("50000.00")
+
+
+@settings(max_examples=500)
+@given(
+    st.integers(1, 10**9),
+    st.integers(1, 10**5),
+    st.integers(0, 20_000),
+    st.sampled_from([Decimal(0), Decimal("0.001"), Decimal("0.37"), Decimal(1)]),
+    st.integers(0, 5_000),
+)
+def test_center_is_the_nearest_lattice_point_of_the_skewed_price(
+    price: int, interval: int, position: int, skew: Decimal, target: int
+) -> None:
+    params = GridParams(5, 5, 100, max_inventory=10_000, skew_factor=skew, target_inventory=target)
+    ratio = min(max(Fraction(position - target, 10_000), Fraction(-1)), Fraction(1))
+    skewed = price * (1 - Fraction(skew) * ratio)
+    c = center(price, interval, position, params)
+    assert c % interval == 0
+    assert c - Fraction(interval, 2) <= skewed < c + Fraction(interval, 2)  # nearest, ties upward
