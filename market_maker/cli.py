@@ -20,6 +20,7 @@ EXIT_UNSAFE = 4
 # verb -> module under market_maker.commands; modules import lazily so `--help` stays fast.
 VERBS: dict[str, str] = {
     "check-config": "check_config",
+    "status": "status",
 }
 
 

@@ -1,0 +1,55 @@
+"""The CLI's side of the ops endpoint: fetch ``/status`` from a running bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from market_maker.settings.models import Config
+
+
+class NotRunningError(Exception):
+    """No bot answered at the configured ops address (one line, safe to print)."""
+
+
+class EndpointDisabledError(Exception):
+    """The configuration does not serve the ops endpoint (``ops.port`` is 0)."""
+
+
+def ops_url(config: Config) -> str:
+    """``http://host:port`` of the bot's ops endpoint; EndpointDisabledError when ops.port is 0."""
+    ops = config.ops
+    if not ops.enabled:
+        raise EndpointDisabledError(
+            "the ops endpoint is off in this configuration (ops.port is 0): set ops.port (e.g. 9108)"
+            " in the bot's config, restart it, and pass the same config here"
+        )
+    host = f"[{ops.host}]" if ":" in ops.host else ops.host
+    return f"http://{host}:{ops.port}"
+
+
+def fetch_status(config: Config, timeout_s: float = 3.0) -> dict[str, Any]:
+    """The running bot's status document; NotRunningError when nothing (or not our bot) answers."""
+    url = ops_url(config) + "/status"
+    headers = {}
+    token = config.credentials.ops_token
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+    try:
+        response = requests.get(url, headers=headers, timeout=timeout_s)
+    except requests.RequestException as exc:
+        raise NotRunningError(f"no bot answers at {url} ({type(exc).__name__})") from None
+    if response.status_code == 401:
+        raise NotRunningError(
+            f"{url} refused the request (401): set {config.ops.token_env} to the bot's ops token"
+        )
+    if response.status_code != 200:
+        raise NotRunningError(f"{url} answered HTTP {response.status_code}, not a status document")
+    try:
+        doc = response.json()
+    except ValueError:
+        raise NotRunningError(f"{url} answered something that is not JSON: is it this bot?") from None
+    if not isinstance(doc, dict) or "schema_version" not in doc:
+        raise NotRunningError(f"{url} answered JSON that is not a status document: is it this bot?")
+    return doc

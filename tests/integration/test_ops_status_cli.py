@@ -1,0 +1,88 @@
+"""`python -m market_maker status` against a live ops endpoint over loopback, and with none running."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+
+from market_maker.ops.health import Health
+from market_maker.ops.http import OpsServer
+from market_maker.ops.status_doc import StatusInput, status_document
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "docs" / "status.schema.json").read_text())
+TOKEN = "tok-9f8e7d6c5b4a"
+
+
+def status_cli(config: Path, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+    if token:
+        env["MM_OPS_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "market_maker", "status", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def write_config(tmp_path: Path, port: int) -> Path:
+    path = tmp_path / "bot.yaml"
+    path.write_text(f"bot:\n  id: paper1\nops:\n  port: {port}\n")
+    return path
+
+
+def doc() -> dict[str, object]:
+    return status_document(
+        StatusInput(
+            "paper1",
+            "BTCUSDT",
+            "spot",
+            "sim",
+            1_700_000_000_000,
+            price=Decimal("100000.01"),
+            slots={"LOCKED": 4, "FILLED": 1},
+            position=Decimal("0.001"),
+            fees=Decimal("0.1"),
+        )
+    )
+
+
+def test_status_prints_box_and_schema_valid_json(tmp_path: Path) -> None:
+    with OpsServer(lambda: b"", lambda: Health(True), doc, token=TOKEN) as server:
+        config = write_config(tmp_path, server.port)
+        box = status_cli(config)
+        assert box.returncode == 0, box.stderr
+        assert "paper1 | BTCUSDT spot | sim" in box.stdout and "LOCKED 4" in box.stdout
+        as_json = status_cli(config, "--json")
+        assert as_json.returncode == 0, as_json.stderr
+        jsonschema.validate(json.loads(as_json.stdout), SCHEMA, cls=jsonschema.Draft202012Validator)
+        refused = status_cli(config, token="wrong")
+        assert refused.returncode == 3 and "401" in refused.stderr and "wrong" not in refused.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_status_exits_3_when_no_bot_answers(tmp_path: Path) -> None:
+    result = status_cli(write_config(tmp_path, free_port()))
+    assert result.returncode == 3
+    assert result.stderr.startswith("not running: no bot answers at http://127.0.0.1:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_with_endpoint_off_is_a_config_error(tmp_path: Path) -> None:
+    result = status_cli(write_config(tmp_path, 0))
+    assert result.returncode == 2 and "ops.port is 0" in result.stderr
