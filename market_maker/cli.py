@@ -21,6 +21,7 @@ EXIT_UNSAFE = 4
 VERBS: dict[str, str] = {
     "check-config": "check_config",
     "status": "status",
+    "backtest": "backtest",
 }
 
 

@@ -32,8 +32,8 @@ class IntervalParams:
     volatility_scale: Decimal = Decimal(1)
     hysteresis: Decimal = Decimal("0.05")  # relative change needed before the interval moves
     # exact integer forms of base * volatility_scale and hysteresis, so each candle costs integer ops only
-    _gain: tuple[int, int] = field(init=False, repr=False, compare=False)
-    _hyst: tuple[int, int] = field(init=False, repr=False, compare=False)
+    gain_ratio: tuple[int, int] = field(init=False, repr=False, compare=False)
+    hysteresis_ratio: tuple[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.min_interval <= self.max_interval:
@@ -49,8 +49,8 @@ class IntervalParams:
             raise ValueError(f"hysteresis must be >= 0, got {self.hysteresis}")
         gain = Fraction(self.base) * Fraction(self.volatility_scale)
         hyst = Fraction(self.hysteresis)
-        object.__setattr__(self, "_gain", (gain.numerator, gain.denominator))
-        object.__setattr__(self, "_hyst", (hyst.numerator, hyst.denominator))
+        object.__setattr__(self, "gain_ratio", (gain.numerator, gain.denominator))
+        object.__setattr__(self, "hysteresis_ratio", (hyst.numerator, hyst.denominator))
 
     def clamp(self, ticks: int) -> int:
         """``ticks`` limited to ``[min_interval, max_interval]``."""
@@ -61,7 +61,7 @@ def target_interval(atr_scaled: int, baseline_scaled: int, params: IntervalParam
     """The clamped interval (ticks) the formula asks for; the base interval when the baseline is 0."""
     if baseline_scaled <= 0:
         return params.clamp(params.base)
-    num, den = params._gain
+    num, den = params.gain_ratio
     # round_half_up(num * atr / (den * baseline)) in integers
     return params.clamp((2 * num * atr_scaled + den * baseline_scaled) // (2 * den * baseline_scaled))
 
@@ -78,7 +78,7 @@ def next_interval(current: int, atr_scaled: int, baseline_scaled: int, params: I
         return current
     if target in (params.min_interval, params.max_interval):
         return target
-    h_num, h_den = params._hyst
+    h_num, h_den = params.hysteresis_ratio
     if abs(target - current) * h_den > h_num * current:
         return target
     return current

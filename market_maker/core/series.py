@@ -63,8 +63,8 @@ def interval_series(
     Same rule as :func:`~market_maker.core.interval.next_interval`, inlined for speed (tested equal).
     """
     lo, hi = params.min_interval, params.max_interval
-    g_num, g_den = params._gain
-    h_num, h_den = params._hyst
+    g_num, g_den = params.gain_ratio
+    h_num, h_den = params.hysteresis_ratio
     base_target = params.clamp(params.base)
     cur = start
     out = [cur] * min(len(atr), max(atr_period - 1, 0))
