@@ -6,8 +6,10 @@ engine compares integers and can search the arrays with numpy. Times are UTC mil
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +46,7 @@ class Candles:
     def __len__(self) -> int:
         return len(self.open_time_ms)
 
-    @property
+    @cached_property
     def interval_ms(self) -> int:
         """The candle length, from the smallest step between open times (60 000 for 1m candles)."""
         if len(self) < 2:
@@ -85,3 +87,36 @@ class Candles:
     def qty(self, steps: int) -> Decimal:
         """A step count as a Decimal quantity (for reports)."""
         return self.step_size * steps
+
+
+def concat(parts: list[Candles]) -> Candles:
+    """Candles of several files in order (e.g. twelve monthly files); times must keep increasing."""
+    if not parts:
+        raise DataError("no candle files given")
+    first = parts[0]
+    for prev, part in itertools.pairwise(parts):
+        if (part.tick_size, part.step_size) != (first.tick_size, first.step_size):
+            raise DataError(
+                f"{part.source}: tick/step {part.tick_size}/{part.step_size} differ from {first.source}"
+            )
+        if len(prev) and len(part) and part.open_time_ms[0] <= prev.open_time_ms[-1]:
+            raise DataError(
+                f"{part.source}: starts at or before the end of {prev.source}; give files in time order"
+            )
+    if len(parts) == 1:
+        return first
+
+    def cat(name: str) -> I64:
+        return np.concatenate([getattr(p, name) for p in parts]).astype(np.int64)
+
+    return Candles(
+        cat("open_time_ms"),
+        cat("open"),
+        cat("high"),
+        cat("low"),
+        cat("close"),
+        cat("volume"),
+        first.tick_size,
+        first.step_size,
+        " + ".join(p.source for p in parts),
+    )

@@ -1,16 +1,17 @@
 """The backtest's fill model: how a candle trades against resting orders.
 
-A candle is replayed as a deterministic path of four waypoints: ``open -> low -> high -> close`` for an
-up candle (close > open), ``open -> high -> low -> close`` otherwise (down or flat). Between waypoints
-the price moves monotonically through every tick.
+A candle is replayed as a deterministic path of four waypoints: ``open -> low -> high -> close`` for a
+rising or flat candle (close >= open), ``open -> high -> low -> close`` for a falling one: the same
+path the simulator's kline replay trades (flat candles included), so the two fill alike. The strategy
+sees the price at each waypoint, as a live bot sees trade prints; between waypoints the price jumps.
 
 * A resting limit order fills **at its own price** (maker) when the path trades *through* it: a buy
   when the path goes strictly below its price, a sell when strictly above. With ``fill_on_touch`` the
   path only needs to reach the price. Trading through is the default because a touch does not say the
   queue in front of us was eaten.
 * With ``volume_share`` set, one order fills at most ``floor(volume_share * candle volume)`` steps per
-  candle (never less than one step when the candle had any volume); the rest stays working for the
-  next candles. Without it an order fills whole when crossed.
+  candle (at least one step when the candle had any volume); the rest stays working for the next
+  candles. Without it an order fills whole when crossed.
 * A post-only order whose price would cross the current path price when placed (a buy at or above it,
   a sell at or below it) is rejected, as Binance rejects LIMIT_MAKER (-2010) / GTX orders; the slot
   goes back to the core's back-off. Without ``post_only`` such an order fills at once as a taker at the
@@ -63,14 +64,13 @@ class FillModel:
             return self.buy_fills_at(order_price, path_price)
         return self.sell_fills_at(order_price, path_price)
 
-    def candle_cap(self, remaining: int, candle_volume: int) -> int:
-        """Steps one order may fill within one candle."""
+    def candle_allowance(self, candle_volume: int) -> int | None:
+        """Steps one order may fill within one candle of ``candle_volume`` steps (None: no limit)."""
         if self.volume_share is None:
-            return remaining
+            return None
         if candle_volume <= 0:
             return 0
-        share = int(self.volume_share * candle_volume)
-        return min(remaining, max(share, 1))
+        return max(int(self.volume_share * candle_volume), 1)
 
 
 def would_cross(side: Side, price: int, market: int) -> bool:
@@ -80,6 +80,6 @@ def would_cross(side: Side, price: int, market: int) -> bool:
 
 def candle_path(open_: int, high: int, low: int, close: int) -> tuple[int, int, int, int]:
     """The four waypoints the candle is replayed through (see the module docstring)."""
-    if close > open_:
+    if close >= open_:
         return (open_, low, high, close)
     return (open_, high, low, close)

@@ -47,6 +47,7 @@ class BacktestSettings:
     max_consecutive_losses: int = 5
     max_drawdown_pct: Decimal = Decimal(10)
     cooldown_seconds: int = 300
+    stale_price_seconds: Decimal = Decimal(30)
     # symbol (config: trading.symbol and the sim section's filters)
     symbol: str = "BTCUSDT"
     base_asset: str = "BTC"
@@ -137,6 +138,7 @@ def from_config(cfg: Config) -> BacktestSettings:
         max_consecutive_losses=r.max_consecutive_losses,
         max_drawdown_pct=r.max_drawdown_pct,
         cooldown_seconds=r.cooldown_seconds,
+        stale_price_seconds=Decimal(str(r.stale_price_seconds)),
         symbol=t.symbol,
         base_asset=assets[0],
         quote_asset=assets[1],
