@@ -1,0 +1,230 @@
+"""Logging from the config's ``ops`` section: readable text or JSON lines, optional rotating file,
+secrets masked in every record; plus one-line structured events (heartbeat, order events).
+
+    install_logging(config.ops, secrets_of(config))
+    heartbeat(log, price="100000.01", center="100000", slots_locked=9, position="0.002")
+    order_event(log, "placed", client_id="paper1_B255t_3", side="BUY", price="99990", qty="0.001")
+
+Masking happens twice: a :class:`SecretMaskFilter` on every handler rewrites the record (message,
+args, exception and stack text, extra fields), and the formatters mask their final output, so a secret
+that reaches a log call by accident (inside an exception message, a repr, an f-string) never reaches a
+stream or file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import logging.handlers
+import sys
+import traceback
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, quote_plus
+
+from market_maker.settings.models import Config, OpsConfig
+
+MASK = "**********"
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_OURS = "_market_maker_handler"
+# Attributes every LogRecord has; anything else came from ``extra=`` and is shown in JSON lines.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+def secrets_of(config: Config) -> list[str]:
+    """The configured secrets in clear (API key, API secret, ops token), for masking only."""
+    creds = config.credentials
+    return [s.get_secret_value() for s in (creds.api_key, creds.api_secret, creds.ops_token) if s is not None]
+
+
+class Masker:
+    """Replaces every occurrence of any secret (and its URL-encoded forms) with ``**********``."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        forms = set()
+        for secret in secrets:
+            if secret:
+                forms.update({secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]})
+        # Longest first, so a secret that contains another is replaced whole.
+        self._forms = sorted(forms, key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret replaced."""
+        for form in self._forms:
+            if form in text:
+                text = text.replace(form, MASK)
+        return text
+
+    def mask_value(self, value: Any) -> Any:
+        """Strings masked; containers masked inside; other values as their masked ``str`` if they leak."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, int | float | bool | Decimal) or value is None:
+            return value
+        if isinstance(value, Mapping):
+            return {self.mask(str(k)): self.mask_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self.mask_value(v) for v in value]
+        text = str(value)
+        masked = self.mask(text)
+        return masked if masked != text else value
+
+
+class SecretMaskFilter(logging.Filter):
+    """Rewrites each record so no configured secret survives in it; never drops a record."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.masker = Masker(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.masker:
+            return True
+        m = self.masker
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep what we can, masked
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg, record.args = m.mask(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = m.mask(record.exc_text)
+            # Keep exc_info out of later formatting: a formatter would render the unmasked original.
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = m.mask(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD:
+                setattr(record, key, m.mask_value(value))
+        return True
+
+
+class _MaskingText(logging.Formatter):
+    def __init__(self, masker: Masker) -> None:
+        super().__init__(TEXT_FORMAT)
+        self.masker = masker
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return _iso(record.created)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.masker.mask(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, the ``extra=`` fields, exc when present."""
+
+    def __init__(self, masker: Masker | None = None) -> None:
+        super().__init__()
+        self.masker = masker or Masker(())
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": _iso(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in out:
+                out[key] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        if record.stack_info:
+            out["stack"] = record.stack_info
+        return self.masker.mask(json.dumps(out, default=str, ensure_ascii=False))
+
+
+def _iso(created: float) -> str:
+    return (
+        dt.datetime.fromtimestamp(created, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def install_logging(
+    ops: OpsConfig, secrets: Iterable[str] = (), stream: IO[str] | None = None
+) -> list[logging.Handler]:
+    """Configure the root logger from ``ops`` (level, format, rotating file); returns the handlers.
+
+    Replaces handlers an earlier call installed (so calling it twice is safe) and leaves others alone.
+    The stream handler writes to ``stream`` (default stderr); with ``ops.log_file`` a
+    RotatingFileHandler (``log_max_bytes``, ``log_backups``) writes the same lines to the file.
+    """
+    masker_secrets = list(secrets)
+    masker = Masker(masker_secrets)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _OURS, False):
+            root.removeHandler(handler)
+            handler.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    if ops.log_file is not None:
+        Path(ops.log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                ops.log_file, maxBytes=ops.log_max_bytes, backupCount=ops.log_backups, encoding="utf-8"
+            )
+        )
+    for handler in handlers:
+        handler.addFilter(SecretMaskFilter(masker_secrets))
+        handler.setFormatter(JsonFormatter(masker) if ops.log_format == "json" else _MaskingText(masker))
+        setattr(handler, _OURS, True)
+        root.addHandler(handler)
+    root.setLevel(ops.log_level)
+    return handlers
+
+
+def _text(value: Any) -> str:
+    text = format(value, "f") if isinstance(value, Decimal) else str(value)
+    return json.dumps(text) if (not text or any(c.isspace() or c in '"=' for c in text)) else text
+
+
+def event(logger: logging.Logger, name: str, level: int = logging.INFO, /, **fields: Any) -> None:
+    """One structured line: text ``<name> k=v k=v``; in JSON the fields are keys beside ``event``.
+
+    A field named like a LogRecord attribute (``name``, ``msg`` ...) gets a trailing underscore in JSON.
+    """
+    plain = {
+        (f"{k}_" if k in _STANDARD or k == "event" else k): (format(v, "f") if isinstance(v, Decimal) else v)
+        for k, v in fields.items()
+    }
+    line = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
+    logger.log(level, "%s %s", name, line, extra={"event": name, **plain})
+
+
+def heartbeat(logger: logging.Logger, **fields: Any) -> None:
+    """The periodic heartbeat line (price, center, interval, slots, position, PnL, fees, orders ...)."""
+    event(logger, "heartbeat", **fields)
+
+
+def order_event(
+    logger: logging.Logger,
+    kind: str,
+    *,
+    client_id: str,
+    side: str,
+    price: Decimal | str,
+    qty: Decimal | str,
+    level: int = logging.INFO,
+    **fields: Any,
+) -> None:
+    """One line per order event; ``kind`` e.g. placed, accepted, rejected, unknown, filled, cancelled."""
+    event(
+        logger,
+        f"order_{kind}",
+        level,
+        client_id=client_id,
+        side=side,
+        price=price,
+        qty=qty,
+        **fields,
+    )
