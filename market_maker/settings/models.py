@@ -271,6 +271,13 @@ class OpsConfig(Section):
     log_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     log_backups: Annotated[int, Field(ge=0, le=1000)] = 5
     heartbeat_seconds: Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)] = 60.0
+    webhook_url: str | None = None  # alerts are POSTed here as JSON (None: no alerts)
+    alert_min_interval_seconds: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] = 60.0
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return _check_url(value, ("https", "http"))
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,0 +1,141 @@
+"""The webhook notifier against a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from market_maker.ops.alerts import AlertKind, ReconnectStormDetector, WebhookNotifier
+
+
+class Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.status = 200
+        self.gate = threading.Event()
+        self.gate.set()
+        self.got = threading.Condition()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hooks/T000/SECRETPATH"
+
+    def wait_for(self, n: int, timeout: float = 20) -> list[dict[str, Any]]:
+        with self.got:
+            assert self.got.wait_for(lambda: len(self.bodies) >= n, timeout), self.bodies
+            return list(self.bodies)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.gate.wait(30)
+        with self.server.got:
+            self.server.bodies.append(body)
+            self.server.paths.append(self.path)
+            self.server.got.notify_all()
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    t = threading.Thread(target=r.serve_forever, daemon=True)
+    t.start()
+    yield r
+    r.gate.set()
+    r.shutdown()
+    r.server_close()
+
+
+def test_alerts_are_posted_as_json(receiver: Receiver) -> None:
+    n = WebhookNotifier(receiver.url, bot_id="paper1", symbol="BTCUSDT", min_interval_s=60).start()
+    try:
+        assert n.notify(AlertKind.START, "bot started", venue="sim")
+        assert n.notify(AlertKind.BREAKER_TRIP, "3 losing round trips", losses=3, drawdown=Decimal("4.50"))
+        start, trip = receiver.wait_for(2)
+    finally:
+        n.stop()
+    assert receiver.paths[0] == "/hooks/T000/SECRETPATH"
+    assert start["kind"] == "start" and start["bot"] == "paper1" and start["symbol"] == "BTCUSDT"
+    assert start["details"] == {"venue": "sim"} and start["time"].endswith("Z")
+    assert trip["kind"] == "breaker_trip" and trip["details"] == {"losses": 3, "drawdown": "4.50"}
+    assert n.sent == 2
+
+
+def test_rate_limited_per_kind_and_suppressed_count_reported(receiver: Receiver) -> None:
+    now = [0.0]
+    n = WebhookNotifier(receiver.url, bot_id="b1", symbol="BTCUSDT", min_interval_s=60, clock=lambda: now[0])
+    n.start()
+    try:
+        assert n.notify(AlertKind.RISK_TRIGGER, "atr spike")
+        assert not n.notify(AlertKind.RISK_TRIGGER, "atr spike again")
+        assert not n.notify(AlertKind.RISK_TRIGGER, "and again")
+        assert n.notify(AlertKind.RECONNECT_STORM, "5 reconnects in 60s")  # another kind is not limited
+        now[0] = 61.0
+        assert n.notify(AlertKind.RISK_TRIGGER, "atr spike later")
+        bodies = receiver.wait_for(3)
+    finally:
+        n.stop()
+    risk = [b for b in bodies if b["kind"] == "risk_trigger"]
+    assert [b["suppressed"] for b in risk] == [0, 2]
+    assert n.suppressed_total == 2
+
+
+def test_never_blocks_or_raises_when_the_receiver_hangs_or_fails(receiver: Receiver) -> None:
+    receiver.gate.clear()  # the receiver holds every request until released
+    n = WebhookNotifier(
+        receiver.url, bot_id="b1", symbol="X1", min_interval_s=0, queue_size=3, timeout_s=30, retry_delay_s=0
+    ).start()
+    try:
+        results = [n.notify(AlertKind.STOP, f"stop {i}") for i in range(10)]
+        # one in flight, three queued, the rest dropped: the caller got an answer for every one
+        assert results.count(True) in (3, 4) and n.dropped == results.count(False)
+        receiver.status = 500
+        receiver.gate.set()
+    finally:
+        n.stop()
+    assert n.failed >= 1 and n.sent == 0
+
+
+def test_unreachable_webhook_is_logged_without_its_path(caplog: pytest.LogCaptureFixture) -> None:
+    n = WebhookNotifier(
+        "http://127.0.0.1:9/hooks/SECRETPATH", bot_id="b1", symbol="X1", timeout_s=2, retry_delay_s=0
+    ).start()
+    assert n.notify("start", "bot started")
+    n.stop()
+    assert n.failed == 1
+    assert "not delivered to webhook 127.0.0.1:9" in caplog.text and "SECRETPATH" not in caplog.text
+    assert "SECRETPATH" not in repr(n)
+
+
+def test_reconnect_storm_detector() -> None:
+    now = [0.0]
+    d = ReconnectStormDetector(threshold=3, window_s=60, clock=lambda: now[0])
+    assert not d.reconnected()
+    now[0] = 30
+    assert not d.reconnected()
+    now[0] = 100  # both earlier ones fell out of the window
+    assert not d.reconnected()
+    now[0] = 110
+    assert not d.reconnected()
+    now[0] = 115
+    assert d.reconnected()
+    assert not d.reconnected()  # quiet again after a storm is reported
