@@ -7,11 +7,15 @@ from typing import Any
 
 from peewee import TextField
 
+from market_maker.store.errors import StoreError
+
 
 def exact_text(value: Any) -> str:
     """The exact text form of a decimal value; floats are refused (money is never a float)."""
     if isinstance(value, bool | float):
-        raise TypeError(f"refusing to store {value!r} ({type(value).__name__}) as an exact decimal")
+        raise StoreError(
+            f"refusing to store {value!r} ({type(value).__name__}) as an exact decimal: use Decimal"
+        )
     return str(Decimal(value))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from market_maker.core.model import Fill, OrderStatus, Side
@@ -52,61 +52,29 @@ def order_from_row(r: Any) -> OrderRow:
     )
 
 
+def _names(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+_FILL = _names(Fill)
+_ROUND_TRIP = _names(RoundTripClosed)
+
+
 def fill_columns(fill: Fill) -> dict[str, Any]:
     """The ``fill`` table columns of one trade (scope columns excluded)."""
-    return {
-        "trade_id": fill.trade_id,
-        "client_id": fill.client_id,
-        "side": fill.side.value,
-        "price": fill.price,
-        "qty": fill.qty,
-        "cum_qty": fill.cum_qty,
-        "fee": fill.fee,
-        "fee_asset": fill.fee_asset,
-        "time_ms": fill.time_ms,
-        "is_maker": fill.is_maker,
-        "order_id": fill.order_id,
-    }
+    return {**{n: getattr(fill, n) for n in _FILL}, "side": fill.side.value}
 
 
 def fill_from_row(r: Any) -> Fill:
     """The core Fill of a ``fill`` model instance."""
-    return Fill(
-        r.trade_id,
-        r.client_id,
-        Side(r.side),
-        r.price,
-        r.qty,
-        r.cum_qty,
-        r.fee,
-        r.fee_asset,
-        r.time_ms,
-        bool(r.is_maker),
-        r.order_id,
-    )
+    return Fill(**{**{n: getattr(r, n) for n in _FILL}, "side": Side(r.side), "is_maker": bool(r.is_maker)})
 
 
 def round_trip_columns(rt: RoundTripClosed) -> dict[str, Any]:
     """The ``round_trip`` table columns of one closed round trip."""
-    return {
-        "level": rt.level,
-        "qty": rt.qty,
-        "buy_cost": rt.buy_cost,
-        "proceeds": rt.proceeds,
-        "fees": rt.fees,
-        "realized": rt.realized,
-        "time_ms": rt.time_ms,
-    }
+    return {n: getattr(rt, n) for n in _ROUND_TRIP}
 
 
 def round_trip_from_row(r: Any) -> RoundTripClosed:
     """The core event of a ``round_trip`` model instance."""
-    return RoundTripClosed(
-        r.level,
-        r.qty,
-        r.buy_cost,
-        r.proceeds,
-        r.fees,
-        r.realized,
-        r.time_ms,
-    )
+    return RoundTripClosed(**{n: getattr(r, n) for n in _ROUND_TRIP})

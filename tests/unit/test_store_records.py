@@ -1,0 +1,203 @@
+"""Orders, fills, round trips, risk state and controls: exact, idempotent, and still there after a reopen."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from core_fixtures import buy_filled, fill
+
+from market_maker.core.ids import encode
+from market_maker.core.model import OrderSnapshot, OrderStatus, Side
+from market_maker.core.slot_events import RoundTripClosed
+from market_maker.core.slots import SlotBook
+from market_maker.store import Store, StoreError, open_store
+
+LV = 10_000_000
+EXACT = ["12345.678901234567891234", "1.10000000", "0E-8", "-0.00000001", "1E+3", "0.1"]
+
+
+def _open(tmp_path: Path, bot: str = "mm1") -> Store:
+    return open_store(str(tmp_path / "bot.db"), bot, "BTCUSDT")
+
+
+def _cid(gen: int = 0, side: Side = Side.BUY, level: int = LV) -> str:
+    return encode("mm1", level, side, gen)
+
+
+@pytest.mark.parametrize("text", EXACT)
+def test_decimals_keep_every_digit_and_their_scale(tmp_path: Path, text: str) -> None:
+    store = _open(tmp_path)
+    value = Decimal(text)
+    store.record_fill(fill(_cid(), Side.BUY, LV, 1, 1, 7, fee=text))
+    store.record_round_trip(RoundTripClosed(LV, 5, value, value, value, value, 9))
+    store.save_risk({"equity_peak": value, "nested": {"values": [value]}})
+    store.close()
+    again = _open(tmp_path)
+    got = [again.fills()[0].fee, again.round_trips()[0].realized]
+    risk = again.load_risk()
+    assert risk is not None
+    got += [risk["equity_peak"], risk["nested"]["values"][0]]
+    for d in got:  # same digits, same exponent (Decimal == alone would accept 1.1 for 1.10000000)
+        assert isinstance(d, Decimal) and d.as_tuple() == value.as_tuple(), (d, value)
+
+
+def test_a_float_is_never_stored_as_money(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    with pytest.raises(StoreError, match=r"state\.peak is a float"):
+        store.save_risk({"peak": 1.1})
+    with pytest.raises(StoreError, match="float"):
+        store.record_round_trip(RoundTripClosed(LV, 5, 1.1, Decimal(1), Decimal(0), Decimal(0), 9))  # type: ignore[arg-type]
+    assert store.round_trips() == [] and store.load_risk() is None
+
+
+def test_fills_are_idempotent_by_trade_id_even_after_reopen(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    f1 = fill(_cid(), Side.BUY, LV, 40, 40, 1001, fee="0.04", t=5_000)
+    f2 = fill(_cid(), Side.BUY, LV, 60, 100, 1002, fee="0.06", t=6_000)
+    assert store.last_trade_id() is None and store.last_fill_time_ms() is None
+    assert store.record_fill(f1) is True
+    assert store.record_fill(f1) is False
+    assert store.record_fill(f2) is True
+    store.close()
+    again = _open(tmp_path)
+    assert again.record_fill(f2) is False
+    assert again.fills() == [f1, f2]
+    assert again.last_trade_id() == 1002 and again.last_fill_time_ms() == 6_000
+
+
+def test_duplicate_fill_inside_a_transaction_does_not_undo_the_rest(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    f1 = fill(_cid(), Side.BUY, LV, 40, 40, 1001)
+    store.record_fill(f1)
+    with store.atomic():
+        store.set_control("seen", "yes")
+        assert store.record_fill(f1) is False
+    assert store.get_control("seen") == "yes"
+
+
+def test_intent_row_is_on_disk_before_the_order_goes_out(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    cid = _cid()
+    store.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_000)
+    # A crash right now: another process opening the file finds the intent and must query it.
+    other = _open(tmp_path)
+    (row,) = other.orders(open_only=True)
+    assert (row.client_id, row.status, row.side, row.price, row.qty, row.created_ms) == (
+        cid,
+        "INTENT",
+        Side.BUY,
+        LV,
+        100,
+        1_000,
+    )
+    assert row.is_open and row.order_id is None
+
+
+def test_order_life_cycle_never_reopens_and_never_loses_quantity(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    cid = _cid()
+    store.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_000)
+    store.update_order(cid, "NEW", order_id=555, now_ms=1_100)
+    store.update_order(cid, "PARTIALLY_FILLED", executed_qty=60, now_ms=1_200)
+    store.update_order(cid, "FILLED", executed_qty=100, now_ms=1_300)
+    store.update_order(cid, "PARTIALLY_FILLED", executed_qty=60, now_ms=1_250)  # a late report
+    row = store.order(cid)
+    assert row is not None
+    assert (row.status, row.order_id, row.executed_qty, row.updated_ms) == ("FILLED", 555, 100, 1_300)
+    assert store.orders(open_only=True) == [] and store.orders() == [row]
+
+
+def test_repeated_intent_is_a_no_op_but_a_different_one_is_refused(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    cid = _cid()
+    store.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_000)
+    store.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_001)
+    assert len(store.orders()) == 1
+    with pytest.raises(StoreError, match=f"client id {cid} is already recorded"):
+        store.record_intent(cid, LV, Side.BUY, LV, 200, now_ms=1_002)
+
+
+def test_bad_order_input_gets_a_clear_error(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    with pytest.raises(StoreError, match="'x_B1_0' is not a client id of bot mm1"):
+        store.record_intent("x_B1_0", 1, Side.BUY, 1, 1, 0)
+    with pytest.raises(StoreError, match="is of level"):
+        store.record_intent(_cid(), LV + 1, Side.BUY, LV, 1, 0)
+    with pytest.raises(StoreError, match="no order mm1_"):
+        store.update_order(_cid(3), "NEW")
+    store.record_intent(_cid(), LV, Side.BUY, LV, 1, 0)
+    with pytest.raises(StoreError, match="unknown order status 'DONE'"):
+        store.update_order(_cid(), "DONE")
+
+
+def test_an_order_found_on_the_exchange_is_recorded_and_updated(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    cid = _cid(7, Side.SELL)
+    snap = OrderSnapshot(cid, 99, Side.SELL, LV + 1000, 100, 30, OrderStatus.PARTIALLY_FILLED, 5_000)
+    store.record_order(snap, now_ms=6_000)
+    store.record_order(snap, now_ms=6_500)
+    (row,) = store.orders(open_only=True)
+    assert (row.level, row.side, row.price, row.qty, row.status, row.order_id, row.executed_qty) == (
+        LV,
+        Side.SELL,
+        LV + 1000,
+        100,
+        "PARTIALLY_FILLED",
+        99,
+        30,
+    )
+
+
+def test_atomic_rolls_back_every_write_in_the_block(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    book = buy_filled(SlotBook("mm1"), LV)
+    with pytest.raises(RuntimeError, match="boom"), store.atomic():
+        store.save_book(book)
+        store.record_round_trip(RoundTripClosed(LV, 5, Decimal(1), Decimal(2), Decimal(0), Decimal(1), 9))
+        raise RuntimeError("boom")
+    assert store.load_book() is None and store.round_trips() == []
+
+
+def test_controls_from_another_thread(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    assert store.get_control("pause") is None
+
+    def cli() -> None:  # e.g. the status endpoint's thread: its own connection, closed by itself
+        store.set_control("pause", "requested")
+        store.close()
+
+    t = threading.Thread(target=cli)
+    t.start()
+    t.join()
+    assert store.get_control("pause") == "requested"
+    assert store.pop_control("pause") == "requested"
+    assert store.pop_control("pause") is None and store.get_control("pause") is None
+
+
+def test_reopen_keeps_everything(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    book = buy_filled(SlotBook("mm1"), LV, fee="0.00000123", asset="BTC")
+    cid = _cid(5)
+    rt = RoundTripClosed(LV, 100, Decimal("100.00000"), Decimal("101.000"), Decimal("0.2"), Decimal("0.8"), 7)
+    with store.atomic():
+        store.save_book(book)
+        store.record_intent(cid, LV, Side.BUY, LV, 100, 1)
+        store.record_fill(fill(cid, Side.BUY, LV, 100, 100, 1, fee="0.00000123", asset="BTC"))
+        store.record_round_trip(rt)
+        store.save_risk({"paused": True, "consecutive_losses": 2, "equity_peak": Decimal("1000.10")})
+        store.set_control("pause", "1")
+    expected = (store.load_book(), store.orders(), store.fills(), store.round_trips(), store.load_risk())
+    store.close()
+    again = _open(tmp_path)
+    assert (
+        again.load_book(),
+        again.orders(),
+        again.fills(),
+        again.round_trips(),
+        again.load_risk(),
+    ) == expected
+    assert again.load_book() == book and again.round_trips() == [rt]
+    assert again.get_control("pause") == "1"
