@@ -152,10 +152,12 @@ class Exchange(Protocol):
         on_event: UserCallback,
         *,
         on_status: StatusCallback | None = None,
-        stale_after_s: float = 90.0,
+        stale_after_s: float = 300.0,
     ) -> Stream:
         """Order updates, fills, balance and position changes; not started yet: call ``start()``.
 
+        An account can be quiet for long, so a stream without events for ``stale_after_s`` is simply
+        reconnected (and the owner resyncs): a stalled subscription cannot hide longer than that.
         ``on_status`` gets a :class:`StreamStatus` with ``reconnect=True`` after every reconnect:
         events may have been missed, so resync open orders and trades from REST.
         """

@@ -69,7 +69,7 @@ class SpotExchange(BinanceExchange):
         on_event: UserCallback,
         *,
         on_status: StatusCallback | None = None,
-        stale_after_s: float = 90.0,
+        stale_after_s: float = 300.0,
     ) -> Stream:
         """Order and balance events through ``userDataStream.subscribe.signature``."""
         return SpotUserStream(

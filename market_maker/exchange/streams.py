@@ -68,12 +68,9 @@ def _constant(url: str) -> Callable[[], str]:
     return lambda: url
 
 
-_probe_ids = itertools.count(1)
-
-
-def _list_subscriptions(conn: Connection) -> None:
-    """The stream control request whose answer proves the stream still delivers."""
-    conn.send_json({"method": "LIST_SUBSCRIPTIONS", "id": next(_probe_ids)})
+def _is_reply(msg: Any) -> bool:
+    """An answer to a stream control request (``{"result": ..., "id": ...}`` or an error), not data."""
+    return isinstance(msg, dict) and "id" in msg and ("result" in msg or "code" in msg)
 
 
 class MarketStream(_StreamGroup):
@@ -101,18 +98,20 @@ class MarketStream(_StreamGroup):
                     self._message,
                     settings,
                     on_status=on_status,
-                    probe=_list_subscriptions,
                 )
             )
 
-    def _message(self, conn: Connection, msg: Any) -> None:
+    def _message(self, conn: Connection, msg: Any) -> bool:
+        if _is_reply(msg):
+            return False
         payload = unwrap(msg)
         if event_type(payload) == "serverShutdown":
             conn.reconnect("serverShutdown")
-            return
+            return True
         event = parse_market_event(payload, self._rules)
         if event is not None:
             self._on_event(event)
+        return True
 
 
 class SpotUserStream(_StreamGroup):
@@ -148,7 +147,6 @@ class SpotUserStream(_StreamGroup):
                 settings,
                 on_open=self._subscribe,
                 on_status=on_status,
-                probe=self._ping,
                 ready_on_open=False,
             )
         )
@@ -167,20 +165,18 @@ class SpotUserStream(_StreamGroup):
             {"id": self._pending, "method": "userDataStream.subscribe.signature", "params": params}
         )
 
-    def _ping(self, conn: Connection) -> None:
-        conn.send_json({"id": f"ping-{next(self._ids)}", "method": "ping"})
-
-    def _message(self, conn: Connection, msg: Any) -> None:
+    def _message(self, conn: Connection, msg: Any) -> bool:
         if isinstance(msg, dict) and "id" in msg and "status" in msg:
             self._answer(conn, msg)
-            return
+            return False
         payload = unwrap(msg)
         kind = event_type(payload)
         if kind in ("eventStreamTerminated", "serverShutdown"):
             conn.reconnect(kind)
-            return
+            return True
         for event in parse_user_event(payload, self._rules):
             self._on_event(event)
+        return True
 
     def _answer(self, conn: Connection, msg: dict[str, Any]) -> None:
         if msg.get("id") != self._pending:
@@ -237,7 +233,6 @@ class FuturesUserStream(_StreamGroup):
                 settings,
                 on_status=on_status,
                 on_tick=self._keepalive,
-                probe=_list_subscriptions,
             )
         )
 
@@ -286,16 +281,19 @@ class FuturesUserStream(_StreamGroup):
             except ExchangeError as exc:
                 log.warning("user: listenKey keepalive failed: %s", exc)
 
-    def _message(self, conn: Connection, msg: Any) -> None:
+    def _message(self, conn: Connection, msg: Any) -> bool:
+        if _is_reply(msg):
+            return False
         payload = unwrap(msg)
         kind = event_type(payload)
         if kind == "listenKeyExpired":
             with self._rest_lock:
                 self._key = None
             conn.reconnect("listenKeyExpired")
-            return
+            return True
         if kind == "serverShutdown":
             conn.reconnect(kind)
-            return
+            return True
         for event in parse_user_event(payload, self._rules):
             self._on_event(event)
+        return True

@@ -151,7 +151,7 @@ class UsdmExchange(BinanceExchange):
         on_event: UserCallback,
         *,
         on_status: StatusCallback | None = None,
-        stale_after_s: float = 600.0,
+        stale_after_s: float = 300.0,
     ) -> Stream:
         """Order and account events over a listenKey (kept alive every 30 minutes)."""
         return FuturesUserStream(

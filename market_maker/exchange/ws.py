@@ -1,10 +1,10 @@
 """One WebSocket connection that keeps itself alive until stopped (reference §C.1, field notes).
 
 It reconnects, after a jittered exponential back-off, whenever the socket closes or errors, when the
-owner asks (``serverShutdown``, a dead listenKey), when the watchdog has seen no traffic for
-``stale_after_s``, and before Binance's 24-hour cut. A quiet stream is told from a stalled one by the
-owner's ``probe``: a small request (LIST_SUBSCRIPTIONS, WS-API ping) sent every third of
-``stale_after_s`` whose answer counts as traffic. websocket-client answers the server's pings and
+owner asks (``serverShutdown``, a dead listenKey), when the watchdog has seen no *data* for
+``stale_after_s``, and before Binance's 24-hour cut. Only data counts (the owner's handler says which
+messages are data): a stalled subscription can keep answering pings and requests while it delivers
+nothing, which is exactly the failure the watchdog is for. websocket-client answers the server's pings and
 sends its own (a missing pong also ends the connection). After every connect the owner is told, with
 ``reconnect=True`` from the second one on, so it can resync state from REST.
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 class StreamSettings:
     """Timings of a stream connection (seconds)."""
 
-    stale_after_s: float = 30.0  # watchdog: no traffic for this long -> reconnect
+    stale_after_s: float = 30.0  # watchdog: no data for this long -> reconnect
     ping_interval_s: float = 20.0  # client pings
     ping_timeout_s: float = 10.0  # a ping unanswered this long ends the connection
     max_age_s: float = 23.5 * 3600  # reconnect before Binance's 24-hour cut
@@ -53,19 +53,22 @@ class StreamSettings:
 
 
 class Connection:
-    """A self-healing WebSocket: give it a URL provider and a message handler, then ``start()``."""
+    """A self-healing WebSocket: give it a URL provider and a message handler, then ``start()``.
+
+    ``on_message`` gets each parsed JSON message and returns True when it was data (an event), False
+    for answers to our own requests; only data feeds the watchdog.
+    """
 
     def __init__(
         self,
         name: str,
         url: Callable[[], str],
-        on_message: Callable[[Connection, Any], None],
+        on_message: Callable[[Connection, Any], bool],
         settings: StreamSettings,
         *,
         on_open: Callable[[Connection], None] | None = None,
         on_status: Callable[[StreamStatus], None] | None = None,
         on_tick: Callable[[Connection], None] | None = None,
-        probe: Callable[[Connection], None] | None = None,
         ready_on_open: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -75,8 +78,6 @@ class Connection:
         self._on_open = on_open
         self._on_status = on_status
         self._on_tick = on_tick
-        self._probe = probe
-        self._probed_at = 0.0
         self.settings = settings
         self._ready_on_open = ready_on_open
         self._now = monotonic
@@ -249,13 +250,6 @@ class Connection:
                     self.reconnect(f"no message for {s.stale_after_s:g} s")
                 elif now - self._opened_at > s.max_age_s:
                     self.reconnect("planned reconnect before the 24-hour cut")
-            if self._probe is not None and self.connected and now - self._probed_at >= s.stale_after_s / 3:
-                # a request whose answer is traffic: tells a quiet stream from a stalled one
-                self._probed_at = now
-                try:
-                    self._probe(self)
-                except Exception:
-                    log.exception("%s: probe failed", self.name)
             if self._on_tick is not None:
                 try:
                     self._on_tick(self)
@@ -275,17 +269,19 @@ class Connection:
             self.mark_ready()
 
     def _handle_message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
-        self._last_traffic = self._now()
         try:
             msg = json.loads(raw)
         except ValueError:
             log.warning("%s: not JSON: %.200r", self.name, raw)
             return
         try:
-            self._on_message(self, msg)
+            is_data = self._on_message(self, msg)
         except Exception:
             # a bad payload or a failing callback must not kill the stream
             log.exception("%s: message handler failed", self.name)
+            is_data = True
+        if is_data:
+            self._last_traffic = self._now()
 
     def _handle_error(self, app: websocket.WebSocketApp, exc: BaseException) -> None:
         log.info("%s: %s: %s", self.name, type(exc).__name__, exc)

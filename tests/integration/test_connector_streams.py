@@ -1,0 +1,119 @@
+"""Market and user-data streams against the simulator: events, drops, stalls, listenKey expiry."""
+
+# ruff: noqa: F811  -- pytest fixtures are imported from test_connector_support
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from test_connector_support import Collector, ex, market, price_off_market, sim, sim_config, wait_for  # noqa: F401
+
+from market_maker.core.model import OrderStatus, Side
+from market_maker.exchange.base import Stream
+from market_maker.exchange.binance import BinanceExchange
+from market_maker.exchange.streams import FuturesUserStream
+from market_maker.exchange.types import BalanceUpdate, CandleUpdate, OrderUpdate, Quote, StreamStatus
+from market_maker.sim.server import SimServer
+
+
+class Streams:
+    """Both streams of one connector, with everything they delivered."""
+
+    def __init__(self, ex: BinanceExchange) -> None:
+        self.market_events = Collector()
+        self.user_events = Collector()
+        self.statuses = Collector()
+        self.market: Stream = ex.market_stream(self.market_events, on_status=self.statuses, stale_after_s=1.0)
+        self.user: Stream = ex.user_stream(self.user_events, on_status=self.statuses, stale_after_s=1.0)
+
+    def start(self) -> None:
+        self.market.start()
+        self.user.start()
+        assert self.market.wait_connected(5) and self.user.wait_connected(5)
+
+    def stop(self) -> None:
+        self.user.stop()
+        self.market.stop()
+
+    def resynced(self, stream: str) -> bool:
+        """True once ``stream`` reported a reconnect (the owner's cue to resync from REST)."""
+        return any(s.stream == stream and s.connected and s.reconnect for s in self.statuses.of(StreamStatus))
+
+    def order_updates(self, client_id: str) -> list[OrderUpdate]:
+        return [u for u in self.user_events.of(OrderUpdate) if u.order.client_id == client_id]
+
+
+def events_flow(streams: Streams, ex: BinanceExchange, sim: SimServer, tag: int) -> bool:
+    """True once a new order's NEW event arrives. With a 1 s watchdog a quiet user stream renews
+    itself every second, and an event sent during a renewal is lost (the resync covers that in the
+    bot), so a few orders are tried."""
+    for attempt in range(5):
+        assert streams.user.wait_connected(5)
+        cid = f"mm1_B{tag}_{attempt}"
+        ex.place(Side.BUY, price_off_market(sim, ex, Side.BUY, "-0.02"), 100, cid)
+        if wait_for(lambda cid=cid: bool(streams.order_updates(cid)), timeout_s=2):
+            return True
+    return False
+
+
+@pytest.fixture
+def streams(ex: BinanceExchange) -> Iterator[Streams]:
+    s = Streams(ex)
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_market_stream_delivers_quotes_and_candles(streams: Streams) -> None:
+    assert wait_for(lambda: streams.market_events.of(Quote) and streams.market_events.of(CandleUpdate))
+    quote = streams.market_events.of(Quote)[-1]
+    assert 0 < quote.bid <= quote.ask
+    candle = streams.market_events.of(CandleUpdate)[-1]
+    assert candle.interval == "1m" and candle.candle.low <= candle.candle.close <= candle.candle.high
+
+
+def test_user_stream_reports_orders_fills_and_balances(
+    streams: Streams, ex: BinanceExchange, sim: SimServer
+) -> None:
+    price = price_off_market(sim, ex, Side.BUY, "-0.02")
+    ex.place(Side.BUY, price, 100, "mm1_B1_0")
+    assert wait_for(lambda: any(u.execution == "NEW" for u in streams.order_updates("mm1_B1_0")))
+    ex.cancel("mm1_B1_0")
+    assert wait_for(lambda: any(u.execution == "CANCELED" for u in streams.order_updates("mm1_B1_0")))
+    cancel = next(u for u in streams.order_updates("mm1_B1_0") if u.execution == "CANCELED")
+    assert cancel.order.status is OrderStatus.CANCELED and cancel.order.price == price  # keyed by its own id
+
+    ex.place(Side.BUY, price_off_market(sim, ex, Side.BUY, "0.02"), 100, "mm1_B2_0", post_only=False)
+    assert wait_for(lambda: any(u.fill is not None for u in streams.order_updates("mm1_B2_0")))
+    fills = [u.fill for u in streams.order_updates("mm1_B2_0") if u.fill is not None]
+    assert sum(f.qty for f in fills) == 100 and fills[-1].cum_qty == 100
+    assert fills[-1].client_id == "mm1_B2_0" and fills[-1].fee > 0
+    assert wait_for(lambda: bool(streams.user_events.of(BalanceUpdate)))
+
+
+def test_dropped_streams_reconnect_within_5s_and_call_for_resync(
+    streams: Streams, ex: BinanceExchange, sim: SimServer
+) -> None:
+    assert sim.control.drop_streams() >= 2
+    assert wait_for(lambda: streams.resynced("market") and streams.resynced("user"), timeout_s=5)
+    assert streams.market.reconnects >= 1 and streams.user.reconnects >= 1
+    assert events_flow(streams, ex, sim, 3)  # the new connection delivers
+
+
+def test_stalled_streams_reconnect_within_5s_and_call_for_resync(
+    streams: Streams, ex: BinanceExchange, sim: SimServer
+) -> None:
+    sim.control.stall_streams(0)  # sockets stay open and answer requests, but deliver nothing
+    assert wait_for(lambda: streams.resynced("market") and streams.resynced("user"), timeout_s=5)
+    sim.control.resume_streams()
+    assert events_flow(streams, ex, sim, 4)
+
+
+@pytest.mark.parametrize("market", ["usdm"])
+def test_listen_key_expiry_is_recovered(streams: Streams, ex: BinanceExchange, sim: SimServer) -> None:
+    user = streams.user
+    assert isinstance(user, FuturesUserStream) and user.keys_created == 1
+    assert sim.control.expire_listen_keys() == 1
+    assert wait_for(lambda: user.keys_created == 2 and streams.resynced("user"), timeout_s=5)
+    assert events_flow(streams, ex, sim, 5)
