@@ -90,8 +90,8 @@ def candle_trigger_series(
     atr: Sequence[int],
     baseline: Sequence[int],
     params: RiskParams,
-) -> list[bool]:
-    """Whether candle-based risk triggers (ATR spike, volume spike on a falling candle) are on after each.
+) -> tuple[list[bool], list[bool]]:
+    """The candle-based risk triggers after each candle: (ATR spike, volume spike on a falling candle).
 
     ``atr`` and ``baseline`` are the series from :func:`wilder_series` / :func:`baseline_series`.
     """
@@ -102,11 +102,15 @@ def candle_trigger_series(
     v_num, v_den = v_mult.numerator, v_mult.denominator
     atr_from = params.atr_period - 1
     vol_from = params.volume_period
-    out = []
+    atr_out = []
+    vol_out = []
     for i in range(len(opens)):
         b = baseline[i]
-        on = a_num > 0 and i >= atr_from and b > 0 and atr[i] * a_den > a_num * b
-        if not on and v_num > 0 and i >= vol_from and closes[i] < opens[i]:
-            on = volumes[i] * SCALE * v_den > v_num * vol_avg[i - 1]
-        out.append(on)
-    return out
+        atr_out.append(a_num > 0 and i >= atr_from and b > 0 and atr[i] * a_den > a_num * b)
+        vol_out.append(
+            v_num > 0
+            and i >= vol_from
+            and closes[i] < opens[i]
+            and volumes[i] * SCALE * v_den > v_num * vol_avg[i - 1]
+        )
+    return atr_out, vol_out

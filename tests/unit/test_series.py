@@ -63,4 +63,4 @@ def test_series_match_the_per_candle_rules(cs: list[Candle], rp: RiskParams, bas
         assert atr[i] == state.atr.scaled
         assert baseline[i] == state.baseline_scaled
         assert intervals[i] == cur
-        assert flags[i] == (state.atr_spike or state.volume_spike)
+        assert (flags[0][i], flags[1][i]) == (state.atr_spike, state.volume_spike)
