@@ -85,6 +85,14 @@ class Store:
             if not self._db.is_closed():
                 self._db.close()
 
+    def sqlite_pragmas(self) -> dict[str, Any]:
+        """The connection settings that matter for safety (SQLite only; empty for other databases)."""
+        if not isinstance(self._db, SqliteDatabase):
+            return {}
+        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        with self._guard("read settings"):
+            return {n: self._db.execute_sql(f"PRAGMA {n}").fetchone()[0] for n in names}
+
     # --- lock --------------------------------------------------------------------------------------
 
     def _scope_text(self) -> str:
@@ -345,6 +353,18 @@ class Store:
             r = o.get_or_none(self._scope(o) & (o.client_id == client_id))
         return None if r is None else order_from_row(r)
 
+    def prune_orders(self, updated_before_ms: int) -> int:
+        """Delete finished orders last updated before ``updated_before_ms``; returns how many went.
+
+        Open orders (intent, unknown, working) are never deleted, whatever their age.
+        """
+        o = self._m.order
+        q = o.delete().where(
+            self._scope(o) & o.status.not_in(sorted(OPEN_STATUSES)) & (o.updated_ms < updated_before_ms)
+        )
+        with self._guard("prune orders"), write_transaction(self._db):
+            return int(q.execute())
+
     # --- fills and round trips ---------------------------------------------------------------------
 
     def record_fill(self, fill: Fill) -> bool:
@@ -362,13 +382,14 @@ class Store:
             log.warning("store %s: trade %d reported again, differently: %s", self.where, fill.trade_id, fill)
         return False
 
-    def fills(self) -> list[Fill]:
-        """Every stored trade, in time order (then trade id)."""
+    def fills(self, since_ms: int | None = None) -> list[Fill]:
+        """Every stored trade (or those at or after ``since_ms``), in time order, then trade id."""
         f = self._m.fill
+        q = f.select().where(self._scope(f))
+        if since_ms is not None:
+            q = q.where(f.time_ms >= since_ms)
         with self._guard("read fills"):
-            return [
-                fill_from_row(r) for r in f.select().where(self._scope(f)).order_by(f.time_ms, f.trade_id)
-            ]
+            return [fill_from_row(r) for r in q.order_by(f.time_ms, f.trade_id)]
 
     def last_trade_id(self) -> int | None:
         """The highest stored trade id (reconciliation asks the exchange for trades after it)."""
@@ -389,13 +410,14 @@ class Store:
         with self._guard("record round trip"):
             self._m.round_trip.create(**self._ids(), **round_trip_columns(rt))
 
-    def round_trips(self) -> list[RoundTripClosed]:
-        """Every stored round trip, in closing order."""
+    def round_trips(self, since_ms: int | None = None) -> list[RoundTripClosed]:
+        """Every stored round trip (or those closed at or after ``since_ms``), in closing order."""
         r = self._m.round_trip
+        q = r.select().where(self._scope(r))
+        if since_ms is not None:
+            q = q.where(r.time_ms >= since_ms)
         with self._guard("read round trips"):
-            return [
-                round_trip_from_row(x) for x in r.select().where(self._scope(r)).order_by(r.time_ms, r.id)
-            ]
+            return [round_trip_from_row(x) for x in q.order_by(r.time_ms, r.id)]
 
     # --- risk state and controls -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from core_fixtures import buy_filled, fill
 
 from market_maker.core.ids import encode
-from market_maker.core.model import OrderSnapshot, OrderStatus, Side
+from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side
 from market_maker.core.slot_events import RoundTripClosed
 from market_maker.core.slots import SlotBook
 from market_maker.store import Store, StoreError, open_store
@@ -201,3 +202,54 @@ def test_reopen_keeps_everything(tmp_path: Path) -> None:
     ) == expected
     assert again.load_book() == book and again.round_trips() == [rt]
     assert again.get_control("pause") == "1"
+
+
+def test_every_field_of_a_fill_and_a_round_trip_has_a_column(tmp_path: Path) -> None:
+    # A new field in the core must get a column (and a migration), never be dropped on the way to disk.
+    store = _open(tmp_path)
+    f = Fill(77, _cid(), Side.SELL, LV, 3, 9, Decimal("0.5"), "BNB", 1234, False, 4242)
+    rt = RoundTripClosed(LV, 3, Decimal("1.5"), Decimal("2.50"), Decimal("0.125"), Decimal("0.875"), 99)
+    store.record_fill(f)
+    store.record_round_trip(rt)
+    store.close()
+    again = _open(tmp_path)
+    assert again.fills() == [f] and again.round_trips() == [rt]
+    columns = set(again._m.fill._meta.fields) & set(again._m.round_trip._meta.fields)
+    assert {fl.name for fl in dataclasses.fields(Fill)} <= set(again._m.fill._meta.fields)
+    assert {fl.name for fl in dataclasses.fields(RoundTripClosed)} <= set(again._m.round_trip._meta.fields)
+    assert {"bot_id", "symbol"} <= columns
+
+
+def test_fills_and_round_trips_since_a_time(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    fills = [fill(_cid(), Side.BUY, LV, 1, i, 100 + i, t=1_000 * i) for i in range(1, 5)]
+    for f in reversed(fills):
+        store.record_fill(f)
+    assert store.fills() == fills and store.fills(since_ms=3_000) == fills[2:]
+    rts = [RoundTripClosed(LV, 1, Decimal(1), Decimal(2), Decimal(0), Decimal(1), t) for t in (10, 20, 30)]
+    for rt in rts:
+        store.record_round_trip(rt)
+    assert store.round_trips(since_ms=20) == rts[1:]
+
+
+def test_prune_orders_keeps_open_ones_whatever_their_age(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    for gen, status in enumerate(["FILLED", "CANCELED", "NEW", "INTENT", "UNKNOWN", "REJECTED"]):
+        cid = _cid(gen)
+        store.record_intent(cid, LV, Side.BUY, LV, 1, now_ms=gen)
+        if status != "INTENT":
+            store.update_order(cid, status, now_ms=gen)
+    store.record_intent(_cid(9), LV, Side.BUY, LV, 1, now_ms=9)
+    store.update_order(_cid(9), "FILLED", now_ms=10_000)  # finished, but recently
+    assert store.prune_orders(updated_before_ms=5_000) == 3
+    assert sorted(o.status for o in store.orders()) == ["FILLED", "INTENT", "NEW", "UNKNOWN"]
+
+
+def test_connection_settings_are_safe_for_trading(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    assert store.sqlite_pragmas() == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "foreign_keys": 1,
+        "busy_timeout": 10_000,
+    }
