@@ -10,7 +10,17 @@ from market_maker.core.fills import adopt_order, apply_fill, apply_snapshot, can
 from market_maker.core.ids import decode
 from market_maker.core.model import OrderSnapshot, OrderStatus, Side, SlotState
 from market_maker.core.slot_events import FeeRejected, Filled, Ignored, OrderClosed, RoundTripClosed
-from market_maker.core.slots import SlotBook, SlotError, ack, mark_unknown, prune, reject, submit
+from market_maker.core.slots import (
+    SlotBook,
+    SlotError,
+    ack,
+    cancel_failed,
+    mark_unknown,
+    prune,
+    reject,
+    request_cancel,
+    submit,
+)
 
 LV = 10022000  # 100220.00
 
@@ -171,3 +181,34 @@ def test_adopt_open_orders_from_the_exchange() -> None:
     assert s is not None and s.side is Side.SELL and s.held == 100 and s.state is SlotState.LOCKED
     _, ev = adopt_order(book, OrderSnapshot("x_1", 3, Side.BUY, 1, 1, 0, OrderStatus.NEW), BTC, IV)
     assert isinstance(ev[0], Ignored)
+
+
+def test_round_trip_spanning_two_sell_orders_counts_both() -> None:
+    book = buy_filled(SlotBook("mm1"), LV, 100)
+    book, s1 = submit(book, Place(LV, Side.SELL, LV + IV, 100))
+    book = ack(book, s1)
+    book, _ = apply_fill(book, fill(s1, Side.SELL, LV + IV, 40, 40, 2, "0.04"), BTC, IV)
+    book, ev = cancelled(book, s1, 40, BTC, IV, 5)  # trailing moved the take-profit up
+    s = book.slot(LV)
+    assert s is not None and s.state is SlotState.FILLED and s.held == 60 and s.sold == 40
+    assert not any(isinstance(e, RoundTripClosed) for e in ev)
+    book, s2 = submit(book, Place(LV, Side.SELL, LV + 2 * IV, 60))
+    assert s2 != s1
+    book, ev = apply_fill(book, fill(s2, Side.SELL, LV + 2 * IV, 60, 60, 3, "0.06"), BTC, IV)
+    rt = next(e for e in ev if isinstance(e, RoundTripClosed))
+    # 40 @ 100230 + 60 @ 100240 - 100 @ 100220 = 0.004 + 0.012 = 0.016 gross; fees 0.10
+    assert (rt.qty, rt.proceeds - rt.buy_cost, rt.fees, rt.realized) == (
+        100,
+        Decimal("0.016"),
+        Decimal("0.10"),
+        Decimal("-0.084"),
+    )
+
+
+def test_a_failed_cancel_can_be_asked_again() -> None:
+    book, cid = submit(SlotBook("mm1"), Place(LV, Side.BUY, LV, 100))
+    book = request_cancel(ack(book, cid), cid)
+    assert book.slot(LV).cancel_requested  # type: ignore[union-attr]
+    book = cancel_failed(book, cid)
+    s = book.slot(LV)
+    assert s is not None and not s.cancel_requested and s.state is SlotState.LOCKED
