@@ -4,17 +4,30 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
-from test_connector_support import Collector, ex, market, price_off_market, sim, sim_config, wait_for  # noqa: F401
+from test_connector_support import (  # noqa: F401
+    FAST_STREAMS,
+    KEY,
+    SECRET,
+    Collector,
+    connect,
+    ex,
+    market,
+    price_off_market,
+    sim,
+    sim_config,
+    wait_for,
+)
 
 from market_maker.core.model import OrderStatus, Side
 from market_maker.exchange.base import Stream
 from market_maker.exchange.binance import BinanceExchange
 from market_maker.exchange.streams import FuturesUserStream
 from market_maker.exchange.types import BalanceUpdate, CandleUpdate, OrderUpdate, Quote, StreamStatus
-from market_maker.sim.server import SimServer
+from market_maker.sim.server import SimConfig, SimServer
 
 
 class Streams:
@@ -117,3 +130,42 @@ def test_listen_key_expiry_is_recovered(streams: Streams, ex: BinanceExchange, s
     assert sim.control.expire_listen_keys() == 1
     assert wait_for(lambda: user.keys_created == 2 and streams.resynced("user"), timeout_s=5)
     assert events_flow(streams, ex, sim, 5)
+
+
+@pytest.mark.parametrize(("keepalive_s", "keys_expected"), [(0.3, 1), (1000.0, 2)])
+def test_listen_key_keepalive_keeps_a_short_lived_key_alive(
+    sim_ttl: SimServer, keepalive_s: float, keys_expected: int
+) -> None:
+    ex = connect(sim_ttl, "usdm")
+    events = Collector()
+    stream = FuturesUserStream(
+        sim_ttl.ws_url,
+        ex.rest.fork(),
+        "/fapi/v1/listenKey",
+        ex.symbol_rules(),
+        events,
+        settings=FAST_STREAMS.with_stale(60),
+        keepalive_s=keepalive_s,
+    )
+    stream.start()
+    try:
+        assert stream.wait_connected(5)
+        time.sleep(3.5)  # the simulator's keys live 2 s unless kept alive
+        # without keepalive the key expired and was recreated
+        assert wait_for(lambda: stream.keys_created == keys_expected)
+        assert events_flow_on(stream, events, ex, sim_ttl)
+    finally:
+        stream.stop()
+
+
+@pytest.fixture
+def sim_ttl() -> Iterator[SimServer]:
+    with SimServer(SimConfig(listen_key_ttl_s=2)) as server:
+        server.create_account(KEY, SECRET, {"USDT": "100000", "BTC": "1"})
+        yield server
+
+
+def events_flow_on(stream: FuturesUserStream, events: Collector, ex: BinanceExchange, sim: SimServer) -> bool:
+    assert stream.wait_connected(5)
+    ex.place(Side.BUY, price_off_market(sim, ex, Side.BUY, "-0.02"), 100, "mm1_B7_0")
+    return wait_for(lambda: any(u.order.client_id == "mm1_B7_0" for u in events.of(OrderUpdate)))
