@@ -2,12 +2,11 @@
 
 The core's :func:`~market_maker.core.risk.on_candle` (ATR, baseline ATR, volume average, the ATR-spike
 and volume-spike triggers) and :func:`~market_maker.core.interval.next_interval` see only candles, never
-our orders. So they are evaluated once per candle, by the core's own code, in one pass before the
-replay, and the results are kept as arrays (value in force *after* each candle closes). The engine then
-only needs the candles where one of them changes. The pass is cached per (candles, parameters): a
-sweep over grid settings pays it once.
-
-The dynamic interval moves only once the ATR has a full period (before that the base interval holds).
+our orders. So they are evaluated for the whole history before the replay, by the core's whole-history
+forms of the same rules (:mod:`market_maker.core.series`, tested equal to folding the per-candle
+functions), and kept as arrays (value in force *after* each candle closes). The engine then only needs
+the candles where one of them changes. The pass is cached per (candles, parameters): a sweep over grid
+settings pays it once.
 """
 
 from __future__ import annotations
@@ -20,9 +19,15 @@ import numpy as np
 import numpy.typing as npt
 
 from market_maker.backtest.candles import Candles
-from market_maker.core.interval import IntervalParams, next_interval
-from market_maker.core.model import Candle
-from market_maker.core.risk import RiskParams, on_candle, start_risk
+from market_maker.core.interval import IntervalParams
+from market_maker.core.risk import RiskParams
+from market_maker.core.series import (
+    baseline_series,
+    candle_trigger_series,
+    interval_series,
+    true_ranges,
+    wilder_series,
+)
 
 _CACHE: OrderedDict[tuple[object, ...], MarketSeries] = OrderedDict()
 _CACHE_SIZE = 8
@@ -66,29 +71,20 @@ def market_series(
 def _compute(
     candles: Candles, risk: RiskParams, base_interval: int, dynamic: IntervalParams | None
 ) -> MarketSeries:
-    n = len(candles)
-    atr_spike = np.zeros(n, dtype=np.bool_)
-    vol_spike = np.zeros(n, dtype=np.bool_)
-    interval = np.full(n, base_interval, dtype=np.int64)
-    state = start_risk(risk)
-    current = base_interval
-    dur = candles.interval_ms
-    cols = zip(
-        candles.open_time_ms.tolist(),
-        candles.open.tolist(),
-        candles.high.tolist(),
-        candles.low.tolist(),
-        candles.close.tolist(),
-        candles.volume.tolist(),
-        strict=True,
-    )
-    for j, (t, o, h, lo, c, v) in enumerate(cols):
-        state = on_candle(state, Candle(t, o, h, lo, c, v, t + dur - 1), risk)
-        atr_spike[j] = state.atr_spike
-        vol_spike[j] = state.volume_spike
-        if dynamic is not None and state.atr.ready:
-            current = next_interval(current, state.atr.scaled, state.baseline_scaled, dynamic)
-            interval[j] = current
+    opens, highs, lows = candles.open.tolist(), candles.high.tolist(), candles.low.tolist()
+    closes, volumes = candles.close.tolist(), candles.volume.tolist()
+    trs = true_ranges(highs, lows, closes)
+    atr = wilder_series(trs, risk.atr_period)
+    baseline = baseline_series(trs, risk)
+    atr_spike_l, vol_spike_l = candle_trigger_series(opens, closes, volumes, atr, baseline, risk)
+    atr_spike = np.asarray(atr_spike_l, dtype=np.bool_)
+    vol_spike = np.asarray(vol_spike_l, dtype=np.bool_)
+    if dynamic is not None:
+        interval = np.asarray(
+            interval_series(atr, baseline, risk.atr_period, dynamic, base_interval), dtype=np.int64
+        )
+    else:
+        interval = np.full(len(candles), base_interval, dtype=np.int64)
     prev_a = np.concatenate(([False], atr_spike[:-1]))
     prev_v = np.concatenate(([False], vol_spike[:-1]))
     prev_i = np.concatenate(([base_interval], interval[:-1]))

@@ -66,6 +66,11 @@ def max_drawdown(equity: npt.NDArray[np.float64]) -> tuple[float, float]:
     return float(fall.max()), float(pct.max() * 100.0)
 
 
+def money(d: Decimal) -> str:
+    """An exact Decimal as plain text without trailing zeros or exponent (``0.69850000`` -> ``0.6985``)."""
+    return format(d.normalize(), "f") if d else "0"
+
+
 def _r(x: float | None, digits: int = 4) -> float | None:
     return None if x is None else round(x, digits)
 
@@ -90,13 +95,13 @@ def summarize(run: RunResult) -> dict[str, Any]:
         "candles": len(c),
         "start_ms": int(c.open_time_ms[0]) if len(c) else None,
         "end_ms": int(c.open_time_ms[-1]) + c.interval_ms if len(c) else None,
-        "initial_capital": str(cap),
-        "final_equity": str(final_eq),
+        "initial_capital": money(cap),
+        "final_equity": money(final_eq),
         "return_pct": _r(float((final_eq / cap - 1) * 100) if cap else 0.0),
-        "net_pnl": str(final_eq - cap),
-        "realized_pnl": str(run.realized_pnl),
-        "unrealized_pnl": str(run.unrealized_pnl),
-        "fees": str(run.fees),
+        "net_pnl": money(final_eq - cap),
+        "realized_pnl": money(run.realized_pnl),
+        "unrealized_pnl": money(run.unrealized_pnl),
+        "fees": money(run.fees),
         "round_trips": n_rt,
         "wins": wins,
         "win_rate_pct": _r(100.0 * wins / n_rt) if n_rt else None,
@@ -107,9 +112,9 @@ def summarize(run: RunResult) -> dict[str, Any]:
         "max_drawdown_pct": _r(dd_pct),
         "time_in_market_pct": _r(100.0 * float(held.mean())) if len(pos) else 0.0,
         "inventory_mean": _r(float(pos.mean()) * float(c.step_size), 8) if len(pos) else 0.0,  # a statistic
-        "inventory_max": str(c.qty(int(pos.max()))) if len(pos) else "0",
-        "inventory_final": str(c.qty(run.final_position)),
-        "turnover": str(turnover),
+        "inventory_max": money(c.qty(int(pos.max()))) if len(pos) else "0",
+        "inventory_final": money(c.qty(run.final_position)),
+        "turnover": money(turnover),
         "turnover_ratio": _r(float(turnover / cap)) if cap else None,
         "sharpe": _r(sharpe),
         "sortino": _r(sortino),

@@ -1,0 +1,216 @@
+"""The backtest engine: a hand-computed scenario, fill-model cases, and skip == exhaustive replay."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from market_maker.backtest.candles import Candles
+from market_maker.backtest.engine import run_backtest
+from market_maker.backtest.metrics import summarize
+from market_maker.backtest.settings import BacktestSettings
+from market_maker.backtest.synthetic import synthetic_candles
+from market_maker.core.model import Side
+
+T0 = 1_780_272_000_000  # 2026-06-01T00:00:00Z
+Q = 15_000  # a quarter of a 1-minute candle: waypoint k is at open + k * Q
+
+# Price 100 +/- a few, tick 0.01, step 0.001; interval 1.00, windows 2 + 2, 0.5 per order, fee 0.1%.
+# Risk rules off, so the scenario is about the grid, the fill model and the money.
+HAND = BacktestSettings(
+    price_interval=D("1"),
+    order_quantity=D("0.5"),
+    buy_window_size=2,
+    sell_window_size=2,
+    max_inventory=D("10"),
+    atr_spike_multiple=D(0),
+    volume_spike_multiple=D(0),
+    max_consecutive_losses=0,
+    max_drawdown_pct=D(0),
+    stale_price_seconds=D(0),
+    symbol="TESTUSDT",
+    base_asset="TEST",
+    quote_asset="USDT",
+    tick_size=D("0.01"),
+    step_size=D("0.001"),
+    initial_capital=D("10000"),
+    maker_fee=D("0.001"),
+    taker_fee=D("0.002"),
+)
+
+# (open, high, low, close) in price units. Rising or flat candles play open, low, high, close;
+# falling ones open, high, low, close.
+HAND_OHLC = [
+    ("100.00", "100.20", "99.90", "100.10"),  # 1: buys at 99, 98; quiet band (99.49, 100.50)
+    ("100.10", "100.40", "99.60", "99.70"),  # 2: quiet
+    ("99.70", "99.80", "98.80", "99.00"),  # 3: low 98.80 fills buy 99; sell 100 + buy 97 placed
+    ("99.00", "99.40", "98.60", "99.30"),  # 4: quiet in (98.49, 99.50)
+    ("99.30", "100.30", "99.20", "100.20"),  # 5: high 100.30 fills sell 100; 97 cancelled, buy 99
+    ("100.20", "100.45", "99.95", "100.00"),  # 6: quiet
+    ("100.00", "101.60", "99.90", "101.50"),  # 7: center 102: cancel 98, 99; buys 101, 100
+    ("101.50", "101.70", "100.40", "100.50"),  # 8: low fills buy 101; close 100.50 moves center to 101
+    ("100.50", "100.90", "100.55", "100.80"),  # 9: quiet in (100.49, 101.50)
+    ("100.80", "102.20", "100.70", "102.00"),  # 10: high fills sell 102; cancel 99, buy 101
+    ("102.00", "102.30", "101.60", "101.80"),  # 11: quiet in (101.49, 102.50)
+    ("101.80", "101.90", "100.50", "100.60"),  # 12: low 100.50 fills buy 101; sell 102, buy 99
+    *[("100.60", "100.90", "100.55", "100.90")] * 8,  # 13-20: quiet in (100.49, 101.50)
+]
+
+
+def _candles(rows: list[tuple[str, str, str, str]], volume: int = 1_000_000) -> Candles:
+    cols = [[int(D(x) / D("0.01")) for x in col] for col in zip(*rows, strict=True)]
+    n = len(rows)
+    return Candles(
+        T0 + 60_000 * np.arange(n, dtype=np.int64),
+        *(np.asarray(c, dtype=np.int64) for c in cols),
+        np.full(n, volume, dtype=np.int64),
+        D("0.01"),
+        D("0.001"),
+        "hand",
+    )
+
+
+def _fill_rows(run):  # type: ignore[no-untyped-def]
+    return [
+        (
+            f.candle + 1,
+            (f.time_ms - T0) % 60_000 // Q,
+            f.side.value,
+            run.candles.price(f.price),
+            run.candles.qty(f.qty),
+            f.fee,
+        )
+        for f in run.fills
+    ]
+
+
+def test_hand_computed_twenty_candles() -> None:
+    run = run_backtest(_candles(HAND_OHLC), HAND)
+    # (candle, waypoint, side, price, qty, fee): every fill at its own price, maker fee 0.1% of notional
+    assert _fill_rows(run) == [
+        (3, 2, "BUY", D("99.00"), D("0.500"), D("0.0495")),
+        (5, 2, "SELL", D("100.00"), D("0.500"), D("0.05")),
+        (8, 2, "BUY", D("101.00"), D("0.500"), D("0.0505")),
+        (10, 2, "SELL", D("102.00"), D("0.500"), D("0.051")),
+        (12, 2, "BUY", D("101.00"), D("0.500"), D("0.0505")),
+    ]
+    assert all(f.is_maker for f in run.fills)
+    # round trips: 50.00 - 49.50 - (0.0495 + 0.05) = 0.4005 and 51.00 - 50.50 - (0.0505 + 0.051) = 0.3985
+    assert [t.pnl for t in run.round_trips] == [D("0.4005"), D("0.3985")]
+    assert [t.fees for t in run.round_trips] == [D("0.0995"), D("0.1015")]
+    assert run.realized_pnl == D("0.7990")
+    assert run.fees == D("0.2515")
+    # one open position: 0.5 bought at 101.00, marked at the last close 100.90
+    assert run.final_position == 500
+    assert run.unrealized_pnl == D("-0.05")
+    # cash = 10000 - 49.5 + 50 - 50.5 + 51 - 50.5 - fees 0.2515
+    assert run.final_cash == D("9950.2485")
+    assert run.final_equity() == D("10000.6985")
+    # orders: 2 + 2 + 1 + 2 + 3 + 1 + 1 + 2 placed; cancels at candles 5, 7 (two), 8 (two), 10
+    assert run.counters.orders_placed == 14
+    assert run.counters.cancels == 6
+    assert run.counters.post_only_rejects == 0
+    s = summarize(run)
+    assert s["round_trips"] == 2 and s["wins"] == 2 and s["win_rate_pct"] == 100.0
+    assert s["net_pnl"] == "0.6985"
+    assert s["realized_pnl"] == "0.799" and s["unrealized_pnl"] == "-0.05" and s["fees"] == "0.2515"
+    # position per candle close: bought in candle 3, sold in 5, bought in 8, sold in 10, bought in 12
+    assert run.position.tolist() == [0, 0, 500, 500, 0, 0, 0, 500, 500, 0, 0] + [500] * 9
+
+
+def test_post_only_order_that_would_cross_is_rejected() -> None:
+    # Skewed center above the price (position below target): the top buy would sit above the market.
+    skew = HAND.with_overrides(
+        {"inventory_skew_factor": "0.5", "target_inventory": "1", "max_inventory": "2"}
+    )
+    rows = [("100.00", "100.10", "99.95", "100.05")] * 3
+    run = run_backtest(_candles(rows), skew)
+    # P_skewed = 100 * (1 + 0.5 * 0.5) = 125: buys at 124 and 123 would take liquidity -> rejected
+    assert run.counters.post_only_rejects >= 2
+    assert run.fills == []
+    taker = run_backtest(_candles(rows), skew.with_overrides({"post_only": "false"}))
+    first = taker.fills[0]
+    # without post-only the crossing buy fills at once as a taker at the market price, taker fee 0.2%
+    assert (first.side, first.is_maker, first.price) == (Side.BUY, False, 10000)
+    assert first.fee == D("100.00") * D("0.500") * D("0.002")
+
+
+def test_partial_fills_by_volume_share() -> None:
+    rows = [("100.00", "100.20", "99.90", "100.10"), ("99.70", "99.80", "98.80", "99.00")]
+    rows += [("99.00", "99.30", "98.70", "99.20")] * 2 + [("99.20", "100.40", "99.10", "100.30")]
+    # candle volume 1.000 base: with a 20% share the 0.5 buy at 99 fills only 0.200 in candle 2;
+    # the core then trails the rest away (99 is no longer a buy-window level) and keeps the partial,
+    # whose take-profit sells exactly 0.200 at 100 in candle 5
+    run = run_backtest(_candles(rows, volume=1000), HAND.with_overrides({"volume_share": "0.2"}))
+    assert [(f.candle + 1, f.side.value, f.price, f.qty) for f in run.fills] == [
+        (2, "BUY", 9900, 200),
+        (5, "SELL", 10000, 200),
+    ]
+    assert [t.pnl for t in run.round_trips] == [D("20.00") - D("19.80") - D("0.0198") - D("0.020")]
+    whole = run_backtest(_candles(rows, volume=1000), HAND)
+    assert [(f.candle + 1, f.qty) for f in whole.fills] == [(2, 500), (5, 500)]
+
+
+def test_fill_on_touch_fills_at_the_exact_price() -> None:
+    rows = [("100.00", "100.20", "99.90", "100.10"), ("99.70", "99.80", "99.00", "99.40")]
+    strict = run_backtest(_candles(rows), HAND)
+    touch = run_backtest(_candles(rows), HAND.with_overrides({"fill_on_touch": "true"}))
+    assert strict.fills == []  # the low only touched the buy at 99.00
+    assert [(f.price, f.qty) for f in touch.fills] == [(9900, 500)]
+
+
+def test_accounting_matches_the_fills() -> None:
+    c = synthetic_candles(3000, seed=11)
+    run = run_backtest(c, BacktestSettings(price_interval=D("40")))
+    unit = c.tick_size * c.step_size
+    buys = [f for f in run.fills if f.side is Side.BUY]
+    sells = [f for f in run.fills if f.side is Side.SELL]
+    assert run.final_position == sum(f.qty for f in buys) - sum(f.qty for f in sells)
+    spent = sum((unit * f.price * f.qty for f in buys), D(0)) - sum(
+        (unit * f.price * f.qty for f in sells), D(0)
+    )
+    assert run.final_cash == run.initial_capital - spent - run.fees
+    assert run.fees == sum((f.fee for f in run.fills), D(0))
+    assert len(run.round_trips) > 0
+
+
+SCENARIOS = [
+    {"price_interval": "100"},
+    {"price_interval": "50", "inventory_skew_factor": "0.5", "target_inventory": "0.02"},
+    {"price_interval": "30", "volume_share": "0.05"},
+    {"price_interval": "40", "fill_on_touch": "true", "dynamic_interval": "true"},
+    {
+        "price_interval": "60",
+        "post_only": "false",
+        "inventory_skew_factor": "1",
+        "target_inventory": "0.03",
+        "max_drawdown_pct": "1",
+        "cooldown_seconds": "120",
+    },
+    {"price_interval": "20", "max_consecutive_losses": "2", "cooldown_seconds": "600"},
+]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), scenario=st.sampled_from(SCENARIOS))
+def test_skipping_quiet_candles_changes_nothing(seed: int, scenario: dict[str, str]) -> None:
+    """The fast path (core asked only at events) equals asking the core at every waypoint and close."""
+    c = synthetic_candles(1200, seed=seed)
+    s = BacktestSettings().with_overrides(scenario)
+    fast = run_backtest(c, s)
+    slow = run_backtest(c, s, exhaustive=True)
+    assert fast.fills == slow.fills
+    assert fast.round_trips == slow.round_trips
+    assert fast.final_cash == slow.final_cash
+    assert np.array_equal(fast.position, slow.position)
+    assert fast.counters.orders_placed == slow.counters.orders_placed
+
+
+def test_candles_in_other_units_are_refused() -> None:
+    c = synthetic_candles(10, tick_size="0.1")
+    with pytest.raises(ValueError, match=r"tick 0\.1"):
+        run_backtest(c, BacktestSettings())

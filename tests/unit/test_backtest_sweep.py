@@ -1,0 +1,85 @@
+"""Parameter sweeps: grid parsing, ranking, parallel runs equal single runs, CSV and heatmap."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from market_maker.backtest.engine import run_backtest
+from market_maker.backtest.metrics import summarize
+from market_maker.backtest.settings import BacktestSettings, SettingsError
+from market_maker.backtest.sweep import (
+    SweepRow,
+    combinations,
+    parse_grid,
+    rank,
+    run_sweep,
+    write_csv,
+    write_heatmap,
+)
+from market_maker.backtest.synthetic import synthetic_candles
+
+
+def test_parse_grid_and_combinations() -> None:
+    grid = parse_grid(["price_interval=5,10,20", "buy_window_size=3,5"])
+    assert grid == {"price_interval": ["5", "10", "20"], "buy_window_size": ["3", "5"]}
+    combos = combinations(grid)
+    assert len(combos) == 6 and combos[0] == {"price_interval": "5", "buy_window_size": "3"}
+    assert combos[-1] == {"price_interval": "20", "buy_window_size": "5"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("price_interval", "must look like name=v1,v2"),
+        ("nope=1,2", "unknown setting 'nope'"),
+        ("price_interval=1,,2", "an empty value"),
+    ],
+)
+def test_bad_sweep_specs(spec: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_grid([spec])
+
+
+def _row(v: str, ret: float | None, dd: float) -> SweepRow:
+    return SweepRow({"price_interval": v}, {"return_pct": ret, "max_drawdown_pct": dd})
+
+
+def test_ranking_direction_and_missing_values() -> None:
+    rows = [_row("5", 1.0, 9.0), _row("10", 3.0, 2.0), _row("20", None, 1.0), _row("40", 2.0, 5.0)]
+    assert [r.overrides["price_interval"] for r in rank(rows, "return_pct")] == ["10", "40", "5", "20"]
+    # smaller drawdown is better
+    assert [r.overrides["price_interval"] for r in rank(rows, "max_drawdown_pct")] == ["20", "10", "40", "5"]
+
+
+def test_parallel_sweep_ranks_the_same_runs_as_single_backtests(tmp_path: Path) -> None:
+    c = synthetic_candles(2500, seed=4)
+    base = BacktestSettings()
+    grid = parse_grid(["price_interval=20,60", "buy_window_size=2,4"])
+    rows = run_sweep(c, base, grid, metric="realized_pnl", processes=2)
+    assert len(rows) == 4
+    values = [D(r.summary["realized_pnl"]) for r in rows]
+    assert values == sorted(values, reverse=True)
+    for row in rows:
+        single = summarize(run_backtest(c, base.with_overrides(row.overrides)))
+        assert row.summary["realized_pnl"] == single["realized_pnl"]
+        assert row.summary["fills"] == single["fills"]
+    write_csv(rows, grid, tmp_path / "sweep.csv")
+    with (tmp_path / "sweep.csv").open() as fh:
+        table = list(csv.DictReader(fh))
+    assert [t["rank"] for t in table] == ["1", "2", "3", "4"]
+    assert (table[0]["price_interval"], table[0]["buy_window_size"]) == (
+        rows[0].overrides["price_interval"],
+        rows[0].overrides["buy_window_size"],
+    )
+    write_heatmap(rows, grid, "realized_pnl", tmp_path / "heat.png")
+    assert (tmp_path / "heat.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_bad_value_fails_before_any_run() -> None:
+    c = synthetic_candles(50, seed=1)
+    with pytest.raises(SettingsError, match="setting buy_window_size: 'x' is not an integer"):
+        run_sweep(c, BacktestSettings(), {"buy_window_size": ["3", "x"]}, processes=2)
