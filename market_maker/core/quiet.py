@@ -60,8 +60,11 @@ def quiet_band(
     win = grid_window(price, interval, book.held_total, params)
     if any(is_order_action(a) for a in actions_for_window(win, book, risk, params, rules, now_ms)):
         return QuietBand(price, price, now_ms)
-    k = skew_multiplier(book.held_total, params)
-    if k > 0:
+    k = 1 if not params.skew_factor else skew_multiplier(book.held_total, params)
+    if k == 1:  # unskewed: integer bounds of [c - I/2, c + I/2)
+        lo = win.center - interval // 2 - 1
+        hi = win.center + (interval + 1) // 2
+    elif k > 0:
         half = Fraction(interval, 2)
         lo = _ceil((win.center - half) / k) - 1
         hi = _ceil((win.center + half) / k)

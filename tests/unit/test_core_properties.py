@@ -147,7 +147,7 @@ def step(w: World, op: str, a: int, b: int) -> None:
             status = OrderStatus.CANCELED if op == "cancel" else OrderStatus.EXPIRED
             w.book, _ = apply_snapshot(w.book, w.snap(cid, status), BTC, w.interval, w.now)
     elif op == "interval":
-        w.interval = (800, 1000, 1300)[a % 3]
+        w.interval = (800, 999, 1000, 1300)[a % 4]
     elif op == "risk":
         w.risk = [calm_risk(), set_paused(calm_risk(), True), replace(calm_risk(), halt_reason="test halt")][
             a % 3

@@ -124,3 +124,20 @@ def test_buy_never_at_or_above_a_working_sell() -> None:
     skips = [a for a in out if isinstance(a, Skip)]
     assert len(skips) == 5 and all("below working sell" in a.reason for a in skips)
     assert Cancel(lv, sell.client_id, "trailing: price left the sell window") in out
+
+
+def test_quiet_band_bounds_for_a_settled_book() -> None:
+    from market_maker.core.quiet import quiet_band
+
+    book = settle(SlotBook("mm1"), P0, calm_risk())
+    band = quiet_band(book, P0, IV, PARAMS, calm_risk(), BTC, 0)
+    # center 100230 holds for prices in [100225.00, 100235.00); the highest buy (100220) is further away
+    assert (band.lo, band.hi, band.until_ms) == (
+        BTC.price_to_ticks("100224.99"),
+        BTC.price_to_ticks("100235"),
+        None,
+    )
+    # odd interval 999: center 10010 x 999 = 9_999_990 holds for [9_999_490.5, 10_000_489.5)
+    odd = settle(SlotBook("mm1"), 10_000_000, calm_risk(), interval=999)
+    band = quiet_band(odd, 10_000_000, 999, PARAMS, calm_risk(), BTC, 0)
+    assert (band.lo, band.hi) == (9_999_490, 10_000_490)  # open bounds: 9_999_491 .. 10_000_489 are quiet
