@@ -19,9 +19,13 @@ EXIT_UNSAFE = 4
 
 # verb -> module under market_maker.commands; modules import lazily so `--help` stays fast.
 VERBS: dict[str, str] = {
+    "sim-exchange": "sim_exchange",
     "check-config": "check_config",
     "status": "status",
+    "doctor": "doctor",
+    "cancel-all": "cancel_all",
     "backtest": "backtest",
+    "run": "run",
 }
 
 
