@@ -14,10 +14,11 @@ from playhouse.db_url import connect as connect_url
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
-    "synchronous": "normal",
+    "synchronous": "normal",  # with WAL: a power loss may lose the last commits, never corrupts
     "foreign_keys": 1,
     "cache_size": -16_000,  # 16 MB
 }
+SYNCHRONOUS = ("normal", "full")  # "full": every commit survives a power loss (slower)
 
 
 def is_url(database: str) -> bool:
@@ -37,18 +38,21 @@ def display_name(database: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def make_database(database: str, busy_timeout_s: float) -> Database:
+def make_database(database: str, busy_timeout_s: float, synchronous: str = "normal") -> Database:
     """An unconnected peewee database for ``database``; creates the parent directories of a SQLite file."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}, got {synchronous!r}")
+    pragmas = {**SQLITE_PRAGMAS, "synchronous": synchronous}
     if is_url(database):
         scheme = urlsplit(database).scheme
         if scheme.startswith("sqlite"):
-            db = connect_url(database, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout_s)
+            db = connect_url(database, pragmas=pragmas, timeout=busy_timeout_s)
             _make_parent(str(db.database))
             return db
         return connect_url(database)
     path = str(Path(database).expanduser()) if database != ":memory:" else database
     _make_parent(path)
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout_s)
+    return SqliteDatabase(path, pragmas=pragmas, timeout=busy_timeout_s)
 
 
 def _make_parent(path: str) -> None:

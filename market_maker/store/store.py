@@ -104,6 +104,8 @@ class Store:
         Taking a lock we already hold refreshes its heartbeat. A stale lock (heartbeat older than
         ``stale_after_ms`` when > 0, or a holder process on this host that no longer exists) is taken over.
         """
+        if not owner.strip():
+            raise StoreError(f"store {self.where}: the lock owner must not be empty (e.g. host:pid)")
         pid, host = locks.this_process()
         lock = self._m.lock
         with self._guard("acquire lock"), write_transaction(self._db):
@@ -467,10 +469,14 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-def open_store(database: str, bot_id: str, symbol: str, *, busy_timeout_s: float = 10.0) -> Store:
+def open_store(
+    database: str, bot_id: str, symbol: str, *, busy_timeout_s: float = 10.0, synchronous: str = "normal"
+) -> Store:
     """Open (creating directories and tables, applying migrations) the store of ``bot_id`` on ``symbol``.
 
     ``database`` is a SQLite file path or a database URL (``sqlite:///...``, ``postgresql://...``).
+    ``busy_timeout_s`` bounds the wait for another writer; ``synchronous="full"`` makes every commit
+    survive a power loss (SQLite; the default ``"normal"`` is safe against crashes, not power loss).
     Raises :class:`StoreError` naming the database when it is corrupt, not a database, locked or newer.
     """
     where = display_name(database)
@@ -479,7 +485,7 @@ def open_store(database: str, bot_id: str, symbol: str, *, busy_timeout_s: float
     if not _SYMBOL_RE.match(symbol):
         raise StoreError(f"store {where}: symbol {symbol!r} must be 1-32 letters, digits or _")
     try:
-        db = make_database(database, busy_timeout_s)
+        db = make_database(database, busy_timeout_s, synchronous)
     except (OSError, ValueError, PeeweeException) as e:
         raise StoreError(f"cannot open store {where}: {_one_line(e)}") from e
     models = make_models(db)

@@ -71,9 +71,11 @@ def test_released_lock_can_be_taken_and_symbols_lock_apart(tmp_path: Path) -> No
     assert holder is not None and holder.owner == "gamma"
 
 
-def test_heartbeat_without_a_lock_is_a_clear_error(tmp_path: Path) -> None:
+def test_heartbeat_without_a_lock_or_a_nameless_owner_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="heartbeat without a lock"):
         _open(tmp_path).heartbeat_lock(1)
+    with pytest.raises(StoreError, match="lock owner must not be empty"):
+        _open(tmp_path).acquire_lock(" ", 1)
 
 
 def test_the_lock_of_a_crashed_process_on_this_host_is_taken_over(tmp_path: Path) -> None:

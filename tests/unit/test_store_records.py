@@ -253,3 +253,10 @@ def test_connection_settings_are_safe_for_trading(tmp_path: Path) -> None:
         "foreign_keys": 1,
         "busy_timeout": 10_000,
     }
+
+
+def test_full_synchronous_on_request_and_nonsense_refused(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "full.db"), "mm1", "BTCUSDT", synchronous="full")
+    assert store.sqlite_pragmas()["synchronous"] == 2
+    with pytest.raises(StoreError, match="synchronous must be one of normal, full, got 'off'"):
+        open_store(str(tmp_path / "off.db"), "mm1", "BTCUSDT", synchronous="off")
