@@ -49,6 +49,10 @@ def test_order_life_cycle_by_client_id(ex: BinanceExchange, sim: SimServer) -> N
 
     found = ex.get_order("mm1_B1_0")
     assert found is not None and found.order_id == placed.order_id
+    path = "/api/v3/order" if ex.market == "spot" else "/fapi/v1/order"
+    raw = ex.rest.request("GET", path, {"symbol": "BTCUSDT", "origClientOrderId": "mm1_B1_0"}, signed=True)
+    # post-only as each market spells it
+    assert raw["type"] == "LIMIT_MAKER" if ex.market == "spot" else raw["timeInForce"] == "GTX"
     assert [o.client_id for o in ex.open_orders()] == ["mm1_B1_0"]
 
     cancelled = ex.cancel("mm1_B1_0")
