@@ -76,11 +76,12 @@ def _store(
     ended: bool = False,
     why: str = "",
     extra_dust: Decimal = ZERO,
+    extra_dust_cost: Decimal = ZERO,
 ) -> Result:
     """Store ``new``; when its order is over, settle the slot (FILLED, FREE, or a closed round trip)."""
     events: list[SlotEvent] = []
     dust_delta = new.dust - old.dust + extra_dust
-    dust_cost = ZERO
+    dust_cost = extra_dust_cost
     if new.working and (ended or new.order_filled >= new.order_qty):
         if new.order_filled < new.order_qty:
             events.append(OrderClosed(new.level, new.side or Side.BUY, new.client_id, new.order_filled, why))
@@ -102,7 +103,8 @@ def _store(
                 )
             # The lots left hold the base-asset fee (already in fees) and the dust, kept at cost.
             rest = sum(q * p for q, p in new.lots)
-            dust_cost = money(rules, rest) - new.base_fee_quote if new.bought else ZERO
+            if new.bought:
+                dust_cost += money(rules, rest) - new.base_fee_quote
             new = Slot(level=new.level, client_id=new.client_id, generation=new.generation, side=new.side)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
@@ -151,14 +153,16 @@ def apply_fill(
         fee = ConvertedFee(ZERO, ZERO)
         events.append(FeeRejected(s.level, fill.trade_id, str(e)))
     new = s._replace(trade_ids=s.trade_ids | {fill.trade_id}, fees=s.fees + fee.quote)
-    extra_dust = ZERO
+    extra_dust = extra_dust_cost = ZERO
     if fee.base and fill.side is Side.BUY:
         new = _rebalance(
             new._replace(base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
             rules,
         )
     elif fee.base:
-        extra_dust = -fee.base  # a base fee on a sell lowers the position outside any slot
+        # a base fee on a sell lowers the position outside any slot; its value is charged as a fee,
+        # so it leaves the dust's cost too (else the loss would count twice)
+        extra_dust, extra_dust_cost = -fee.base, -fee.quote
     if fill.client_id == s.client_id and s.working and fill.side is s.side:
         new = _accepted(new)
         delta = min(fill.cum_qty, s.order_qty) - s.order_filled
@@ -169,7 +173,9 @@ def apply_fill(
         events.append(
             Ignored(fill.client_id, "trade of an earlier order: fee recorded, quantity not applied")
         )
-    book, settled = _store(book, s, new, rules, fill.time_ms, extra_dust=extra_dust)
+    book, settled = _store(
+        book, s, new, rules, fill.time_ms, extra_dust=extra_dust, extra_dust_cost=extra_dust_cost
+    )
     return book, (*events, *settled)
 
 

@@ -28,7 +28,7 @@ from typing import NamedTuple
 from market_maker.core.actions import Place
 from market_maker.core.ids import decode, encode, valid_bot_id
 from market_maker.core.model import Side, SlotState
-from market_maker.core.pnl import ZERO, Lots, fifo_cost, money, unrealized
+from market_maker.core.pnl import ZERO, Lots, fifo_cost, money
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slot_events import OrderRejected
 
@@ -129,10 +129,24 @@ class SlotBook:
         return rules.step_size * self.held_total + self.dust
 
     def unrealized_pnl(self, mark_ticks: int, rules: SymbolRules) -> Decimal:
-        """Unrealized PnL (quote) of everything held, at ``mark_ticks``, against FIFO cost, fees excluded."""
-        total = sum((unrealized(s.held, s.lots, mark_ticks, rules) for s in self.slots.values()), ZERO)
-        loose = self.dust - sum((s.dust for s in self.slots.values()), ZERO)
-        return total + loose * rules.tick_size * mark_ticks - self.dust_cost
+        """Unrealized PnL (quote) at ``mark_ticks``: everything held, dust included, against its cost.
+
+        A slot's held steps and dust are valued at the mark against the cost of its unsold lots minus
+        the base-asset fee part of them (that part is a fee, charged to the round trip); dust left by
+        closed round trips is valued against ``dust_cost``. So realized + open round trips' running
+        result + this = equity change, exactly (a property test checks the identity).
+        """
+        mark = rules.tick_size * mark_ticks
+        total = (self.dust - sum((s.dust for s in self.slots.values()), ZERO)) * mark - self.dust_cost
+        for s in self.slots.values():
+            if s.lots or s.held or s.dust:
+                lots_cost = money(rules, sum(q * p for q, p in s.lots))
+                total += (rules.step_size * s.held + s.dust) * mark - (lots_cost - s.base_fee_quote)
+        return total
+
+    def open_result(self) -> Decimal:
+        """Running result (quote) of the round trips still open: proceeds - cost of sold steps - fees."""
+        return sum((s.proceeds - s.sold_cost - s.fees for s in self.slots.values()), ZERO)
 
 
 def put(book: SlotBook, new: Slot, dust_delta: Decimal = ZERO, dust_cost_delta: Decimal = ZERO) -> SlotBook:

@@ -48,3 +48,12 @@ def test_ledger_keeps_gross_and_fees_apart() -> None:
     led = led.add(Decimal("99"), Decimal("100"), Decimal("0.2"))
     assert (led.gross, led.fees, led.realized) == (Decimal("0"), Decimal("0.4"), Decimal("-0.4"))
     assert (led.round_trips, led.wins, led.losses) == (2, 1, 1)
+
+
+def test_unrealized_counts_dust_and_keeps_the_base_fee_out_of_cost() -> None:
+    # 0.001 BTC bought at 100000.00, 0.000001 BTC fee (0.1 USDT): held 99 steps + 0.000009 BTC dust
+    book = buy_filled(SlotBook("mm1"), PX, 100, interval=IV, fee="0.000001", asset="BTC")
+    mark = BTC.price_to_ticks("100050.00")
+    # 0.000999 BTC x (100050 - 100000): the fee is a fee, not part of the position's cost
+    assert book.unrealized_pnl(mark, BTC) == Decimal("0.04995")
+    assert book.open_result() == Decimal("-0.1")  # the round trip so far: its fee
