@@ -2,6 +2,7 @@
 secrets masked in every record; plus one-line structured events (heartbeat, order events).
 
     install_logging(config.ops, secrets_of(config))
+    add_secrets(generated_key)        # a secret made after logging was set up
     heartbeat(log, price="100000.01", center="100000", slots_locked=9, position="0.002")
     order_event(log, "placed", client_id="paper1_B255t_3", side="BUY", price="99990", qty="0.001")
 
@@ -43,12 +44,18 @@ def secrets_of(config: Config) -> list[str]:
 class Masker:
     """Replaces every occurrence of any secret (and its URL-encoded forms) with ``**********``."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
-        forms = set()
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._forms: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Mask these too from now on (e.g. a key generated after logging was set up)."""
+        forms = set(self._forms)
         for secret in secrets:
             if secret:
                 forms.update({secret, quote(secret, safe=""), quote_plus(secret), repr(secret)[1:-1]})
-        # Longest first, so a secret that contains another is replaced whole.
+        # Longest first, so a secret that contains another is replaced whole. Rebinding (not mutating)
+        # keeps a concurrent mask() on another thread consistent.
         self._forms = sorted(forms, key=len, reverse=True)
 
     def __bool__(self) -> bool:
@@ -76,12 +83,21 @@ class Masker:
         return masked if masked != text else value
 
 
+# The masker shared by the handlers install_logging() set up; add_secrets() extends it.
+_MASKER = Masker()
+
+
+def add_secrets(*secrets: str) -> None:
+    """Mask these secrets in every handler :func:`install_logging` installed (e.g. a generated key)."""
+    _MASKER.add(*secrets)
+
+
 class SecretMaskFilter(logging.Filter):
     """Rewrites each record so no configured secret survives in it; never drops a record."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] | Masker) -> None:
         super().__init__()
-        self.masker = Masker(secrets)
+        self.masker = secrets if isinstance(secrets, Masker) else Masker(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.masker:
@@ -158,9 +174,10 @@ def install_logging(
     Replaces handlers an earlier call installed (so calling it twice is safe) and leaves others alone.
     The stream handler writes to ``stream`` (default stderr); with ``ops.log_file`` a
     RotatingFileHandler (``log_max_bytes``, ``log_backups``) writes the same lines to the file.
+    Secrets known only later (a generated simulator key) are added with :func:`add_secrets`.
     """
-    masker_secrets = list(secrets)
-    masker = Masker(masker_secrets)
+    global _MASKER
+    _MASKER = masker = Masker(secrets)
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _OURS, False):
@@ -175,7 +192,7 @@ def install_logging(
             )
         )
     for handler in handlers:
-        handler.addFilter(SecretMaskFilter(masker_secrets))
+        handler.addFilter(SecretMaskFilter(masker))
         handler.setFormatter(JsonFormatter(masker) if ops.log_format == "json" else _MaskingText(masker))
         setattr(handler, _OURS, True)
         root.addHandler(handler)

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from market_maker.config import config_from_mapping
-from market_maker.ops.logs import MASK, event, heartbeat, install_logging, order_event, secrets_of
+from market_maker.ops.logs import (
+    MASK,
+    add_secrets,
+    event,
+    heartbeat,
+    install_logging,
+    order_event,
+    secrets_of,
+)
 from market_maker.settings.models import OpsConfig
 
 KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
@@ -125,3 +133,20 @@ def test_rotating_file_keeps_the_configured_backups(tmp_path: Path) -> None:
     assert files == ["bot.log", "bot.log.1", "bot.log.2"]
     assert all(p.stat().st_size <= 2048 for p in tmp_path.iterdir())
     assert "line 199" in path.read_text()
+
+
+def test_secrets_added_later_are_masked_too() -> None:
+    out = io.StringIO()
+    install_logging(OpsConfig(log_format="json"), [KEY], stream=out)
+    log = logging.getLogger("market_maker.run")
+    generated = "d41d8cd98f00b204e9800998ecf8427e"
+    log.info("before: %s", generated)
+    add_secrets(generated)
+    log.info("after: %s and %s", generated, KEY)
+    before, after = out.getvalue().splitlines()
+    assert generated in before  # masking starts when the secret is known
+    assert (
+        generated not in after
+        and KEY not in after
+        and json.loads(after)["msg"] == f"after: {MASK} and {MASK}"
+    )
