@@ -119,7 +119,7 @@ async def dispatch(request: web.Request, v: Venue, route: Route) -> web.Response
     f = v.faults
     if f.latency_ms:
         await asyncio.sleep(f.latency_ms / 1000)
-    query = request.query_string
+    query = request.rel_url.raw_query_string  # as sent: the signature covers the encoded form
     body = ""
     if request.method != "GET" and request.can_read_body:
         body = await request.text()
