@@ -3,7 +3,8 @@
 The bot calls :meth:`HealthTracker.stream_message` on every stream message (cheap: one float store)
 and :meth:`HealthTracker.reconcile_done` after each reconcile; the HTTP thread calls
 :meth:`HealthTracker.check`. Until the first reconcile the bot is not healthy: it has not checked
-the exchange's truth yet, so it must not look ready to an orchestrator.
+the exchange's truth yet, so it must not look ready to an orchestrator; nor before every stream has
+delivered its first message.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class HealthTracker:
         self._clock = clock
         self._lock = threading.Lock()
         started = clock()
-        # A stream that never spoke is judged from the tracker's start: it becomes stale, not "unknown".
         self._last: dict[str, float] = dict.fromkeys(streams, started)
         self._seen: set[str] = set()
         self._reconcile: tuple[bool, str, float] | None = None  # ok, error, unix time
@@ -72,10 +72,11 @@ class HealthTracker:
         with self._lock:
             for stream, at in sorted(self._last.items()):
                 age = now - at
-                if age > self.stale_after_s:
-                    what = "no message for" if stream in self._seen else "no message since start,"
+                if stream not in self._seen:
+                    problems.append(f"{stream} stream: no message yet ({age:.1f}s since start)")
+                elif age > self.stale_after_s:
                     problems.append(
-                        f"{stream} stream stale: {what} {age:.1f}s (limit {self.stale_after_s:g}s)"
+                        f"{stream} stream stale: no message for {age:.1f}s (limit {self.stale_after_s:g}s)"
                     )
             if self._reconcile is None:
                 problems.append("no reconcile yet")

@@ -95,6 +95,10 @@ def test_health_tracker_stale_streams_and_reconcile() -> None:
     t = HealthTracker(("market", "user"), stale_after_s=30, clock=lambda: now[0])
     assert not t.check().ok and "no reconcile yet" in t.check().reason
     t.reconcile_done(True)
+    assert t.check() == Health(
+        False,
+        "market stream: no message yet (0.0s since start); user stream: no message yet (0.0s since start)",
+    )
     t.stream_message("market")
     t.stream_message("user")
     assert t.check() == Health(True, "")
