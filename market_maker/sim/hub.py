@@ -79,6 +79,7 @@ class Hub:
         self._agg_id = 0
         self._update_id = 0
         self._last_kline: dict[tuple[str, str], Row] = {}
+        self.closing = asyncio.Event()  # set at shutdown: held answers (timeout faults) end at once
 
     # --- registry ----------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ timestamp and signature, then the endpoint handler; errors become Binance's ``{"
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import Callable
@@ -165,7 +166,8 @@ async def dispatch(request: web.Request, v: Venue, route: Route) -> web.Response
         return error_response(e, headers)
     if route.places_order and f.timeout_next > 0:
         f.timeout_next -= 1  # accepted, but the answer never comes in time
-        await asyncio.sleep(f.timeout_hold_s)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(v.hub.closing.wait(), f.timeout_hold_s)
         timeout = EngineError(
             -1007,
             "Timeout waiting for response from backend server. Send status unknown; "

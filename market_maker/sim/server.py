@@ -147,7 +147,7 @@ class SimServer:
     async def _startup(self) -> None:
         app = web.Application(client_max_size=1 << 20)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -160,6 +160,7 @@ class SimServer:
         if self._ticker:
             self._ticker.cancel()
         if self._venue:
+            self._venue.hub.closing.set()
             await self._venue.hub.close_all()
         if self._runner:
             await self._runner.cleanup()

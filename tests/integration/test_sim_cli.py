@@ -1,0 +1,58 @@
+"""``python -m market_maker sim-exchange`` prints its URLs, serves, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import requests
+
+
+def test_sim_exchange_starts_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    cfg = tmp_path / "sim.yaml"
+    cfg.write_text(
+        textwrap.dedent("""\
+        step_mode: true
+        accounts:
+          - api_key: cli-key
+            api_secret: cli-secret
+            balances: {USDT: "1000"}
+    """)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "market_maker", "sim-exchange", "--config", str(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        rest = proc.stdout.readline().split()[1]
+        ws = proc.stdout.readline().split()[1]
+        assert rest.startswith("http://127.0.0.1:") and ws.startswith("ws://127.0.0.1:")
+        assert requests.get(rest + "/api/v3/ping", timeout=5).json() == {}
+        key = requests.post(rest + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "cli-key"}, timeout=5)
+        assert key.status_code == 200  # the configured account exists
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "simulator stopped" in out and "Traceback" not in err
+
+
+def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("speed: 2\nwarp_drive: true\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "market_maker", "sim-exchange", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "unknown key(s) warp_drive" in done.stderr and str(cfg) in done.stderr
