@@ -1,0 +1,157 @@
+"""ExchangeActor: owns the connector (REST session, rate limiter) and the user-data stream.
+
+Every outcome becomes a message to the slot manager: Accepted, Rejected (definite), Unknown (may have
+happened: query by client id), Cancelled / CancelFailed, OrderQueried, ExchangeSnapshot. I/O errors
+are messages too, never an actor death. Stream callbacks run on the stream's thread and only ``tell``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pykka
+
+from actors import wiring as w
+from actors.messages import (
+    Accepted,
+    CancelFailed,
+    Cancelled,
+    CancelOrder,
+    ExchangeSnapshot,
+    FetchSnapshot,
+    OrderEvent,
+    OrderQueried,
+    QueryOrder,
+    Rejected,
+    SnapshotFailed,
+    StreamReconnected,
+    Submit,
+    Unknown,
+)
+from actors.wiring import Wiring
+from market_maker.exchange.base import Exchange, Stream
+from market_maker.exchange.errors import (
+    ExchangeError,
+    OrderNotFoundError,
+    RejectedError,
+    RetryableError,
+    UnknownOutcomeError,
+)
+from market_maker.exchange.types import OrderUpdate, StreamStatus, UserEvent
+
+log = logging.getLogger("market_maker.exchange_actor")
+
+
+class ExchangeActor(pykka.ThreadingActor):
+    """Carries out Submit / CancelOrder / QueryOrder / FetchSnapshot; relays user-stream order events."""
+
+    def __init__(self, wiring: Wiring, exchange: Exchange, user_stream: bool = True) -> None:
+        super().__init__()
+        self.wiring = wiring
+        self.exchange = exchange
+        self.want_stream = user_stream
+        self.stream: Stream | None = None
+
+    def on_start(self) -> None:
+        if self.want_stream:
+            self.stream = self.exchange.user_stream(self._on_user_event, on_status=self._on_status)
+            self.stream.start()
+
+    def on_stop(self) -> None:
+        self._close_stream()
+
+    def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._close_stream()
+
+    def _close_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
+
+    # --- stream callbacks (stream thread: tell and return) ------------------------------------------------
+
+    def _on_user_event(self, event: UserEvent) -> None:
+        if isinstance(event, OrderUpdate):
+            self.wiring.tell(w.SLOTS, OrderEvent(event))
+
+    def _on_status(self, status: StreamStatus) -> None:
+        if status.connected:
+            log.info("user stream connected%s", " again: resyncing" if status.reconnect else "")
+            if status.reconnect:
+                self.wiring.tell(w.RECONCILER, StreamReconnected())
+        else:
+            log.warning("user stream down: %s", status.reason or "disconnected")
+
+    # --- requests --------------------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        handlers: dict[type, Callable[[Any], None]] = {
+            Submit: self._submit,
+            CancelOrder: self._cancel,
+            QueryOrder: self._query,
+            FetchSnapshot: self._snapshot,
+        }
+        handler = handlers.get(type(message))
+        if handler is None:
+            log.warning("exchange actor: unexpected message %r", message)
+            return None
+        handler(message)
+        return None
+
+    def _reply(self, message: Any) -> None:
+        self.wiring.tell(w.SLOTS, message)
+
+    def _submit(self, m: Submit) -> None:
+        try:
+            order = self.exchange.place(
+                m.side, m.price, m.qty, m.client_id, post_only=True, reduce_only=m.reduce_only
+            )
+        except (RejectedError, RetryableError) as exc:
+            # Definitely not executed: the slot goes back with a back-off and is tried again later.
+            self._reply(Rejected(m.client_id, _why(exc)))
+        except (UnknownOutcomeError, ExchangeError) as exc:
+            self._reply(Unknown(m.client_id, _why(exc)))
+        except Exception as exc:  # a bug or an unexpected transport error: never assume it did not happen
+            log.exception("place %s failed unexpectedly", m.client_id)
+            self._reply(Unknown(m.client_id, f"{type(exc).__name__}: {exc}"))
+        else:
+            self._reply(Accepted(m.client_id, order))
+
+    def _cancel(self, m: CancelOrder) -> None:
+        try:
+            order = self.exchange.cancel(m.client_id)
+        except OrderNotFoundError as exc:
+            self._reply(CancelFailed(m.client_id, _why(exc), not_found=True))
+        except Exception as exc:
+            self._reply(CancelFailed(m.client_id, f"{type(exc).__name__}: {exc}", not_found=False))
+        else:
+            self._reply(Cancelled(m.client_id, order))
+
+    def _query(self, m: QueryOrder) -> None:
+        try:
+            order = self.exchange.get_order(m.client_id)
+            fills: tuple[Any, ...] = ()
+            if order is not None and order.executed_qty > 0:
+                trades = self.exchange.recent_trades(start_ms=m.since_ms, limit=1000)
+                fills = tuple(f for f in trades if f.client_id == m.client_id)
+        except Exception as exc:
+            self._reply(OrderQueried(m.client_id, None, (), failed=f"{type(exc).__name__}: {exc}"))
+        else:
+            self._reply(OrderQueried(m.client_id, order, fills))
+
+    def _snapshot(self, m: FetchSnapshot) -> None:
+        try:
+            opened = self.exchange.open_orders()
+            fills = self.exchange.recent_trades(start_ms=m.since_ms, limit=1000)
+            position = self.exchange.position().qty
+            t = self.exchange.server_time()
+        except Exception as exc:
+            self._reply(SnapshotFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self._reply(ExchangeSnapshot(tuple(opened), tuple(fills), position, t))
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

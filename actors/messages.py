@@ -1,0 +1,279 @@
+"""Every message the actors exchange: one vocabulary of frozen dataclasses (never mutated, never copied).
+
+Grouped by who sends them. Prices are integer ticks, quantities integer steps, times milliseconds of
+the local clock unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from market_maker.core.actions import Action
+from market_maker.core.model import Candle, Fill, OrderSnapshot, Side
+from market_maker.core.risk import RiskState
+from market_maker.core.slot_events import RoundTripClosed
+from market_maker.core.slots import SlotBook
+from market_maker.exchange.types import OrderUpdate
+
+# --- timers (an actor tells itself; the timer re-arms after the tick is handled) ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimerTick:
+    """A periodic timer of the receiving actor fired; ``name`` says which."""
+
+    name: str
+
+
+# --- market data (PriceMonitorActor) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTick:
+    """A new price is waiting in the shared latest-price box (the strategy takes the newest one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataSeen:
+    """Market data arrived at ``time_ms`` (sent at most about once a second): clears the stale trigger."""
+
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClosed:
+    """One closed candle of the risk ATR interval."""
+
+    candle: Candle
+
+
+# --- risk (RiskActor) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RiskUpdate:
+    """The risk state or the grid interval (ticks) changed."""
+
+    risk: RiskState
+    interval: int
+
+
+@dataclass(frozen=True, slots=True)
+class TripBreaker:
+    """Halt all new orders (e.g. position drift found by reconciliation)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EquityUpdate:
+    """Current equity in the quote asset (for the drawdown-from-peak breaker)."""
+
+    equity: Decimal
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTripDone:
+    """A slot closed a round trip (forwarded from the slot manager to the risk actor)."""
+
+    round_trip: RoundTripClosed
+
+
+# --- strategy (StrategyActor) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """What the strategy wants now, with the market view it decided on (for the heartbeat and fills)."""
+
+    actions: tuple[Action, ...]
+    price: int
+    center: int
+    interval: int
+    buys_blocked: bool
+    halted: bool
+    time_ms: int
+
+
+# --- slot manager (SlotManagerActor) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlotsChanged:
+    """The slot book after a change (read-only view for the strategy)."""
+
+    book: SlotBook
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """Place one post-only limit order (its intent row is already stored)."""
+
+    client_id: str
+    side: Side
+    price: int
+    qty: int
+    reduce_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel one of our orders by client id."""
+
+    client_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOrder:
+    """Find out what became of an order (and fetch its trades since ``since_ms``)."""
+
+    client_id: str
+    since_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSnapshot:
+    """Read open orders, trades since ``since_ms`` and the position for reconciliation."""
+
+    since_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Republish:
+    """Send your current view again (the strategy was restarted and starts blind)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StopTrading:
+    """Graceful stop has begun: send no new orders."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyCancels:
+    """Orders cancelled on the way out (cancel_on_exit): record them (asked from outside)."""
+
+    orders: tuple[OrderSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusQuery:
+    """Asked from outside the system (status, tests): answered with a :class:`Status`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The slot manager's view, for status output and tests."""
+
+    book: SlotBook
+    reconciled: bool
+    price: int
+    interval: int
+    realized: Decimal
+    fees: Decimal
+    round_trips: int
+    open_orders: int
+
+
+# --- exchange replies (ExchangeActor) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The exchange acknowledged the order."""
+
+    client_id: str
+    order: OrderSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The exchange definitely did not take the order."""
+
+    client_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """The order may or may not exist (timeout, 5xx): resolve it by client id."""
+
+    client_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """The cancel went through; ``order`` carries what filled before it."""
+
+    client_id: str
+    order: OrderSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFailed:
+    """The cancel did not go through; ``not_found`` when the order is unknown or already closed."""
+
+    client_id: str
+    reason: str
+    not_found: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQueried:
+    """Answer to :class:`QueryOrder`: the order (None: the exchange has no such order) and its trades.
+
+    ``failed`` is set when the query itself could not be made; nothing is known then.
+    """
+
+    client_id: str
+    order: OrderSnapshot | None
+    fills: tuple[Fill, ...] = ()
+    failed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One user-data stream order event (ack, trade, cancel, expiry)."""
+
+    update: OrderUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSnapshot:
+    """Open orders (ours and foreign), recent trades and the position, read at ``time_ms``."""
+
+    open_orders: tuple[OrderSnapshot, ...]
+    fills: tuple[Fill, ...]
+    position: Decimal
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotFailed:
+    """Reconciliation could not read the exchange."""
+
+    reason: str
+
+
+# --- schedules (ReconcilerActor, CleanupActor) --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamReconnected:
+    """The user-data stream reconnected: events may have been missed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileDue:
+    """Time to compare the slots with the exchange."""
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupDue:
+    """Time to cancel stale orders outside the window and enforce the open-order cap."""
+
+    stale_after_ms: int
+    max_open_orders: int

@@ -1,0 +1,104 @@
+"""PriceMonitorActor: owns the market-data stream; turns it into coalesced price ticks and closed candles.
+
+The stream callback (the stream's own thread) keeps only the newest price in a :class:`LatestBox` and
+tells the strategy only when no tick is pending, so a burst never builds a backlog. Market-data arrival
+is reported to the risk actor at most about once a second (it clears the stale-data trigger).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import pykka
+
+from actors import wiring as w
+from actors.latest import LatestBox
+from actors.messages import CandleClosed, MarketDataSeen, PriceTick
+from actors.wiring import Wiring
+from market_maker.exchange.base import Exchange, Stream
+from market_maker.exchange.types import CandleUpdate, MarketEvent, Quote, StreamStatus
+
+log = logging.getLogger("market_maker.market")
+
+SEEN_EVERY_MS = 1_000
+
+
+class PriceFeed:
+    """The stream-thread side: coalesce quotes into ``box``; forward closed candles once each."""
+
+    def __init__(self, wiring: Wiring, box: LatestBox[tuple[int, int]], candle_interval: str) -> None:
+        self.wiring = wiring
+        self.box = box
+        self.candle_interval = candle_interval
+        self._lock = threading.Lock()
+        self._last_seen_ms = 0
+        self._last_candle = 0
+
+    def on_event(self, event: MarketEvent) -> None:
+        """Called on the stream thread for every market event: never blocks."""
+        now = int(time.time() * 1000)
+        if isinstance(event, Quote):
+            self.on_price((event.bid + event.ask) // 2, now)
+        elif isinstance(event, CandleUpdate) and event.candle.closed:
+            with self._lock:
+                fresh = event.candle.open_time_ms > self._last_candle
+                if fresh:
+                    self._last_candle = event.candle.open_time_ms
+            if fresh:
+                self.wiring.tell(w.RISK, CandleClosed(event.candle))
+
+    def on_price(self, price: int, now_ms: int) -> None:
+        """Offer a price; tell the strategy only when it had no tick pending."""
+        if self.box.put((price, now_ms)):
+            self.wiring.tell(w.STRATEGY, PriceTick())
+        with self._lock:
+            due = now_ms - self._last_seen_ms >= SEEN_EVERY_MS
+            if due:
+                self._last_seen_ms = now_ms
+        if due:
+            self.wiring.tell(w.RISK, MarketDataSeen(now_ms))
+
+
+class PriceMonitorActor(pykka.ThreadingActor):
+    """Starts and stops the market stream; logs its connection changes."""
+
+    def __init__(self, wiring: Wiring, exchange: Exchange, feed: PriceFeed, stale_after_s: float) -> None:
+        super().__init__()
+        self.exchange = exchange
+        self.feed = feed
+        self.stale_after_s = stale_after_s
+        self.stream: Stream | None = None
+
+    def on_start(self) -> None:
+        self.stream = self.exchange.market_stream(
+            self.feed.on_event,
+            interval=self.feed.candle_interval,
+            on_status=self._on_status,
+            stale_after_s=self.stale_after_s,
+        )
+        self.stream.start()
+
+    def _on_status(self, status: StreamStatus) -> None:
+        # stream thread: logging is thread-safe, and nothing here needs the actor's state
+        if status.connected:
+            log.info("market stream connected%s", " again" if status.reconnect else "")
+        else:
+            log.warning("market stream down: %s", status.reason or "disconnected")
+
+    def on_receive(self, message: Any) -> Any:
+        log.warning("price monitor: unexpected message %r", message)
+        return None
+
+    def on_stop(self) -> None:
+        self._close()
+
+    def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None

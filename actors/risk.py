@@ -1,0 +1,193 @@
+"""RiskActor: ATR, baseline, triggers, circuit breaker and the dynamic interval; tells the strategy.
+
+Inputs: closed candles, market-data arrivals, closed round trips, equity, breaker trips (position
+drift), and the store's control rows (``pause`` / ``resume`` written by the CLI), polled on a timer.
+The persistent part of the state (breaker, loss streak, equity peak, pause) is saved through the store
+whenever it changes, and loaded at start, so a restart does not forget a halt.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from actors import wiring as w
+from actors.messages import (
+    CandleClosed,
+    EquityUpdate,
+    MarketDataSeen,
+    Republish,
+    RiskUpdate,
+    RoundTripDone,
+    TimerTick,
+    TripBreaker,
+)
+from actors.timers import Timers
+from actors.wiring import Wiring
+from market_maker.core import risk as corerisk
+from market_maker.core.interval import next_interval
+from market_maker.core.risk import RiskState
+from market_maker.runtime.params import BotParams
+
+if TYPE_CHECKING:
+    from market_maker.store import Store
+
+log = logging.getLogger("market_maker.risk")
+
+PAUSE_KEY = "pause"  # "1" while paused by the CLI
+RESUME_KEY = "resume"  # a new value (a timestamp) asks to resume: un-pause and reset the breaker
+
+
+def now_ms() -> int:
+    """Local wall clock in ms."""
+    return int(time.time() * 1000)
+
+
+def risk_to_row(state: RiskState, resume_seen: str) -> dict[str, Any]:
+    """The durable part of the risk state, as plain values for the store."""
+    return {
+        "halt_reason": state.halt_reason,
+        "halted_until_ms": state.halted_until_ms,
+        "consecutive_losses": state.consecutive_losses,
+        "equity_peak": str(state.equity_peak) if state.equity_peak is not None else None,
+        "paused": state.paused,
+        "resume_seen": resume_seen,
+    }
+
+
+def risk_from_row(state: RiskState, row: dict[str, Any] | None) -> tuple[RiskState, str]:
+    """``state`` with the durable fields of ``row`` restored; also the last resume request handled."""
+    if not row:
+        return state, ""
+    peak = row.get("equity_peak")
+    state = replace(
+        state,
+        halt_reason=str(row.get("halt_reason") or ""),
+        halted_until_ms=int(row.get("halted_until_ms") or 0),
+        consecutive_losses=int(row.get("consecutive_losses") or 0),
+        equity_peak=Decimal(str(peak)) if peak is not None else None,
+        paused=bool(row.get("paused", False)),
+    )
+    return state, str(row.get("resume_seen") or "")
+
+
+class RiskActor(pykka.ThreadingActor):
+    """Owns the risk state; every change is logged, saved and told to the strategy."""
+
+    def __init__(
+        self,
+        wiring: Wiring,
+        store: Store,
+        params: BotParams,
+        risk: RiskState,
+        interval: int,
+        clock_s: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.wiring = wiring
+        self.store = store
+        self.params = params
+        self.state = risk
+        self.interval = interval
+        self.clock_s = clock_s
+        self.resume_seen = ""
+        self.timers: Timers | None = None
+
+    def on_start(self) -> None:
+        self.state, self.resume_seen = risk_from_row(self.state, self.store.load_risk())
+        if self.state.halted:
+            log.warning("circuit breaker still halted from before: %s", self.state.halt_reason)
+        self._poll_control()
+        self.timers = Timers(self.actor_ref)
+        self.timers.start("clock", self.clock_s)
+        self._publish(force=True)
+
+    def on_stop(self) -> None:
+        if self.timers:
+            self.timers.cancel()
+        self.store.close()  # this thread's connection
+
+    def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.on_stop()
+
+    def on_receive(self, message: Any) -> Any:
+        p = self.params.risk
+        before = (self.state, self.interval)
+        if isinstance(message, TimerTick):
+            self._poll_control()
+            self.state = corerisk.on_clock(self.state, now_ms(), p)
+        elif isinstance(message, MarketDataSeen):
+            if self.state.stale or self.state.last_data_ms is None:
+                self.state = corerisk.on_market_data(self.state, message.time_ms)
+            else:
+                self.state = replace(self.state, last_data_ms=message.time_ms)  # no need to tell anyone
+        elif isinstance(message, CandleClosed):
+            self.state = corerisk.on_candle(self.state, message.candle, p)
+            if self.params.dynamic is not None:
+                self.interval = next_interval(
+                    self.interval, self.state.atr.scaled, self.state.baseline_scaled, self.params.dynamic
+                )
+        elif isinstance(message, RoundTripDone):
+            rt = message.round_trip
+            self.state = corerisk.on_round_trip(self.state, rt.realized, rt.time_ms, p)
+        elif isinstance(message, EquityUpdate):
+            self.state = corerisk.on_equity(self.state, message.equity, message.time_ms, p)
+        elif isinstance(message, Republish):
+            self.wiring.tell(w.STRATEGY, RiskUpdate(self.state, self.interval))
+        elif isinstance(message, TripBreaker):
+            if not self.state.halted:
+                until = now_ms() + p.cooldown_ms if p.cooldown_ms > 0 else 0
+                self.state = replace(self.state, halt_reason=message.reason, halted_until_ms=until)
+        else:
+            log.warning("risk: unexpected message %r", message)
+        if (self.state, self.interval) != before:
+            self._publish(old=before[0], old_interval=before[1])
+        if isinstance(message, TimerTick) and self.timers:
+            self.timers.rearm(message.name)
+        return None
+
+    def _poll_control(self) -> None:
+        paused = self.store.get_control(PAUSE_KEY) == "1"
+        resume = self.store.get_control(RESUME_KEY) or ""
+        if resume and resume != self.resume_seen:
+            self.resume_seen = resume
+            if self.state.halted:
+                log.warning("manual resume: circuit breaker reset (was: %s)", self.state.halt_reason)
+            self.state = corerisk.reset_breaker(self.state)
+        if paused != self.state.paused:
+            self.state = corerisk.set_paused(self.state, paused)
+
+    def _publish(self, force: bool = False, old: RiskState | None = None, old_interval: int = 0) -> None:
+        s = self.state
+        changed_flags = old is None or (old.reasons, old.halt_reason) != (s.reasons, s.halt_reason)
+        if old_interval and old_interval != self.interval:
+            r = self.params.rules
+            log.info(
+                "interval %s -> %s (ATR %s, baseline %s ticks x 1e6)",
+                r.ticks_to_price(old_interval),
+                r.ticks_to_price(self.interval),
+                s.atr.scaled,
+                s.baseline_scaled,
+            )
+        if changed_flags:
+            if s.halted:
+                log.warning("circuit breaker HALTED: %s (no new orders)", s.halt_reason)
+            elif s.triggered:
+                log.warning("risk triggered: %s (buys cancelled, no new buys)", ", ".join(s.reasons))
+            else:
+                log.info("risk clear: trading normally")
+        durable_old = risk_to_row(old, self.resume_seen) if old is not None else None
+        durable_new = risk_to_row(s, self.resume_seen)
+        if force or durable_old != durable_new:
+            self.store.save_risk(durable_new)
+        if force or changed_flags or old_interval != self.interval:
+            update = RiskUpdate(s, self.interval)
+            self.wiring.tell(w.STRATEGY, update)
+            self.wiring.tell(
+                w.SLOTS, update
+            )  # enforced there too: a decision in flight must not slip past a halt

@@ -1,0 +1,587 @@
+"""SlotManagerActor: the only owner and writer of the slot book and of the trading rows.
+
+Every change goes through the core's pure transitions, is persisted through the store *before* the
+side effect it causes (the intent row before a Submit goes out), and only then does the actor tell the
+exchange actor. Exchange replies, user-stream events, query answers and reconciliation snapshots all
+come back here as messages, so slot ownership is serialized in this one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from actors import wiring as w
+from actors.messages import (
+    Accepted,
+    ApplyCancels,
+    CancelFailed,
+    Cancelled,
+    CancelOrder,
+    CleanupDue,
+    Decisions,
+    EquityUpdate,
+    ExchangeSnapshot,
+    FetchSnapshot,
+    OrderEvent,
+    OrderQueried,
+    QueryOrder,
+    ReconcileDue,
+    Rejected,
+    Republish,
+    RiskUpdate,
+    RoundTripDone,
+    SlotsChanged,
+    SnapshotFailed,
+    Status,
+    StatusQuery,
+    StopTrading,
+    Submit,
+    TimerTick,
+    TripBreaker,
+    Unknown,
+)
+from actors.timers import Timers
+from actors.wiring import Wiring
+from market_maker.core import fills as corefills
+from market_maker.core import slots as coreslots
+from market_maker.core.actions import Cancel, Place
+from market_maker.core.grid import window_for_center
+from market_maker.core.ids import decode
+from market_maker.core.model import Fill, Market, Side, SlotState
+from market_maker.core.slot_events import (
+    Filled,
+    Ignored,
+    OrderClosed,
+    OrderRejected,
+    RoundTripClosed,
+    SlotEvent,
+)
+from market_maker.core.slots import SlotBook
+from market_maker.runtime.heartbeat import Totals, heartbeat_line, open_fees, order_line
+from market_maker.runtime.params import BotParams
+from market_maker.store.records import NOT_FOUND, UNKNOWN
+
+if TYPE_CHECKING:
+    from market_maker.store import Store
+
+log = logging.getLogger("market_maker.slots")
+
+QUERY_MARGIN_MS = 5_000  # trades are fetched from a little before the order was sent
+DRIFT_CONTROL_KEY = "position_offset"
+
+
+def now_ms() -> int:
+    """Local wall clock in ms."""
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotSettings:
+    """The slot manager's settings besides the core parameters."""
+
+    market: Market
+    heartbeat_s: float
+    equity_s: float = 5.0
+    max_open_orders: int = 50
+    start_equity: Decimal = Decimal(0)
+
+
+def changed_levels(old: SlotBook, new: SlotBook) -> list[int]:
+    """Levels whose slot object changed (added, replaced or removed): transitions replace, never mutate."""
+    levels = set(old.slots) | set(new.slots)
+    return sorted(lv for lv in levels if old.slots.get(lv) is not new.slots.get(lv))
+
+
+class SlotManagerActor(pykka.ThreadingActor):
+    """Owns the slots; applies decisions and exchange reports; persists before every side effect."""
+
+    def __init__(
+        self,
+        wiring: Wiring,
+        store: Store,
+        params: BotParams,
+        settings: SlotSettings,
+        book: SlotBook,
+        interval: int,
+    ) -> None:
+        super().__init__()
+        self.wiring = wiring
+        self.store = store
+        self.params = params
+        self.rules = params.rules
+        self.settings = settings
+        self.book = book
+        self.interval = interval
+        self.price = 0
+        self.center = 0
+        self.halted = False  # from the risk actor: no new orders at all
+        self.buys_blocked = False  # from the risk actor: no new buys
+        self.trading = True
+        self.reconciled = False
+        self.snapshot_done = False
+        self.queries: set[str] = set()
+        self.sent_ms: dict[str, int] = {}
+        self.totals = Totals()
+        self.offset: Decimal | None = None
+        self.drift_strikes = 0
+        self.timers: Timers | None = None
+
+    # --- life cycle ------------------------------------------------------------------------------------
+
+    def on_start(self) -> None:
+        started = now_ms()
+        for rt in self.store.round_trips():
+            self.totals = self.totals.add(rt.realized, rt.fees)
+        created = {o.client_id: o.created_ms for o in self.store.orders(open_only=True)}
+        for s in self.book:
+            if s.working:
+                self.sent_ms[s.client_id] = created.get(s.client_id, started)
+        raw = self.store.get_control(DRIFT_CONTROL_KEY)
+        self.offset = Decimal(raw) if raw else None
+        self.timers = Timers(self.actor_ref)
+        self.timers.start("heartbeat", self.settings.heartbeat_s)
+        self.timers.start("equity", self.settings.equity_s)
+        self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
+
+    def on_stop(self) -> None:
+        if self.timers:
+            self.timers.cancel()
+        self.store.save_book(self.book)  # flush everything once more on the way out
+        self.store.close()  # this thread's connection
+        log.info(self._heartbeat())
+
+    def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.timers:
+            self.timers.cancel()
+        self.store.close()
+
+    # --- dispatch --------------------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        handler = self._handlers().get(type(message))
+        if handler is None:
+            log.warning("slot manager: unexpected message %r", message)
+            return None
+        return handler(message)
+
+    def _handlers(self) -> dict[type, Callable[[Any], Any]]:
+        return {
+            Decisions: self._on_decisions,
+            Accepted: self._on_accepted,
+            Rejected: self._on_rejected,
+            Unknown: self._on_unknown,
+            Cancelled: self._on_cancelled,
+            CancelFailed: self._on_cancel_failed,
+            OrderEvent: self._on_order_event,
+            OrderQueried: self._on_queried,
+            ReconcileDue: self._on_reconcile_due,
+            ExchangeSnapshot: self._on_snapshot,
+            SnapshotFailed: self._on_snapshot_failed,
+            CleanupDue: self._on_cleanup,
+            TimerTick: self._on_timer,
+            StopTrading: self._on_stop_trading,
+            ApplyCancels: self._on_apply_cancels,
+            StatusQuery: self._on_status,
+            Republish: lambda m: self.wiring.tell(w.STRATEGY, SlotsChanged(self.book)),
+            RiskUpdate: self._on_risk,
+        }
+
+    # --- persistence -----------------------------------------------------------------------------------
+
+    def _commit(
+        self, book: SlotBook, events: Iterable[SlotEvent] = (), writes: Iterable[Callable[[], Any]] = ()
+    ) -> None:
+        """Persist ``book``, extra ``writes`` and round trips in one transaction; then adopt ``book``."""
+        events = tuple(events)
+        with self.store.atomic():
+            for write in writes:
+                write()
+            self._persist(book, events)
+        self._publish(book, events)
+
+    def _persist(self, book: SlotBook, events: tuple[SlotEvent, ...]) -> None:
+        """Write the slots that changed since ``self.book``, the book's counters and closed round trips."""
+        changed = changed_levels(self.book, book)
+        fields = (book.next_gen, book.dust, book.dust_cost)
+        if changed or fields != (self.book.next_gen, self.book.dust, self.book.dust_cost):
+            self.store.save_book(book, changed)
+        for e in events:
+            if isinstance(e, RoundTripClosed):
+                self.store.record_round_trip(e)
+
+    def _publish(self, book: SlotBook, events: tuple[SlotEvent, ...]) -> None:
+        """After the write: adopt ``book``, log the events and tell who needs to know."""
+        changed = book is not self.book
+        self.book = book
+        for e in events:
+            self._report(e)
+        if changed:
+            self.wiring.tell(w.STRATEGY, SlotsChanged(book))
+
+    def _report(self, e: SlotEvent) -> None:
+        r = self.rules
+        if isinstance(e, Filled):
+            log.info(order_line("filled", e.side, e.qty, e.price, e.client_id, r) + f" trade {e.trade_id}")
+        elif isinstance(e, RoundTripClosed):
+            self.totals = self.totals.add(e.realized, e.fees)
+            log.info(
+                "round trip closed at level %s: qty %s proceeds %s cost %s fees %s realized %s "
+                "(total %s, %d trips)",
+                r.ticks_to_price(e.level),
+                r.steps_to_qty(e.qty),
+                e.proceeds,
+                e.buy_cost,
+                e.fees,
+                e.realized,
+                self.totals.realized,
+                self.totals.round_trips,
+            )
+            self.wiring.tell(w.RISK, RoundTripDone(e))
+        elif isinstance(e, OrderRejected):
+            log.info(
+                "rejected %s %s: %s (retry after %d ms)",
+                e.side.value,
+                e.client_id,
+                e.reason,
+                e.backoff_until_ms - now_ms(),
+            )
+        elif isinstance(e, OrderClosed):
+            log.info(
+                "closed %s %s: %s after %s filled",
+                e.side.value,
+                e.client_id,
+                e.reason,
+                r.steps_to_qty(e.filled),
+            )
+        elif isinstance(e, Ignored):
+            log.debug("ignored %s: %s", e.client_id, e.reason)
+        else:
+            log.warning("%s", e)
+
+    # --- decisions -------------------------------------------------------------------------------------
+
+    def _on_decisions(self, d: Decisions) -> None:
+        self.price, self.center, self.interval = d.price, d.center, d.interval
+        if not self.trading or not self.reconciled:
+            return
+        for action in d.actions:
+            if isinstance(action, Cancel):
+                if not self._near_window(action, d):
+                    self._cancel(action.client_id, action.reason)
+            elif isinstance(action, Place):
+                self._place(action, d.time_ms)
+
+    def _near_window(self, c: Cancel, d: Decisions) -> bool:
+        """True for a trailing cancel of an order at most one interval outside its window: kept working.
+
+        Workaround for the core's trailing rule: the center rounds to the nearest level, so the moment
+        the price comes within half an interval of the nearest buy (or sell), the window moves by one
+        level and that very order falls outside it. Cancelling it then means the grid almost never
+        fills except on jumps faster than the cancel; keeping one level of slack lets it fill.
+        """
+        s = self.book.find(c.client_id)
+        if not c.reason.startswith("trailing") or s is None or not d.interval:
+            return False
+        win = window_for_center(d.center, d.interval, self.params.grid)
+        if s.side is Side.BUY:
+            return win.buy_hi < s.level <= win.buy_hi + d.interval and s.level % d.interval == 0
+        return win.sell_lo - d.interval <= s.order_price < win.sell_lo
+
+    def _on_risk(self, m: RiskUpdate) -> None:
+        self.halted, self.buys_blocked = m.risk.halted, m.risk.buys_blocked
+
+    def _working_count(self) -> int:
+        return sum(1 for s in self.book if s.working)
+
+    def _place(self, p: Place, t_ms: int) -> None:
+        if self.halted or (self.buys_blocked and p.side is Side.BUY):
+            return  # decided before the risk change reached the strategy
+        if self._working_count() >= self.settings.max_open_orders:
+            log.debug("level %d: open-order cap %d reached", p.level, self.settings.max_open_orders)
+            return
+        # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
+        buys = [s.order_price for s in self.book if s.working and s.side is Side.BUY]
+        sells = [s.order_price for s in self.book if s.working and s.side is Side.SELL]
+        if p.side is Side.BUY and sells and p.price >= min(sells):
+            return
+        if p.side is Side.SELL and buys and p.price <= max(buys):
+            return
+        try:
+            book, cid = coreslots.submit(self.book, p)
+        except coreslots.SlotError as exc:
+            log.debug("stale decision dropped: %s", exc)  # the strategy decided on an older book
+            return
+        self._commit(
+            book, writes=[lambda: self.store.record_intent(cid, p.level, p.side, p.price, p.qty, t_ms)]
+        )
+        self.sent_ms[cid] = now_ms()
+        log.info(order_line("placing", p.side, p.qty, p.price, cid, self.rules))
+        reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
+        self.wiring.tell(w.EXCHANGE, Submit(cid, p.side, p.price, p.qty, reduce_only))
+
+    def _cancel(self, client_id: str, reason: str) -> None:
+        s = self.book.find(client_id)
+        if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:
+            return
+        self._commit(coreslots.request_cancel(self.book, client_id))
+        log.info(
+            order_line("cancelling", s.side, s.order_qty, s.order_price, client_id, self.rules)
+            + f": {reason}"
+        )
+        self.wiring.tell(w.EXCHANGE, CancelOrder(client_id, reason))
+
+    # --- exchange replies ------------------------------------------------------------------------------
+
+    def _apply(
+        self, result: tuple[SlotBook, tuple[SlotEvent, ...]], writes: Iterable[Callable[[], Any]] = ()
+    ) -> None:
+        self._commit(result[0], result[1], writes)
+
+    def _on_accepted(self, m: Accepted) -> None:
+        o = m.order
+        s = self.book.find(m.client_id)
+        if s is not None and s.working:
+            log.info(order_line("accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules))
+        result = corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms())
+        self._apply(result, [lambda: self.store.record_order(o, now_ms())])
+
+    def _on_rejected(self, m: Rejected) -> None:
+        book, events = coreslots.reject(self.book, m.client_id, now_ms(), m.reason)
+        self._apply(
+            (book, events), [lambda: self.store.update_order(m.client_id, "REJECTED", now_ms=now_ms())]
+        )
+
+    def _on_unknown(self, m: Unknown) -> None:
+        log.warning("outcome unknown for %s (%s): querying it by client id", m.client_id, m.reason)
+        self._commit(
+            coreslots.mark_unknown(self.book, m.client_id),
+            writes=[lambda: self.store.update_order(m.client_id, UNKNOWN, now_ms=now_ms())],
+        )
+        self._query(m.client_id)
+
+    def _query(self, client_id: str) -> None:
+        sent = self.sent_ms.get(client_id)
+        self.queries.add(client_id)
+        self.wiring.tell(w.EXCHANGE, QueryOrder(client_id, sent - QUERY_MARGIN_MS if sent else None))
+
+    def _on_cancelled(self, m: Cancelled) -> None:
+        o = m.order
+        result = corefills.cancelled(
+            self.book, m.client_id, o.executed_qty, self.rules, self.interval, now_ms()
+        )
+        writes = [lambda: self.store.record_order(o, now_ms())] if self._known(o.client_id) else []
+        self._apply(result, writes)
+        self.sent_ms.pop(m.client_id, None)
+
+    def _known(self, client_id: str) -> bool:
+        """True for an order of this bot that the store has a row for (orphans cancelled may not)."""
+        return decode(client_id, self.book.bot_id) is not None and self.store.order(client_id) is not None
+
+    def _on_cancel_failed(self, m: CancelFailed) -> None:
+        self._commit(coreslots.cancel_failed(self.book, m.client_id))
+        if m.not_found:
+            self._query(m.client_id)  # filled or gone meanwhile: find out which, never assume
+        else:
+            log.warning("cancel of %s failed: %s", m.client_id, m.reason)
+
+    def _on_fill(self, fill: Fill) -> None:
+        if decode(fill.client_id, self.book.bot_id) is None:
+            return  # foreign trades are never ours to store
+        with self.store.atomic():
+            if not self.store.record_fill(fill):
+                return  # seen before (stream and reconciliation both report it)
+            book, events = corefills.apply_fill(self.book, fill, self.rules, self.interval)
+            self._persist(book, events)
+        self._publish(book, events)
+
+    def _on_order_event(self, m: OrderEvent) -> None:
+        u = m.update
+        if u.fill is not None:
+            self._on_fill(u.fill)
+        s = self.book.find(u.order.client_id)
+        if s is None or not s.working:
+            return
+        result = corefills.apply_snapshot(self.book, u.order, self.rules, self.interval, now_ms())
+        o = u.order
+        self._apply(result, [lambda: self.store.record_order(o, now_ms())])
+
+    def _on_queried(self, m: OrderQueried) -> None:
+        self.queries.discard(m.client_id)
+        for f in sorted(m.fills, key=lambda f: f.trade_id):
+            self._on_fill(f)
+        s = self.book.find(m.client_id)
+        if s is None or not s.working:
+            self._maybe_reconciled()
+            return
+        if m.failed:
+            log.warning("query of %s failed (%s): the next reconciliation retries", m.client_id, m.failed)
+        elif s.state is SlotState.PENDING:
+            self._apply(
+                corefills.resolve_unknown(
+                    self.book, m.client_id, m.order, self.rules, self.interval, now_ms()
+                )
+            )
+        elif m.order is not None:
+            self._apply(corefills.apply_snapshot(self.book, m.order, self.rules, self.interval, now_ms()))
+        else:
+            log.warning(
+                "working order %s is unknown to the exchange: closing it with what it filled", m.client_id
+            )
+            self._apply(
+                corefills.cancelled(
+                    self.book, m.client_id, s.order_filled, self.rules, self.interval, now_ms()
+                )
+            )
+        if m.order is not None:
+            self.store.record_order(m.order, now_ms())
+        elif not m.failed:
+            self.store.update_order(m.client_id, NOT_FOUND, now_ms=now_ms())
+        self._maybe_reconciled()
+
+    # --- reconciliation ------------------------------------------------------------------------------
+
+    def _on_reconcile_due(self, m: ReconcileDue) -> None:
+        last = self.store.last_fill_time_ms()
+        self.wiring.tell(w.EXCHANGE, FetchSnapshot(last - 60_000 if last else None))
+
+    def _on_snapshot_failed(self, m: SnapshotFailed) -> None:
+        log.warning("reconciliation could not read the exchange: %s", m.reason)
+
+    def _on_snapshot(self, snap: ExchangeSnapshot) -> None:
+        for f in sorted(snap.fills, key=lambda f: f.trade_id):
+            self._on_fill(f)
+        bot = self.book.bot_id
+        open_ids = {o.client_id for o in snap.open_orders}
+        foreign = 0
+        for o in snap.open_orders:
+            if decode(o.client_id, bot) is None:
+                foreign += 1
+                continue
+            s = self.book.find(o.client_id)
+            if s is not None and s.working:
+                self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
+                continue
+            book, events = corefills.adopt_order(self.book, o, self.rules, self.interval)
+            if book is self.book:
+                why = "; ".join(e.reason for e in events if isinstance(e, Ignored)) or "no slot can own it"
+                log.warning("own order %s is not in the book (%s): cancelling it", o.client_id, why)
+                self.wiring.tell(w.EXCHANGE, CancelOrder(o.client_id, "orphan"))
+            else:
+                log.info(order_line("adopted", o.side, o.orig_qty, o.price, o.client_id, self.rules))
+                self.sent_ms[o.client_id] = now_ms()
+                self._commit(book, events, [partial(self.store.record_order, o, now_ms())])
+        for s in list(self.book):
+            if s.working and s.client_id not in open_ids and s.client_id not in self.queries:
+                self._query(s.client_id)  # missing on the exchange: find out, never assume cancelled
+        if foreign:
+            log.info("reconcile: %d foreign open orders (left alone)", foreign)
+        self._check_drift(snap.position)
+        self.snapshot_done = True
+        self._maybe_reconciled()
+
+    def _maybe_reconciled(self) -> None:
+        """Trading starts once one snapshot is applied and every query it raised is answered."""
+        if not self.reconciled and self.snapshot_done and not self.queries:
+            self.reconciled = True
+            log.info("reconciled with the exchange: %s", self._heartbeat())
+            self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
+
+    def _check_drift(self, exchange_position: Decimal) -> None:
+        mine = self.book.position(self.rules)
+        if self.offset is None:
+            self.offset = exchange_position - mine
+            self.store.set_control(DRIFT_CONTROL_KEY, str(self.offset))
+            log.info(
+                "position baseline: exchange %s, bot %s (offset %s)", exchange_position, mine, self.offset
+            )
+            return
+        drift = exchange_position - self.offset - mine
+        limit = self.params.max_position_drift
+        if drift == 0:
+            self.drift_strikes = 0
+            return
+        log.warning(
+            "position drift %s (exchange %s - offset %s - bot %s)",
+            drift,
+            exchange_position,
+            self.offset,
+            mine,
+        )
+        self.drift_strikes = self.drift_strikes + 1 if abs(drift) > limit else 0
+        if self.drift_strikes >= 2:  # twice in a row: not a fill in flight between two reads
+            self.wiring.tell(w.RISK, TripBreaker(f"position drift {drift} beyond {limit}"))
+
+    # --- cleanup ---------------------------------------------------------------------------------------
+
+    def _on_cleanup(self, m: CleanupDue) -> None:
+        now = now_ms()
+        self._commit(coreslots.prune(self.book, now))
+        if not self.trading or not self.reconciled or not self.interval or not self.center:
+            return
+        win = window_for_center(self.center, self.interval, self.params.grid)
+        locked = [s for s in self.book if s.state is SlotState.LOCKED and not s.cancel_requested]
+        for s in locked:
+            age = now - self.sent_ms.get(s.client_id, now)
+            inside = win.in_buy_window(s.level) if s.side is Side.BUY else win.in_sell_window(s.order_price)
+            if age > m.stale_after_ms and not inside:
+                self._cancel(s.client_id, f"stale: {age // 1000} s old and outside the window")
+        excess = self._working_count() - m.max_open_orders
+        if excess > 0:
+            buys = sorted(
+                (
+                    s
+                    for s in self.book
+                    if s.state is SlotState.LOCKED and s.side is Side.BUY and not s.cancel_requested
+                ),
+                key=lambda s: abs(self.center - s.level),
+                reverse=True,
+            )
+            for s in buys[:excess]:
+                self._cancel(s.client_id, f"open-order cap {m.max_open_orders}")
+
+    # --- timers, stop, status --------------------------------------------------------------------------
+
+    def _on_timer(self, m: TimerTick) -> None:
+        if m.name == "heartbeat":
+            log.info(self._heartbeat())
+        elif m.name == "equity" and self.price:
+            equity = (
+                self.settings.start_equity
+                + self.totals.realized
+                + self.book.unrealized_pnl(self.price, self.rules)
+                - open_fees(self.book)
+            )
+            self.wiring.tell(w.RISK, EquityUpdate(equity, now_ms()))
+        if self.timers:
+            self.timers.rearm(m.name)
+
+    def _heartbeat(self) -> str:
+        return heartbeat_line(self.book, self.rules, self.price, self.center, self.interval, self.totals)
+
+    def _on_stop_trading(self, m: StopTrading) -> None:
+        self.trading = False
+
+    def _on_apply_cancels(self, m: ApplyCancels) -> int:
+        for o in m.orders:
+            self._on_cancelled(Cancelled(o.client_id, o))
+        return len(m.orders)
+
+    def _on_status(self, m: StatusQuery) -> Status:
+        return Status(
+            self.book,
+            self.reconciled,
+            self.price,
+            self.interval,
+            self.totals.realized,
+            self.totals.fees + open_fees(self.book),
+            self.totals.round_trips,
+            self._working_count(),
+        )

@@ -1,0 +1,385 @@
+"""The actor system: start-up order, wiring, supervision and graceful stop.
+
+Start-up (each step must pass before the next; a failure raises :class:`StartError` with the exit code):
+open the store and take its lock; load the exchange's rules (exchangeInfo) and map the configuration
+onto them; run the account safety checks (exit 4 when unsafe); load the slots; warm the ATR up from
+REST klines; start the slot manager and the exchange actor (user stream connected first, so no event
+falls between the snapshot and the stream) and reconcile open orders and trades since the last stored
+trade *before* the first new order; then start risk, strategy, market data, reconciler and cleanup.
+
+Supervision: a watchdog thread polls every actor. A dead actor is restarted with back-off and
+re-wired (its peers reach it by name through :class:`Wiring`); after too many deaths in a window the
+system gives up and :meth:`TradingSystem.wait` returns exit code 1, so a supervisor restarts the
+whole process: never a half-alive process.
+
+Stop: no new orders first, then the actors in reverse dependency order; own open orders are cancelled
+only when ``bot.cancel_on_exit`` is set; the book is flushed and the lock released.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from actors import wiring as w
+from actors.cleanup import CleanupActor
+from actors.exchange_actor import ExchangeActor
+from actors.latest import LatestBox
+from actors.messages import ApplyCancels, ReconcileDue, Republish, Status, StatusQuery, StopTrading
+from actors.price_monitor import PriceFeed, PriceMonitorActor
+from actors.reconciler import ReconcilerActor
+from actors.risk import RiskActor
+from actors.slot_manager import SlotManagerActor, SlotSettings
+from actors.strategy import StrategyActor
+from actors.wiring import Wiring
+from market_maker.config import Config
+from market_maker.core.risk import RiskState
+from market_maker.core.slots import SlotBook
+from market_maker.exchange.base import Exchange
+from market_maker.exchange.errors import ExchangeError
+from market_maker.runtime.params import BotParams, ParamsError, bot_params
+from market_maker.runtime.safety import UnsafeError, check_account
+from market_maker.runtime.warmup import warm_up
+from market_maker.store import Store, StoreError, StoreLockedError, open_store
+
+log = logging.getLogger("market_maker.system")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 4
+
+# start order; stop order is the reverse
+START_ORDER = (w.SLOTS, w.EXCHANGE, w.RISK, w.STRATEGY, w.PRICE, w.RECONCILER, w.CLEANUP)
+
+
+class StartError(RuntimeError):
+    """The bot cannot start; ``code`` is the process exit code (2 config, 4 unsafe, 1 other)."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Timings of the running system (the configuration supplies the trading ones)."""
+
+    heartbeat_s: float = 60.0
+    reconcile_timeout_s: float = 30.0
+    stream_timeout_s: float = 15.0
+    risk_clock_s: float = 1.0
+    equity_s: float = 5.0
+    lock_heartbeat_s: float = 5.0
+    lock_stale_ms: int = 30_000
+    max_restarts: int = 5  # deaths of one actor within restart_window_s before giving up
+    restart_window_s: float = 60.0
+    stop_timeout_s: float = 5.0
+
+
+class TradingSystem:
+    """One bot on one symbol: the seven actors around one exchange connector and one store."""
+
+    def __init__(self, config: Config, exchange: Exchange, options: RunOptions | None = None) -> None:
+        self.config = config
+        self.exchange = exchange
+        self.options = options or RunOptions()
+        self.wiring = Wiring()
+        self.box: LatestBox[tuple[int, int]] = LatestBox()
+        self.store: Store | None = None
+        self.params: BotParams | None = None
+        self.failed = ""  # why supervision gave up ("" while healthy)
+        self.restarts: dict[str, list[float]] = {}
+        self._factories: dict[str, Callable[[bool], pykka.ActorRef[Any]]] = {}
+        self._stopping = threading.Event()
+        self._fatal = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._stopped = False
+
+    # --- start-up ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the start-up sequence and start every actor; raises :class:`StartError` when it cannot."""
+        cfg = self.config
+        try:
+            self.store = open_store(cfg.engine.database, cfg.bot.id, cfg.trading.symbol)
+            self.store.acquire_lock(_owner(), _now_ms(), stale_after_ms=self.options.lock_stale_ms)
+        except StoreError as exc:
+            self._close_store()
+            raise StartError(str(exc), EXIT_ERROR) from None
+        try:
+            self._start_actors()
+        except BaseException:
+            self.stop(cancel_orders=False)
+            raise
+
+    def _start_actors(self) -> None:
+        cfg, store = self.config, self.store
+        assert store is not None
+        try:
+            self.exchange.start()
+            rules = self.exchange.symbol_rules()
+            params = self.params = bot_params(cfg, rules)
+            price = self._last_price()
+            check = check_account(cfg, self.exchange, params, price)
+            risk, interval, _ = warm_up(self.exchange, params, cfg.risk.atr_interval, _now_ms())
+        except ParamsError as exc:
+            raise StartError(str(exc), EXIT_USAGE) from None
+        except UnsafeError as exc:
+            raise StartError(str(exc), EXIT_UNSAFE) from None
+        except ExchangeError as exc:
+            raise StartError(f"exchange: {exc}", EXIT_ERROR) from None
+        log.info(
+            "account ok: %s free %s, worst-case grid notional %s, clock offset %d ms, equity %s",
+            rules.quote_asset,
+            check.quote_free,
+            check.worst_case_notional,
+            check.clock_offset_ms,
+            check.equity,
+        )
+        book = store.load_book() or SlotBook(cfg.bot.id)
+        settings = SlotSettings(
+            market=cfg.exchange.market,
+            heartbeat_s=self.options.heartbeat_s,
+            equity_s=self.options.equity_s,
+            max_open_orders=cfg.cleanup.max_open_orders,
+            start_equity=check.equity,
+        )
+        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval)
+        o = self.options
+
+        def slots(restart: bool) -> pykka.ActorRef[Any]:
+            b = (store.load_book() or SlotBook(cfg.bot.id)) if restart else book
+            return SlotManagerActor.start(self.wiring, store, params, settings, b, interval)
+
+        def strategy(restart: bool) -> pykka.ActorRef[Any]:
+            rs: RiskState | None = None if restart else risk
+            return StrategyActor.start(self.wiring, self.box, params, None if restart else book, rs, interval)
+
+        self._factories = {
+            w.SLOTS: slots,
+            w.EXCHANGE: lambda restart: ExchangeActor.start(self.wiring, self.exchange),
+            w.RISK: lambda restart: RiskActor.start(
+                self.wiring, store, params, risk, interval, o.risk_clock_s
+            ),
+            w.STRATEGY: strategy,
+            w.PRICE: lambda restart: PriceMonitorActor.start(
+                self.wiring, self.exchange, feed, cfg.risk.stale_price_seconds
+            ),
+            w.RECONCILER: lambda restart: ReconcilerActor.start(self.wiring, cfg.reconcile.interval_seconds),
+            w.CLEANUP: lambda restart: CleanupActor.start(
+                self.wiring,
+                cfg.cleanup.interval_seconds,
+                cfg.cleanup.stale_order_age_seconds,
+                cfg.cleanup.max_open_orders,
+            ),
+        }
+        for name in (w.SLOTS, w.EXCHANGE):
+            self.wiring.set(name, self._factories[name](False))
+        self._wait_stream(w.EXCHANGE, "user-data")
+        self.wiring.tell(w.SLOTS, ReconcileDue())
+        self._wait_reconciled()
+        for name in START_ORDER[2:]:
+            self.wiring.set(name, self._factories[name](False))
+        self._wait_stream(w.PRICE, "market-data")
+        self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self._watchdog.start()
+        log.info(
+            "trading %s on %s %s as bot %s: interval %s, order %s, windows %d/%d",
+            cfg.trading.symbol,
+            cfg.exchange.venue,
+            cfg.exchange.market.value,
+            cfg.bot.id,
+            rules.ticks_to_price(interval),
+            rules.steps_to_qty(params.grid.order_qty),
+            params.grid.buy_window,
+            params.grid.sell_window,
+        )
+
+    def _last_price(self) -> int:
+        candles = self.exchange.klines("1m", limit=1)
+        if not candles:
+            raise UnsafeError(
+                f"no market price for {self.config.trading.symbol}: the exchange returned no klines"
+            )
+        return candles[-1].close
+
+    def _wait_stream(self, name: str, what: str) -> None:
+        """Block until the stream the actor ``name`` owns is connected; StartError (exit 4) on timeout."""
+        ref = self.wiring.get(name)
+        assert ref is not None
+        timeout = self.options.stream_timeout_s
+        stream = ref.proxy().stream.get(timeout=timeout)
+        if stream is not None and not stream.wait_connected(timeout):
+            raise StartError(
+                f"{what} stream did not connect within {timeout:g} s: refusing to trade", EXIT_UNSAFE
+            )
+
+    def _wait_reconciled(self) -> None:
+        deadline = time.monotonic() + self.options.reconcile_timeout_s
+        while time.monotonic() < deadline:
+            st = self.status(timeout_s=5.0)
+            if st is not None and st.reconciled:
+                return
+            time.sleep(0.05)
+        raise StartError(
+            f"reconciliation with the exchange did not finish within {self.options.reconcile_timeout_s:g} s: "
+            "refusing to trade blind",
+            EXIT_UNSAFE,
+        )
+
+    # --- views (ask with a timeout: from outside the system only) ---------------------------------------
+
+    def status(self, timeout_s: float = 5.0) -> Status | None:
+        """The slot manager's status, or None when it does not answer in time."""
+        ref = self.wiring.get(w.SLOTS)
+        if ref is None:
+            return None
+        try:
+            answer = ref.ask(StatusQuery(), timeout=timeout_s)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            return None
+        return answer if isinstance(answer, Status) else None
+
+    # --- supervision -----------------------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        store = self.store
+        assert store is not None
+        next_lock = 0.0
+        try:
+            while not self._stopping.wait(0.2):
+                now = time.monotonic()
+                if now >= next_lock:
+                    try:
+                        store.heartbeat_lock(_now_ms())
+                    except StoreLockedError as exc:  # another process trades this bot now: stop at once
+                        self.failed = f"trading lock lost: {exc}"
+                        log.critical(self.failed)
+                        self._fatal.set()
+                        return
+                    except StoreError as exc:
+                        log.error("lock heartbeat failed: %s", exc)
+                    next_lock = now + self.options.lock_heartbeat_s
+                for name in START_ORDER:
+                    ref = self.wiring.get(name)
+                    dead = ref is not None and not ref.is_alive()
+                    if dead and not self._stopping.is_set() and not self._restart(name):
+                        return
+        finally:
+            store.close()
+
+    def _restart(self, name: str) -> bool:
+        o = self.options
+        now = time.monotonic()
+        recent = [t for t in self.restarts.get(name, []) if now - t < o.restart_window_s]
+        if len(recent) >= o.max_restarts:
+            self.failed = (
+                f"{name} actor died {len(recent) + 1} times within {o.restart_window_s:g} s: giving up"
+            )
+            log.critical(self.failed)
+            self._fatal.set()
+            return False
+        delay = min(0.2 * 2 ** len(recent), 10.0)
+        log.error("%s actor died: restarting it in %.1f s", name, delay)
+        if self._stopping.wait(delay):
+            return False
+        try:
+            ref = self._factories[name](True)
+        except Exception as exc:  # cannot even construct it: same as dying again
+            log.exception("restarting %s failed", name)
+            self.restarts[name] = [*recent, now]
+            self.failed = f"{name} actor could not be restarted: {exc}"
+            self._fatal.set()
+            return False
+        self.restarts[name] = [*recent, now]
+        self.wiring.set(name, ref)
+        if name in (w.SLOTS, w.EXCHANGE):
+            self.wiring.tell(w.SLOTS, ReconcileDue())  # events may have been lost: resync before trading
+        if name == w.STRATEGY:
+            self.wiring.tell(w.SLOTS, Republish())
+            self.wiring.tell(w.RISK, Republish())
+        return True
+
+    # --- running and stopping ---------------------------------------------------------------------
+
+    def wait(self, stop: threading.Event, seconds: float | None = None) -> int:
+        """Block until ``stop`` is set, ``seconds`` pass or supervision gives up; then stop. Exit code."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not stop.is_set() and not self._fatal.is_set():
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                break
+            stop.wait(left)
+        fatal = self._fatal.is_set()
+        self.stop()
+        return EXIT_ERROR if fatal else EXIT_OK
+
+    def stop(self, cancel_orders: bool | None = None) -> None:
+        """Graceful stop: no new orders, actors stopped in reverse order, optional cancels, store flushed."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stopping.set()
+        cancel = self.config.bot.cancel_on_exit if cancel_orders is None else cancel_orders
+        timeout = self.options.stop_timeout_s
+        self.wiring.tell(w.SLOTS, StopTrading())
+        for name in reversed(START_ORDER[2:]):
+            self._stop_actor(name, timeout)
+        self._stop_actor(w.EXCHANGE, timeout)  # finishes requests in flight; replies reach the slots
+        if cancel:
+            self._cancel_own(timeout)
+        self._stop_actor(w.SLOTS, timeout)  # flushes the book
+        if self._watchdog is not None:
+            self._watchdog.join(timeout)
+        self._close_store()
+        try:
+            self.exchange.close()
+        except Exception:  # closing an HTTP session must never turn a clean stop into a crash
+            log.debug("closing the exchange session failed", exc_info=True)
+        log.info("stopped")
+
+    def _stop_actor(self, name: str, timeout: float) -> None:
+        ref = self.wiring.get(name)
+        if ref is None:
+            return
+        try:
+            ref.stop(block=True, timeout=timeout)
+        except pykka.Timeout:
+            log.error("%s actor did not stop within %g s", name, timeout)
+
+    def _cancel_own(self, timeout: float) -> None:
+        try:
+            done = self.exchange.cancel_own(self.config.bot.id)
+        except ExchangeError as exc:
+            log.error("cancel on exit failed: %s", exc)
+            return
+        log.info("cancel on exit: %d own orders cancelled", len(done))
+        ref = self.wiring.get(w.SLOTS)
+        if ref is not None and done:
+            try:
+                ref.ask(ApplyCancels(tuple(done)), timeout=timeout)
+            except (pykka.ActorDeadError, pykka.Timeout):
+                log.error("could not record the cancelled orders: the next start reconciles them")
+
+    def _close_store(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.release_lock()
+            self.store.close()
+        except StoreError as exc:
+            log.error("closing the store failed: %s", exc)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

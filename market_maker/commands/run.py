@@ -1,0 +1,149 @@
+"""``run``: trade. With no arguments: config/default.yaml, paper trading on the built-in simulator.
+
+For ``exchange.venue: sim`` the simulator starts in-process on a free loopback port with a seeded price
+path, an account is created from ``sim.balances`` with a key and secret generated for this run (kept in
+memory only), and the bot trades it over real HTTP and WebSocket. For ``venue: binance`` it trades the
+configured Binance endpoints with the API key and secret from the environment or the secrets file.
+SIGTERM or Ctrl-C stops gracefully (exit 0); ``--for SECONDS`` stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import signal
+import sys
+import threading
+from typing import Any
+
+from market_maker.commands._config_arg import add_config_argument, config_or_none
+
+HELP = "Run the bot (default: paper trading on the built-in simulator with config/default.yaml)."
+
+log = logging.getLogger("market_maker.run")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the verb."""
+    add_config_argument(parser)
+    parser.add_argument(
+        "--for", dest="for_seconds", type=float, metavar="SECONDS", help="stop by itself after SECONDS"
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between heartbeat lines (default: 5 on the simulator, else ops.heartbeat_seconds)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the config, start the simulator if asked, run the bot until stopped; the exit code."""
+    config = config_or_none(args)
+    if config is None:
+        return 2
+    if args.for_seconds is not None and args.for_seconds <= 0:
+        print("error: --for must be > 0 seconds", file=sys.stderr)
+        return 2
+    from market_maker.ops.logs import install_logging, secrets_of
+
+    install_logging(config.ops, secrets_of(config))
+    logging.getLogger("websocket").setLevel(logging.WARNING)
+    for line in config.warnings():
+        log.warning("%s", line)
+    stop = threading.Event()
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run(config, args, stop)
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
+
+
+def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
+    from actors.system import RunOptions, StartError, TradingSystem
+    from market_maker.config import ConfigError
+    from market_maker.exchange.factory import make_exchange
+
+    sim = None
+    sim_key = ""
+    try:
+        if config.exchange.venue == "sim":
+            sim, sim_key, sim_secret = _start_sim(config)
+            urls: tuple[str, str, str | None] = (sim.rest_url, sim.ws_url, None)
+            key, secret = sim_key, sim_secret
+            heartbeat = args.heartbeat or 5.0
+        else:
+            ex = config.exchange
+            urls = (ex.rest_url, ex.ws_url, ex.ws_api_url)
+            key, secret = config.api_credentials()
+            heartbeat = args.heartbeat or config.ops.heartbeat_seconds
+        exchange = make_exchange(
+            config.exchange.market,
+            urls[0],
+            urls[1],
+            key,
+            secret,
+            config.exchange.recv_window_ms,
+            symbol=config.trading.symbol,
+            ws_api_url=urls[2],
+            timeout_s=(3.05, config.exchange.timeout_seconds),
+        )
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        _stop_sim(sim)
+        return 2
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _stop_sim(sim)
+        return 1
+    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat))
+    try:
+        try:
+            system.start()
+        except StartError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            log.error("not trading: %s", exc)
+            return exc.code
+        code = system.wait(stop, args.for_seconds)
+        if sim is not None:
+            code = max(code, _paper_check(config, sim, sim_key))
+        return code
+    finally:
+        _stop_sim(sim)
+
+
+def _start_sim(config: Any) -> tuple[Any, str, str]:
+    from market_maker.runtime.sim_config import sim_balances, sim_config
+    from market_maker.sim.server import SimServer
+
+    sim = SimServer(sim_config(config)).start()
+    key, secret = secrets.token_hex(32), secrets.token_hex(32)
+    sim.create_account(key, secret, sim_balances(config))
+    log.info("simulator listening on %s (control API under %s/_sim/)", sim.rest_url, sim.rest_url)
+    return sim, key, secret
+
+
+def _paper_check(config: Any, sim: Any, key: str) -> int:
+    from market_maker.runtime.paper_check import compare_fills
+    from market_maker.store import StoreError, open_store
+
+    try:
+        store = open_store(config.engine.database, config.bot.id, config.trading.symbol)
+        try:
+            stored = [f.trade_id for f in store.fills()]
+        finally:
+            store.close()
+    except StoreError as exc:
+        log.error("paper check: %s", exc)
+        return 1
+    check = compare_fills(sim.control.trades(key, config.trading.symbol), stored, config.exchange.market)
+    (log.info if check.ok else log.error)(check.line())
+    return 0 if check.ok else 1
+
+
+def _stop_sim(sim: Any) -> None:
+    if sim is not None:
+        sim.stop()

@@ -1,0 +1,36 @@
+"""The bot end to end on the simulator (real actors, SQLite, HTTP + WebSocket): order life cycles."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from invariants import bot_run, stored_round_trips
+
+FEE = Decimal("0.001")  # the simulator's spot maker fee
+
+
+def test_buy_then_take_profit_closes_a_round_trip_with_fees(tmp_path: Path) -> None:
+    with bot_run(tmp_path) as run:
+        run.price("100000")  # step mode: the market moves only when a test moves it
+        buys = sorted(o["price"] for o in run.own_open() if o["side"] == "BUY")
+        assert buys == ["99970.00000000", "99980.00000000", "99990.00000000"]
+        st = run.price("99989.99")  # trades through the nearest buy: it fills
+        slot = st.book.slot(run.rules.price_to_ticks("99990"))
+        assert slot is not None and slot.held == 99  # 0.001 BTC less the 0.000001 BTC fee, in whole steps
+        (sell,) = [o for o in run.own_open() if o["side"] == "SELL"]
+        # take-profit at level + interval, or one interval above the center if the fill was seen first
+        sell_price = Decimal(sell["price"])
+        assert sell_price in (Decimal("100000"), Decimal("100010")) and Decimal(sell["origQty"]) == Decimal(
+            "0.00099"
+        )
+        st = run.price(str(sell_price + Decimal("0.01")))  # the take-profit fills
+        assert st.round_trips == 1
+    (rt,) = stored_round_trips(run.config)
+    proceeds = Decimal("0.00099") * sell_price
+    fees = (
+        Decimal("0.000001") * 99990 + proceeds * FEE
+    )  # base fee on the buy at fill price, quote on the sell
+    assert (rt.level, rt.qty, rt.proceeds, rt.fees) == (run.rules.price_to_ticks("99990"), 99, proceeds, fees)
+    assert rt.realized == proceeds - Decimal("0.00099") * 99990 - fees
+    assert st.realized == rt.realized
