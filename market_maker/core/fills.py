@@ -94,7 +94,9 @@ def _store(
                 cancel_requested=False,
             )
         else:
-            if new.sold > 0:
+            if new.sold or new.bought or new.fees:
+                # also when nothing could be sold (a partial buy eaten by its base-asset fee): its
+                # fees are realized then, as a round trip of quantity 0
                 realized = new.proceeds - new.sold_cost - new.fees
                 events.append(
                     RoundTripClosed(

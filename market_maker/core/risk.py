@@ -163,8 +163,16 @@ def on_clock(state: RiskState, now_ms: int, params: RiskParams) -> RiskState:
     return state
 
 
-def on_round_trip(state: RiskState, realized: Decimal, now_ms: int, params: RiskParams) -> RiskState:
-    """Count a closed round trip's result; trips the breaker after too many losses in a row."""
+def on_round_trip(
+    state: RiskState, realized: Decimal, now_ms: int, params: RiskParams, qty: int | None = None
+) -> RiskState:
+    """Count a closed round trip's result; trips the breaker after too many losses in a row.
+
+    Pass the trip's ``qty``: a trip of quantity 0 (only fee dust was bought, nothing sold) is not a
+    trading result and leaves the streak as it is.
+    """
+    if qty == 0:
+        return state
     losses = state.consecutive_losses + 1 if realized < 0 else 0
     state = replace(state, consecutive_losses=losses)
     if params.max_consecutive_losses > 0 and losses >= params.max_consecutive_losses:

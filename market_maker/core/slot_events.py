@@ -22,7 +22,11 @@ class Filled:
 
 @dataclass(frozen=True, slots=True)
 class RoundTripClosed:
-    """A slot sold everything it bought: one closed round trip with its realized PnL (quote asset)."""
+    """A slot sold everything it bought: one closed round trip with its realized PnL (quote asset).
+
+    ``qty`` is 0 when the position ended with nothing sellable (a partial buy whose base-asset fee
+    left only dust): its fees are realized then, and such a trip is not a trading loss.
+    """
 
     level: int
     qty: int  # steps sold

@@ -34,6 +34,7 @@ def test_consecutive_losses_trip_the_breaker_and_a_win_resets_the_streak() -> No
     for pnl in ("-1", "-1", "0.5", "-1", "-1"):
         r = on_round_trip(r, Decimal(pnl), 0, p)
     assert not r.halted and r.consecutive_losses == 2
+    assert on_round_trip(r, Decimal("-0.01"), 0, p, qty=0) == r  # fees of unsellable dust: no trade
     r = on_round_trip(r, Decimal("-0.01"), 0, p)
     assert r.halted and r.halt_reason == "3 losing round trips in a row"
 

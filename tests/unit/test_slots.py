@@ -212,3 +212,14 @@ def test_a_failed_cancel_can_be_asked_again() -> None:
     book = cancel_failed(book, cid)
     s = book.slot(LV)
     assert s is not None and not s.cancel_requested and s.state is SlotState.LOCKED
+
+
+def test_partial_buy_eaten_by_its_base_fee_realizes_the_fee_when_it_ends() -> None:
+    # 1 step bought with a 0.1-step fee in BTC: nothing sellable, 0.9 step of dust
+    book, cid = submit(SlotBook("mm1"), Place(LV, Side.BUY, LV, 100))
+    book, _ = apply_fill(book, fill(cid, Side.BUY, LV, 1, 1, 1, "0.000001", "BTC"), BTC, IV)
+    assert book.slot(LV).held == 0 and book.dust == Decimal("0.000009")  # type: ignore[union-attr]
+    book, ev = cancelled(book, cid, 1, BTC, IV, 2)
+    rt = next(e for e in ev if isinstance(e, RoundTripClosed))
+    assert (rt.qty, rt.fees, rt.realized) == (0, Decimal("0.1002200"), Decimal("-0.1002200"))
+    assert book.slot(LV) is None and book.position(BTC) == Decimal("0.000009")
