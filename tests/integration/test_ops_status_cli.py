@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,3 +88,31 @@ def test_status_exits_3_when_no_bot_answers(tmp_path: Path) -> None:
 def test_status_with_endpoint_off_is_a_config_error(tmp_path: Path) -> None:
     result = status_cli(write_config(tmp_path, 0))
     assert result.returncode == 2 and "ops.port is 0" in result.stderr
+
+
+def test_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
+    served = []
+
+    def counting_doc() -> dict[str, object]:
+        served.append(1)
+        return doc()
+
+    with OpsServer(lambda: b"", lambda: Health(True), counting_doc, token=TOKEN) as server:
+        config = write_config(tmp_path, server.port)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
+        env["MM_OPS_TOKEN"] = TOKEN
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "market_maker", "status", "--config", str(config), "--watch", "0.2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        deadline = time.monotonic() + 60
+        while len(served) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert len(served) >= 3 and out.count("paper1 | BTCUSDT spot | sim") >= 2

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("supervisor", reason="supervisor is in the test extra: pip install -e .[test]")
-
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "supervisor" / "market_maker.conf"
 PROGRAM = "program:market_maker_paper1"
