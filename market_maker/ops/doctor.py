@@ -142,6 +142,8 @@ def check_exchange(config: Config, exchange: Exchange, description: str) -> Iter
     )
     yield from _guarded("clock skew", lambda: _clock(config, exchange))
     yield from _guarded("API key", lambda: _permissions(config, exchange))
+    if isinstance(exchange, FuturesExchange) and exchange.market is Market.USDM:
+        yield from _guarded("futures", lambda: _futures(config, exchange))
     try:
         params = bot_params(config, rules)
     except ParamsError as exc:
@@ -178,6 +180,29 @@ def _permissions(config: Config, exchange: Exchange) -> CheckResult:
     if "permissions" in account:
         detail += f" (account permissions {', '.join(map(str, account['permissions'])) or 'none'})"
     return CheckResult("API key", Status.OK, detail)
+
+
+def _futures(config: Config, exchange: FuturesExchange) -> CheckResult:
+    """One-way mode and leverage within risk.max_leverage; compared only, never changed here."""
+    max_lev, wanted = config.risk.max_leverage, config.exchange.leverage
+    if exchange.position_mode():
+        return CheckResult(
+            "futures", Status.FAIL, "the account is in hedge mode: a long grid needs one-way mode"
+        )
+    now = exchange.position().leverage
+    if wanted is not None:
+        if wanted > max_lev:
+            return CheckResult(
+                "futures", Status.FAIL, f"exchange.leverage {wanted} is above risk.max_leverage {max_lev}"
+            )
+        return CheckResult("futures", Status.OK, f"one-way mode; leverage {now} now, {wanted} set at start")
+    if now > max_lev:
+        return CheckResult(
+            "futures",
+            Status.FAIL,
+            f"{exchange.symbol} leverage is {now}, above risk.max_leverage {max_lev}: set exchange.leverage",
+        )
+    return CheckResult("futures", Status.OK, f"one-way mode; leverage {now}")
 
 
 def _balance(

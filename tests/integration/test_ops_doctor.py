@@ -124,3 +124,17 @@ def test_wrong_key_fails_the_exchange_check(tmp_path: Path, sim: SimServer) -> N
     r = doctor("--config", str(config), env={**env, "MM_API_SECRET": "wrong-secret-0000"})
     assert r.returncode == 4
     assert "FAIL  API key:" in r.stdout and "wrong-secret-0000" not in r.stdout + r.stderr
+
+
+def test_futures_leverage_above_the_risk_limit_is_unsafe(tmp_path: Path) -> None:
+    env = {"MM_ENGINE__DATABASE": str(tmp_path / "bot.sqlite"), "MM_EXCHANGE__MARKET": "usdm"}
+    r = doctor("--config", "config/default.yaml", env=env)
+    # the simulator's futures account starts at leverage 20; risk.max_leverage defaults to 1
+    assert r.returncode == 4
+    assert lines(r.stdout)["futures"] == (
+        "FAIL  futures: BTCUSDT leverage is 20, above risk.max_leverage 1: set exchange.leverage"
+    )
+    fixed = doctor("--config", "config/default.yaml", env={**env, "MM_EXCHANGE__LEVERAGE": "1"})
+    assert fixed.returncode == 0, fixed.stdout
+    assert lines(fixed.stdout)["futures"] == "ok    futures: one-way mode; leverage 20 now, 1 set at start"
+    assert "x leverage 1" in lines(fixed.stdout)["balance"]
