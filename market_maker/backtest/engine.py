@@ -126,7 +126,8 @@ class _Replay:
             for s in self.book.slots.values()
             if s.working and s.side is not None and fm.fills_at(s.side, s.order_price, p)
         ]
-        crossed.sort(key=lambda s: -s.order_price if s.side is Side.BUY else s.order_price)
+        # price-time priority, as on the exchange: best price first, then the older order
+        crossed.sort(key=lambda s: (-s.order_price if s.side is Side.BUY else s.order_price, s.generation))
         allowance = fm.candle_allowance(int(self.c.volume[candle]))
         for s in crossed:
             qty = s.order_qty - s.order_filled

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +32,7 @@ from market_maker.core.series import (
 )
 
 _CACHE: OrderedDict[tuple[object, ...], MarketSeries] = OrderedDict()
-_CACHE_SIZE = 8
+_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,14 @@ class MarketSeries:
     volume_spike: npt.NDArray[np.bool_]
     interval: npt.NDArray[np.int64]  # ticks
     changes: npt.NDArray[np.int64]  # candles whose close changes a trigger or the interval, ascending
+    dynamic: bool = True
+
+    def with_base(self, base_interval: int) -> MarketSeries:
+        """For a static interval: the same series with the interval column set to ``base_interval``."""
+        if self.dynamic:
+            return self
+        interval = np.full(len(self.atr_spike), base_interval, dtype=np.int64)
+        return MarketSeries(self.atr_spike, self.volume_spike, interval, self.changes, False)
 
 
 def fingerprint(candles: Candles) -> str:
@@ -52,43 +62,73 @@ def fingerprint(candles: Candles) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Triggers:
+    atr: list[int]  # ticks x SCALE after each candle
+    baseline: list[int]
+    atr_spike: npt.NDArray[np.bool_]
+    volume_spike: npt.NDArray[np.bool_]
+
+
+_TRIGGERS: OrderedDict[tuple[object, ...], _Triggers] = OrderedDict()
+
+
+def _cached(
+    cache: OrderedDict[tuple[object, ...], Any], key: tuple[object, ...], make: Callable[[], Any]
+) -> Any:
+    hit = cache.get(key)
+    if hit is not None:
+        cache.move_to_end(key)
+        return hit
+    value = make()
+    cache[key] = value
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return value
+
+
 def market_series(
     candles: Candles, risk: RiskParams, base_interval: int, dynamic: IntervalParams | None
 ) -> MarketSeries:
-    """Evaluate the core's candle-driven rules over every candle (cached)."""
-    key = (fingerprint(candles), risk, base_interval, dynamic)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
-    series = _compute(candles, risk, base_interval, dynamic)
-    _CACHE[key] = series
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return series
+    """Evaluate the core's candle-driven rules over every candle (cached).
+
+    The triggers depend only on the candles and the risk settings, so a sweep over grid settings
+    (interval, windows, skew) computes them once; only the dynamic interval is redone per interval.
+    """
+    fp = fingerprint(candles)
+    trig: _Triggers = _cached(_TRIGGERS, (fp, risk), lambda: _triggers(candles, risk))
+    key = (fp, risk, base_interval if dynamic is not None else 0, dynamic)
+    return _cached(_CACHE, key, lambda: _series(len(candles), trig, risk, base_interval, dynamic)).with_base(
+        base_interval
+    )
 
 
-def _compute(
-    candles: Candles, risk: RiskParams, base_interval: int, dynamic: IntervalParams | None
-) -> MarketSeries:
+def _triggers(candles: Candles, risk: RiskParams) -> _Triggers:
     opens, highs, lows = candles.open.tolist(), candles.high.tolist(), candles.low.tolist()
     closes, volumes = candles.close.tolist(), candles.volume.tolist()
     trs = true_ranges(highs, lows, closes)
     atr = wilder_series(trs, risk.atr_period)
     baseline = baseline_series(trs, risk)
-    atr_spike_l, vol_spike_l = candle_trigger_series(opens, closes, volumes, atr, baseline, risk)
-    atr_spike = np.asarray(atr_spike_l, dtype=np.bool_)
-    vol_spike = np.asarray(vol_spike_l, dtype=np.bool_)
+    atr_spike, vol_spike = candle_trigger_series(opens, closes, volumes, atr, baseline, risk)
+    return _Triggers(
+        atr, baseline, np.asarray(atr_spike, dtype=np.bool_), np.asarray(vol_spike, dtype=np.bool_)
+    )
+
+
+def _series(
+    n: int, trig: _Triggers, risk: RiskParams, base_interval: int, dynamic: IntervalParams | None
+) -> MarketSeries:
+    atr_spike, vol_spike = trig.atr_spike, trig.volume_spike
     if dynamic is not None:
         interval = np.asarray(
-            interval_series(atr, baseline, risk.atr_period, dynamic, base_interval), dtype=np.int64
+            interval_series(trig.atr, trig.baseline, risk.atr_period, dynamic, base_interval), dtype=np.int64
         )
     else:
-        interval = np.full(len(candles), base_interval, dtype=np.int64)
+        interval = np.zeros(n, dtype=np.int64)  # static: filled with the base interval by with_base()
     prev_a = np.concatenate(([False], atr_spike[:-1]))
     prev_v = np.concatenate(([False], vol_spike[:-1]))
-    prev_i = np.concatenate(([base_interval], interval[:-1]))
+    prev_i = np.concatenate((interval[:1] if dynamic is None else [base_interval], interval[:-1]))
     changes = np.flatnonzero((atr_spike != prev_a) | (vol_spike != prev_v) | (interval != prev_i)).astype(
         np.int64
     )
-    return MarketSeries(atr_spike, vol_spike, interval, changes)
+    return MarketSeries(atr_spike, vol_spike, interval, changes, dynamic is not None)

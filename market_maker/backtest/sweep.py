@@ -21,6 +21,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from market_maker.backtest.candles import Candles
+from market_maker.backtest.core_params import core_params
+from market_maker.backtest.market_series import market_series
 from market_maker.backtest.settings import BacktestSettings, SettingsError
 
 LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "max_drawdown", "fees", "post_only_rejects", "cancels"})
@@ -119,8 +121,11 @@ def run_sweep(
 ) -> list[SweepRow]:
     """Run every combination (in ``processes`` worker processes; 1 runs in-process) and rank them."""
     combos = combinations(grid)
-    for combo in combos:  # fail fast on a bad value, before any process starts
-        base.with_overrides(combo)
+    for combo in combos:
+        # Fail fast on a bad value before any process starts, and compute the market series here
+        # once: forked workers inherit the cache instead of each recomputing it.
+        cp = core_params(base.with_overrides(combo))
+        market_series(candles, cp.risk, cp.interval, cp.dynamic)
     n_proc = max(1, min(processes or mp.cpu_count(), len(combos)))
     rows: list[SweepRow] = []
     if n_proc == 1:

@@ -1,0 +1,114 @@
+"""Backtest speed: candles per second over one year of 1-minute candles, dynamic interval off and on.
+
+    python bench/backtest_speed.py                      # 525 600 seeded synthetic candles
+    python bench/backtest_speed.py --data F1.csv F2.csv --set tick_size=0.001 step_size=1 ...
+
+For each grid interval and dynamic on/off it times:
+
+* ``cold``: one full ``run_backtest`` including the market-series pass (ATR, baseline, triggers and
+  the dynamic interval over the whole history, computed by ``market_maker.core.series``);
+* ``warm``: the replay alone with that pass cached (what each run of a sweep costs), median of
+  ``--repeat`` runs.
+
+Candles/s = candles / wall time on one core (one process, no threads). It also reports how many times
+the engine asked the core (``core_calls``: one ``calculate_actions`` + one ``quiet_band`` each), because
+that, not the number of candles, is what the time depends on. Results go to
+``bench/results/backtest_speed.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from market_maker.backtest import market_series as ms_mod  # noqa: E402
+from market_maker.backtest.candles import concat  # noqa: E402
+from market_maker.backtest.engine import run_backtest  # noqa: E402
+from market_maker.backtest.loaders import load_klines  # noqa: E402
+from market_maker.backtest.settings import BacktestSettings  # noqa: E402
+from market_maker.backtest.synthetic import synthetic_candles  # noqa: E402
+
+
+def _one(candles, settings: BacktestSettings, repeat: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    ms_mod._CACHE.clear()
+    t = time.perf_counter()
+    run = run_backtest(candles, settings)
+    cold = time.perf_counter() - t
+    warm = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        run = run_backtest(candles, settings)
+        warm.append(time.perf_counter() - t)
+    w = statistics.median(warm)
+    n = len(candles)
+    return {
+        "price_interval": str(settings.price_interval),
+        "dynamic_interval": settings.dynamic_interval,
+        "candles": n,
+        "cold_seconds": round(cold, 3),
+        "cold_candles_per_s": round(n / cold),
+        "warm_seconds": round(w, 3),
+        "warm_candles_per_s": round(n / w),
+        "warm_runs": [round(x, 3) for x in warm],
+        "core_calls": run.counters.core_calls,
+        "core_calls_per_s": round(run.counters.core_calls / w),
+        "candles_per_core_call": round(n / max(run.counters.core_calls, 1), 1),
+        "fills": len(run.fills),
+        "interval_changes": run.counters.interval_changes,
+    }
+
+
+def main() -> int:
+    """Run the benchmark and write the results."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candles", type=int, default=525_600)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--intervals", default="50,200,1000", help="price_interval values (synthetic starts at 100000)"
+    )
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--data", nargs="+", type=Path, help="kline files instead of synthetic candles")
+    ap.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="settings for --data")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "backtest_speed.json")
+    args = ap.parse_args()
+    base = BacktestSettings(buy_window_size=5, sell_window_size=5)
+    base = base.with_overrides(dict(item.split("=", 1) for item in args.set))
+    if args.data:
+        candles = concat([load_klines(p, base.tick_size, base.step_size) for p in args.data])
+    else:
+        candles = synthetic_candles(
+            args.candles, seed=args.seed, tick_size=base.tick_size, step_size=base.step_size
+        )
+    results = []
+    for iv in args.intervals.split(","):
+        for dynamic in (False, True):
+            s = base.with_overrides({"price_interval": iv, "dynamic_interval": str(dynamic)})
+            r = _one(candles, s, args.repeat)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    doc = {
+        "benchmark": "backtest_speed",
+        "data": candles.source,
+        "settings": {k: v for k, v in base.as_strings().items() if k != "price_interval"},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
