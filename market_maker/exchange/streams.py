@@ -190,7 +190,7 @@ class SpotUserStream(_StreamGroup):
         log.warning("%s: subscription refused: %s", conn.name, err)
         if err.code == -1021:
             self._rest.sync_time()
-        conn.reconnect("subscription refused")
+        conn.reconnect("subscription refused", failure=True)
 
 
 class FuturesUserStream(_StreamGroup):

@@ -91,6 +91,7 @@ class Connection:
         self._connects = 0
         self._failures = 0
         self._close_reason = ""
+        self._planned = False  # the current close was asked for and is not a failure
         self.reconnects = 0
 
     # --- owner API -----------------------------------------------------------------------------------
@@ -137,9 +138,14 @@ class Connection:
         self._ready.set()
         self._status(True, reconnect=self._connects > 1)
 
-    def reconnect(self, reason: str) -> None:
-        """Drop the current socket; the run loop opens a new one after the back-off."""
+    def reconnect(self, reason: str, *, failure: bool = False) -> None:
+        """Drop the current socket; the run loop opens a new one after the back-off.
+
+        A planned reconnect (stale data, serverShutdown, an expired key, the 24-hour cut) starts over
+        at the shortest back-off; a ``failure`` (no handshake, subscription refused) escalates it.
+        """
         log.info("%s: reconnecting (%s)", self.name, reason)
+        self._planned = not failure
         self._close_app(reason)
 
     def send_json(self, obj: Any) -> bool:
@@ -208,6 +214,7 @@ class Connection:
                     break
                 self._app = app
                 self._close_reason = ""
+                self._planned = False
             self._last_traffic = self._now()
             self._opened_at = 0.0
             try:
@@ -227,8 +234,8 @@ class Connection:
             lived = self._now() - self._opened_at if self._opened_at else 0.0
             if was_ready:
                 self._status(False, reason=reason)
-            if lived >= self.settings.healthy_after_s:
-                self._failures = 0
+            if (was_ready and self._planned) or lived >= self.settings.healthy_after_s:
+                self._failures = 0  # not a failing server: reconnect at once
             if not self._stop.is_set():
                 self._backoff()
 
@@ -244,7 +251,7 @@ class Connection:
             now = self._now()
             if self._app is not None and not self._opened_at:
                 if now - self._last_traffic > s.connect_timeout_s:
-                    self.reconnect(f"no handshake within {s.connect_timeout_s:g} s")
+                    self.reconnect(f"no handshake within {s.connect_timeout_s:g} s", failure=True)
             elif self._app is not None:
                 if now - self._last_traffic > s.stale_after_s:
                     self.reconnect(f"no message for {s.stale_after_s:g} s")
@@ -263,7 +270,7 @@ class Connection:
                 self._on_open(self)
             except Exception:
                 log.exception("%s: open handler failed", self.name)
-                self.reconnect("open handler failed")
+                self.reconnect("open handler failed", failure=True)
                 return
         if self._ready_on_open:
             self.mark_ready()
