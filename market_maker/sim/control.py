@@ -181,7 +181,7 @@ _OPS = {
 }
 
 
-async def http_control(request: web.Request, control: Control) -> web.Response:
+async def http_control(request: web.BaseRequest, control: Control) -> web.Response:
     """``/_sim/<op>``: arguments as JSON body (POST) or query parameters (GET); JSON answer."""
     op = request.path[len("/_sim/") :]
     if op not in _OPS:

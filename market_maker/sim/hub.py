@@ -28,7 +28,7 @@ class Conn:
     """One WebSocket client."""
 
     ws: web.WebSocketResponse
-    request: web.Request
+    request: web.BaseRequest
     kind: str  # "market" | "ws-api" | "futures-user"
     futures: bool = False  # market data in futures shapes
     combined: bool = False  # {"stream":..., "data":...} wrapping

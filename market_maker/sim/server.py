@@ -52,7 +52,7 @@ class SimServer:
         self._venue: Venue | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.BaseRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -145,9 +145,9 @@ class SimServer:
             loop.close()
 
     async def _startup(self) -> None:
-        app = web.Application(client_max_size=1 << 20)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        # aiohttp's low-level server: one handler, no router or middlewares on the hot path
+        handler = web.Server(self._handle, access_log=None)
+        self._runner = web.ServerRunner(handler, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -171,9 +171,12 @@ class SimServer:
         assert v is not None
         interval = v.cfg.tick_interval_ms / 1000
         last = time.monotonic()
+        deadline = last
         next_expiry = last + 1
         while True:
-            await asyncio.sleep(interval)
+            # sleep to a fixed schedule, so a busy loop still steps the market at the configured rate
+            deadline = max(deadline + interval, time.monotonic() - interval)
+            await asyncio.sleep(max(0.0, deadline - time.monotonic()))
             now = time.monotonic()
             try:
                 if not v.cfg.step_mode:
@@ -185,7 +188,7 @@ class SimServer:
                 log.exception("simulator market tick failed")
             last = now
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         v = self._venue
         assert v is not None
         route = ROUTES.get((request.method, request.path))

@@ -35,7 +35,7 @@ def is_ws_path(path: str) -> bool:
     )
 
 
-async def handle(request: web.Request, v: Venue) -> web.StreamResponse:
+async def handle(request: web.BaseRequest, v: Venue) -> web.StreamResponse:
     """Route a WebSocket upgrade by path."""
     path = request.path.rstrip("/")
     if path == "/ws-api/v3":
@@ -63,7 +63,7 @@ def _ws(v: Venue) -> web.WebSocketResponse:
     return web.WebSocketResponse(heartbeat=v.cfg.ws_ping_interval_s, autoping=True)
 
 
-async def _serve(request: web.Request, v: Venue, conn: Conn, on_text: Any) -> web.WebSocketResponse:
+async def _serve(request: web.BaseRequest, v: Venue, conn: Conn, on_text: Any) -> web.WebSocketResponse:
     ws = conn.ws
     await ws.prepare(request)
     v.hub.add(conn)
@@ -106,7 +106,7 @@ def _market_control(v: Venue, conn: Conn, text: str) -> Any:
     return {"code": 2, "msg": f"Invalid request: unknown method {method!r}", "id": rid}
 
 
-async def _futures_user(request: web.Request, v: Venue, key: str, combined: bool) -> web.StreamResponse:
+async def _futures_user(request: web.BaseRequest, v: Venue, key: str, combined: bool) -> web.StreamResponse:
     lk = v.hub.listen_keys.get(key)
     if lk is None or lk.expires_ms <= v.now_ms():
         raise web.HTTPBadRequest(
