@@ -33,10 +33,17 @@ class Cancel:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
-    """The strategy wanted to act on ``level`` but will not, for a visible ``reason``."""
+    """The strategy wanted to act on ``level`` but will not, for a visible ``reason``.
+
+    A skip that only the market price causes (the order would cross it and a post-only order would be
+    rejected) says from which price on it would be placed: ``resumes_above`` for a buy (the price must
+    rise above it), ``resumes_below`` for a sell. The quiet band uses them.
+    """
 
     level: int
     reason: str
+    resumes_above: int | None = None
+    resumes_below: int | None = None
 
 
 Action = Place | Cancel | Skip

@@ -3,7 +3,8 @@
 Rule: the strategy's decisions depend on the price only through the grid center. With the position
 (hence the skew) fixed, the center ``c`` holds for every price ``P`` with
 ``c - I/2 <= P * k < c + I/2`` (``k`` the skew multiplier, rounding half up). A resting buy fills only
-when the price reaches it and a resting sell likewise. So, for a book whose actions at the current
+when the price reaches it and a resting sell likewise; a level skipped because its order would cross
+the price becomes placeable only when the price passes it. So, for a book whose actions at the current
 price have been carried out (no Place or Cancel left), every price strictly between ``lo`` and ``hi``
 gives no Place, no Cancel and no fill, as long as the interval, the risk state and the clock before
 ``until_ms`` (a reject back-off expiring) stay the same. Skips may repeat; they change nothing.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from market_maker.core.actions import is_order_action
+from market_maker.core.actions import Skip, is_order_action
 from market_maker.core.grid import GridParams, grid_window, skew_multiplier
 from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
@@ -58,7 +59,8 @@ def quiet_band(
 ) -> QuietBand:
     """The quiet band around ``price`` (ticks); empty (``lo == hi == price``) when actions are due now."""
     win = grid_window(price, interval, book.held_total, params)
-    if any(is_order_action(a) for a in actions_for_window(win, book, risk, params, rules, now_ms)):
+    actions = actions_for_window(win, book, risk, params, rules, now_ms, price)
+    if any(is_order_action(a) for a in actions):
         return QuietBand(price, price, now_ms)
     k = 1 if not params.skew_factor else skew_multiplier(book.held_total, params)
     if k == 1:  # unskewed: integer bounds of [c - I/2, c + I/2)
@@ -70,6 +72,12 @@ def quiet_band(
         hi = _ceil((win.center + half) / k)
     else:  # full skew at full inventory: the center is 0 whatever the price
         lo, hi = 0, UNBOUNDED
+    for a in actions:  # skips that only the price causes end where the price lets them through
+        if isinstance(a, Skip):
+            if a.resumes_above is not None:
+                hi = min(hi, a.resumes_above + 1)
+            if a.resumes_below is not None:
+                lo = max(lo, a.resumes_below - 1)
     until: int | None = None
     for s in book.slots.values():
         if s.working:

@@ -12,6 +12,8 @@ Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (
 - A FILLED slot gets a take-profit sell of its whole sellable quantity at ``max(tp_price, C + I)`` when
   that price is inside the sell window; otherwise it holds ("HODL until profitable"). Slots holding a
   position are never dropped.
+- A post-only order must not cross the market: a buy at or above the price, or a sell at or below it,
+  is skipped (only inventory skew can move a window across the price) and placed once the price moves.
 - Risk *triggered*: working buys are cancelled and no buy is placed; sells continue. Circuit breaker
   *halted*: working buys are cancelled and no order at all is placed (working sells are left working:
   cancelling them could not be followed by a better one).
@@ -42,7 +44,7 @@ def calculate_actions(
 ) -> tuple[Action, ...]:
     """The actions for market ``price`` (ticks) with grid ``interval`` (ticks) at time ``now_ms``."""
     win = grid_window(price, interval, book.held_total, params)
-    return actions_for_window(win, book, risk, params, rules, now_ms)
+    return actions_for_window(win, book, risk, params, rules, now_ms, price)
 
 
 def actions_for_window(
@@ -52,8 +54,12 @@ def actions_for_window(
     params: GridParams,
     rules: SymbolRules,
     now_ms: int,
+    price: int | None = None,
 ) -> tuple[Action, ...]:
-    """The actions for an already computed grid window (see :func:`calculate_actions`)."""
+    """The actions for an already computed grid window (see :func:`calculate_actions`).
+
+    ``price`` is the market price the window was computed for; None skips the crossing check.
+    """
     halted = risk.halted
     block_buys = risk.buys_blocked
     cancels: list[Action] = []
@@ -89,6 +95,8 @@ def actions_for_window(
             continue  # hold until the take-profit comes into the window
         if s.backoff_until_ms > now_ms:
             out.append(Skip(s.level, f"sell in reject back-off until {s.backoff_until_ms}"))
+        elif price is not None and target <= price:
+            out.append(Skip(s.level, f"sell at {target} would cross the price {price}", resumes_below=target))
         elif target <= max_buy:
             out.append(Skip(s.level, f"sell at {target} would not stay above working buy {max_buy}"))
         elif (fail := rules.check(target, s.held)) is not None:
@@ -107,6 +115,8 @@ def actions_for_window(
             continue
         if slot is not None and slot.backoff_until_ms > now_ms:
             out.append(Skip(level, f"buy in reject back-off until {slot.backoff_until_ms}"))
+        elif price is not None and level >= price:
+            out.append(Skip(level, f"buy at {level} would cross the price {price}", resumes_above=level))
         elif level >= min_sell:
             out.append(Skip(level, f"buy would not stay below working sell {min_sell}"))
         elif qty > budget:

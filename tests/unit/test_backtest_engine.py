@@ -122,21 +122,18 @@ def test_hand_computed_twenty_candles() -> None:
     assert run.position.tolist() == [0, 0, 500, 500, 0, 0, 0, 500, 500, 0, 0] + [500] * 9
 
 
-def test_post_only_order_that_would_cross_is_rejected() -> None:
-    # Skewed center above the price (position below target): the top buy would sit above the market.
+def test_skewed_grid_never_sends_an_order_that_would_cross() -> None:
+    # Skewed center above the price (position below target): the top buys would sit above the market.
+    # The strategy skips them (a post-only order there would only be rejected), with or without post-only.
     skew = HAND.with_overrides(
         {"inventory_skew_factor": "0.5", "target_inventory": "1", "max_inventory": "2"}
     )
     rows = [("100.00", "100.10", "99.95", "100.05")] * 3
-    run = run_backtest(_candles(rows), skew)
-    # P_skewed = 100 * (1 + 0.5 * 0.5) = 125: buys at 124 and 123 would take liquidity -> rejected
-    assert run.counters.post_only_rejects >= 2
-    assert run.fills == []
-    taker = run_backtest(_candles(rows), skew.with_overrides({"post_only": "false"}))
-    first = taker.fills[0]
-    # without post-only the crossing buy fills at once as a taker at the market price, taker fee 0.2%
-    assert (first.side, first.is_maker, first.price) == (Side.BUY, False, 10000)
-    assert first.fee == D("100.00") * D("0.500") * D("0.002")
+    # P_skewed = 100 * (1 + 0.5 * 0.5) = 125: buys at 124 and 123 would take liquidity -> not sent
+    for cfg in (skew, skew.with_overrides({"post_only": "false"})):
+        run = run_backtest(_candles(rows), cfg)
+        assert run.counters.post_only_rejects == 0
+        assert run.fills == []
 
 
 def test_partial_fills_by_volume_share() -> None:

@@ -141,3 +141,35 @@ def test_quiet_band_bounds_for_a_settled_book() -> None:
     odd = settle(SlotBook("mm1"), 10_000_000, calm_risk(), interval=999)
     band = quiet_band(odd, 10_000_000, 999, PARAMS, calm_risk(), BTC, 0)
     assert (band.lo, band.hi) == (9_999_490, 10_000_490)  # open bounds: 9_999_491 .. 10_000_489 are quiet
+
+
+def test_skewed_window_never_places_a_buy_that_would_cross_the_price() -> None:
+    # Short of the target inventory, the skew lifts the center above the price: the buy levels at or
+    # above the price would be rejected by a post-only order, so they wait (visibly) for the price.
+    params = GridParams(buy_window=5, sell_window=5, order_qty=100, max_inventory=1_000,
+                        skew_factor=Decimal("0.001"), target_inventory=1_000)
+    price = BTC.price_to_ticks("100000.00")
+    out = acts(SlotBook("mm1"), price, params=params)
+    buys = [a for a in out if isinstance(a, Place)]
+    crossing = [a for a in out if isinstance(a, Skip) and a.resumes_above is not None]
+    assert crossing, "the skew should have lifted some buy levels above the price"
+    assert all(a.price < price for a in buys)
+    assert all(a.level >= price and "cross" in a.reason for a in crossing)
+    # once the price rises past a skipped level, that level's buy goes out
+    lvl = min(a.level for a in crossing)
+    later = acts(SlotBook("mm1"), lvl + 1, params=params)
+    assert any(isinstance(a, Place) and a.level == lvl for a in later) or all(
+        not (isinstance(a, Skip) and a.level == lvl and "cross" in a.reason) for a in later
+    )
+
+
+def test_skewed_window_never_places_a_sell_that_would_cross_the_price() -> None:
+    # Far above the target, the skew lowers the center: a take-profit at or below the price waits.
+    params = GridParams(buy_window=5, sell_window=5, order_qty=100, max_inventory=100,
+                        skew_factor=Decimal("0.001"), target_inventory=0)
+    lv = BTC.price_to_ticks("99890.00")  # take-profit 99900; skewed center 99900, window 99910..99950
+    book = buy_filled(SlotBook("mm1"), lv)
+    price = BTC.price_to_ticks("100000.00")
+    out = acts(book, price, params=params)
+    assert not any(isinstance(a, Place) and a.side is Side.SELL and a.price <= price for a in out)
+    assert any(isinstance(a, Skip) and a.resumes_below is not None for a in out)
