@@ -255,6 +255,8 @@ class FuturesUserStream(_StreamGroup):
 
     def _url(self) -> str:
         with self._rest_lock:
+            if self._key is not None and self.connections and self.connections[0].failed_attempts:
+                self._check_key()  # the last connect failed: a dead key is refused at the handshake
             if self._key is None:
                 body = self._rest.request("POST", self._path, key=True)
                 key = body.get("listenKey") if isinstance(body, dict) else None
@@ -267,6 +269,12 @@ class FuturesUserStream(_StreamGroup):
         if self._routed:
             return f"{self._ws_url}/private/ws?listenKey={quote(key, safe='')}"
         return f"{self._ws_url}/ws/{key}"
+
+    def _check_key(self) -> None:
+        try:
+            self._rest.request("PUT", self._path, key=True)
+        except ListenKeyError:
+            self._key = None
 
     def _keepalive(self, conn: Connection) -> None:
         if self._key is None or self._clock() - self._kept_alive_at < self._keepalive_s:

@@ -120,6 +120,11 @@ class Connection:
         self._threads = []
 
     @property
+    def failed_attempts(self) -> int:
+        """Connection attempts that failed since the last good connection."""
+        return self._failures
+
+    @property
     def connected(self) -> bool:
         """True while open and ready (subscribed, where a subscription is needed)."""
         return self._ready.is_set()

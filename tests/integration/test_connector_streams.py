@@ -169,3 +169,15 @@ def events_flow_on(stream: FuturesUserStream, events: Collector, ex: BinanceExch
     assert stream.wait_connected(5)
     ex.place(Side.BUY, price_off_market(sim, ex, Side.BUY, "-0.02"), 100, "mm1_B7_0")
     return wait_for(lambda: any(u.order.client_id == "mm1_B7_0" for u in events.of(OrderUpdate)))
+
+
+@pytest.mark.parametrize("market", ["usdm"])
+def test_key_that_expired_while_disconnected_is_replaced(
+    streams: Streams, ex: BinanceExchange, sim: SimServer
+) -> None:
+    user = streams.user
+    assert isinstance(user, FuturesUserStream)
+    sim.control.drop_streams()
+    sim.control.expire_listen_keys()  # nobody is connected to hear listenKeyExpired
+    assert wait_for(lambda: user.keys_created == 2 and user.connected, timeout_s=5)
+    assert events_flow(streams, ex, sim, 8)
