@@ -139,3 +139,27 @@ def test_reconnect_storm_detector() -> None:
     now[0] = 115
     assert d.reconnected()
     assert not d.reconnected()  # quiet again after a storm is reported
+
+
+def test_ops_service_from_config_wires_alerts_and_storms(receiver: Receiver) -> None:
+    from market_maker.config import config_from_mapping
+    from market_maker.ops.service import OpsService
+    from market_maker.ops.status_doc import StatusInput
+
+    config = config_from_mapping({"bot": {"id": "svc1"}, "ops": {"webhook_url": receiver.url}})
+    ops = OpsService.from_config(config, lambda: StatusInput("svc1", "BTCUSDT", "spot", "sim", 0))
+    assert ops.server is None  # ops.port 0: no endpoint
+    ops.start()
+    try:
+        assert ops.alert(AlertKind.START, "bot started")
+        for _ in range(5):
+            ops.stream_reconnected("user")
+        start, storm = receiver.wait_for(2)
+    finally:
+        ops.stop()
+    assert start["bot"] == "svc1" and storm["kind"] == "reconnect_storm"
+    assert storm["details"] == {"stream": "user"}
+    quiet = OpsService.from_config(
+        config_from_mapping({}), lambda: StatusInput("mm1", "X1", "spot", "sim", 0)
+    )
+    assert quiet.alerts is None and not quiet.alert(AlertKind.STOP, "no webhook, nothing sent")
