@@ -66,6 +66,33 @@ def _one(candles, settings: BacktestSettings, repeat: int) -> dict[str, object]:
     }
 
 
+def write_md(doc: dict, path: Path, notes: str = "") -> None:  # type: ignore[type-arg]
+    """A Markdown table of the results (what the docs quote)."""
+    st, mach = doc["settings"], doc["machine"]
+    lines = [
+        "# Backtest speed",
+        "",
+        f"Data: {doc['data']}. Windows {st['buy_window_size']} + {st['sell_window_size']}, "
+        f"order {st['order_quantity']}, max inventory {st['max_inventory']}; "
+        f"Python {mach['python']} on {mach['processor']}, one process.",
+        "",
+        "Command: `" + doc.get("command", "python bench/backtest_speed.py") + "`",
+        "",
+        "| price_interval | dynamic | candles | cold s | cold candles/s | warm s | warm candles/s "
+        "| core calls | candles per call | fills | interval changes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc["results"]:
+        lines.append(
+            f"| {r['price_interval']} | {'on' if r['dynamic_interval'] else 'off'} | {r['candles']} "
+            f"| {r['cold_seconds']} | {r['cold_candles_per_s']:,} | {r['warm_seconds']} "
+            f"| {r['warm_candles_per_s']:,} | {r['core_calls']:,} | {r['candles_per_core_call']} "
+            f"| {r['fills']:,} | {r['interval_changes']:,} |"
+        )
+    lines += ["", notes.strip(), ""] if notes.strip() else [""]
+    path.write_text("\n".join(lines))
+
+
 def main() -> int:
     """Run the benchmark and write the results."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,7 +105,15 @@ def main() -> int:
     ap.add_argument("--data", nargs="+", type=Path, help="kline files instead of synthetic candles")
     ap.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE", help="settings for --data")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "backtest_speed.json")
+    ap.add_argument(
+        "--notes", type=Path, help="a Markdown file appended to the .md table (profile, analysis)"
+    )
+    ap.add_argument("--md-only", action="store_true", help="only rewrite the .md from an existing --out JSON")
     args = ap.parse_args()
+    notes = args.notes.read_text() if args.notes else ""
+    if args.md_only:
+        write_md(json.loads(args.out.read_text()), args.out.with_suffix(".md"), notes)
+        return 0
     base = BacktestSettings(buy_window_size=5, sell_window_size=5)
     base = base.with_overrides(dict(item.split("=", 1) for item in args.set))
     if args.data:
@@ -102,10 +137,12 @@ def main() -> int:
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
         },
+        "command": "python bench/backtest_speed.py " + " ".join(sys.argv[1:]),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    write_md(doc, args.out.with_suffix(".md"), notes)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

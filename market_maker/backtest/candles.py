@@ -53,6 +53,11 @@ class Candles:
             return 60_000
         return int(np.min(np.diff(self.open_time_ms)))
 
+    @property
+    def name(self) -> str:
+        """The source without directories (for titles)."""
+        return " + ".join(part.rsplit("/", 1)[-1] for part in self.source.split(" + "))
+
     def candle(self, i: int) -> Candle:
         """Candle ``i`` as the core's value type (closed)."""
         return Candle(

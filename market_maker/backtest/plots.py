@@ -69,7 +69,7 @@ def render_figure(run: RunResult) -> Figure:
                 linewidths=0,
             )
     ax_p.set_ylabel("price")
-    ax_p.set_title(f"{c.source}: price and the grid's fills")
+    ax_p.set_title(f"{c.name}: price and the grid's fills")
     ax_p.legend(loc="upper left", fontsize=9)
     ax_i.fill_between(t, pos_lo, pos_hi, step="post", color="#7570b3", alpha=0.6, linewidth=0.6)
     ax_i.set_ylabel("inventory (base)")

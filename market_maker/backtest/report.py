@@ -21,5 +21,5 @@ def write_report(run: RunResult, summary: dict[str, Any], directory: Path) -> li
     write_equity_csv(run, equity)
     png, html = directory / "report.png", directory / "report.html"
     data = write_png(run, png)
-    write_html(summary, data, html, title=f"Backtest: {run.params.get('symbol', '')} {run.candles.source}")
+    write_html(summary, data, html, title=f"Backtest: {run.params.get('symbol', '')} {run.candles.name}")
     return [js, txt, fills, equity, png, html]
