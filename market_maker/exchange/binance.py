@@ -17,7 +17,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream
 from market_maker.exchange.codes import CANCEL_REJECTED
-from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError
+from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError, UnknownOutcomeError
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import MarketStream
@@ -176,7 +176,10 @@ class BinanceExchange:
         body = self.rest.request(
             "POST", self.api.order.path, params, signed=True, weight=self.api.order.weight, orders=1
         )
-        return self._snapshot(body)
+        if isinstance(body, dict) and "orderId" in body and "status" not in body:
+            # an ACK-only answer: what we sent is what rests
+            body = {**body, "side": side.value, "price": params["price"], "origQty": params["quantity"]}
+        return self._snapshot(body, accepted=True)
 
     def _order_params(self, side: Side, post_only: bool, reduce_only: bool) -> dict[str, Any]:
         raise NotImplementedError
@@ -190,7 +193,7 @@ class BinanceExchange:
             signed=True,
             weight=self.api.order.weight,
         )
-        return self._snapshot(body)
+        return self._snapshot(body, accepted=True)
 
     def cancel_all(self) -> None:
         """Cancel every open order of the symbol.
@@ -293,10 +296,19 @@ class BinanceExchange:
         )
         return self._snapshot(body).client_id
 
-    def _snapshot(self, body: Any) -> OrderSnapshot:
-        if not isinstance(body, dict):
-            raise ExchangeError("malformed order answer")
-        snap = parse.order_from_rest(body, self.symbol_rules())
+    def _snapshot(self, body: Any, accepted: bool = False) -> OrderSnapshot:
+        """Parse an order answer. When the request was ``accepted`` (a place or cancel answered 2xx),
+        an unreadable answer is an unknown outcome: the caller must query, not assume a failure."""
+        try:
+            if not isinstance(body, dict):
+                raise ExchangeError("malformed order answer: expected an object")
+            snap = parse.order_from_rest(body, self.symbol_rules())
+        except ExchangeError as exc:
+            if not accepted:
+                raise
+            raise UnknownOutcomeError(
+                f"request accepted but its answer is unreadable ({exc.meaning})"
+            ) from None
         self._remember(snap.order_id, snap.client_id)
         return snap
 

@@ -12,11 +12,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from test_exchange_parse import SPOT_INFO
 
+from market_maker.core.model import OrderStatus, Side
 from market_maker.exchange import errors as e
 from market_maker.exchange.ratelimit import RateLimiter
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.signing import sign
+from market_maker.exchange.spot import SpotExchange
 
 KEY, SECRET = "test-key-123", "test-secret-456"
 
@@ -221,3 +224,31 @@ def test_used_weight_header_feeds_the_limiter(server: tuple[str, Script]) -> Non
     rc = client(url, FakeSleep())
     rc.request("GET", "/api/v3/ping")
     assert rc.limiter.used("weight", 60) == 1234
+
+
+def spot_on(url: str) -> SpotExchange:
+    return SpotExchange(client(url), "BTCUSDT", "ws://127.0.0.1:1")
+
+
+def test_an_ack_only_place_answer_becomes_a_snapshot_of_what_was_sent(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.add("/api/v3/exchangeInfo", 200, SPOT_INFO)
+    ack = {
+        "symbol": "BTCUSDT",
+        "orderId": 7,
+        "orderListId": -1,
+        "clientOrderId": "mm1_B1_0",
+        "transactTime": 5,
+    }
+    script.add("/api/v3/order", 200, ack)
+    order = spot_on(url).place(Side.BUY, 9_900_000, 100, "mm1_B1_0")
+    assert (order.order_id, order.client_id, order.price, order.orig_qty) == (7, "mm1_B1_0", 9_900_000, 100)
+    assert order.status is OrderStatus.NEW and order.executed_qty == 0
+
+
+def test_an_unreadable_answer_to_an_accepted_order_is_an_unknown_outcome(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.add("/api/v3/exchangeInfo", 200, SPOT_INFO)
+    script.add("/api/v3/order", 200, {"unexpected": True})
+    with pytest.raises(e.UnknownOutcomeError, match="accepted"):
+        spot_on(url).place(Side.BUY, 9_900_000, 100, "mm1_B1_0")
