@@ -114,7 +114,8 @@ class RestClient:
     def sync_time(self) -> int:
         """Measure the server-clock offset now; returns it in ms."""
         with self._time_lock:
-            return self.server_clock.sync()
+            # through this client's own session: a fork shares the clock, never the session
+            return self.server_clock.sync(self.server_time)
 
     # --- requests ------------------------------------------------------------------------------------
 

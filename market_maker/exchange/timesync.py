@@ -34,10 +34,10 @@ class ServerClock:
         """Server minus local clock, in ms (0 before the first measurement)."""
         return self._offset_ms
 
-    def sync(self) -> int:
-        """Measure the offset now; returns it."""
+    def sync(self, fetch_server_ms: Callable[[], int] | None = None) -> int:
+        """Measure the offset now (with ``fetch_server_ms`` when given: the caller's own session)."""
         t0 = self._clock()
-        server_ms = self._fetch()
+        server_ms = (fetch_server_ms or self._fetch)()
         t1 = self._clock()
         offset = server_ms - round((t0 + t1) * 500)
         with self._lock:
