@@ -97,6 +97,12 @@ class SimConfig:
     listen_key_ttl_s: int = 3600
     ws_ping_interval_s: float = 20.0  # server pings on every WebSocket
     timeout_hold_s: float = 10.0  # how long a "timeout after accept" holds the answer (then -1007)
+    # faults from the start (the control API changes them at run time)
+    latency_ms: float = 0.0  # added to every REST answer
+    error_rate: float = 0.0  # probability that a REST request answers 503 without being executed
+    clock_skew_ms: int = 0  # server clock offset
+    force_partial_fills: bool = False  # every resting order's first fill takes half of it
+    drop_streams_every_s: float = 0.0  # cut every WebSocket this often (0: never)
 
     def __post_init__(self) -> None:
         if not self.symbols:
@@ -126,6 +132,10 @@ class SimConfig:
                 raise SimConfigError(f"sim config: {name} must not be negative")
         if self.speed <= 0 or self.tick_interval_ms <= 0 or self.step_ms <= 0:
             raise SimConfigError("sim config: speed, tick_interval_ms and step_ms must be positive")
+        if not 0 <= self.error_rate <= 1:
+            raise SimConfigError("sim config: error_rate must be within 0..1")
+        if self.latency_ms < 0 or self.drop_streams_every_s < 0:
+            raise SimConfigError("sim config: latency_ms and drop_streams_every_s must not be negative")
         if not 1 <= self.default_leverage <= 125:
             raise SimConfigError("sim config: default_leverage must be within 1..125")
         if self.replay_symbol and self.replay_symbol not in {s.symbol for s in self.symbols}:

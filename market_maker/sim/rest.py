@@ -149,8 +149,8 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
     if verdict.status:
         headers["Retry-After"] = str(verdict.retry_after)
         return error_response(EngineError(-1003, verdict.msg, verdict.status), headers)
-    if f.fail_next > 0:
-        f.fail_next -= 1
+    if f.fail_next > 0 or (f.error_rate and v.fault_rng.random() < f.error_rate):
+        f.fail_next = max(0, f.fail_next - 1)
         return error_response(
             EngineError(-1000, "An unknown error occurred while processing the request.", f.fail_status),
             headers,

@@ -173,6 +173,8 @@ class SimServer:
         last = time.monotonic()
         deadline = last
         next_expiry = last + 1
+        drop_every = v.cfg.drop_streams_every_s
+        next_drop = last + drop_every
         while True:
             # sleep to a fixed schedule, so a busy loop still steps the market at the configured rate
             deadline = max(deadline + interval, time.monotonic() - interval)
@@ -181,6 +183,9 @@ class SimServer:
             try:
                 if not v.cfg.step_mode:
                     v.advance(round((now - last) * 1000))
+                if drop_every and now >= next_drop:
+                    v.hub.drop_all()
+                    next_drop = now + drop_every
                 if now >= next_expiry:
                     v.hub.expire_keys(v.now_ms())
                     next_expiry = now + 1

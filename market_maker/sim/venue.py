@@ -4,6 +4,7 @@ limits, faults, streams. Everything here runs on that one thread, so nothing nee
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,7 @@ class Faults:
     timeout_hold_s: float = 10.0
     reject_next: int = 0
     skew_ms: int = 0
+    error_rate: float = 0.0
 
 
 class Venue:
@@ -70,7 +72,14 @@ class Venue:
             cfg.max_open_orders,
         )
         self.hub = Hub(self.rules, self.candles)
-        self.faults = Faults(timeout_hold_s=cfg.timeout_hold_s)
+        self.faults = Faults(
+            timeout_hold_s=cfg.timeout_hold_s,
+            latency_ms=cfg.latency_ms,
+            skew_ms=cfg.clock_skew_ms,
+            error_rate=cfg.error_rate,
+        )
+        self.engine.force_partial = cfg.force_partial_fills
+        self.fault_rng = random.Random(cfg.seed ^ 0x5EED)
         self.spot_limiter = WeightLimiter(cfg.spot_weight_limit, cfg.ban_seconds)
         self.futures_limiter = WeightLimiter(cfg.futures_weight_limit, cfg.ban_seconds)
         self.spot_orders = OrderCounter(cfg.spot_order_limit_10s)

@@ -172,3 +172,16 @@ class TestWeightLimits:
         assert counts == ["1", "2", "3"]
         limited = place(sim_api, "o4")
         assert limited.status_code == 429 and limited.json()["code"] == -1015
+
+
+class TestFaultsFromConfig:
+    @pytest.fixture
+    def sim_config(self) -> SimConfig:
+        return SimConfig(step_mode=True, error_rate=0.5, clock_skew_ms=-30_000, latency_ms=50)
+
+    def test_config_faults_apply_from_the_start(self, sim: SimServer, sim_api: SignedApi) -> None:
+        statuses = [sim_api.public("/api/v3/time") for _ in range(40)]
+        codes = {r.status_code for r in statuses}
+        assert codes == {200, 503}  # about half the requests fail, seeded
+        server_time = next(r for r in statuses if r.status_code == 200).json()["serverTime"]
+        assert server_time < time.time() * 1000 - 25_000
