@@ -211,3 +211,33 @@ def test_candles_in_other_units_are_refused() -> None:
     c = synthetic_candles(10, tick_size="0.1")
     with pytest.raises(ValueError, match=r"tick 0\.1"):
         run_backtest(c, BacktestSettings())
+
+
+def test_a_gap_in_the_data_trips_the_stale_price_watchdog() -> None:
+    rows = [("100.00", "100.20", "99.90", "100.10")] * 4
+    c = _candles(rows)
+    times = c.open_time_ms.copy()
+    times[2:] += 5 * 60_000  # five minutes without data between candles 2 and 3
+    gapped = Candles(times, c.open, c.high, c.low, c.close, c.volume, c.tick_size, c.step_size, "gap")
+    s = HAND.with_overrides({"stale_price_seconds": "30"})
+    steady = run_backtest(c, s)
+    run = run_backtest(gapped, s)
+    assert steady.counters.cancels == 0 and steady.counters.orders_placed == 2
+    # inside the gap the watchdog cancels both working buys; when data returns they are placed again
+    assert run.counters.cancels == 2 and run.counters.orders_placed == 4
+    assert run.fills == []
+
+
+def test_a_volume_spike_on_a_falling_candle_pulls_the_buys_until_it_clears() -> None:
+    calm = ("100.00", "100.20", "99.90", "100.10")
+    rows = [calm] * 25 + [("100.10", "100.20", "99.80", "99.90")] + [calm] * 3
+    c = _candles(rows, volume=1000)
+    vol = c.volume.copy()
+    vol[25] = 10_000  # ten times the average, on a falling candle
+    spiky = Candles(c.open_time_ms, c.open, c.high, c.low, c.close, vol, c.tick_size, c.step_size, "spike")
+    s = HAND.with_overrides({"volume_spike_multiple": "5"})
+    run = run_backtest(spiky, s)
+    # candle 26 closes with the trigger on: both buys cancelled; candle 27 clears it: both placed again
+    assert run.counters.cancels == 2 and run.counters.orders_placed == 4
+    assert run.counters.risk_triggered_candles == 1
+    assert run_backtest(c, s).counters.cancels == 0
