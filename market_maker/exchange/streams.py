@@ -151,6 +151,11 @@ class SpotUserStream(_StreamGroup):
             )
         )
 
+    def stop(self) -> None:
+        """Close the stream and its HTTP session."""
+        super().stop()
+        self._rest.close()
+
     def _subscribe(self, conn: Connection) -> None:
         if self._rest.server_clock.due():
             self._rest.sync_time()
@@ -188,6 +193,7 @@ class SpotUserStream(_StreamGroup):
         err = error_from_answer(int(msg.get("status", 500)), msg.get("error"), {}, "userDataStream.subscribe")
         self.last_error = err
         log.warning("%s: subscription refused: %s", conn.name, err)
+        conn.report(f"subscription refused: {err}")
         if err.code == -1021:
             self._rest.sync_time()
         conn.reconnect("subscription refused", failure=True)

@@ -143,6 +143,10 @@ class Connection:
         self._ready.set()
         self._status(True, reconnect=self._connects > 1)
 
+    def report(self, reason: str) -> None:
+        """Tell the owner why the stream is not usable (e.g. its subscription was refused)."""
+        self._status(False, reason=reason)
+
     def reconnect(self, reason: str, *, failure: bool = False) -> None:
         """Drop the current socket; the run loop opens a new one after the back-off.
 

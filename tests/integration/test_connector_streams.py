@@ -23,8 +23,10 @@ from test_connector_support import (  # noqa: F401
 )
 
 from market_maker.core.model import OrderStatus, Side
+from market_maker.exchange import make_exchange
 from market_maker.exchange.base import Stream
 from market_maker.exchange.binance import BinanceExchange
+from market_maker.exchange.errors import AuthError
 from market_maker.exchange.streams import FuturesUserStream
 from market_maker.exchange.types import BalanceUpdate, CandleUpdate, OrderUpdate, Quote, StreamStatus
 from market_maker.sim.server import SimConfig, SimServer
@@ -181,3 +183,31 @@ def test_key_that_expired_while_disconnected_is_replaced(
     sim.control.expire_listen_keys()  # nobody is connected to hear listenKeyExpired
     assert wait_for(lambda: user.keys_created == 2 and user.connected, timeout_s=5)
     assert events_flow(streams, ex, sim, 8)
+
+
+def test_a_refused_user_subscription_is_reported_with_its_reason(sim: SimServer, market: str) -> None:
+    wrong = make_exchange(
+        market,
+        sim.rest_url,
+        sim.ws_url,
+        KEY,
+        "not-the-secret",
+        symbol="BTCUSDT",
+        stream_settings=FAST_STREAMS,
+    )
+    wrong.start()  # public calls work with any secret
+    with pytest.raises(AuthError):
+        wrong.open_orders()
+    statuses = Collector()
+    user = wrong.user_stream(lambda e: None, on_status=statuses)
+    user.start()
+    try:
+        if market == "spot":  # the WS API refuses the signature
+            assert wait_for(
+                lambda: any("subscription refused" in s.reason for s in statuses.of(StreamStatus))
+            )
+            assert not user.connected
+        else:  # listenKey endpoints take the key alone: the stream works
+            assert user.wait_connected(5)
+    finally:
+        user.stop()
