@@ -57,6 +57,12 @@ class RiskUpdate:
 
     risk: RiskState
     interval: int
+    trip_seq: int = 0  # the last RoundTripDone.seq this state includes
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRestarted:
+    """The risk actor was restarted: round trips told to the old one will never be acknowledged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,7 @@ class RoundTripDone:
     """A slot closed a round trip (forwarded from the slot manager to the risk actor)."""
 
     round_trip: RoundTripClosed
+    seq: int  # the slot manager places nothing new until a RiskUpdate with trip_seq >= seq arrives
 
 
 # --- strategy (StrategyActor) ---------------------------------------------------------------------------
@@ -170,11 +177,15 @@ class Status:
     book: SlotBook
     reconciled: bool
     price: int
+    center: int
     interval: int
     realized: Decimal
     fees: Decimal
     round_trips: int
     open_orders: int
+    buys_blocked: bool  # a risk trigger (or the breaker) stops new buys
+    halted: bool  # the circuit breaker stops all new orders
+    outstanding: int  # order actions the core asks for that are not carried out yet
 
 
 # --- exchange replies (ExchangeActor) -----------------------------------------------------------------

@@ -32,15 +32,13 @@ from actors.wiring import Wiring
 from market_maker.core import risk as corerisk
 from market_maker.core.interval import next_interval
 from market_maker.core.risk import RiskState
+from market_maker.runtime.controls import PAUSE_KEY, RESUME_KEY
 from market_maker.runtime.params import BotParams
 
 if TYPE_CHECKING:
     from market_maker.store import Store
 
 log = logging.getLogger("market_maker.risk")
-
-PAUSE_KEY = "pause"  # "1" while paused by the CLI
-RESUME_KEY = "resume"  # a new value (a timestamp) asks to resume: un-pause and reset the breaker
 
 
 def now_ms() -> int:
@@ -96,6 +94,7 @@ class RiskActor(pykka.ThreadingActor):
         self.interval = interval
         self.clock_s = clock_s
         self.resume_seen = ""
+        self.trip_seq = 0
         self.timers: Timers | None = None
 
     def on_start(self) -> None:
@@ -134,7 +133,8 @@ class RiskActor(pykka.ThreadingActor):
                 )
         elif isinstance(message, RoundTripDone):
             rt = message.round_trip
-            self.state = corerisk.on_round_trip(self.state, rt.realized, rt.time_ms, p)
+            self.state = corerisk.on_round_trip(self.state, rt.realized, rt.time_ms, p, rt.qty)
+            self.trip_seq = max(self.trip_seq, message.seq)
         elif isinstance(message, EquityUpdate):
             self.state = corerisk.on_equity(self.state, message.equity, message.time_ms, p)
         elif isinstance(message, Republish):
@@ -147,6 +147,8 @@ class RiskActor(pykka.ThreadingActor):
             log.warning("risk: unexpected message %r", message)
         if (self.state, self.interval) != before:
             self._publish(old=before[0], old_interval=before[1])
+        if isinstance(message, RoundTripDone):  # acknowledge it: the slot manager waits for this
+            self.wiring.tell(w.SLOTS, RiskUpdate(self.state, self.interval, self.trip_seq))
         if isinstance(message, TimerTick) and self.timers:
             self.timers.rearm(message.name)
         return None
@@ -186,7 +188,7 @@ class RiskActor(pykka.ThreadingActor):
         if force or durable_old != durable_new:
             self.store.save_risk(durable_new)
         if force or changed_flags or old_interval != self.interval:
-            update = RiskUpdate(s, self.interval)
+            update = RiskUpdate(s, self.interval, self.trip_seq)
             self.wiring.tell(w.STRATEGY, update)
             self.wiring.tell(
                 w.SLOTS, update

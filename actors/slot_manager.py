@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -36,6 +36,7 @@ from actors.messages import (
     ReconcileDue,
     Rejected,
     Republish,
+    RiskRestarted,
     RiskUpdate,
     RoundTripDone,
     SlotsChanged,
@@ -53,9 +54,10 @@ from actors.wiring import Wiring
 from market_maker.core import fills as corefills
 from market_maker.core import slots as coreslots
 from market_maker.core.actions import Cancel, Place
-from market_maker.core.grid import window_for_center
+from market_maker.core.grid import grid_window, window_for_center
 from market_maker.core.ids import decode
 from market_maker.core.model import Fill, Market, Side, SlotState
+from market_maker.core.risk import RiskState
 from market_maker.core.slot_events import (
     Filled,
     Ignored,
@@ -65,6 +67,7 @@ from market_maker.core.slot_events import (
     SlotEvent,
 )
 from market_maker.core.slots import SlotBook
+from market_maker.core.strategy import actions_for_window
 from market_maker.runtime.heartbeat import Totals, heartbeat_line, open_fees, order_line
 from market_maker.runtime.params import BotParams
 from market_maker.store.records import NOT_FOUND, UNKNOWN
@@ -122,8 +125,12 @@ class SlotManagerActor(pykka.ThreadingActor):
         self.interval = interval
         self.price = 0
         self.center = 0
+        self.risk: RiskState | None = None  # the risk actor's last word (for status)
         self.halted = False  # from the risk actor: no new orders at all
         self.buys_blocked = False  # from the risk actor: no new buys
+        self.trip_seq = 0  # round trips told to the risk actor
+        self.trip_acked = 0  # ... and acknowledged by it (no new order while one is unanswered)
+        self.dropped = False  # a decision was dropped while waiting for that answer
         self.trading = True
         self.reconciled = False
         self.snapshot_done = False
@@ -192,6 +199,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             StatusQuery: self._on_status,
             Republish: lambda m: self.wiring.tell(w.STRATEGY, SlotsChanged(self.book)),
             RiskUpdate: self._on_risk,
+            RiskRestarted: self._on_risk_restarted,
         }
 
     # --- persistence -----------------------------------------------------------------------------------
@@ -244,7 +252,8 @@ class SlotManagerActor(pykka.ThreadingActor):
                 self.totals.realized,
                 self.totals.round_trips,
             )
-            self.wiring.tell(w.RISK, RoundTripDone(e))
+            self.trip_seq += 1
+            self.wiring.tell(w.RISK, RoundTripDone(e, self.trip_seq))
         elif isinstance(e, OrderRejected):
             log.info(
                 "rejected %s %s: %s (retry after %d ms)",
@@ -274,12 +283,12 @@ class SlotManagerActor(pykka.ThreadingActor):
             return
         for action in d.actions:
             if isinstance(action, Cancel):
-                if not self._near_window(action, d):
+                if not self._near_window(action, d.center, d.interval):
                     self._cancel(action.client_id, action.reason)
             elif isinstance(action, Place):
                 self._place(action, d.time_ms)
 
-    def _near_window(self, c: Cancel, d: Decisions) -> bool:
+    def _near_window(self, c: Cancel, center: int, interval: int) -> bool:
         """True for a trailing cancel of an order at most one interval outside its window: kept working.
 
         Workaround for the core's trailing rule: the center rounds to the nearest level, so the moment
@@ -288,31 +297,72 @@ class SlotManagerActor(pykka.ThreadingActor):
         fills except on jumps faster than the cancel; keeping one level of slack lets it fill.
         """
         s = self.book.find(c.client_id)
-        if not c.reason.startswith("trailing") or s is None or not d.interval:
+        if not c.reason.startswith("trailing") or s is None or not interval:
             return False
-        win = window_for_center(d.center, d.interval, self.params.grid)
+        win = window_for_center(center, interval, self.params.grid)
         if s.side is Side.BUY:
-            return win.buy_hi < s.level <= win.buy_hi + d.interval and s.level % d.interval == 0
-        return win.sell_lo - d.interval <= s.order_price < win.sell_lo
+            return win.buy_hi < s.level <= win.buy_hi + interval and s.level % interval == 0
+        return win.sell_lo - interval <= s.order_price < win.sell_lo
+
+    def _outstanding(self) -> int:
+        """Order actions the core asks for now that this actor would carry out (0 when all is done)."""
+        if self.risk is None or not self.price or not self.trading or not self.reconciled:
+            return 0
+        win = grid_window(self.price, self.interval, self.book.held_total, self.params.grid)
+        n = 0
+        for a in actions_for_window(win, self.book, self.risk, self.params.grid, self.rules, now_ms()):
+            if isinstance(a, Cancel) and self._cancellable(a.client_id):
+                n += not self._near_window(a, win.center, self.interval)
+            elif isinstance(a, Place):
+                why = self._refusal(a)
+                n += not why or why.startswith("waiting")  # waiting for the risk actor is transient
+        return n
+
+    def _cancellable(self, client_id: str) -> bool:
+        s = self.book.find(client_id)
+        return s is not None and s.state is SlotState.LOCKED and not s.cancel_requested
 
     def _on_risk(self, m: RiskUpdate) -> None:
+        self.risk = m.risk
         self.halted, self.buys_blocked = m.risk.halted, m.risk.buys_blocked
+        self.trip_acked = max(self.trip_acked, m.trip_seq)
+        self._nudge()
+
+    def _nudge(self) -> None:
+        """After dropping decisions while waiting for the risk actor: ask the strategy to decide again."""
+        if self.dropped and self.trip_acked >= self.trip_seq:
+            self.dropped = False
+            self.wiring.tell(w.STRATEGY, Republish())
+
+    def _on_risk_restarted(self, m: RiskRestarted) -> None:
+        self.trip_acked = self.trip_seq
+        self._nudge()
 
     def _working_count(self) -> int:
         return sum(1 for s in self.book if s.working)
 
-    def _place(self, p: Place, t_ms: int) -> None:
+    def _refusal(self, p: Place) -> str:
+        """Why this placement must not go out now ("" when it may)."""
+        if self.trip_acked < self.trip_seq:
+            return "waiting for the risk actor to see the last round trip"  # the breaker may trip on it
         if self.halted or (self.buys_blocked and p.side is Side.BUY):
-            return  # decided before the risk change reached the strategy
+            return "risk"  # decided before the risk change reached the strategy
         if self._working_count() >= self.settings.max_open_orders:
-            log.debug("level %d: open-order cap %d reached", p.level, self.settings.max_open_orders)
-            return
+            return f"open-order cap {self.settings.max_open_orders}"
         # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
         buys = [s.order_price for s in self.book if s.working and s.side is Side.BUY]
         sells = [s.order_price for s in self.book if s.working and s.side is Side.SELL]
         if p.side is Side.BUY and sells and p.price >= min(sells):
-            return
+            return "not below a working sell"
         if p.side is Side.SELL and buys and p.price <= max(buys):
+            return "not above a working buy"
+        return ""
+
+    def _place(self, p: Place, t_ms: int) -> None:
+        why = self._refusal(p)
+        if why:
+            self.dropped = self.dropped or why.startswith("waiting")
+            log.debug("level %d: %s %s not placed: %s", p.level, p.side.value, p.price, why)
             return
         try:
             book, cid = coreslots.submit(self.book, p)
@@ -329,7 +379,7 @@ class SlotManagerActor(pykka.ThreadingActor):
 
     def _cancel(self, client_id: str, reason: str) -> None:
         s = self.book.find(client_id)
-        if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:
+        if s is None or not self._cancellable(client_id):
             return
         self._commit(coreslots.request_cancel(self.book, client_id))
         log.info(
@@ -579,9 +629,13 @@ class SlotManagerActor(pykka.ThreadingActor):
             self.book,
             self.reconciled,
             self.price,
+            self.center,
             self.interval,
             self.totals.realized,
             self.totals.fees + open_fees(self.book),
             self.totals.round_trips,
             self._working_count(),
+            self.buys_blocked,
+            self.halted,
+            self._outstanding(),
         )

@@ -15,7 +15,7 @@ import pykka
 
 from actors import wiring as w
 from actors.latest import LatestBox
-from actors.messages import Decisions, PriceTick, RiskUpdate, SlotsChanged
+from actors.messages import Decisions, PriceTick, Republish, RiskUpdate, SlotsChanged
 from actors.wiring import Wiring
 from market_maker.core.actions import Skip, is_order_action
 from market_maker.core.grid import grid_window
@@ -62,6 +62,8 @@ class StrategyActor(pykka.ThreadingActor):
             self.book = message.book
         elif isinstance(message, RiskUpdate):
             self.risk, self.interval = message.risk, message.interval
+        elif isinstance(message, Republish):
+            self._last = ()  # decide and send again even if nothing changed here
         else:
             log.warning("strategy: unexpected message %r", message)
             return None

@@ -33,7 +33,15 @@ from actors import wiring as w
 from actors.cleanup import CleanupActor
 from actors.exchange_actor import ExchangeActor
 from actors.latest import LatestBox
-from actors.messages import ApplyCancels, ReconcileDue, Republish, Status, StatusQuery, StopTrading
+from actors.messages import (
+    ApplyCancels,
+    ReconcileDue,
+    Republish,
+    RiskRestarted,
+    Status,
+    StatusQuery,
+    StopTrading,
+)
 from actors.price_monitor import PriceFeed, PriceMonitorActor
 from actors.reconciler import ReconcilerActor
 from actors.risk import RiskActor
@@ -301,6 +309,8 @@ class TradingSystem:
         self.wiring.set(name, ref)
         if name in (w.SLOTS, w.EXCHANGE):
             self.wiring.tell(w.SLOTS, ReconcileDue())  # events may have been lost: resync before trading
+        if name == w.RISK:
+            self.wiring.tell(w.SLOTS, RiskRestarted())
         if name == w.STRATEGY:
             self.wiring.tell(w.SLOTS, Republish())
             self.wiring.tell(w.RISK, Republish())

@@ -12,6 +12,7 @@ Nothing here sleeps for a fixed time: waits poll a condition with a generous dea
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from market_maker.core.slots import SlotBook
 from market_maker.exchange.factory import make_exchange
 from market_maker.runtime.sim_config import sim_balances, sim_config
 from market_maker.sim.server import SimServer
-from market_maker.store import open_store
+from market_maker.store import OrderRow, open_store
 
 SYMBOL = "BTCUSDT"
 WAIT_S = 30.0  # generous: the box is a noisy 2-core machine; conditions normally hold in well under 1 s
@@ -154,11 +155,36 @@ class BotRun:
         market = self.config.exchange.market.value
         return [t for t in self.control.trades(self.key, SYMBOL) if t.get("market") == market]
 
+    @contextmanager
+    def ticking(self, every_s: float = 0.05) -> Iterator[None]:
+        """Keep the (step-mode) market moving one path step every ``every_s`` while inside the block."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every_s):
+                self.control.step(1)
+
+        thread = threading.Thread(target=loop, name="ticker", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def store_orders(self) -> list[OrderRow]:
+        """The bot's order rows (intent to last status)."""
+        store = open_store(self.config.engine.database, self.config.bot.id, SYMBOL)
+        try:
+            return store.orders()
+        finally:
+            store.close()
+
     def settle(self, timeout_s: float = WAIT_S) -> Status:
         """Wait until bot and venue agree: nothing in flight, the same open orders, every fill stored."""
 
         def agreed(st: Status) -> bool:
-            if any(s.state is SlotState.PENDING or s.cancel_requested for s in st.book):
+            if st.outstanding or any(s.state is SlotState.PENDING or s.cancel_requested for s in st.book):
                 return False
             working = {s.client_id for s in st.book if s.working}
             venue = {o["clientOrderId"] for o in self.own_open()}
@@ -175,7 +201,10 @@ def describe(st: Status) -> str:
         f"{'(held ' + str(s.held) + ')' if s.held else ''}"
         for s in st.book
     )
-    return f"price {st.price} interval {st.interval} trips {st.round_trips} slots [{slots}]"
+    return (
+        f"price {st.price} interval {st.interval} trips {st.round_trips} outstanding {st.outstanding} "
+        f"blocked {st.buys_blocked} halted {st.halted} slots [{slots}]"
+    )
 
 
 def stored_trade_ids(config: Config) -> list[int]:
