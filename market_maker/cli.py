@@ -26,6 +26,8 @@ VERBS: dict[str, str] = {
     "cancel-all": "cancel_all",
     "backtest": "backtest",
     "run": "run",
+    "pause": "pause",
+    "resume": "resume",
 }
 
 
