@@ -210,6 +210,11 @@ class Connection:
                 url = self._url()
             except ExchangeError as exc:
                 log.warning("%s: cannot build the stream URL: %s", self.name, exc)
+                self.report(f"cannot connect: {exc}")
+                self._backoff()
+                continue
+            except Exception:  # a bug must not end the stream's thread for good
+                log.exception("%s: cannot build the stream URL", self.name)
                 self._backoff()
                 continue
             app = websocket.WebSocketApp(
@@ -263,7 +268,7 @@ class Connection:
                     self.reconnect(f"no handshake within {s.connect_timeout_s:g} s", failure=True)
             elif self._app is not None:
                 if now - self._last_traffic > s.stale_after_s:
-                    self.reconnect(f"no message for {s.stale_after_s:g} s")
+                    self.reconnect(f"no data for {s.stale_after_s:g} s")
                 elif now - self._opened_at > s.max_age_s:
                     self.reconnect("planned reconnect before the 24-hour cut")
             if self._on_tick is not None:
