@@ -24,6 +24,7 @@ from market_maker.exchange.streams import MarketStream
 from market_maker.exchange.ws import StreamSettings
 
 _ID_CACHE_SIZE = 10000
+_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,18 +253,23 @@ class BinanceExchange:
 
         Trade rows carry neither, so every order seen in the window has its full trade list fetched
         (by orderId) to count ``cum_qty`` from its first trade, and its client id looked up once.
+        A span longer than a day is read one day per request; ``limit`` applies to each day.
         """
         rules = self.symbol_rules()
-        rows = _as_list(
-            self.rest.request(
-                "GET",
-                self.api.trades.path,
-                {"symbol": self.symbol, "startTime": start_ms, "limit": limit},
-                signed=True,
-                weight=self.api.trades.weight,
-            ),
-            "trades",
-        )
+        rows: list[dict[str, Any]] = []
+        for begin, end in self._trade_windows(start_ms):
+            rows.extend(
+                _as_list(
+                    self.rest.request(
+                        "GET",
+                        self.api.trades.path,
+                        {"symbol": self.symbol, "startTime": begin, "endTime": end, "limit": limit},
+                        signed=True,
+                        weight=self.api.trades.weight,
+                    ),
+                    "trades",
+                )
+            )
         window = {int(parse.field(r, "id", "trade")) for r in rows}
         order_ids = sorted({int(parse.field(r, "orderId", "trade")) for r in rows})
         full: list[dict[str, Any]] = []
@@ -283,6 +289,21 @@ class BinanceExchange:
             self._client_id_of(order_id)
         fills = parse.fills_from_rest_trades(full, rules, dict(self._client_ids))
         return [f for f in fills if f.trade_id in window]
+
+    def _trade_windows(self, start_ms: int | None) -> list[tuple[int | None, int | None]]:
+        """Binance answers at most 24 h per trades request (spot; 7 days on futures) and, given only
+        a start, that first day: so a longer span is walked one day at a time."""
+        if start_ms is None:
+            return [(None, None)]
+        now = self.rest.server_clock.now_ms()
+        windows: list[tuple[int | None, int | None]] = []
+        begin = start_ms
+        while True:
+            end = begin + _DAY_MS - 1
+            windows.append((begin, min(end, now + 60_000)))
+            if end >= now:
+                return windows
+            begin = end + 1
 
     def _client_id_of(self, order_id: int) -> str:
         if order_id in self._client_ids:

@@ -91,6 +91,10 @@ def test_fill_shows_in_trades_balances_and_position(ex: BinanceExchange, sim: Si
         Decimal(QTY) if market == "usdm" else Decimal(QTY) * 999 / 1000
     )
     assert ex.recent_trades(start_ms=max(f.time_ms for f in fills) + 1) == []
+    sent = ex.rest.sent
+    three_days_ago = ex.rest.server_clock.now_ms() - 3 * 86_400_000
+    assert [f.trade_id for f in ex.recent_trades(start_ms=three_days_ago)] == [f.trade_id for f in fills]
+    assert ex.rest.sent - sent >= 4  # one request per day of the span: Binance answers a day at most
 
 
 def test_cancel_all_and_cancel_own_leave_foreign_orders_alone(ex: BinanceExchange, sim: SimServer) -> None:
