@@ -245,8 +245,11 @@ class _Replay:
             changed = True
         close = int(self.c.close[j])
         halted = self.risk.halted
-        self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
-        self.clock(now, int(self.c.open_time_ms[j]) + 3 * (self.c.interval_ms // 4))  # data: close waypoint
+        if self.cp.risk.max_drawdown_pct > 0:  # the only rule that reads equity
+            self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
+        if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
+            last_data = int(self.c.open_time_ms[j]) + 3 * (self.c.interval_ms // 4)  # the close waypoint
+            self.clock(now, last_data)
         if self.exhaustive or changed or self.risk.halted != halted or not self.quiet_at(close, now):
             self.price = close
             self.act(j)
@@ -261,7 +264,7 @@ class _Replay:
 
     def sync_equity_peak(self, a: int, b: int) -> None:
         """Candles ``a..b-1`` were quiet: give the core's breaker their highest close equity (exact)."""
-        if self.pos == 0 or b <= a:
+        if self.pos == 0 or b <= a or self.cp.risk.max_drawdown_pct <= 0:
             return
         closes = self.c.close[a:b]
         best = int(closes.max()) if self.pos > 0 else int(closes.min())
