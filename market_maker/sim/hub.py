@@ -77,7 +77,7 @@ class Hub:
         self.stalled = False
         self.listen_keys: dict[str, ListenKey] = {}
         self._agg_id = 0
-        self._update_id = 0
+        self.update_id = 0
         self._last_kline: dict[tuple[str, str], Row] = {}
         self.closing = asyncio.Event()  # set at shutdown: held answers (timeout faults) end at once
 
@@ -123,7 +123,7 @@ class Hub:
         """Push one path point to every market-stream subscriber of ``symbol``."""
         if self.stalled:
             return
-        self._update_id += 1
+        self.update_id += 1
         self._agg_id += 1
         low = symbol.lower()
         cache: dict[tuple[bool, str], str] = {}
@@ -178,7 +178,7 @@ class Hub:
             return out
         if kind == "bookTicker":
             out = {
-                "u": self._update_id,
+                "u": self.update_id,
                 "s": symbol,
                 "b": wire.f8(r.tick_size * bid),
                 "B": "1.00000000",
@@ -197,13 +197,13 @@ class Hub:
                     "E": now,
                     "T": p.time_ms,
                     "s": symbol,
-                    "U": self._update_id,
-                    "u": self._update_id,
-                    "pu": self._update_id - 1,
+                    "U": self.update_id,
+                    "u": self.update_id,
+                    "pu": self.update_id - 1,
                     "b": bids,
                     "a": asks,
                 }
-            return {"lastUpdateId": self._update_id, "bids": bids, "asks": asks}
+            return {"lastUpdateId": self.update_id, "bids": bids, "asks": asks}
         if kind.startswith("kline_"):
             return self._kline(symbol, kind[6:], r, now)
         return None

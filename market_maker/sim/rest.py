@@ -112,6 +112,25 @@ def int_param(p: Params, name: str) -> int | None:
         ) from None
 
 
+def order_ref(p: Params) -> tuple[int | None, str | None]:
+    """``orderId`` and/or ``origClientOrderId``; -1102 when neither is sent."""
+    oid = int_param(p, "orderId")
+    cid = p.get("origClientOrderId") or None
+    if oid is None and cid is None:
+        raise err(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+    return oid, cid
+
+
+def ping(v: Venue, key: str, p: Params, now: int) -> Any:
+    """GET ping."""
+    return {}
+
+
+def server_time(v: Venue, key: str, p: Params, now: int) -> Any:
+    """GET time."""
+    return {"serverTime": now}
+
+
 def account_key(request: web.BaseRequest, v: Venue) -> str:
     """The API key from ``X-MBX-APIKEY``, or 401 -2015 (-2014 when missing)."""
     key = request.headers.get("X-MBX-APIKEY")

@@ -23,6 +23,9 @@ from market_maker.sim.rest import (
     err,
     int_param,
     mandatory,
+    order_ref,
+    ping,
+    server_time,
     symbol_rules,
 )
 from market_maker.sim.rest_spot import klines, select_trades
@@ -150,7 +153,7 @@ def _book_ticker(v: Venue, key: str, p: Params, now: int) -> Any:
         "askPrice": wire.fp(r, ask),
         "askQty": "1",
         "time": now,
-        "lastUpdateId": v.hub._update_id,
+        "lastUpdateId": v.hub.update_id,
     }
 
 
@@ -158,7 +161,7 @@ def _depth(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
     bid, ask = v.engine.bid_ask(r.symbol)
     bids, asks = depth(r, bid, ask, min(int_param(p, "limit") or 500, 1000))
-    return {"lastUpdateId": v.hub._update_id, "E": now, "T": now, "bids": bids, "asks": asks}
+    return {"lastUpdateId": v.hub.update_id, "E": now, "T": now, "bids": bids, "asks": asks}
 
 
 def _premium_index(v: Venue, key: str, p: Params, now: int) -> Any:
@@ -227,23 +230,15 @@ def _new_order(v: Venue, key: str, p: Params, now: int) -> Any:
     return wire.futures_order(order, r)
 
 
-def _find(p: Params) -> tuple[int | None, str | None]:
-    oid = int_param(p, "orderId")
-    cid = p.get("origClientOrderId") or None
-    if oid is None and cid is None:
-        raise err(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
-    return oid, cid
-
-
 def _get_order(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
-    oid, cid = _find(p)
+    oid, cid = order_ref(p)
     return wire.futures_order(v.engine.find(USDM, key, r.symbol, oid, cid), r)
 
 
 def _get_open_order(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
-    oid, cid = _find(p)
+    oid, cid = order_ref(p)
     o = v.engine.find(USDM, key, r.symbol, oid, cid)
     if not o.is_open:
         raise err(-2013, "Order does not exist.")
@@ -252,7 +247,7 @@ def _get_open_order(v: Venue, key: str, p: Params, now: int) -> Any:
 
 def _cancel(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
-    oid, cid = _find(p)
+    oid, cid = order_ref(p)
     order, events = v.engine.cancel(USDM, key, r.symbol, oid, cid, now)
     v.hub.user_events(events, now)
     return wire.futures_order(order, r)
@@ -432,14 +427,6 @@ def _listen_key_close(v: Venue, key: str, p: Params, now: int) -> Any:
     return {}
 
 
-def _time(v: Venue, key: str, p: Params, now: int) -> Any:
-    return {"serverTime": now}
-
-
-def _ping(v: Venue, key: str, p: Params, now: int) -> Any:
-    return {}
-
-
 def _klines(v: Venue, key: str, p: Params, now: int) -> Any:
     return klines(v, p, 1500)
 
@@ -450,8 +437,8 @@ def _klines_weight(p: Params) -> int:
 
 
 ROUTES: dict[tuple[str, str], Route] = {
-    ("GET", "/fapi/v1/ping"): Route(USDM, NONE, 1, _ping),
-    ("GET", "/fapi/v1/time"): Route(USDM, NONE, 1, _time),
+    ("GET", "/fapi/v1/ping"): Route(USDM, NONE, 1, ping),
+    ("GET", "/fapi/v1/time"): Route(USDM, NONE, 1, server_time),
     ("GET", "/fapi/v1/exchangeInfo"): Route(USDM, NONE, 1, _exchange_info),
     ("GET", "/fapi/v1/ticker/price"): Route(USDM, NONE, lambda p: 1 if p.get("symbol") else 2, _ticker_price),
     ("GET", "/fapi/v2/ticker/price"): Route(USDM, NONE, lambda p: 1 if p.get("symbol") else 2, _ticker_price),

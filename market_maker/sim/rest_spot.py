@@ -23,6 +23,9 @@ from market_maker.sim.rest import (
     err,
     int_param,
     mandatory,
+    order_ref,
+    ping,
+    server_time,
     symbol_rules,
 )
 from market_maker.sim.venue import Venue, info_json
@@ -187,7 +190,7 @@ def _depth(v: Venue, key: str, p: Params, now: int) -> Any:
     limit = min(int_param(p, "limit") or 100, 5000)
     bid, ask = v.engine.bid_ask(r.symbol)
     bids, asks = depth(r, bid, ask, limit)
-    return {"lastUpdateId": v.hub._update_id, "bids": bids, "asks": asks}
+    return {"lastUpdateId": v.hub.update_id, "bids": bids, "asks": asks}
 
 
 def klines(v: Venue, p: Params, max_limit: int) -> Any:
@@ -268,23 +271,15 @@ def _new_order(v: Venue, key: str, p: Params, now: int) -> Any:
     return wire.spot_new_order(order, r, resp, fills)
 
 
-def _find(v: Venue, key: str, p: Params, r: SymbolRules) -> tuple[int | None, str | None]:
-    oid = int_param(p, "orderId")
-    cid = p.get("origClientOrderId") or None
-    if oid is None and cid is None:
-        raise err(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
-    return oid, cid
-
-
 def _get_order(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
-    oid, cid = _find(v, key, p, r)
+    oid, cid = order_ref(p)
     return wire.spot_order(v.engine.find(SPOT, key, r.symbol, oid, cid), r)
 
 
 def _cancel(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
-    oid, cid = _find(v, key, p, r)
+    oid, cid = order_ref(p)
     cancel_cid = p.get("newClientOrderId") or secrets.token_hex(11)
     order, events = v.engine.cancel(SPOT, key, r.symbol, oid, cid, now, cancel_cid)
     v.hub.user_events(events, now)
@@ -384,17 +379,9 @@ def _open_orders_weight(p: Params) -> int:
     return 6 if p.get("symbol") else 80
 
 
-def _ping(v: Venue, key: str, p: Params, now: int) -> Any:
-    return {}
-
-
-def _time(v: Venue, key: str, p: Params, now: int) -> Any:
-    return {"serverTime": now}
-
-
 ROUTES: dict[tuple[str, str], Route] = {
-    ("GET", "/api/v3/ping"): Route(SPOT, NONE, 1, _ping),
-    ("GET", "/api/v3/time"): Route(SPOT, NONE, 1, _time),
+    ("GET", "/api/v3/ping"): Route(SPOT, NONE, 1, ping),
+    ("GET", "/api/v3/time"): Route(SPOT, NONE, 1, server_time),
     ("GET", "/api/v3/exchangeInfo"): Route(SPOT, NONE, 20, _exchange_info),
     ("GET", "/api/v3/ticker/price"): Route(SPOT, NONE, lambda p: 2 if p.get("symbol") else 4, _ticker_price),
     ("GET", "/api/v3/ticker/bookTicker"): Route(

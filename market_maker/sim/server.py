@@ -57,6 +57,12 @@ class SimServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._control: Control | None = None
+        self._stopped = False
+
+    def _ensure_venue(self) -> Venue:
+        if self._venue is None:
+            self._venue = Venue(self.config, self._history_minutes)
+        return self._venue
 
     # --- life cycle --------------------------------------------------------------------------------
 
@@ -64,7 +70,9 @@ class SimServer:
         """Serve in a background thread; returns once the port is listening."""
         if self._thread is not None:
             raise RuntimeError("SimServer already started")
-        self._venue = Venue(self.config, self._history_minutes)  # config errors surface in the caller
+        if self._stopped:
+            raise RuntimeError("a stopped SimServer cannot be restarted; create a new one")
+        self._ensure_venue()  # config and replay-file errors surface in the caller
         self._thread = threading.Thread(target=self._serve, name="sim-exchange", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -73,7 +81,7 @@ class SimServer:
             self._thread = None
             raise RuntimeError(f"simulator failed to start on {self.host}:{self.port}: {self._error}")
         assert self._loop is not None
-        self._control = Control(self._venue, self._loop, self._thread)
+        self._control = Control(self._ensure_venue(), self._loop, self._thread)
         return self
 
     def stop(self) -> None:
@@ -86,6 +94,7 @@ class SimServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=15)
         self._thread = None
+        self._stopped = True
 
     def __enter__(self) -> SimServer:
         return self.start()
@@ -115,10 +124,9 @@ class SimServer:
         return self._control
 
     def create_account(self, api_key: str, api_secret: str, balances: dict[str, str]) -> None:
-        """Create an account with the same balances in its spot and futures wallets."""
-        venue = self._venue
-        if venue is None:
-            raise RuntimeError("SimServer is not started")
+        """Create an account with the same balances in its spot and futures wallets (before or after
+        start)."""
+        venue = self._ensure_venue()
         if self._control is not None:
             self._control._run(lambda: venue.create_account(api_key, api_secret, balances))
         else:

@@ -48,6 +48,22 @@ def fd(d: Decimal) -> str:
 # --- spot --------------------------------------------------------------------------------------------
 
 
+def _spot_state(o: Order, r: SymbolRules) -> dict[str, Any]:
+    """The fields every spot order answer shares (RESULT, order queries, cancels)."""
+    return {
+        "price": f8(r.tick_size * o.price),
+        "origQty": f8(r.step_size * o.qty),
+        "executedQty": f8(r.step_size * o.filled),
+        "origQuoteOrderQty": "0.00000000",
+        "cummulativeQuoteQty": f8(o.quote),
+        "status": o.status,
+        "timeInForce": o.tif,
+        "type": o.type,
+        "side": o.side.value,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+    }
+
+
 def spot_order(o: Order, r: SymbolRules) -> dict[str, Any]:
     """The order object of GET /api/v3/order and /openOrders."""
     return {
@@ -55,22 +71,13 @@ def spot_order(o: Order, r: SymbolRules) -> dict[str, Any]:
         "orderId": o.order_id,
         "orderListId": -1,
         "clientOrderId": o.client_id,
-        "price": f8(r.tick_size * o.price),
-        "origQty": f8(r.step_size * o.qty),
-        "executedQty": f8(r.step_size * o.filled),
-        "cummulativeQuoteQty": f8(o.quote),
-        "status": o.status,
-        "timeInForce": o.tif,
-        "type": o.type,
-        "side": o.side.value,
+        **_spot_state(o, r),
         "stopPrice": "0.00000000",
         "icebergQty": "0.00000000",
         "time": o.time_ms,
         "updateTime": o.update_ms,
         "isWorking": True,
         "workingTime": o.time_ms,
-        "origQuoteOrderQty": "0.00000000",
-        "selfTradePreventionMode": "EXPIRE_MAKER",
     }
 
 
@@ -85,19 +92,7 @@ def spot_new_order(o: Order, r: SymbolRules, resp_type: str, fills: list[Trade])
     }
     if resp_type == "ACK":
         return out
-    out.update(
-        price=f8(r.tick_size * o.price),
-        origQty=f8(r.step_size * o.qty),
-        executedQty=f8(r.step_size * o.filled),
-        origQuoteOrderQty="0.00000000",
-        cummulativeQuoteQty=f8(o.quote),
-        status=o.status,
-        timeInForce=o.tif,
-        type=o.type,
-        side=o.side.value,
-        workingTime=o.time_ms,
-        selfTradePreventionMode="EXPIRE_MAKER",
-    )
+    out.update(_spot_state(o, r), workingTime=o.time_ms)
     if resp_type == "FULL":
         out["fills"] = [
             {
@@ -121,16 +116,7 @@ def spot_cancel(o: Order, r: SymbolRules, cancel_cid: str, now_ms: int) -> dict[
         "orderListId": -1,
         "clientOrderId": cancel_cid,
         "transactTime": now_ms,
-        "price": f8(r.tick_size * o.price),
-        "origQty": f8(r.step_size * o.qty),
-        "executedQty": f8(r.step_size * o.filled),
-        "origQuoteOrderQty": "0.00000000",
-        "cummulativeQuoteQty": f8(o.quote),
-        "status": o.status,
-        "timeInForce": o.tif,
-        "type": o.type,
-        "side": o.side.value,
-        "selfTradePreventionMode": "EXPIRE_MAKER",
+        **_spot_state(o, r),
     }
 
 
