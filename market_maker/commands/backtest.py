@@ -149,6 +149,14 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        print(
+            f"error: writing the report: {exc.filename or ''} {exc.strerror or exc}".rstrip(), file=sys.stderr
+        )
+        return EXIT_ERROR
+    except RuntimeError as exc:  # EngineError: the core kept asking for actions (a bug, said plainly)
+        print(f"error: backtest stopped: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _single(args: argparse.Namespace, candles: Candles, settings: BacktestSettings) -> int:
