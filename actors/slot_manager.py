@@ -310,7 +310,8 @@ class SlotManagerActor(pykka.ThreadingActor):
             return 0
         win = grid_window(self.price, self.interval, self.book.held_total, self.params.grid)
         n = 0
-        for a in actions_for_window(win, self.book, self.risk, self.params.grid, self.rules, now_ms()):
+        grid = self.params.grid
+        for a in actions_for_window(win, self.book, self.risk, grid, self.rules, now_ms(), self.price):
             if isinstance(a, Cancel) and self._cancellable(a.client_id):
                 n += not self._near_window(a, win.center, self.interval)
             elif isinstance(a, Place):

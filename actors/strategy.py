@@ -77,7 +77,7 @@ class StrategyActor(pykka.ThreadingActor):
         self.decisions += 1
         book, risk = self.book, self.risk
         win = grid_window(self.price, self.interval, book.held_total, self.params.grid)
-        actions = actions_for_window(win, book, risk, self.params.grid, self.params.rules, now)
+        actions = actions_for_window(win, book, risk, self.params.grid, self.params.rules, now, self.price)
         orders = tuple(a for a in actions if is_order_action(a))
         self._log_skips(a for a in actions if isinstance(a, Skip))
         key = (orders, id(book), risk.buys_blocked, risk.halted, self.price, self.interval)
