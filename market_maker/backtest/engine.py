@@ -141,9 +141,25 @@ class _Replay:
             assert s.side is not None
             self._fill(s.client_id, s.side, s.order_price, qty, s.order_filled + qty, True, candle)
 
+    def _free_quote(self, except_id: str) -> Decimal:
+        """Cash not reserved by working buys (what a spot account could still spend)."""
+        reserved = sum(
+            s.order_price * s.remaining
+            for s in self.book.slots.values()
+            if s.working and s.side is Side.BUY and s.client_id != except_id
+        )
+        return self.cash - self.unit * reserved
+
     def _place(self, a: Place, candle: int) -> None:
         self.book, cid = submit(self.book, a)
         self.counters.orders_placed += 1
+        if a.side is Side.BUY:
+            need = self.unit * a.price * a.qty * (1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0)))
+            if self._free_quote(cid) < need:
+                self.book, events = reject(self.book, cid, self.now, "insufficient balance")
+                self.counters.balance_rejects += 1
+                self._events(events)
+                return
         if would_cross(a.side, a.price, self.price):
             if self.fm.post_only:
                 self.book, events = reject(self.book, cid, self.now, "post-only order would cross")

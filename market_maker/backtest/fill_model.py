@@ -18,6 +18,8 @@ sees the price at each waypoint, as a live bot sees trade prints; between waypoi
   current price (never worse than its limit).
 * Fees are ``rate * notional`` in the quote asset: ``maker_fee`` for resting fills, ``taker_fee`` for
   immediate ones.
+* A buy needs free quote (cash minus what working buys reserve, plus the fee): otherwise it is
+  rejected ("insufficient balance") as a spot exchange would, and the slot backs off.
 """
 
 from __future__ import annotations

@@ -120,6 +120,7 @@ def summarize(run: RunResult) -> dict[str, Any]:
         "sortino": _r(sortino),
         "orders_placed": run.counters.orders_placed,
         "post_only_rejects": run.counters.post_only_rejects,
+        "balance_rejects": run.counters.balance_rejects,
         "filter_skips": run.counters.filter_skips,
         "cancels": run.counters.cancels,
         "interval_changes": run.counters.interval_changes,
@@ -147,6 +148,7 @@ SUMMARY_ROWS = (
     ("Sortino (daily, ann.)", "sortino"),
     ("Fills (buy / sell)", ("fills", "buy_fills", "sell_fills")),
     ("Orders placed / post-only rejects / cancels", ("orders_placed", "post_only_rejects", "cancels")),
+    ("Buys refused: insufficient balance", "balance_rejects"),
     ("Candles", "candles"),
 )
 

@@ -48,6 +48,7 @@ class Counters:
 
     orders_placed: int = 0
     post_only_rejects: int = 0
+    balance_rejects: int = 0  # buys refused for want of free quote (cash minus working buys)
     filter_skips: int = 0
     cancels: int = 0
     core_calls: int = 0  # calculate_actions evaluations

@@ -241,3 +241,12 @@ def test_a_volume_spike_on_a_falling_candle_pulls_the_buys_until_it_clears() -> 
     assert run.counters.cancels == 2 and run.counters.orders_placed == 4
     assert run.counters.risk_triggered_candles == 1
     assert run_backtest(c, s).counters.cancels == 0
+
+
+def test_buys_need_free_quote() -> None:
+    # 60 quote buys one 0.5 @ 99 (49.5 + fee) but not the second at 98 as well
+    poor = HAND.with_overrides({"initial_capital": "60"})
+    run = run_backtest(_candles(HAND_OHLC[:3]), poor)
+    assert run.counters.balance_rejects >= 1
+    assert [(f.side, f.price) for f in run.fills] == [(Side.BUY, 9900)]
+    assert run.final_cash >= 0
