@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,6 +108,20 @@ class _UsageError(Exception):
     pass
 
 
+_BINANCE_NAME = re.compile(r"^([A-Z0-9]{2,20})-\d+[smhdwM]-")
+
+
+def _check_symbol(path: Path, symbol: str) -> None:
+    """Binance names its files ``<SYMBOL>-<interval>-...``: refuse another symbol's history early."""
+    m = _BINANCE_NAME.match(path.name)
+    if m and m.group(1) != symbol:
+        raise _UsageError(
+            f"{path} holds {m.group(1)} klines but the configuration trades {symbol}: use a configuration"
+            f" for {m.group(1)} (e.g. tests/data/avax-backtest.yaml)"
+            " or --set symbol=... tick_size=... step_size=..."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, run (or sweep), print the summary and write the report; exit 2 on bad input."""
     from market_maker.backtest.candles import DataError, concat
@@ -126,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
                 step_size=settings.step_size,
             )
         else:
+            for p in args.data:
+                _check_symbol(p, settings.symbol)
             candles = concat([load_klines(p, settings.tick_size, settings.step_size) for p in args.data])
     except ConfigError as exc:
         for line in exc.errors:
@@ -149,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the output was piped into e.g. head
+        return EXIT_OK
     except OSError as exc:
         print(
             f"error: writing the report: {exc.filename or ''} {exc.strerror or exc}".rstrip(), file=sys.stderr

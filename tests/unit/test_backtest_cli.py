@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "AVAXUSDT-1m-2026-06-01_03.csv"
+CONFIGS = Path(__file__).resolve().parents[2] / "config"
 AVAX = [
     "--set",
     "symbol=AVAXUSDT",
@@ -42,7 +43,7 @@ def test_backtest_writes_summary_csvs_png_and_html(tmp_path: Path) -> None:
 
 
 def test_backtest_with_the_default_config_file(tmp_path: Path) -> None:
-    config = Path(__file__).resolve().parents[2] / "config" / "default.yaml"
+    config = CONFIGS / "default.yaml"
     p = _run("--synthetic", "3000", "--config", str(config), "--report", str(tmp_path), "--no-progress")
     assert p.returncode == 0, p.stderr
     assert "Round trips" in p.stdout and (tmp_path / "report.html").exists()
@@ -59,10 +60,25 @@ def test_malformed_data_is_one_line_naming_file_and_line(tmp_path: Path) -> None
     assert "Traceback" not in p.stderr
 
 
-def test_wrong_tick_size_gives_a_hint() -> None:
-    p = _run("--data", str(DATA))
+def test_another_symbols_history_is_refused_early() -> None:
+    p = _run("--data", str(DATA), "--config", str(CONFIGS / "default.yaml"))
+    assert p.returncode == 2
+    assert "holds AVAXUSDT klines but the configuration trades BTCUSDT" in p.stderr
+
+
+def test_wrong_tick_size_gives_a_hint(tmp_path: Path) -> None:
+    renamed = tmp_path / "klines.csv"
+    renamed.write_text(DATA.read_text())
+    p = _run("--data", str(renamed))
     assert p.returncode == 2
     assert "is not a multiple of 0.01" in p.stderr and "tick_size" in p.stderr
+
+
+def test_the_shipped_avax_config_runs_the_shipped_slice(tmp_path: Path) -> None:
+    config = DATA.parent / "avax-backtest.yaml"
+    p = _run("--data", str(DATA), "--config", str(config), "--report", str(tmp_path), "--no-progress")
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "report.html").exists() and (tmp_path / "fills.csv").exists()
 
 
 def test_bad_setting_is_usage_error() -> None:
