@@ -15,7 +15,7 @@ from market_maker.core import ids
 from market_maker.core.model import Candle, Fill, Market, OrderSnapshot, Side
 from market_maker.core.rules import SymbolRules
 from market_maker.exchange import parse
-from market_maker.exchange.base import MarketCallback, StatusCallback, Stream
+from market_maker.exchange.base import MarketCallback, StatusCallback, Stream, UserCallback
 from market_maker.exchange.codes import CANCEL_REJECTED
 from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError, UnknownOutcomeError
 from market_maker.exchange.ratelimit import limits_from_exchange_info
@@ -358,6 +358,21 @@ class BinanceExchange:
             on_status=on_status,
             settings=self.stream_settings.with_stale(stale_after_s),
         )
+
+    def user_stream(
+        self,
+        on_event: UserCallback,
+        *,
+        on_status: StatusCallback | None = None,
+        stale_after_s: float = 300.0,
+    ) -> Stream:
+        """Order updates, fills, balance and position changes (see :meth:`base.Exchange.user_stream`)."""
+        return self._user_stream(on_event, on_status, self.stream_settings.with_stale(stale_after_s))
+
+    def _user_stream(
+        self, on_event: UserCallback, on_status: StatusCallback | None, settings: StreamSettings
+    ) -> Stream:
+        raise NotImplementedError
 
     def _market_urls(self, streams: list[str]) -> list[str]:
         return [f"{self.ws_url}/stream?streams={'/'.join(streams)}"]

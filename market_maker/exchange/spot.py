@@ -64,12 +64,8 @@ class SpotExchange(BinanceExchange):
         bal = self.balances().get(rules.base_asset)
         return Position(self.symbol, bal.total if bal is not None else parse.dec(0, "balance"))
 
-    def user_stream(
-        self,
-        on_event: UserCallback,
-        *,
-        on_status: StatusCallback | None = None,
-        stale_after_s: float = 300.0,
+    def _user_stream(
+        self, on_event: UserCallback, on_status: StatusCallback | None, settings: StreamSettings
     ) -> Stream:
         """Order and balance events through ``userDataStream.subscribe.signature``."""
         return SpotUserStream(
@@ -78,5 +74,5 @@ class SpotExchange(BinanceExchange):
             self.symbol_rules(),
             on_event,
             on_status=on_status,
-            settings=self.stream_settings.with_stale(stale_after_s),
+            settings=settings,
         )

@@ -146,12 +146,8 @@ class UsdmExchange(BinanceExchange):
             if group
         ]
 
-    def user_stream(
-        self,
-        on_event: UserCallback,
-        *,
-        on_status: StatusCallback | None = None,
-        stale_after_s: float = 300.0,
+    def _user_stream(
+        self, on_event: UserCallback, on_status: StatusCallback | None, settings: StreamSettings
     ) -> Stream:
         """Order and account events over a listenKey (kept alive every 30 minutes)."""
         return FuturesUserStream(
@@ -162,5 +158,5 @@ class UsdmExchange(BinanceExchange):
             on_event,
             routed=self.routed_ws,
             on_status=on_status,
-            settings=self.stream_settings.with_stale(stale_after_s),
+            settings=settings,
         )
