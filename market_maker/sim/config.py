@@ -78,7 +78,7 @@ class SimConfig:
     regime_switch_per_hour: float = 2.0  # expected regime switches per market hour
     jumps_per_day: float = 4.0  # expected jumps per market day
     jump_size: float = 0.01  # standard deviation of a jump, as a fraction of price
-    volume_per_second: str = "2"  # mean base volume traded by the market per market second
+    volume_per_second: str = "0.25"  # mean base volume the market trades per market second (BTCUSDT-like)
     replay_file: str | None = None  # kline CSV (Binance public layout) or JSON (12-field arrays)
     replay_symbol: str | None = None  # which symbol the replay drives (default: the first)
     # fees

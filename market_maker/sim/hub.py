@@ -20,7 +20,7 @@ from market_maker.sim.candles import INTERVALS_MS, CandleBook, Row
 from market_maker.sim.engine import SPOT, BalanceEvent, Event, OrderEvent
 from market_maker.sim.paths import PathPoint
 
-DEPTH_LEVELS = 20
+MAX_BACKLOG = 10_000  # queued messages before a slow WebSocket client is disconnected
 
 
 @dataclass(eq=False)
@@ -41,7 +41,12 @@ class Conn:
     close_after: bool = False  # close the socket once the queue is drained
 
     def send(self, text: str) -> None:
-        """Queue a text frame."""
+        """Queue a text frame; a client that stopped reading is cut off, as Binance does."""
+        if self.queue.qsize() >= MAX_BACKLOG:
+            transport = self.request.transport
+            if transport is not None:
+                transport.abort()
+            return
         self.queue.put_nowait(text)
 
     async def writer(self) -> None:
