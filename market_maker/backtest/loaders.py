@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from market_maker.backtest.candles import Candles, DataError
+from market_maker.backtest.fast_csv import parse_csv
 
 N_FIELDS = 12
 _US_THRESHOLD = 10**14  # ms timestamps are ~1.7e12 today; us ones ~1.7e15
@@ -45,7 +46,12 @@ def load_klines(
     coarser than what a short file shows, never finer; pass the exchange's values when you have them).
     """
     name, text = _read_text(Path(path))
-    rows = _json_rows(name, text) if text.lstrip().startswith("[") else _csv_rows(name, text)
+    is_json = text.lstrip().startswith("[")
+    if not is_json and tick_size is not None and step_size is not None:
+        fast = parse_csv(text, name, Decimal(tick_size), Decimal(step_size))
+        if fast is not None:
+            return fast  # a clean file; anything odd goes through the careful parser below
+    rows = _json_rows(name, text) if is_json else _csv_rows(name, text)
     return _build(name, rows, tick_size, step_size)
 
 

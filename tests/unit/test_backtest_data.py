@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from decimal import Decimal
+from decimal import Decimal as D
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,22 @@ def test_synthetic_candles_are_seeded_and_consistent() -> None:
     assert np.all(a.open[1:] == a.close[:-1]) and np.all(a.low > 0)
     assert np.all(np.diff(a.open_time_ms) == 60_000)
     assert a.open[0] == 10_000_000  # 100000.00 at tick 0.01
+
+
+def test_vectorized_fast_path_equals_the_row_parser(tmp_path: Path) -> None:
+    from market_maker.backtest.fast_csv import parse_csv
+    from market_maker.backtest.loaders import _build, _csv_rows
+
+    us = []
+    for r in ROWS[:800]:
+        f = r.split(",")
+        f[0], f[6] = f[0] + "000", f[6] + "999"
+        us.append(",".join(f))
+    for text in ("\n".join([HEADER, *ROWS]) + "\n", "\n".join(us) + "\n"):
+        fast = parse_csv(text, "x", D("0.001"), D("1"))
+        assert fast is not None
+        _same(fast, _build("x", _csv_rows("x", text), "0.001", "1"))
+    # anything unusual is left to the row parser (which names the line)
+    assert parse_csv("\n".join(ROWS[:5]).replace("8.9", "8.9 ", 1), "x", D("0.001"), D("1")) is None
+    assert parse_csv("\n".join(ROWS[:5]).replace("8.9", "8.9e0", 1), "x", D("0.001"), D("1")) is None
+    assert parse_csv("\n".join([ROWS[1], ROWS[0]]), "x", D("0.001"), D("1")) is None
