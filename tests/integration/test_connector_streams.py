@@ -27,7 +27,7 @@ from market_maker.exchange import make_exchange
 from market_maker.exchange.base import Stream
 from market_maker.exchange.binance import BinanceExchange
 from market_maker.exchange.errors import AuthError
-from market_maker.exchange.streams import FuturesUserStream
+from market_maker.exchange.streams import FuturesUserStream, MarketStream
 from market_maker.exchange.types import BalanceUpdate, CandleUpdate, OrderUpdate, Quote, StreamStatus
 from market_maker.sim.server import SimConfig, SimServer
 
@@ -211,3 +211,15 @@ def test_a_refused_user_subscription_is_reported_with_its_reason(sim: SimServer,
             assert user.wait_connected(5)
     finally:
         user.stop()
+
+
+def test_futures_routed_urls_carry_quotes_candles_and_user_data(sim: SimServer) -> None:
+    routed = connect(sim, "usdm", routed_ws=True)  # live Binance's /public, /market and /private (2026)
+    s = Streams(routed)
+    s.start()
+    try:
+        assert isinstance(s.market, MarketStream) and len(s.market.connections) == 2  # ticker, klines
+        assert wait_for(lambda: s.market_events.of(Quote) and s.market_events.of(CandleUpdate))
+        assert events_flow(s, routed, sim, 9)
+    finally:
+        s.stop()
