@@ -302,9 +302,10 @@ class Hub:
 
     async def close_all(self) -> None:
         """Close every WebSocket cleanly (server shutdown)."""
-        for c in list(self.conns):
+        conns = list(self.conns)
+        for c in conns:
             self.remove(c)
-            await c.ws.close()
+        await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
 
 
 def wrap(c: Conn, stream: str, text: str) -> str:

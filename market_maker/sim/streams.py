@@ -60,7 +60,7 @@ async def handle(request: web.BaseRequest, v: Venue) -> web.StreamResponse:
 
 
 def _ws(v: Venue) -> web.WebSocketResponse:
-    return web.WebSocketResponse(heartbeat=v.cfg.ws_ping_interval_s, autoping=True)
+    return web.WebSocketResponse(heartbeat=v.cfg.ws_ping_interval_s, autoping=True, timeout=2.0)
 
 
 async def _serve(request: web.BaseRequest, v: Venue, conn: Conn, on_text: Any) -> web.WebSocketResponse:
