@@ -90,10 +90,10 @@ class MarketStream(_StreamGroup):
         super().__init__()
         self._rules = rules
         self._on_event = on_event
-        for i, url in enumerate(urls):
+        for url in urls:
             self.connections.append(
                 Connection(
-                    self.name if len(urls) == 1 else f"{self.name}{i}",
+                    self.name,  # statuses say "market" whichever route's connection it is
                     _constant(url),
                     self._message,
                     settings,
