@@ -131,9 +131,10 @@ class Control:
 
     # --- market ------------------------------------------------------------------------------------
 
-    def set_price(self, symbol: str, price: str) -> None:
-        """The market trades at ``price`` now (fills every resting order it goes through)."""
-        self._run(lambda: self._v.set_price(symbol, str(price)))
+    def set_price(self, symbol: str, price: str, volume: str | None = None) -> None:
+        """The market trades at ``price`` now: fills every resting order it goes through, or only up to
+        ``volume`` (base asset) traded there when given."""
+        self._run(lambda: self._v.set_price(symbol, str(price), None if volume is None else str(volume)))
 
     def step(self, n: int = 1) -> None:
         """Advance every price path by ``n`` points (the way to move the market in step mode)."""

@@ -403,6 +403,8 @@ class Engine:
             self._books.setdefault((venue, symbol), _Book()).add(order)
         if venue == SPOT or crosses:  # futures push ACCOUNT_UPDATE only when a fill moved money
             events.append(self._balance_event(acct, venue, symbol, now_ms))
+        if venue == USDM and crosses:
+            events.extend(self._expire_stale_reduce_only(api_key, symbol, now_ms))
         return order, events
 
     def _check_filters(
@@ -553,9 +555,40 @@ class Engine:
                     avail -= take
                     hit.append((o, take))
                 for o, take in hit:
+                    if not o.is_open:  # expired by an earlier fill of this same print
+                        continue
+                    if o.reduce_only:  # the position may have shrunk since: never let it flip
+                        take = min(take, self._reducible(o))
+                        if take <= 0:
+                            events.append(self._expire(o, now_ms))
+                            continue
                     events.append(self._fill(o, o.price, take, True, now_ms))
                     events.append(self._balance_event(self.accounts[o.account], venue, symbol, now_ms))
+                    if venue == USDM:
+                        events.extend(self._expire_stale_reduce_only(o.account, symbol, now_ms))
         return events
+
+    def _reducible(self, o: Order) -> int:
+        """How much of a reduce-only order can still fill without increasing or flipping the position."""
+        pos = self.accounts[o.account].positions.get(o.symbol) or Position()
+        opposite = pos.amount < 0 if o.side is Side.BUY else pos.amount > 0
+        return abs(pos.amount) if opposite else 0
+
+    def _expire_stale_reduce_only(self, api_key: str, symbol: str, now_ms: int) -> list[Event]:
+        """Expire the account's reduce-only orders that have nothing left to reduce."""
+        return [
+            self._expire(o, now_ms)
+            for o in list(self._open.get((USDM, api_key, symbol), {}).values())
+            if o.reduce_only and self._reducible(o) == 0
+        ]
+
+    def _expire(self, o: Order, now_ms: int) -> OrderEvent:
+        """A reduce-only order with nothing left to reduce expires, as on Binance."""
+        o.status = "EXPIRED"
+        o.update_ms = now_ms
+        self._unrest(o)
+        self._release(self.accounts[o.account], o)
+        return self._order_event(o, "EXPIRED", now_ms)
 
     def _fill(self, o: Order, price: int, qty: int, maker: bool, now_ms: int) -> OrderEvent:
         acct = self.accounts[o.account]

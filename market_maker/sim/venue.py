@@ -145,14 +145,19 @@ class Venue:
                 if p is not None:
                     self.apply_point(symbol, p)
 
-    def set_price(self, symbol: str, price: str) -> None:
-        """The market trades at ``price`` now, with enough volume to fill every order it goes through."""
+    def set_price(self, symbol: str, price: str, volume: str | None = None) -> None:
+        """The market trades at ``price`` now: ``volume`` (base asset) there, or by default enough to fill
+        every order it goes through."""
         r = self.rules.get(symbol)
         if r is None:
             raise ValueError(f"set_price: unknown symbol {symbol!r}")
         ticks = r.price_to_ticks(price)
         path = self.paths[symbol]
         path.price = ticks
+        if volume is not None:
+            vol = r.qty_to_steps(volume)
+            self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol))
+            return
         vol = max(1, int(Decimal(self.cfg.volume_per_second) / r.step_size))
         self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol), engine_volume=UNLIMITED)
 

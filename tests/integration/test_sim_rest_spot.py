@@ -234,3 +234,22 @@ def test_binance_doc_signature_vector() -> None:
 
     expected = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
     assert sign(api.secret, payload) == expected == api.sign(payload)
+
+
+def test_partial_fills_follow_market_volume_and_cancel_keeps_them(sim: SimServer, sim_api: SignedApi) -> None:
+    placed = order(sim_api, quantity="0.003", newClientOrderId="big").json()
+    sim.control.set_price(SYM, "98990", volume="0.001")  # the market traded only 0.001 through the order
+    got = sim_api.call("GET", "/api/v3/order", symbol=SYM, orderId=placed["orderId"]).json()
+    assert (got["status"], got["executedQty"]) == ("PARTIALLY_FILLED", "0.00100000")
+    sim.control.set_price(SYM, "98980", volume="0.0015")
+    got = sim_api.call("GET", "/api/v3/order", symbol=SYM, orderId=placed["orderId"]).json()
+    assert (got["status"], got["executedQty"], got["cummulativeQuoteQty"]) == (
+        "PARTIALLY_FILLED",
+        "0.00250000",
+        "247.50000000",
+    )
+    cancelled = sim_api.call("DELETE", "/api/v3/order", symbol=SYM, orderId=placed["orderId"]).json()
+    assert (cancelled["status"], cancelled["executedQty"]) == ("CANCELED", "0.00250000")
+    usdt = sim.control.balances(SIM_KEY)["spot"]["USDT"]
+    assert usdt == {"free": str(Decimal(100000) - Decimal("247.5")), "locked": "0"}
+    assert len(sim.control.trades(SIM_KEY, SYM)) == 2

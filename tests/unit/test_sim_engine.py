@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from market_maker.core.model import Side
 from market_maker.sim.config import SymbolSpec
-from market_maker.sim.engine import SPOT, USDM, BalanceEvent, Engine, EngineError, Fees, OrderEvent
+from market_maker.sim.engine import SPOT, USDM, BalanceEvent, Engine, EngineError, Fees, OrderEvent, Position
 
 RULES = SymbolSpec().rules()
 P100K = 10_000_000  # 100000.00 in ticks
@@ -188,3 +188,83 @@ def test_spot_money_is_conserved(orders, moves, partial) -> None:
         assert sum(acct.spot[asset]) == start + flow[asset] - fees[asset]
     e.cancel_all(SPOT, KEY, "BTCUSDT", 3)
     assert acct.spot["USDT"][1] == 0 and acct.spot["BTC"][1] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([Side.BUY, Side.SELL]),
+            st.integers(-300, 300),
+            st.integers(10, 2000),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(st.tuples(st.integers(-600, 600), st.integers(0, 3000)), max_size=20),
+)
+def test_futures_position_and_wallet_follow_the_fills(orders, moves) -> None:
+    """Position = signed sum of fills; wallet = start + realized PnL - fees; reduce-only never flips."""
+    e = make_engine({"USDT": "100000"})
+    for i, (side, off, qty, reduce_only) in enumerate(orders):
+        with contextlib.suppress(EngineError):
+            e.place(
+                USDM,
+                KEY,
+                "BTCUSDT",
+                side,
+                "LIMIT",
+                "GTC",
+                P100K + off,
+                qty,
+                f"f{i}",
+                1,
+                reduce_only=reduce_only,
+            )
+        for off2, vol in moves[i : i + 2]:
+            e.on_trade("BTCUSDT", P100K + off2, vol, 2)
+    acct = e.account(KEY)
+    trades = [t for t in acct.trades if t.venue == USDM]
+    pos = acct.positions.get("BTCUSDT") or Position()
+    amount = 0
+    for t in trades:
+        before = amount
+        amount += t.qty if t.side is Side.BUY else -t.qty
+        if e.orders[(USDM, t.order_id)].reduce_only:  # only ever shrinks the position, never flips it
+            assert abs(amount) < abs(before) and amount * before >= 0
+    assert pos.amount == amount
+    realized = sum((t.realized for t in trades), Decimal(0))
+    fees = sum((t.fee for t in trades), Decimal(0))
+    assert acct.wallet["USDT"] == Decimal(100000) + realized - fees
+    assert pos.realized == realized
+    # open positions and orders tie up margin: never more available than wallet + unrealized PnL
+    assert e.available_margin(KEY, "USDT") <= acct.wallet["USDT"] + e.unrealized(pos, "BTCUSDT")
+
+
+def test_reduce_only_never_flips_after_the_position_shrank() -> None:
+    e = make_engine({"USDT": "100000"})
+    e.place(USDM, KEY, "BTCUSDT", Side.BUY, "MARKET", "GTC", 0, 1000, "open", 1)
+    ro, _ = e.place(
+        USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", P100K + 50, 1000, "ro", 2, reduce_only=True
+    )
+    e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", P100K + 10, 600, "plain", 3)
+    e.on_trade("BTCUSDT", P100K + 20, 600, 4)  # only the plain sell is crossed: position 1000 -> 400
+    ev = e.on_trade("BTCUSDT", P100K + 60, 10**6, 5)
+    # it fills only what is left of the position, then expires: nothing remains to reduce
+    assert kinds(ev) == ["TRADE/PARTIALLY_FILLED", "BAL", "EXPIRED/EXPIRED"]
+    assert ro.filled == 400 and ro.status == "EXPIRED" and e.open_orders(USDM, KEY) == []
+    assert e.account(KEY).positions["BTCUSDT"].amount == 0
+
+
+def test_two_reduce_only_orders_on_one_print_close_once() -> None:
+    e = make_engine({"USDT": "100000"})
+    e.place(USDM, KEY, "BTCUSDT", Side.BUY, "MARKET", "GTC", 0, 500, "open", 1)
+    a, _ = e.place(
+        USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", P100K + 10, 500, "a", 2, reduce_only=False
+    )
+    b, _ = e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", P100K + 20, 500, "b", 3, reduce_only=True)
+    ev = e.on_trade("BTCUSDT", P100K + 30, 10**6, 4)
+    assert kinds(ev) == ["TRADE/FILLED", "BAL", "EXPIRED/EXPIRED"]
+    assert (a.status, b.status, b.filled) == ("FILLED", "EXPIRED", 0)
+    assert e.account(KEY).positions["BTCUSDT"].amount == 0
