@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from test_connector_support import connect, ex, market, price_off_market, sim, sim_config  # noqa: F401
+from test_connector_support import connect, ex, market, price_off_market  # noqa: F401
 
 from market_maker.core.model import OrderStatus, Side
 from market_maker.exchange import errors as e

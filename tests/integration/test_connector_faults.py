@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from test_connector_support import connect, ex, market, price_off_market, sim, wait_for  # noqa: F401
+from test_connector_support import connect, ex, market, price_off_market, wait_for  # noqa: F401
 
 from market_maker.core.model import OrderStatus, Side
 from market_maker.exchange import errors as e
@@ -90,7 +90,7 @@ def test_a_418_ban_halts_requests_until_it_ends(sim: SimServer, market: str) -> 
 @pytest.fixture
 def sim_config() -> SimConfig:
     """Low weight limits so that a 500-request burst must cross at least two minute windows."""
-    return SimConfig(spot_weight_limit=200, futures_weight_limit=200)
+    return SimConfig(step_mode=True, spot_weight_limit=200, futures_weight_limit=200)
 
 
 @pytest.mark.slow

@@ -11,14 +11,12 @@ import pytest
 from test_connector_support import (  # noqa: F401
     FAST_STREAMS,
     KEY,
-    SECRET,
     Collector,
     connect,
     ex,
+    fund,
     market,
     price_off_market,
-    sim,
-    sim_config,
     wait_for,
 )
 
@@ -30,6 +28,12 @@ from market_maker.exchange.errors import AuthError
 from market_maker.exchange.streams import FuturesUserStream, MarketStream
 from market_maker.exchange.types import BalanceUpdate, CandleUpdate, OrderUpdate, Quote, StreamStatus
 from market_maker.sim.server import SimConfig, SimServer
+
+
+@pytest.fixture
+def sim_config() -> SimConfig:
+    """Clock-driven: market data flows by itself, so a silent stream means a stalled one."""
+    return SimConfig()
 
 
 class Streams:
@@ -163,7 +167,6 @@ def test_listen_key_keepalive_keeps_a_short_lived_key_alive(
 @pytest.fixture
 def sim_ttl() -> Iterator[SimServer]:
     with SimServer(SimConfig(listen_key_ttl_s=2)) as server:
-        server.create_account(KEY, SECRET, {"USDT": "100000", "BTC": "1"})
         yield server
 
 
@@ -186,6 +189,7 @@ def test_key_that_expired_while_disconnected_is_replaced(
 
 
 def test_a_refused_user_subscription_is_reported_with_its_reason(sim: SimServer, market: str) -> None:
+    fund(sim)
     wrong = make_exchange(
         market,
         sim.rest_url,

@@ -1,12 +1,14 @@
 """Shared fixtures and helpers for the connector's integration tests (no tests here).
 
-Each test gets its own simulator on loopback, so injected faults, bans and clock skews never leak.
+The simulator is conftest.py's ``sim`` fixture (one per test, so injected faults, bans and clock
+skews never leak); the connector trades on its own funded account.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -17,7 +19,7 @@ from market_maker.core.model import Side
 from market_maker.exchange import make_exchange
 from market_maker.exchange.binance import BinanceExchange
 from market_maker.exchange.ws import StreamSettings
-from market_maker.sim.server import SimConfig, SimServer
+from market_maker.sim.server import SimServer
 
 KEY = "connector-test-key"
 SECRET = "connector-test-secret"
@@ -25,26 +27,24 @@ MARKETS = ["spot", "usdm"]
 FAST_STREAMS = StreamSettings(stale_after_s=1.0, ping_interval_s=2.0, ping_timeout_s=1.0, backoff_min_s=0.05)
 
 
-@pytest.fixture
-def sim_config() -> SimConfig:
-    """Override in a test module to change the simulator."""
-    return SimConfig()
-
-
-@pytest.fixture
-def sim(sim_config: SimConfig) -> Iterator[SimServer]:
-    with SimServer(sim_config) as server:
-        server.create_account(KEY, SECRET, {"USDT": "100000", "BTC": "1"})
-        yield server
-
-
 @pytest.fixture(params=MARKETS)
 def market(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+_funded: weakref.WeakSet[SimServer] = weakref.WeakSet()
+
+
+def fund(sim: SimServer) -> None:
+    """Create the connector's account on ``sim`` once."""
+    if sim not in _funded:
+        sim.create_account(KEY, SECRET, {"USDT": "100000", "BTC": "1"})
+        _funded.add(sim)
+
+
 def connect(sim: SimServer, market: str, *, start: bool = True, **kw: Any) -> BinanceExchange:
     """A connector for BTCUSDT on the simulator (started unless told otherwise)."""
+    fund(sim)
     kw.setdefault("stream_settings", FAST_STREAMS)
     ex = make_exchange(market, sim.rest_url, sim.ws_url, KEY, SECRET, symbol="BTCUSDT", **kw)
     assert isinstance(ex, BinanceExchange)
