@@ -1,8 +1,12 @@
 """Signing against Binance's documented test vector (reference §A.2)."""
 
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
-from market_maker.exchange.signing import encode_params, sign, ws_api_signature
+from hypothesis import given
+from hypothesis import strategies as st
+
+from market_maker.exchange.signing import encode_params, sign, wire_value, ws_api_signature
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 PAYLOAD = (
@@ -44,3 +48,20 @@ def test_non_ascii_values_are_percent_encoded_before_signing() -> None:
 def test_ws_api_signature_sorts_params_and_leaves_out_the_signature() -> None:
     params = {"timestamp": 1499827319559, "apiKey": "k", "signature": "ignored"}
     assert ws_api_signature(SECRET, params) == sign(SECRET, "apiKey=k&timestamp=1499827319559")
+
+
+@given(
+    st.dictionaries(
+        st.text(
+            alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=12
+        ),
+        st.one_of(st.text(max_size=20), st.integers(), st.decimals(allow_nan=False, allow_infinity=False)),
+        max_size=6,
+    )
+)
+def test_the_server_reads_back_exactly_the_params_that_were_signed(
+    params: dict[str, str | int | Decimal],
+) -> None:
+    qs = encode_params(params)
+    assert qs.isascii() and " " not in qs
+    assert dict(parse_qsl(qs, keep_blank_values=True)) == {k: wire_value(v) for k, v in params.items()}
