@@ -25,6 +25,20 @@ class CoreParams:
     risk: RiskParams
     interval: int  # ticks: the static interval, and the dynamic one's base
     dynamic: IntervalParams | None  # None: static interval
+    risk_candle_ms: int = 60_000  # length of the candles the risk rules read
+
+
+_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def interval_ms(text: str) -> int:
+    """A Binance kline interval (``1s`` .. ``1d``) in milliseconds; SettingsError for others."""
+    n, unit = text[:-1], text[-1:]
+    if not n.isdigit() or unit not in _UNIT_MS or int(n) <= 0 or (unit == "d" and int(n) != 1):
+        raise SettingsError(
+            f"setting atr_interval: {text!r} is not a kline interval the backtester supports (1s..1d)"
+        )
+    return int(n) * _UNIT_MS[unit]
 
 
 def _ticks(rules: SymbolRules, name: str, value: Decimal) -> int:
@@ -99,4 +113,4 @@ def core_params(s: BacktestSettings) -> CoreParams:
         if isinstance(exc, SettingsError):
             raise
         raise SettingsError(f"backtest settings: {exc}") from None
-    return CoreParams(rules, grid, risk, interval, dynamic)
+    return CoreParams(rules, grid, risk, interval, dynamic, interval_ms(s.atr_interval))

@@ -335,7 +335,11 @@ def run_backtest(
             f"{candles.source}: candles are in tick {candles.tick_size} / step {candles.step_size}, "
             f"settings say {cp.rules.tick_size} / {cp.rules.step_size}"
         )
-    ms = series if series is not None else market_series(candles, cp.risk, cp.interval, cp.dynamic)
+    ms = (
+        series
+        if series is not None
+        else market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
+    )
     r = _Replay(candles, settings, cp, ms, exhaustive)
     n = len(candles)
     low, high = candles.low, candles.high

@@ -64,10 +64,11 @@ def fingerprint(candles: Candles) -> str:
 
 @dataclass(frozen=True)
 class _Triggers:
-    atr: list[int]  # ticks x SCALE after each candle
+    atr: list[int]  # ticks x SCALE after each risk candle
     baseline: list[int]
     atr_spike: npt.NDArray[np.bool_]
     volume_spike: npt.NDArray[np.bool_]
+    ends: npt.NDArray[np.int64] | None  # per risk candle: index of its last data candle (None: the same)
 
 
 _TRIGGERS: OrderedDict[tuple[object, ...], _Triggers] = OrderedDict()
@@ -87,23 +88,65 @@ def _cached(
     return value
 
 
+def aggregate(candles: Candles, candle_ms: int) -> tuple[Candles, npt.NDArray[np.int64]]:
+    """Candles of ``candle_ms`` (UTC-aligned, as Binance builds them) from finer ones.
+
+    Returns the aggregated candles and, for each, the index of its last source candle (where it
+    closes). A last group cut short by the end of the data has not closed and is dropped.
+    """
+    step = candles.interval_ms
+    if candle_ms % step:
+        raise ValueError(f"risk candles of {candle_ms} ms cannot be built from {step} ms candles")
+    t = candles.open_time_ms
+    group = t // candle_ms
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))).astype(np.int64)
+    ends = np.concatenate((starts[1:] - 1, [len(t) - 1])).astype(np.int64)
+    if len(t) and t[-1] + step < (group[-1] + 1) * candle_ms:
+        starts, ends = starts[:-1], ends[:-1]
+    if len(starts) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Candles(empty, empty, empty, empty, empty, empty, candles.tick_size, candles.step_size), empty
+    agg = Candles(
+        group[starts] * candle_ms,
+        candles.open[starts],
+        np.maximum.reduceat(candles.high, starts)[: len(starts)],
+        np.minimum.reduceat(candles.low, starts)[: len(starts)],
+        candles.close[ends],
+        np.add.reduceat(candles.volume, starts)[: len(starts)],
+        candles.tick_size,
+        candles.step_size,
+        candles.source,
+    )
+    return agg, ends
+
+
 def market_series(
-    candles: Candles, risk: RiskParams, base_interval: int, dynamic: IntervalParams | None
+    candles: Candles,
+    risk: RiskParams,
+    base_interval: int,
+    dynamic: IntervalParams | None,
+    risk_candle_ms: int = 0,
 ) -> MarketSeries:
     """Evaluate the core's candle-driven rules over every candle (cached).
 
-    The triggers depend only on the candles and the risk settings, so a sweep over grid settings
-    (interval, windows, skew) computes them once; only the dynamic interval is redone per interval.
+    ``risk_candle_ms`` is the length of the candles the live risk actor reads (``risk.atr_interval``);
+    when it is longer than the data's, the rules run on candles aggregated to it, and their values
+    apply from the data candle that closes each one. The triggers depend only on the candles and the
+    risk settings, so a sweep over grid settings computes them once.
     """
     fp = fingerprint(candles)
-    trig: _Triggers = _cached(_TRIGGERS, (fp, risk), lambda: _triggers(candles, risk))
-    key = (fp, risk, base_interval if dynamic is not None else 0, dynamic)
+    agg_ms = risk_candle_ms if risk_candle_ms and risk_candle_ms != candles.interval_ms else 0
+    trig: _Triggers = _cached(_TRIGGERS, (fp, risk, agg_ms), lambda: _triggers(candles, risk, agg_ms))
+    key = (fp, risk, agg_ms, base_interval if dynamic is not None else 0, dynamic)
     return _cached(_CACHE, key, lambda: _series(len(candles), trig, risk, base_interval, dynamic)).with_base(
         base_interval
     )
 
 
-def _triggers(candles: Candles, risk: RiskParams) -> _Triggers:
+def _triggers(candles: Candles, risk: RiskParams, agg_ms: int) -> _Triggers:
+    ends = None
+    if agg_ms:
+        candles, ends = aggregate(candles, agg_ms)
     opens, highs, lows = candles.open.tolist(), candles.high.tolist(), candles.low.tolist()
     closes, volumes = candles.close.tolist(), candles.volume.tolist()
     trs = true_ranges(highs, lows, closes)
@@ -111,7 +154,7 @@ def _triggers(candles: Candles, risk: RiskParams) -> _Triggers:
     baseline = baseline_series(trs, risk)
     atr_spike, vol_spike = candle_trigger_series(opens, closes, volumes, atr, baseline, risk)
     return _Triggers(
-        atr, baseline, np.asarray(atr_spike, dtype=np.bool_), np.asarray(vol_spike, dtype=np.bool_)
+        atr, baseline, np.asarray(atr_spike, dtype=np.bool_), np.asarray(vol_spike, dtype=np.bool_), ends
     )
 
 
@@ -124,7 +167,18 @@ def _series(
             interval_series(trig.atr, trig.baseline, risk.atr_period, dynamic, base_interval), dtype=np.int64
         )
     else:
-        interval = np.zeros(n, dtype=np.int64)  # static: filled with the base interval by with_base()
+        interval = np.zeros(len(atr_spike), dtype=np.int64)  # static: set to the base by with_base()
+    if trig.ends is not None:  # risk candles -> data candles: a value holds from its closing candle on
+        before = np.searchsorted(trig.ends, np.arange(n), side="right") - 1
+        seen = before >= 0
+        idx = np.maximum(before, 0)
+        none = len(atr_spike) == 0
+        atr_spike = np.zeros(n, np.bool_) if none else np.where(seen, atr_spike[idx], False)
+        vol_spike = np.zeros(n, np.bool_) if none else np.where(seen, vol_spike[idx], False)
+        start = base_interval if dynamic is not None else 0
+        interval = (
+            np.full(n, start, np.int64) if none else np.where(seen, interval[idx], start).astype(np.int64)
+        )
     prev_a = np.concatenate(([False], atr_spike[:-1]))
     prev_v = np.concatenate(([False], vol_spike[:-1]))
     prev_i = np.concatenate((interval[:1] if dynamic is None else [base_interval], interval[:-1]))

@@ -36,6 +36,7 @@ class BacktestSettings:
     inventory_skew_factor: Decimal = Decimal(0)
     # risk (config: risk.*)
     atr_period: int = 14
+    atr_interval: str = "1m"  # the candles the risk rules read (Binance kline interval, up to 1d)
     baseline_atr: str = "rolling"  # "rolling" or a price distance
     baseline_window: int = 240
     min_interval: Decimal | None = None
@@ -127,6 +128,7 @@ def from_config(cfg: Config) -> BacktestSettings:
         volatility_scale=t.volatility_scale,
         inventory_skew_factor=t.inventory_skew_factor,
         atr_period=r.atr_period,
+        atr_interval=r.atr_interval,
         baseline_atr=str(r.baseline_atr),
         baseline_window=r.baseline_window,
         min_interval=r.min_interval,

@@ -125,7 +125,7 @@ def run_sweep(
         # Fail fast on a bad value before any process starts, and compute the market series here
         # once: forked workers inherit the cache instead of each recomputing it.
         cp = core_params(base.with_overrides(combo))
-        market_series(candles, cp.risk, cp.interval, cp.dynamic)
+        market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
     n_proc = max(1, min(processes or mp.cpu_count(), len(combos)))
     rows: list[SweepRow] = []
     if n_proc == 1:

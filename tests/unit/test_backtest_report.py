@@ -101,3 +101,34 @@ def test_report_files(tmp_path: Path) -> None:
     assert "Max drawdown % (from peak)" in html and "Sharpe" in html
     table = (out / "summary.txt").read_text()
     assert table == summary_table(summary) + "\n"
+
+
+def test_risk_rules_read_candles_of_the_configured_atr_interval() -> None:
+    c = synthetic_candles(3000, seed=6, volatility=0.002)
+    s = BacktestSettings(
+        atr_interval="5m", dynamic_interval=True, price_interval=D("50"), baseline_window=30, atr_period=5
+    )
+    cp = core_params(s)
+    assert cp.dynamic is not None and cp.risk_candle_ms == 300_000
+    ms = market_series(c, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
+    # fold the core per 5-minute candle, built by hand from the minutes
+    state, cur = start_risk(cp.risk), cp.interval
+    expect_a, expect_i = [False] * len(c), [cp.interval] * len(c)
+    for k in range(len(c) // 5):
+        j = 5 * k
+        five = Candle(
+            int(c.open_time_ms[j]),
+            int(c.open[j]),
+            int(c.high[j : j + 5].max()),
+            int(c.low[j : j + 5].min()),
+            int(c.close[j + 4]),
+            int(c.volume[j : j + 5].sum()),
+        )
+        state = on_candle(state, five, cp.risk)
+        if state.atr.ready:
+            cur = next_interval(cur, state.atr.scaled, state.baseline_scaled, cp.dynamic)
+        for m in range(j + 4, len(c)):
+            expect_a[m], expect_i[m] = state.atr_spike, cur
+    assert ms.atr_spike.tolist() == expect_a
+    assert ms.interval.tolist() == expect_i
+    assert len(set(expect_i)) > 1
