@@ -21,6 +21,7 @@ from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFou
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import MarketStream
+from market_maker.exchange.types import Balance, Position
 from market_maker.exchange.ws import StreamSettings
 
 _ID_CACHE_SIZE = 10000
@@ -183,6 +184,14 @@ class BinanceExchange:
         return self._snapshot(body, accepted=True)
 
     def _order_params(self, side: Side, post_only: bool, reduce_only: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def balances(self) -> dict[str, Balance]:
+        """Every asset's balance (per market)."""
+        raise NotImplementedError
+
+    def position(self) -> Position:
+        """The holding in the symbol (per market)."""
         raise NotImplementedError
 
     def cancel(self, client_id: str) -> OrderSnapshot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from test_connector_support import (  # noqa: F401
@@ -71,9 +72,13 @@ def events_flow(streams: Streams, ex: BinanceExchange, sim: SimServer, tag: int)
         assert streams.user.wait_connected(5)
         cid = f"mm1_B{tag}_{attempt}"
         ex.place(Side.BUY, price_off_market(sim, ex, Side.BUY, "-0.02"), 100, cid)
-        if wait_for(lambda cid=cid: bool(streams.order_updates(cid)), timeout_s=2):
+        if wait_for(partial(_has_updates, streams, cid), timeout_s=2):
             return True
     return False
+
+
+def _has_updates(streams: Streams, client_id: str) -> bool:
+    return bool(streams.order_updates(client_id))
 
 
 @pytest.fixture
@@ -85,7 +90,7 @@ def streams(ex: BinanceExchange) -> Iterator[Streams]:
 
 
 def test_market_stream_delivers_quotes_and_candles(streams: Streams) -> None:
-    assert wait_for(lambda: streams.market_events.of(Quote) and streams.market_events.of(CandleUpdate))
+    assert wait_for(lambda: bool(streams.market_events.of(Quote) and streams.market_events.of(CandleUpdate)))
     quote = streams.market_events.of(Quote)[-1]
     assert 0 < quote.bid <= quote.ask
     candle = streams.market_events.of(CandleUpdate)[-1]
@@ -223,7 +228,7 @@ def test_futures_routed_urls_carry_quotes_candles_and_user_data(sim: SimServer) 
     s.start()
     try:
         assert isinstance(s.market, MarketStream) and len(s.market.connections) == 2  # ticker, klines
-        assert wait_for(lambda: s.market_events.of(Quote) and s.market_events.of(CandleUpdate))
+        assert wait_for(lambda: bool(s.market_events.of(Quote) and s.market_events.of(CandleUpdate)))
         assert events_flow(s, routed, sim, 9)
     finally:
         s.stop()

@@ -50,6 +50,10 @@ def server() -> Iterator[tuple[str, Script]]:
             parts = urlsplit(self.path)
             script.seen.append((self.command, parts.path, parts.query, dict(self.headers)))
             queue = script.answers.get(parts.path)
+            status: int
+            body: Any
+            headers: dict[str, str]
+            delay: float
             if parts.path == "/api/v3/time" and not queue:
                 status, body, headers, delay = (
                     200,

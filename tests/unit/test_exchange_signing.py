@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from market_maker.exchange.signing import encode_params, sign, wire_value, ws_api_signature
+from market_maker.exchange.signing import ParamValue, encode_params, sign, wire_value, ws_api_signature
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 PAYLOAD = (
@@ -21,7 +21,7 @@ def test_signature_matches_the_documented_vector() -> None:
 
 
 def test_encoded_params_are_the_exact_string_that_is_signed() -> None:
-    params = {
+    params: dict[str, ParamValue] = {
         "symbol": "LTCBTC",
         "side": "BUY",
         "type": "LIMIT",
@@ -46,7 +46,7 @@ def test_non_ascii_values_are_percent_encoded_before_signing() -> None:
 
 
 def test_ws_api_signature_sorts_params_and_leaves_out_the_signature() -> None:
-    params = {"timestamp": 1499827319559, "apiKey": "k", "signature": "ignored"}
+    params: dict[str, ParamValue] = {"timestamp": 1499827319559, "apiKey": "k", "signature": "ignored"}
     assert ws_api_signature(SECRET, params) == sign(SECRET, "apiKey=k&timestamp=1499827319559")
 
 
