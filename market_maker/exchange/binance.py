@@ -75,6 +75,8 @@ class BinanceExchange:
         self._rules: SymbolRules | None = None
         self._rules_lock = threading.Lock()
         self._client_ids: OrderedDict[int, str] = OrderedDict()
+        # churn gets accounts questioned (field notes): placed and cancelled orders are counted
+        self.order_counts = {"placed": 0, "cancelled": 0}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.symbol!r}, {self.rest.base_url!r})"
@@ -178,6 +180,7 @@ class BinanceExchange:
         body = self.rest.request(
             "POST", self.api.order.path, params, signed=True, weight=self.api.order.weight, orders=1
         )
+        self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
             # an ACK-only answer: what we sent is what rests
             body = {**body, "side": side.value, "price": params["price"], "origQty": params["quantity"]}
@@ -203,6 +206,7 @@ class BinanceExchange:
             signed=True,
             weight=self.api.order.weight,
         )
+        self.order_counts["cancelled"] += 1
         return self._snapshot(body, accepted=True)
 
     def cancel_all(self) -> None:
@@ -219,6 +223,12 @@ class BinanceExchange:
             weight=self.api.cancel_all.weight,
             ok_codes=(CANCEL_REJECTED,),
         )
+
+    @property
+    def cancel_place_ratio(self) -> float:
+        """Cancelled / placed orders since start (0 before the first order): a churn gauge."""
+        placed = self.order_counts["placed"]
+        return self.order_counts["cancelled"] / placed if placed else 0.0
 
     def cancel_own(self, bot_id: str) -> list[OrderSnapshot]:
         """Cancel our open orders one by one; an order that closed meanwhile is skipped."""

@@ -64,6 +64,7 @@ def test_order_life_cycle_by_client_id(ex: BinanceExchange, sim: SimServer) -> N
     with pytest.raises(e.OrderNotFoundError):
         ex.cancel("mm1_B1_0")
     assert ex.get_order("mm1_B9_9") is None
+    assert ex.order_counts == {"placed": 1, "cancelled": 1} and ex.cancel_place_ratio == 1.0
 
 
 def test_post_only_that_would_cross_is_a_definite_reject(ex: BinanceExchange, sim: SimServer) -> None:
