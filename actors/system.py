@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -108,6 +109,7 @@ class TradingSystem:
         self._fatal = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._stopped = False
+        self.owner = _owner()
 
     # --- start-up ----------------------------------------------------------------------------------
 
@@ -116,7 +118,7 @@ class TradingSystem:
         cfg = self.config
         try:
             self.store = open_store(cfg.engine.database, cfg.bot.id, cfg.trading.symbol)
-            self.store.acquire_lock(_owner(), _now_ms(), stale_after_ms=self.options.lock_stale_ms)
+            self.store.acquire_lock(self.owner, _now_ms(), stale_after_ms=self.options.lock_stale_ms)
         except StoreError as exc:
             self._close_store()
             raise StartError(str(exc), EXIT_ERROR) from None
@@ -264,16 +266,13 @@ class TradingSystem:
             while not self._stopping.wait(0.2):
                 now = time.monotonic()
                 if now >= next_lock:
-                    try:
-                        store.heartbeat_lock(_now_ms())
-                    except StoreLockedError as exc:  # another process trades this bot now: stop at once
-                        self.failed = f"trading lock lost: {exc}"
+                    next_lock = now + self.options.lock_heartbeat_s
+                    problem = self._keep_lock(store)
+                    if problem:  # another process may trade this bot now: stop at once
+                        self.failed = f"trading lock lost: {problem}"
                         log.critical(self.failed)
                         self._fatal.set()
                         return
-                    except StoreError as exc:
-                        log.error("lock heartbeat failed: %s", exc)
-                    next_lock = now + self.options.lock_heartbeat_s
                 for name in START_ORDER:
                     ref = self.wiring.get(name)
                     dead = ref is not None and not ref.is_alive()
@@ -281,6 +280,22 @@ class TradingSystem:
                         return
         finally:
             store.close()
+
+    def _keep_lock(self, store: Store) -> str:
+        """Refresh the lock; "" while it is ours, else why it is lost (a busy database is retried)."""
+        try:
+            store.heartbeat_lock(_now_ms())
+        except StoreLockedError as exc:
+            return str(exc)
+        except StoreError as exc:
+            log.warning("lock heartbeat failed (%s): taking the lock again", exc)
+            try:
+                store.acquire_lock(self.owner, _now_ms(), stale_after_ms=self.options.lock_stale_ms)
+            except StoreLockedError as again:
+                return str(again)
+            except StoreError as again:
+                log.error("lock heartbeat failed again: %s", again)
+        return ""
 
     def _restart(self, name: str) -> bool:
         o = self.options
@@ -388,7 +403,8 @@ class TradingSystem:
 
 
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per system, not just per process: two systems in one process must not share a lock."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _now_ms() -> int:
