@@ -235,7 +235,7 @@ class _Replay:
         q = c.interval_ms // 4
         if stale_gap and j > 0 and self.cp.risk.stale_price_ms > 0:
             # No data for longer than the watchdog allows: the live bot would see stale data in the gap.
-            last_data = int(c.open_time_ms[j - 1]) + 3 * q
+            last_data = int(c.open_time_ms[j - 1]) + c.interval_ms - 1  # the previous candle's close
             self.clock(last_data + self.cp.risk.stale_price_ms + 1, last_data)
             self.act(j)
         path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
@@ -264,8 +264,7 @@ class _Replay:
         if self.cp.risk.max_drawdown_pct > 0:  # the only rule that reads equity
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
         if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
-            last_data = int(self.c.open_time_ms[j]) + 3 * (self.c.interval_ms // 4)  # the close waypoint
-            self.clock(now, last_data)
+            self.clock(now, now)  # trades run through the candle up to its close
         if self.exhaustive or changed or self.risk.halted != halted or not self.quiet_at(close, now):
             self.price = close
             self.act(j)
@@ -344,10 +343,11 @@ def run_backtest(
     n = len(candles)
     low, high = candles.low, candles.high
     times = candles.open_time_ms
-    q = candles.interval_ms // 4
-    last_waypoint = times + 3 * q
+    close_times = times + candles.interval_ms - 1  # a deadline may fall after the last waypoint
     stale_ms = cp.risk.stale_price_ms
-    gaps = np.flatnonzero(np.diff(times) - 3 * q > stale_ms) + 1 if stale_ms > 0 else np.zeros(0, np.int64)
+    # Trades run through every candle; only missing candles leave the market silent.
+    silent = np.diff(times) - candles.interval_ms
+    gaps = np.flatnonzero(silent > stale_ms) + 1 if stale_ms > 0 else np.zeros(0, np.int64)
     gap_set = set(gaps.tolist())
     changes = ms.changes
     bar = None
@@ -374,7 +374,7 @@ def run_backtest(
         if r.risk.halted and r.risk.halted_until_ms:
             until = r.risk.halted_until_ms if until is None else min(until, r.risk.halted_until_ms)
         if until is not None:
-            stop = min(stop, max(j, int(np.searchsorted(last_waypoint, until))))
+            stop = min(stop, max(j, int(np.searchsorted(close_times, until))))
         stop = _next_exit(low, high, j, stop, r.band.lo, r.band.hi)
         stop = r.drawdown_candidate(j, stop)
         if stop > j:
