@@ -121,6 +121,8 @@ class _Replay:
         """Fill every resting order the path crossed at ``self.price`` (best price first)."""
         p = self.price
         fm = self.fm
+        if self.band.lo < p < self.band.hi:
+            return  # the band lies between the highest working buy and the lowest working sell
         crossed = [
             s
             for s in self.book.slots.values()
