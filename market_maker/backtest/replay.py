@@ -1,0 +1,290 @@
+"""One backtest run's mutable state and what happens at one event: fills, the core's actions, closes.
+
+The engine (:mod:`.engine`) decides *when* to call this; this module carries out *what* happens then,
+always through the core: fills via ``apply_fill``, orders via ``submit``/``ack``/``reject``, cancels via
+``cancelled``, risk via ``on_round_trip``/``on_equity``/``on_clock``. The core's state objects are
+immutable; :class:`Replay` holds the latest of each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from decimal import Decimal
+
+import numpy as np
+
+from market_maker.backtest.candles import Candles
+from market_maker.backtest.core_params import CoreParams
+from market_maker.backtest.fill_model import FillModel, candle_path, would_cross
+from market_maker.backtest.market_series import MarketSeries
+from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
+from market_maker.backtest.settings import BacktestSettings
+from market_maker.core.actions import Cancel, Place, Skip
+from market_maker.core.fills import apply_fill, cancelled
+from market_maker.core.model import Fill, Side
+from market_maker.core.quiet import QuietBand, quiet_band
+from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
+from market_maker.core.slot_events import RoundTripClosed, SlotEvent
+from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
+from market_maker.core.strategy import calculate_actions
+
+_MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
+_DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
+
+
+class EngineError(RuntimeError):
+    """The core kept asking for actions at one price: a bug, reported rather than looped on."""
+
+
+class Replay:
+    """Mutable state of one run (the core's state objects are immutable; this holds the latest)."""
+
+    def __init__(
+        self, candles: Candles, settings: BacktestSettings, cp: CoreParams, ms: MarketSeries, exhaustive: bool
+    ) -> None:
+        self.exhaustive = exhaustive
+        self.c = candles
+        self.s = settings
+        self.cp = cp
+        self.ms = ms
+        self.fm: FillModel = settings.fill_model()
+        self.rules = cp.rules
+        self.unit = cp.rules.tick_size * cp.rules.step_size
+        self.book = SlotBook(settings.bot_id)
+        self.risk: RiskState = start_risk(cp.risk)
+        self.interval = cp.interval
+        self.pos = 0  # steps, from our fills
+        self.cash = settings.initial_capital
+        self.realized = Decimal(0)
+        self.fees = Decimal(0)
+        self.fills: list[FillRecord] = []
+        self.trips: list[RoundTripRecord] = []
+        self.counters = Counters()
+        self.trade_id = 0
+        self.candle_fills: dict[str, tuple[int, int]] = {}  # client id -> (candle, steps filled in it)
+        self.band: QuietBand = QuietBand(0, 0, None)
+        self.price = 0
+        self.now = 0
+        # per-candle marks: (candle index, position, cash) after each processed candle
+        self.mark_idx: list[int] = []
+        self.mark_pos: list[int] = []
+        self.mark_cash: list[float] = []
+        self.mark_halted: list[bool] = []
+        self.flags = (False, False)
+
+    # --- core plumbing --------------------------------------------------------------------------
+
+    def _events(self, events: Iterable[SlotEvent]) -> None:
+        for ev in events:
+            if isinstance(ev, RoundTripClosed):
+                self.realized += ev.realized
+                self.trips.append(RoundTripRecord(ev.time_ms, ev.level, ev.qty, ev.realized, ev.fees))
+                self.risk = on_round_trip(self.risk, ev.realized, ev.time_ms, self.cp.risk)
+
+    def _fill(
+        self, client_id: str, side: Side, price: int, qty: int, cum: int, maker: bool, candle: int
+    ) -> None:
+        slot = self.book.find(client_id)
+        assert slot is not None
+        self.trade_id += 1
+        notional = self.unit * price * qty
+        fee = self.fm.fee(notional, maker)
+        fill = Fill(
+            self.trade_id, client_id, side, price, qty, cum, fee, self.rules.quote_asset, self.now, maker
+        )
+        self.book, events = apply_fill(self.book, fill, self.rules, self.interval)
+        self.fees += fee
+        if side is Side.BUY:
+            self.pos += qty
+            self.cash -= notional + fee
+        else:
+            self.pos -= qty
+            self.cash += notional - fee
+        self.fills.append(FillRecord(self.now, candle, side, price, qty, fee, maker, slot.level, client_id))
+        self._events(events)
+
+    def _fill_crossed(self, candle: int) -> None:
+        """Fill every resting order the path crossed at ``self.price`` (best price first)."""
+        p = self.price
+        fm = self.fm
+        if self.band.lo < p < self.band.hi:
+            return  # the band lies between the highest working buy and the lowest working sell
+        crossed = [
+            s
+            for s in self.book.slots.values()
+            if s.working and s.side is not None and fm.fills_at(s.side, s.order_price, p)
+        ]
+        # price-time priority, as on the exchange: best price first, then the older order
+        crossed.sort(key=lambda s: (-s.order_price if s.side is Side.BUY else s.order_price, s.generation))
+        allowance = fm.candle_allowance(int(self.c.volume[candle]))
+        for s in crossed:
+            qty = s.order_qty - s.order_filled
+            if allowance is not None:
+                done_c, done_q = self.candle_fills.get(s.client_id, (-1, 0))
+                already = done_q if done_c == candle else 0
+                qty = min(qty, allowance - already)
+                if qty <= 0:
+                    continue
+                self.candle_fills[s.client_id] = (candle, already + qty)
+            assert s.side is not None
+            self._fill(s.client_id, s.side, s.order_price, qty, s.order_filled + qty, True, candle)
+
+    def _free_quote(self, except_id: str) -> Decimal:
+        """Cash not reserved by working buys (what a spot account could still spend)."""
+        reserved = sum(
+            s.order_price * s.remaining
+            for s in self.book.slots.values()
+            if s.working and s.side is Side.BUY and s.client_id != except_id
+        )
+        return self.cash - self.unit * reserved
+
+    def _place(self, a: Place, candle: int) -> None:
+        self.book, cid = submit(self.book, a)
+        self.counters.orders_placed += 1
+        if a.side is Side.BUY:
+            need = self.unit * a.price * a.qty * (1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0)))
+            if self._free_quote(cid) < need:
+                self.book, events = reject(self.book, cid, self.now, "insufficient balance")
+                self.counters.balance_rejects += 1
+                self._events(events)
+                return
+        if would_cross(a.side, a.price, self.price):
+            if self.fm.post_only:
+                self.book, events = reject(self.book, cid, self.now, "post-only order would cross")
+                self.counters.post_only_rejects += 1
+                self._events(events)
+                return
+            self.book = ack(self.book, cid)
+            fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
+            self._fill(cid, a.side, fill_price, a.qty, a.qty, False, candle)
+            return
+        self.book = ack(self.book, cid)
+
+    def _cancel(self, a: Cancel) -> None:
+        slot = self.book.find(a.client_id)
+        assert slot is not None
+        self.book = request_cancel(self.book, a.client_id)
+        self.book, events = cancelled(
+            self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now
+        )
+        self.counters.cancels += 1
+        self._events(events)
+
+    def act(self, candle: int) -> None:
+        """Let the core act at the current price until its quiet band is not empty."""
+        for _ in range(_MAX_ROUNDS):
+            self.counters.core_calls += 1
+            actions = calculate_actions(
+                self.price, self.interval, self.book, self.risk, self.cp.grid, self.rules, self.now
+            )
+            for a in actions:
+                if isinstance(a, Cancel):
+                    self._cancel(a)
+            for a in actions:
+                if isinstance(a, Place):
+                    self._place(a, candle)
+                elif isinstance(a, Skip):
+                    self.counters.filter_skips += 1
+            band = quiet_band(
+                self.book, self.price, self.interval, self.cp.grid, self.risk, self.rules, self.now
+            )
+            if not band.empty:
+                self.band = band
+                return
+        raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
+
+    # --- one candle ------------------------------------------------------------------------------
+
+    def quiet_at(self, price: int, now: int) -> bool:
+        """True when nothing can happen at ``price`` at ``now`` (inside the band, before any expiry)."""
+        b = self.band
+        if self.risk.halted_until_ms and now >= self.risk.halted_until_ms:
+            return False  # the circuit breaker's cooldown is over
+        return b.lo < price < b.hi and (b.until_ms is None or now < b.until_ms)
+
+    def clock(self, now: int, last_data: int) -> None:
+        """Advance the core's clock: market data last seen at ``last_data``, time now ``now``."""
+        self.now = now
+        self.risk = on_clock(on_market_data(self.risk, last_data), now, self.cp.risk)
+
+    def waypoint(self, candle: int, price: int, now: int) -> None:
+        """One point of the intra-candle path."""
+        self.now = now
+        if self.risk.stale or self.risk.halted_until_ms:  # only then can the clock change the risk state
+            self.clock(now, now)
+        self.price = price
+        self._fill_crossed(candle)
+        self.act(candle)
+
+    def candle(self, j: int, stale_gap: bool) -> None:
+        """Play candle ``j`` in full: gap check, four waypoints, close."""
+        c = self.c
+        t0 = int(c.open_time_ms[j])
+        q = c.interval_ms // 4
+        if stale_gap and j > 0 and self.cp.risk.stale_price_ms > 0:
+            # No data for longer than the watchdog allows: the live bot would see stale data in the gap.
+            last_data = int(c.open_time_ms[j - 1]) + c.interval_ms - 1  # the previous candle's close
+            self.clock(last_data + self.cp.risk.stale_price_ms + 1, last_data)
+            self.act(j)
+        path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
+        for k, p in enumerate(path):
+            t = t0 + k * q
+            if self.exhaustive or not self.quiet_at(p, t) or self.risk.stale:
+                self.waypoint(j, p, t)
+        self.close(j, t0 + c.interval_ms - 1)
+
+    def close(self, j: int, now: int) -> None:
+        """Candle ``j`` closed: triggers / interval from the market series, equity for the breaker."""
+        self.now = now
+        changed = False
+        flags = (bool(self.ms.atr_spike[j]), bool(self.ms.volume_spike[j]))
+        if flags != self.flags:
+            self.flags = flags
+            self.risk = dataclasses.replace(self.risk, atr_spike=flags[0], volume_spike=flags[1])
+            changed = True
+        interval = int(self.ms.interval[j])
+        if interval != self.interval:
+            self.interval = interval
+            self.counters.interval_changes += 1
+            changed = True
+        close = int(self.c.close[j])
+        halted = self.risk.halted
+        if self.cp.risk.max_drawdown_pct > 0:  # the only rule that reads equity
+            self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
+        if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
+            self.clock(now, now)  # trades run through the candle up to its close
+        if self.exhaustive or changed or self.risk.halted != halted or not self.quiet_at(close, now):
+            self.price = close
+            self.act(j)
+        self.mark(j)
+
+    def mark(self, j: int) -> None:
+        """Record position and cash after candle ``j``."""
+        self.mark_idx.append(j)
+        self.mark_pos.append(self.pos)
+        self.mark_cash.append(float(self.cash))
+        self.mark_halted.append(self.risk.halted)
+
+    def sync_equity_peak(self, a: int, b: int) -> None:
+        """Candles ``a..b-1`` were quiet: give the core's breaker their highest close equity (exact)."""
+        if self.pos == 0 or b <= a or self.cp.risk.max_drawdown_pct <= 0:
+            return
+        closes = self.c.close[a:b]
+        best = int(closes.max()) if self.pos > 0 else int(closes.min())
+        self.risk = on_equity(
+            self.risk, self.cash + self.unit * best * self.pos, int(self.c.open_time_ms[b - 1]), self.cp.risk
+        )
+
+    def drawdown_candidate(self, a: int, b: int) -> int:
+        """First candle in ``a..b-1`` whose close might trip the drawdown breaker (``b`` if none)."""
+        dd = self.cp.risk.max_drawdown_pct
+        if dd <= 0 or self.pos == 0 or b <= a or self.risk.halted:
+            return b
+        unit = float(self.unit)
+        equity = float(self.cash) + self.c.close[a:b].astype(np.float64) * (unit * self.pos)
+        start_peak = float(self.risk.equity_peak) if self.risk.equity_peak is not None else -np.inf
+        peak = np.maximum.accumulate(np.maximum(equity, start_peak))
+        limit = peak * (1.0 - float(dd) / 100.0) * (1.0 + _DD_MARGIN)
+        hit = np.flatnonzero(equity <= limit)
+        return a + int(hit[0]) if len(hit) else b
