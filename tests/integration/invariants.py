@@ -73,8 +73,9 @@ def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_config(db: Path, **sections: dict[str, Any]) -> Config:
-    """The test configuration with ``sections`` overriding :data:`BASE_CONFIG`, database at ``db``."""
-    data = merged(BASE_CONFIG, {**sections, "engine": {"type": "simple", "database": str(db)}})
+    """The test configuration with ``sections`` overriding :data:`BASE_CONFIG`, database at ``db``
+    (Simple engine) unless an ``engine`` section is given (tests/conftest.py's ``engine`` fixture)."""
+    data = merged(BASE_CONFIG, {"engine": {"type": "simple", "database": str(db)}, **sections})
     return config_from_mapping(data, {})
 
 
@@ -129,13 +130,15 @@ class BotRun:
 
     def wait_for(self, cond: Callable[[Status], bool], what: str = "", timeout_s: float = WAIT_S) -> Status:
         """Poll the status until ``cond`` holds; fail with the last status otherwise."""
+        assert self.system is not None, "bot not running"
         deadline = time.monotonic() + timeout_s
-        st = self.status()
-        while not cond(st):
+        st = self.system.status(timeout_s=10.0)  # None while the slot manager restarts
+        while st is None or not cond(st):
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what or cond}: last status {describe(st)}")
+                last = describe(st) if st is not None else "no answer"
+                raise AssertionError(f"timed out waiting for {what or cond}: last status {last}")
             time.sleep(0.02)
-            st = self.status()
+            st = self.system.status(timeout_s=10.0)
         return st
 
     def price(self, price: str) -> Status:
