@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import zlib
 from typing import Any
 
 from market_maker.core.model import Side
@@ -331,7 +332,7 @@ def _account(v: Venue, key: str, p: Params, now: int) -> Any:
             if not omit or f or lk
         ],
         "permissions": ["SPOT"],
-        "uid": abs(hash(key)) % 10**9,
+        "uid": zlib.crc32(key.encode()),  # stable per account
     }
 
 
