@@ -65,8 +65,12 @@ def _ws(v: Venue) -> web.WebSocketResponse:
 
 async def _serve(request: web.BaseRequest, v: Venue, conn: Conn, on_text: Any) -> web.WebSocketResponse:
     ws = conn.ws
-    await ws.prepare(request)
-    v.hub.add(conn)
+    v.hub.add(conn)  # before the handshake answer: a client that sees it open is already registered
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        v.hub.remove(conn)
+        raise
     writer = asyncio.ensure_future(conn.writer())
     try:
         async for msg in ws:
