@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 import websocket
-from conftest import SIM_KEY, SignedApi
+from test_sim_support import SIM_KEY, SignedApi
 
 from market_maker.sim.config import SimConfig
 from market_maker.sim.server import SimServer

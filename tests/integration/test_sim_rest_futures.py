@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import SignedApi
+from test_sim_support import SignedApi
 
 from market_maker.sim.server import SimServer
 

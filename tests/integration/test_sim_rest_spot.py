@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import SIM_KEY, SignedApi
+from test_sim_support import SIM_KEY, SignedApi
 
 from market_maker.sim.server import SimServer
 

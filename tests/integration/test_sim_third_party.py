@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from binance.spot import Spot
-from conftest import SIM_KEY, SIM_SECRET
+from test_sim_support import SIM_KEY, SIM_SECRET
 
 from market_maker.sim.server import SimServer
 
