@@ -31,14 +31,8 @@ from actors.messages import (
     Unknown,
 )
 from actors.wiring import Wiring
+from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
-from market_maker.exchange.errors import (
-    ExchangeError,
-    OrderNotFoundError,
-    RejectedError,
-    RetryableError,
-    UnknownOutcomeError,
-)
 from market_maker.exchange.types import OrderUpdate, StreamStatus, UserEvent
 
 log = logging.getLogger("market_maker.exchange_actor")
@@ -47,10 +41,18 @@ log = logging.getLogger("market_maker.exchange_actor")
 class ExchangeActor(pykka.ThreadingActor):
     """Carries out Submit / CancelOrder / QueryOrder / FetchSnapshot; relays user-stream order events."""
 
-    def __init__(self, wiring: Wiring, exchange: Exchange, user_stream: bool = True) -> None:
+    def __init__(
+        self,
+        wiring: Wiring,
+        exchange: Exchange,
+        user_stream: bool = True,
+        gateway: OrderGateway | None = None,
+    ) -> None:
         super().__init__()
         self.wiring = wiring
         self.exchange = exchange
+        # how placements and cancels are carried out: direct calls (Simple) or DBOS workflows (Durable)
+        self.gateway: OrderGateway = gateway or DirectGateway(exchange)
         self.want_stream = user_stream
         self.stream: Stream | None = None
 
@@ -104,30 +106,21 @@ class ExchangeActor(pykka.ThreadingActor):
         self.wiring.tell(w.SLOTS, message)
 
     def _submit(self, m: Submit) -> None:
-        try:
-            order = self.exchange.place(
-                m.side, m.price, m.qty, m.client_id, post_only=True, reduce_only=m.reduce_only
-            )
-        except (RejectedError, RetryableError) as exc:
+        out = self.gateway.place(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
+        if out.status == "accepted" and out.order is not None:
+            self._reply(Accepted(m.client_id, out.order))
+        elif out.status == "rejected":
             # Definitely not executed: the slot goes back with a back-off and is tried again later.
-            self._reply(Rejected(m.client_id, _why(exc)))
-        except (UnknownOutcomeError, ExchangeError) as exc:
-            self._reply(Unknown(m.client_id, _why(exc)))
-        except Exception as exc:  # a bug or an unexpected transport error: never assume it did not happen
-            log.exception("place %s failed unexpectedly", m.client_id)
-            self._reply(Unknown(m.client_id, f"{type(exc).__name__}: {exc}"))
+            self._reply(Rejected(m.client_id, out.reason))
         else:
-            self._reply(Accepted(m.client_id, order))
+            self._reply(Unknown(m.client_id, out.reason))
 
     def _cancel(self, m: CancelOrder) -> None:
-        try:
-            order = self.exchange.cancel(m.client_id)
-        except OrderNotFoundError as exc:
-            self._reply(CancelFailed(m.client_id, _why(exc), not_found=True))
-        except Exception as exc:
-            self._reply(CancelFailed(m.client_id, f"{type(exc).__name__}: {exc}", not_found=False))
+        out = self.gateway.cancel(m.client_id)
+        if out.status == "cancelled" and out.order is not None:
+            self._reply(Cancelled(m.client_id, out.order))
         else:
-            self._reply(Cancelled(m.client_id, order))
+            self._reply(CancelFailed(m.client_id, out.reason, not_found=out.status == "not_found"))
 
     def _query(self, m: QueryOrder) -> None:
         try:
@@ -151,7 +144,3 @@ class ExchangeActor(pykka.ThreadingActor):
             self._reply(SnapshotFailed(f"{type(exc).__name__}: {exc}"))
         else:
             self._reply(ExchangeSnapshot(tuple(opened), tuple(fills), position, t))
-
-
-def _why(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

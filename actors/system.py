@@ -52,6 +52,7 @@ from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.risk import RiskState
 from market_maker.core.slots import SlotBook
+from market_maker.durable import Engine, EngineError, start_engine
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
 from market_maker.runtime.params import BotParams, ParamsError, bot_params
@@ -101,6 +102,7 @@ class TradingSystem:
         self.wiring = Wiring()
         self.box: LatestBox[tuple[int, int]] = LatestBox()
         self.store: Store | None = None
+        self.engine: Engine | None = None  # Simple (direct calls) or Durable (DBOS workflows)
         self.params: BotParams | None = None
         self.failed = ""  # why supervision gave up ("" while healthy)
         self.restarts: dict[str, list[float]] = {}
@@ -144,6 +146,11 @@ class TradingSystem:
             raise StartError(str(exc), EXIT_UNSAFE) from None
         except ExchangeError as exc:
             raise StartError(f"exchange: {exc}", EXIT_ERROR) from None
+        try:  # Durable: DBOS launches and finishes interrupted workflows before any actor starts
+            self.engine = start_engine(cfg, self.exchange, store)
+        except EngineError as exc:
+            raise StartError(str(exc), EXIT_ERROR) from None
+        gateway = self.engine.gateway
         log.info(
             "account ok: %s free %s, worst-case grid notional %s, clock offset %d ms, equity %s",
             rules.quote_asset,
@@ -173,7 +180,7 @@ class TradingSystem:
 
         self._factories = {
             w.SLOTS: slots,
-            w.EXCHANGE: lambda restart: ExchangeActor.start(self.wiring, self.exchange),
+            w.EXCHANGE: lambda restart: ExchangeActor.start(self.wiring, self.exchange, gateway=gateway),
             w.RISK: lambda restart: RiskActor.start(
                 self.wiring, store, params, risk, interval, o.risk_clock_s
             ),
@@ -362,6 +369,7 @@ class TradingSystem:
         self._stop_actor(w.SLOTS, timeout)  # flushes the book
         if self._watchdog is not None:
             self._watchdog.join(timeout)
+        self._close_engine()
         self._close_store()
         try:
             self.exchange.close()
@@ -391,6 +399,15 @@ class TradingSystem:
                 ref.ask(ApplyCancels(tuple(done)), timeout=timeout)
             except (pykka.ActorDeadError, pykka.Timeout):
                 log.error("could not record the cancelled orders: the next start reconciles them")
+
+    def _close_engine(self) -> None:
+        if self.engine is None:
+            return
+        try:
+            self.engine.close()
+        except Exception:  # stopping DBOS must never turn a clean stop into a crash
+            log.exception("stopping the order engine failed")
+        self.engine = None
 
     def _close_store(self) -> None:
         if self.store is None:

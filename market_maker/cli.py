@@ -28,6 +28,7 @@ VERBS: dict[str, str] = {
     "run": "run",
     "pause": "pause",
     "resume": "resume",
+    "workflows": "workflows",
 }
 
 

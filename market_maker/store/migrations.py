@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from peewee import Database, SqliteDatabase, fn
+from peewee import Database, PostgresqlDatabase, SqliteDatabase, fn
 
 from market_maker.store.errors import StoreError
 from market_maker.store.models import Models
@@ -37,6 +37,7 @@ def _initial(db: Database, models: Models) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
 CURRENT_VERSION = MIGRATIONS[-1].number
+MIGRATION_LOCK_ID = 0x6D6D5F73746F7265  # "mm_store": PostgreSQL advisory lock serializing migrations
 
 
 def schema_version(db: Database, models: Models) -> int:
@@ -62,6 +63,9 @@ def migrate(db: Database, models: Models, where: str) -> int:
             "upgrade the program"
         )
     with write_transaction(db):
+        if isinstance(db, PostgresqlDatabase):
+            # several bot processes may open one new database at once: one migrates, the others wait
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
         db.create_tables([models.version])
         found = schema_version(db, models)  # another process may have migrated meanwhile
         for m in MIGRATIONS:

@@ -10,8 +10,8 @@ from invariants import bot_run, stored_round_trips
 FEE = Decimal("0.001")  # the simulator's spot maker fee
 
 
-def test_buy_then_take_profit_closes_a_round_trip_with_fees(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_buy_then_take_profit_closes_a_round_trip_with_fees(tmp_path: Path, engine: dict[str, str]) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")  # step mode: the market moves only when a test moves it
         buys = sorted(o["price"] for o in run.own_open() if o["side"] == "BUY")
         assert buys == ["99970.00000000", "99980.00000000", "99990.00000000"]

@@ -19,8 +19,10 @@ def _ticks(run: BotRun, price: str) -> int:
     return run.rules.price_to_ticks(price)
 
 
-def test_post_only_rejects_go_back_with_back_off_and_are_retried(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_post_only_rejects_go_back_with_back_off_and_are_retried(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")
         run.control.set_latency(300)  # orders reach the venue late ...
         run.control.set_price(SYMBOL, "100100")
@@ -43,8 +45,10 @@ def test_post_only_rejects_go_back_with_back_off_and_are_retried(tmp_path: Path)
         assert Decimal("100090") in [Decimal(o["price"]) for o in _open(run, "BUY")]
 
 
-def test_partial_fill_then_cancel_keeps_the_partial_position_and_sells_it(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_partial_fill_then_cancel_keeps_the_partial_position_and_sells_it(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")
         run.control.force_partial_fills(True)
         st = run.price("99989.99")  # the buy at 99990 fills half
@@ -62,8 +66,10 @@ def test_partial_fill_then_cancel_keeps_the_partial_position_and_sells_it(tmp_pa
         assert st.round_trips == 1
 
 
-def test_a_place_whose_answer_timed_out_is_resolved_by_client_id_not_resent(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_a_place_whose_answer_timed_out_is_resolved_by_client_id_not_resent(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.control.timeout_after_accept_next(1, hold_seconds=0.5)  # accepted, then -1007 "timeout"
         run.price("100000")
         st = run.settle()
@@ -78,8 +84,10 @@ def test_a_place_whose_answer_timed_out_is_resolved_by_client_id_not_resent(tmp_
         assert statuses.count("NEW") == 3 and len(statuses) == 3
 
 
-def test_restart_with_orders_open_and_fills_while_down_matches_the_exchange(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_restart_with_orders_open_and_fills_while_down_matches_the_exchange(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")
         assert len(_open(run, "BUY")) == 3
         run.stop()  # orders stay open (cancel_on_exit is off)

@@ -21,14 +21,14 @@ def _config_file(run: BotRun, tmp_path: Path) -> str:
     data = {
         "trading": {"symbol": SYMBOL},
         "bot": {"id": run.config.bot.id},
-        "engine": {"database": run.config.engine.database},
+        "engine": {"type": run.config.engine.type, "database": run.config.engine.database},
     }
     path.write_text(yaml.safe_dump(data))
     return str(path)
 
 
-def test_stale_market_data_cancels_buys_then_trading_resumes(tmp_path: Path) -> None:
-    with bot_run(tmp_path, risk={"stale_price_seconds": 1}) as run:
+def test_stale_market_data_cancels_buys_then_trading_resumes(tmp_path: Path, engine: dict[str, str]) -> None:
+    with bot_run(tmp_path, engine=engine, risk={"stale_price_seconds": 1}) as run:
         run.price("100000")
         assert len(_buys(run)) == 3
         # step mode: no market data arrives unless the test moves the price
@@ -39,8 +39,8 @@ def test_stale_market_data_cancels_buys_then_trading_resumes(tmp_path: Path) -> 
             run.wait_for(lambda st: not st.buys_blocked and len(_buys(run)) == 3, "buys placed again")
 
 
-def test_breaker_halts_after_losing_round_trips_until_resumed(tmp_path: Path) -> None:
-    with bot_run(tmp_path, risk={"max_consecutive_losses": 2, "cooldown_seconds": 0}) as run:
+def test_breaker_halts_after_losing_round_trips_until_resumed(tmp_path: Path, engine: dict[str, str]) -> None:
+    with bot_run(tmp_path, engine=engine, risk={"max_consecutive_losses": 2, "cooldown_seconds": 0}) as run:
         run.price("100000")
         for trip in (1, 2):
             run.price("99989.99")  # the buys at and above 99990 fill
@@ -59,8 +59,10 @@ def test_breaker_halts_after_losing_round_trips_until_resumed(tmp_path: Path) ->
         assert len(_buys(run)) == 3
 
 
-def test_pause_verb_cancels_buys_and_resume_verb_brings_them_back(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_pause_verb_cancels_buys_and_resume_verb_brings_them_back(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")
         assert len(_buys(run)) == 3
         cfg = _config_file(run, tmp_path)

@@ -13,8 +13,10 @@ def _open(run, side: str) -> list[Decimal]:  # type: ignore[no-untyped-def]
     return sorted(Decimal(o["price"]) for o in run.own_open() if o["side"] == side)
 
 
-def test_trailing_cancels_buys_left_behind_and_places_new_ones_as_the_price_rises(tmp_path: Path) -> None:
-    with bot_run(tmp_path) as run:
+def test_trailing_cancels_buys_left_behind_and_places_new_ones_as_the_price_rises(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
         run.price("100000")
         first = _open(run, "BUY")
         assert first == [Decimal("99970"), Decimal("99980"), Decimal("99990")]
@@ -29,9 +31,10 @@ def test_trailing_cancels_buys_left_behind_and_places_new_ones_as_the_price_rise
         assert len(cancelled) == 6  # each cancel recorded, none left working
 
 
-def test_dynamic_interval_widens_in_a_volatile_regime(tmp_path: Path) -> None:
+def test_dynamic_interval_widens_in_a_volatile_regime(tmp_path: Path, engine: dict[str, str]) -> None:
     with bot_run(
         tmp_path,
+        engine=engine,
         trading={"dynamic_interval": True},
         risk={"atr_period": 2, "baseline_atr": 1000, "min_interval": 10, "max_interval": 100},
     ) as run:
@@ -51,9 +54,10 @@ def test_dynamic_interval_widens_in_a_volatile_regime(tmp_path: Path) -> None:
         assert all(b - a == width for a, b in itertools.pairwise(buys))
 
 
-def test_inventory_skew_lowers_the_grid_while_holding(tmp_path: Path) -> None:
+def test_inventory_skew_lowers_the_grid_while_holding(tmp_path: Path, engine: dict[str, str]) -> None:
     with bot_run(
         tmp_path,
+        engine=engine,
         trading={"inventory_skew_factor": "0.0005"},
         risk={"max_inventory": "0.003"},
     ) as run:
