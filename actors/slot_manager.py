@@ -521,9 +521,12 @@ class SlotManagerActor(pykka.ThreadingActor):
                 self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
                 continue
             book, events = corefills.adopt_order(self.book, o, self.rules, self.interval)
-            if book is self.book:
-                why = "; ".join(e.reason for e in events if isinstance(e, Ignored)) or "no slot can own it"
-                log.warning("own order %s is not in the book (%s): cancelling it", o.client_id, why)
+            ignored = [e.reason for e in events if isinstance(e, Ignored)]
+            if ignored:  # no slot can own it (its level works another order): it must not stay out there
+                self._commit(book)  # its generation is still burnt: never reuse its client id
+                log.warning(
+                    "own order %s is not in the book (%s): cancelling it", o.client_id, "; ".join(ignored)
+                )
                 self.wiring.tell(w.EXCHANGE, CancelOrder(o.client_id, "orphan"))
             else:
                 log.info(order_line("adopted", o.side, o.orig_qty, o.price, o.client_id, self.rules))

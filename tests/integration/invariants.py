@@ -89,6 +89,7 @@ class BotRun:
     secret: str = field(repr=False)
     options: RunOptions
     system: TradingSystem | None = None
+    foreign_order_ids: set[int] = field(default_factory=set)  # orders a "human" placed on the account
 
     @property
     def control(self) -> Any:
@@ -149,14 +150,22 @@ class BotRun:
         return self.settle()
 
     def own_open(self) -> list[dict[str, Any]]:
-        """Own open orders on the venue (spot or futures as configured)."""
-        market = self.config.exchange.market.value
-        return [o for o in self.control.open_orders(self.key, SYMBOL) if o.get("market") == market]
+        """Open orders on the venue with this bot's client-id prefix (spot or futures as configured)."""
+        market, bot = self.config.exchange.market.value, self.config.bot.id
+        return [
+            o
+            for o in self.control.open_orders(self.key, SYMBOL)
+            if o.get("market") == market and decode(o["clientOrderId"], bot) is not None
+        ]
 
     def venue_trades(self) -> list[dict[str, Any]]:
-        """The account's trades on the configured market."""
+        """The account's trades of the bot's own orders on the configured market."""
         market = self.config.exchange.market.value
-        return [t for t in self.control.trades(self.key, SYMBOL) if t.get("market") == market]
+        return [
+            t
+            for t in self.control.trades(self.key, SYMBOL)
+            if t.get("market") == market and int(t["orderId"]) not in self.foreign_order_ids
+        ]
 
     @contextmanager
     def ticking(self, every_s: float = 0.05) -> Iterator[None]:
@@ -271,7 +280,7 @@ def check_invariants(run: BotRun) -> None:
     config, rules = run.config, run.rules
     bot = config.bot.id
     book = stored_book(config)
-    own = [o for o in run.own_open() if decode(o["clientOrderId"], bot) is not None]
+    own = run.own_open()
 
     # never two working orders for one slot (on the venue, by the level in the client id)
     per_level = Counter(decode(o["clientOrderId"], bot).level for o in own)  # type: ignore[union-attr]
