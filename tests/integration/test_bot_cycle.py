@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from invariants import bot_run, stored_round_trips
+
+from actors.system import StartError
 
 FEE = Decimal("0.001")  # the simulator's spot maker fee
 
@@ -34,3 +37,25 @@ def test_buy_then_take_profit_closes_a_round_trip_with_fees(tmp_path: Path, engi
     assert (rt.level, rt.qty, rt.proceeds, rt.fees) == (run.rules.price_to_ticks("99990"), 99, proceeds, fees)
     assert rt.realized == proceeds - Decimal("0.00099") * 99990 - fees
     assert st.realized == rt.realized
+
+
+def test_usdm_futures_round_trip_with_futures_fees(tmp_path: Path) -> None:
+    with bot_run(tmp_path, exchange={"venue": "sim", "market": "usdm", "leverage": 1}) as run:
+        run.price("100000")
+        run.price("99989.99")
+        (sell,) = [o for o in run.own_open() if o["side"] == "SELL"]
+        assert Decimal(sell["origQty"]) == Decimal("0.001")  # quote-asset fees: the whole buy is sellable
+        sell_price = Decimal(sell["price"])
+        st = run.price(str(sell_price + Decimal("0.01")))
+        assert st.round_trips == 1
+        fees = (Decimal("0.001") * 99990 + Decimal("0.001") * sell_price) * Decimal("0.0002")
+        assert st.realized == Decimal("0.001") * (sell_price - 99990) - fees
+
+
+def test_usdm_refuses_leverage_above_the_configured_maximum(tmp_path: Path) -> None:
+    with (
+        pytest.raises(StartError, match=r"above risk\.max_leverage") as err,
+        bot_run(tmp_path, check=False, exchange={"venue": "sim", "market": "usdm"}),
+    ):
+        pass  # the simulator's default leverage is 20
+    assert err.value.code == 4
