@@ -2,8 +2,14 @@
 
 Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (see grid.py):
 
-- Trailing: a working buy whose level is not a current buy-window level, or a working sell whose price
-  is outside the sell window, is cancelled (once: a slot with a cancel in flight is left alone).
+- Trailing, with one level of slack on each side: a working buy is cancelled when its level lies more
+  than one interval below the buy window (the price ran away up), above the center (skew moved the
+  window down), or off the current lattice (the interval changed); a working sell when its price lies
+  more than one interval above the sell window or below the center. Why the slack: the center rounds
+  to the nearest level, so as the price falls to within half an interval of the nearest buy the window
+  moves down one level and that very buy would leave the window just before it can fill; and a price
+  hovering around a half level would cancel and re-place the far end of the grid on every flip.
+  (A cancel is asked once: a slot with a cancel in flight is left alone.)
 - A FREE level of the buy window gets a buy at its level for ``order_qty`` steps, nearest the center
   first, unless: buys are blocked by risk; the level is in reject back-off; held + working buys would
   exceed ``max_inventory``; the order fails an exchange filter (minQty, minNotional, price); or it would
@@ -79,10 +85,10 @@ def actions_for_window(
                 if block_buys:
                     why = risk.halt_reason if halted else ", ".join(risk.reasons)
                     cancels.append(Cancel(level, s.client_id, f"risk: {why}"))
-                elif not win.in_buy_window(level):
-                    cancels.append(Cancel(level, s.client_id, "trailing: level left the buy window"))
-            elif not halted and not win.in_sell_window(s.order_price):
-                cancels.append(Cancel(level, s.client_id, "trailing: price left the sell window"))
+                elif (trail := _buy_trailing(level, win)) is not None:
+                    cancels.append(Cancel(level, s.client_id, trail))
+            elif not halted and (trail := _sell_trailing(s.order_price, win)) is not None:
+                cancels.append(Cancel(level, s.client_id, trail))
         elif s.state is SlotState.FILLED and s.held > 0:
             filled.append(s)
 
@@ -127,3 +133,23 @@ def actions_for_window(
             out.append(Place(level, Side.BUY, level, qty))
             budget -= qty
     return tuple(out)
+
+
+def _buy_trailing(level: int, win: GridWindow) -> str | None:
+    """Why a working buy at ``level`` must be cancelled for the window ``win``; None to keep it."""
+    if level % win.interval:
+        return "trailing: level is off the grid after an interval change"
+    if level < win.buy_lo - win.interval:
+        return "trailing: level fell behind the buy window"
+    if level > win.center:
+        return "trailing: level is above the grid center"
+    return None
+
+
+def _sell_trailing(price: int, win: GridWindow) -> str | None:
+    """Why a working sell at ``price`` must be cancelled for the window ``win``; None to keep it."""
+    if price > win.sell_hi + win.interval:
+        return "trailing: price fell behind the sell window"
+    if price <= win.center:
+        return "trailing: price is at or below the grid center"
+    return None

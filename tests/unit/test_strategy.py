@@ -48,17 +48,34 @@ def test_take_profit_example() -> None:
 
 
 def test_trailing_cancels_buys_left_behind_and_sells_out_of_window() -> None:
-    book = settle(SlotBook("mm1"), P0, calm_risk())
-    up = BTC.price_to_ticks("100262.00")  # C = 100260: buy window 100210..100250
+    book = settle(SlotBook("mm1"), P0, calm_risk())  # buys 100180..100220
+    up = BTC.price_to_ticks("100262.00")  # C = 100260: buy window 100210..100250, slack down to 100200
     out = acts(book, up)
     cancelled = [a.level for a in out if isinstance(a, Cancel)]
-    assert cancelled == [
-        BTC.price_to_ticks("100180"),
-        BTC.price_to_ticks("100190"),
-        BTC.price_to_ticks("100200"),
-    ]
+    assert cancelled == [BTC.price_to_ticks("100180"), BTC.price_to_ticks("100190")]
     placed = [a.level for a in out if isinstance(a, Place)]
     assert placed == [BTC.price_to_ticks(p) for p in ("100250", "100240", "100230")]
+    # a sell more than one interval above the sell window is cancelled, one within the slack is kept
+    lv = BTC.price_to_ticks("100300")
+    held = settle(buy_filled(SlotBook("mm1"), lv), BTC.price_to_ticks("100300.00"), calm_risk())
+    sells = [s for s in held if s.side is Side.SELL and s.working]
+    assert sells and sells[0].order_price == BTC.price_to_ticks("100310")
+    down = BTC.price_to_ticks("100250.00")  # C = 100250: sell window 100260..100300, slack to 100310
+    assert not any(isinstance(a, Cancel) and a.level == lv for a in acts(held, down))
+    further = BTC.price_to_ticks("100240.00")  # C = 100240: window up to 100290, slack to 100300
+    assert any(isinstance(a, Cancel) and a.level == lv for a in acts(held, further))
+
+
+def test_nearest_buy_stays_working_as_the_price_comes_down_to_it() -> None:
+    # The center rounds to the nearest level: at 100224.99 it is 100220, the level of the nearest buy.
+    # Cancelling that buy now (it left the window 100170..100210) would mean it never fills.
+    book = settle(SlotBook("mm1"), P0, calm_risk())
+    near = BTC.price_to_ticks("100224.99")
+    out = acts(book, near)
+    assert not any(isinstance(a, Cancel) and a.level == BTC.price_to_ticks("100220") for a in out)
+    # one level further away (the skewed window dropped below it) it is cancelled
+    below = BTC.price_to_ticks("100214.99")  # C = 100210: the buy at 100220 is above the center
+    assert any(isinstance(a, Cancel) and a.level == BTC.price_to_ticks("100220") for a in acts(book, below))
 
 
 def test_risk_triggered_cancels_buys_but_sells_continue() -> None:
@@ -123,7 +140,7 @@ def test_buy_never_at_or_above_a_working_sell() -> None:
     assert not [a for a in out if isinstance(a, Place) and a.side is Side.BUY]
     skips = [a for a in out if isinstance(a, Skip)]
     assert len(skips) == 5 and all("below working sell" in a.reason for a in skips)
-    assert Cancel(lv, sell.client_id, "trailing: price left the sell window") in out
+    assert Cancel(lv, sell.client_id, "trailing: price is at or below the grid center") in out
 
 
 def test_quiet_band_bounds_for_a_settled_book() -> None:
