@@ -30,6 +30,7 @@ from actors.messages import (
     Submit,
     Unknown,
 )
+from actors.observer import Observer
 from actors.wiring import Wiring
 from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
@@ -47,8 +48,10 @@ class ExchangeActor(pykka.ThreadingActor):
         exchange: Exchange,
         user_stream: bool = True,
         gateway: OrderGateway | None = None,
+        observer: Observer | None = None,
     ) -> None:
         super().__init__()
+        self.observer = observer or Observer()
         self.wiring = wiring
         self.exchange = exchange
         # how placements and cancels are carried out: direct calls (Simple) or DBOS workflows (Durable)
@@ -75,10 +78,12 @@ class ExchangeActor(pykka.ThreadingActor):
     # --- stream callbacks (stream thread: tell and return) ------------------------------------------------
 
     def _on_user_event(self, event: UserEvent) -> None:
+        self.observer.user_event()
         if isinstance(event, OrderUpdate):
             self.wiring.tell(w.SLOTS, OrderEvent(event))
 
     def _on_status(self, status: StreamStatus) -> None:
+        self.observer.stream("user", status.connected, status.reconnect)
         if status.connected:
             log.info("user stream connected%s", " again: resyncing" if status.reconnect else "")
             if status.reconnect:

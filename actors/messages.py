@@ -186,6 +186,8 @@ class Status:
     buys_blocked: bool  # a risk trigger (or the breaker) stops new buys
     halted: bool  # the circuit breaker stops all new orders
     outstanding: int  # order actions the core asks for that are not carried out yet
+    risk: RiskState | None = None  # the risk actor's last word
+    queries: int = 0  # orders being looked up by client id (outcome unknown or missing)
 
 
 # --- exchange replies (ExchangeActor) -----------------------------------------------------------------

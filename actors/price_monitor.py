@@ -17,6 +17,7 @@ import pykka
 from actors import wiring as w
 from actors.latest import LatestBox
 from actors.messages import CandleClosed, MarketDataSeen, PriceTick
+from actors.observer import Observer
 from actors.wiring import Wiring
 from market_maker.exchange.base import Exchange, Stream
 from market_maker.exchange.types import CandleUpdate, MarketEvent, Quote, StreamStatus
@@ -29,8 +30,15 @@ SEEN_EVERY_MS = 1_000
 class PriceFeed:
     """The stream-thread side: coalesce quotes into ``box``; forward closed candles once each."""
 
-    def __init__(self, wiring: Wiring, box: LatestBox[tuple[int, int]], candle_interval: str) -> None:
+    def __init__(
+        self,
+        wiring: Wiring,
+        box: LatestBox[tuple[int, int]],
+        candle_interval: str,
+        observer: Observer | None = None,
+    ) -> None:
         self.wiring = wiring
+        self.observer = observer or Observer()
         self.box = box
         self.candle_interval = candle_interval
         self._lock = threading.Lock()
@@ -41,7 +49,9 @@ class PriceFeed:
         """Called on the stream thread for every market event: never blocks."""
         now = int(time.time() * 1000)
         if isinstance(event, Quote):
-            self.on_price((event.bid + event.ask) // 2, now)
+            price = (event.bid + event.ask) // 2
+            self.observer.market_data(price)
+            self.on_price(price, now)
         elif isinstance(event, CandleUpdate) and event.candle.closed:
             with self._lock:
                 fresh = event.candle.open_time_ms > self._last_candle
@@ -83,6 +93,7 @@ class PriceMonitorActor(pykka.ThreadingActor):
 
     def _on_status(self, status: StreamStatus) -> None:
         # stream thread: logging is thread-safe, and nothing here needs the actor's state
+        self.feed.observer.stream("market", status.connected, status.reconnect)
         if status.connected:
             log.info("market stream connected%s", " again" if status.reconnect else "")
         else:

@@ -27,6 +27,7 @@ from actors.messages import (
     TimerTick,
     TripBreaker,
 )
+from actors.observer import Observer
 from actors.timers import Timers
 from actors.wiring import Wiring
 from market_maker.core import risk as corerisk
@@ -85,8 +86,10 @@ class RiskActor(pykka.ThreadingActor):
         risk: RiskState,
         interval: int,
         clock_s: float = 1.0,
+        observer: Observer | None = None,
     ) -> None:
         super().__init__()
+        self.observer = observer or Observer()
         self.wiring = wiring
         self.store = store
         self.params = params
@@ -187,6 +190,7 @@ class RiskActor(pykka.ThreadingActor):
         durable_new = risk_to_row(s, self.resume_seen)
         if force or durable_old != durable_new:
             self.store.save_risk(durable_new)
+        self.observer.risk(s)
         if force or changed_flags or old_interval != self.interval:
             update = RiskUpdate(s, self.interval, self.trip_seq)
             self.wiring.tell(w.STRATEGY, update)

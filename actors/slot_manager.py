@@ -49,6 +49,7 @@ from actors.messages import (
     TripBreaker,
     Unknown,
 )
+from actors.observer import Observer
 from actors.timers import Timers
 from actors.wiring import Wiring
 from market_maker.core import fills as corefills
@@ -114,8 +115,10 @@ class SlotManagerActor(pykka.ThreadingActor):
         settings: SlotSettings,
         book: SlotBook,
         interval: int,
+        observer: Observer | None = None,
     ) -> None:
         super().__init__()
+        self.observer = observer or Observer()
         self.wiring = wiring
         self.store = store
         self.params = params
@@ -237,8 +240,10 @@ class SlotManagerActor(pykka.ThreadingActor):
     def _report(self, e: SlotEvent) -> None:
         r = self.rules
         if isinstance(e, Filled):
+            self.observer.fill(e.side.value)
             log.info(order_line("filled", e.side, e.qty, e.price, e.client_id, r) + f" trade {e.trade_id}")
         elif isinstance(e, RoundTripClosed):
+            self.observer.round_trip()
             self.totals = self.totals.add(e.realized, e.fees)
             log.info(
                 "round trip closed at level %s: qty %s proceeds %s cost %s fees %s realized %s "
@@ -255,6 +260,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             self.trip_seq += 1
             self.wiring.tell(w.RISK, RoundTripDone(e, self.trip_seq))
         elif isinstance(e, OrderRejected):
+            self.observer.order_rejected(e.reason)
             log.info(
                 "rejected %s %s: %s (retry after %d ms)",
                 e.side.value,
@@ -283,26 +289,9 @@ class SlotManagerActor(pykka.ThreadingActor):
             return
         for action in d.actions:
             if isinstance(action, Cancel):
-                if not self._near_window(action, d.center, d.interval):
-                    self._cancel(action.client_id, action.reason)
+                self._cancel(action.client_id, action.reason)
             elif isinstance(action, Place):
                 self._place(action, d.time_ms)
-
-    def _near_window(self, c: Cancel, center: int, interval: int) -> bool:
-        """True for a trailing cancel of an order at most one interval outside its window: kept working.
-
-        Workaround for the core's trailing rule: the center rounds to the nearest level, so the moment
-        the price comes within half an interval of the nearest buy (or sell), the window moves by one
-        level and that very order falls outside it. Cancelling it then means the grid almost never
-        fills except on jumps faster than the cancel; keeping one level of slack lets it fill.
-        """
-        s = self.book.find(c.client_id)
-        if not c.reason.startswith("trailing") or s is None or not interval:
-            return False
-        win = window_for_center(center, interval, self.params.grid)
-        if s.side is Side.BUY:
-            return win.buy_hi < s.level <= win.buy_hi + interval and s.level % interval == 0
-        return win.sell_lo - interval <= s.order_price < win.sell_lo
 
     def _outstanding(self) -> int:
         """Order actions the core asks for now that this actor would carry out (0 when all is done)."""
@@ -313,7 +302,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         grid = self.params.grid
         for a in actions_for_window(win, self.book, self.risk, grid, self.rules, now_ms(), self.price):
             if isinstance(a, Cancel) and self._cancellable(a.client_id):
-                n += not self._near_window(a, win.center, self.interval)
+                n += 1
             elif isinstance(a, Place):
                 why = self._refusal(a)
                 n += not why or why.startswith("waiting")  # waiting for the risk actor is transient
@@ -375,6 +364,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         )
         self.sent_ms[cid] = now_ms()
         log.info(order_line("placing", p.side, p.qty, p.price, cid, self.rules))
+        self.observer.order_placed()
         reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
         self.wiring.tell(w.EXCHANGE, Submit(cid, p.side, p.price, p.qty, reduce_only))
 
@@ -387,6 +377,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             order_line("cancelling", s.side, s.order_qty, s.order_price, client_id, self.rules)
             + f": {reason}"
         )
+        self.observer.order_cancelled(reason.split(":")[0])
         self.wiring.tell(w.EXCHANGE, CancelOrder(client_id, reason))
 
     # --- exchange replies ------------------------------------------------------------------------------
@@ -411,6 +402,13 @@ class SlotManagerActor(pykka.ThreadingActor):
         )
 
     def _on_unknown(self, m: Unknown) -> None:
+        s = self.book.find(m.client_id)
+        if s is None or s.state is not SlotState.PENDING:
+            # the user stream already told what became of it; the query still brings the order row up
+            # to date (an engine may have recorded the lost answer as UNKNOWN meanwhile)
+            log.info("answer for %s was lost (%s), but the stream already reported it", m.client_id, m.reason)
+            self._query(m.client_id)
+            return
         log.warning("outcome unknown for %s (%s): querying it by client id", m.client_id, m.reason)
         self._commit(
             coreslots.mark_unknown(self.book, m.client_id),
@@ -470,6 +468,8 @@ class SlotManagerActor(pykka.ThreadingActor):
             self._on_fill(f)
         s = self.book.find(m.client_id)
         if s is None or not s.working:
+            if m.order is not None and self._known(m.client_id):
+                self.store.record_order(m.order, now_ms())  # the row catches up with the exchange
             self._maybe_reconciled()
             return
         if m.failed:
@@ -505,6 +505,7 @@ class SlotManagerActor(pykka.ThreadingActor):
 
     def _on_snapshot_failed(self, m: SnapshotFailed) -> None:
         log.warning("reconciliation could not read the exchange: %s", m.reason)
+        self.observer.reconciled(False, m.reason)
 
     def _on_snapshot(self, snap: ExchangeSnapshot) -> None:
         for f in sorted(snap.fills, key=lambda f: f.trade_id):
@@ -537,7 +538,8 @@ class SlotManagerActor(pykka.ThreadingActor):
                 self._query(s.client_id)  # missing on the exchange: find out, never assume cancelled
         if foreign:
             log.info("reconcile: %d foreign open orders (left alone)", foreign)
-        self._check_drift(snap.position)
+        drift = self._check_drift(snap.position)
+        self.observer.reconciled(True, drift=drift, foreign=foreign)
         self.snapshot_done = True
         self._maybe_reconciled()
 
@@ -548,7 +550,8 @@ class SlotManagerActor(pykka.ThreadingActor):
             log.info("reconciled with the exchange: %s", self._heartbeat())
             self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
 
-    def _check_drift(self, exchange_position: Decimal) -> None:
+    def _check_drift(self, exchange_position: Decimal) -> Decimal:
+        """Exchange position - baseline offset - bot position; trips the breaker when too far twice."""
         mine = self.book.position(self.rules)
         if self.offset is None:
             self.offset = exchange_position - mine
@@ -556,12 +559,12 @@ class SlotManagerActor(pykka.ThreadingActor):
             log.info(
                 "position baseline: exchange %s, bot %s (offset %s)", exchange_position, mine, self.offset
             )
-            return
+            return Decimal(0)
         drift = exchange_position - self.offset - mine
         limit = self.params.max_position_drift
         if drift == 0:
             self.drift_strikes = 0
-            return
+            return drift
         log.warning(
             "position drift %s (exchange %s - offset %s - bot %s)",
             drift,
@@ -572,6 +575,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         self.drift_strikes = self.drift_strikes + 1 if abs(drift) > limit else 0
         if self.drift_strikes >= 2:  # twice in a row: not a fill in flight between two reads
             self.wiring.tell(w.RISK, TripBreaker(f"position drift {drift} beyond {limit}"))
+        return drift
 
     # --- cleanup ---------------------------------------------------------------------------------------
 
@@ -604,6 +608,8 @@ class SlotManagerActor(pykka.ThreadingActor):
     # --- timers, stop, status --------------------------------------------------------------------------
 
     def _on_timer(self, m: TimerTick) -> None:
+        fees = self.totals.fees + open_fees(self.book)
+        self.observer.book(self.book, self.price, self.center, self.interval, self.totals.realized, fees)
         if m.name == "heartbeat":
             log.info(self._heartbeat())
         elif m.name == "equity" and self.price:
@@ -642,4 +648,6 @@ class SlotManagerActor(pykka.ThreadingActor):
             self.buys_blocked,
             self.halted,
             self._outstanding(),
+            self.risk,
+            len(self.queries),
         )

@@ -43,6 +43,7 @@ from actors.messages import (
     StatusQuery,
     StopTrading,
 )
+from actors.observer import Observer
 from actors.price_monitor import PriceFeed, PriceMonitorActor
 from actors.reconciler import ReconcilerActor
 from actors.risk import RiskActor
@@ -51,6 +52,7 @@ from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.risk import RiskState
+from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.durable import Engine, EngineError, start_engine
 from market_maker.exchange.base import Exchange
@@ -95,10 +97,17 @@ class RunOptions:
 class TradingSystem:
     """One bot on one symbol: the seven actors around one exchange connector and one store."""
 
-    def __init__(self, config: Config, exchange: Exchange, options: RunOptions | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        exchange: Exchange,
+        options: RunOptions | None = None,
+        observer: Observer | None = None,
+    ) -> None:
         self.config = config
         self.exchange = exchange
         self.options = options or RunOptions()
+        self.observer = observer or Observer()  # metrics and health for the ops endpoint
         self.wiring = Wiring()
         self.box: LatestBox[tuple[int, int]] = LatestBox()
         self.store: Store | None = None
@@ -159,6 +168,7 @@ class TradingSystem:
             check.clock_offset_ms,
             check.equity,
         )
+        self.observer.bind(rules)
         book = store.load_book() or SlotBook(cfg.bot.id)
         settings = SlotSettings(
             market=cfg.exchange.market,
@@ -167,12 +177,12 @@ class TradingSystem:
             max_open_orders=cfg.cleanup.max_open_orders,
             start_equity=check.equity,
         )
-        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval)
-        o = self.options
+        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
+        o, obs = self.options, self.observer
 
         def slots(restart: bool) -> pykka.ActorRef[Any]:
             b = (store.load_book() or SlotBook(cfg.bot.id)) if restart else book
-            return SlotManagerActor.start(self.wiring, store, params, settings, b, interval)
+            return SlotManagerActor.start(self.wiring, store, params, settings, b, interval, obs)
 
         def strategy(restart: bool) -> pykka.ActorRef[Any]:
             rs: RiskState | None = None if restart else risk
@@ -180,9 +190,11 @@ class TradingSystem:
 
         self._factories = {
             w.SLOTS: slots,
-            w.EXCHANGE: lambda restart: ExchangeActor.start(self.wiring, self.exchange, gateway=gateway),
+            w.EXCHANGE: lambda restart: ExchangeActor.start(
+                self.wiring, self.exchange, gateway=gateway, observer=obs
+            ),
             w.RISK: lambda restart: RiskActor.start(
-                self.wiring, store, params, risk, interval, o.risk_clock_s
+                self.wiring, store, params, risk, interval, o.risk_clock_s, obs
             ),
             w.STRATEGY: strategy,
             w.PRICE: lambda restart: PriceMonitorActor.start(
@@ -251,6 +263,11 @@ class TradingSystem:
         )
 
     # --- views (ask with a timeout: from outside the system only) ---------------------------------------
+
+    @property
+    def rules(self) -> SymbolRules | None:
+        """The exchange's rules for the symbol, once start-up has read them."""
+        return self.params.rules if self.params is not None else None
 
     def status(self, timeout_s: float = 5.0) -> Status | None:
         """The slot manager's status, or None when it does not answer in time."""

@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     for line in config.warnings():
         log.warning("%s", line)
     stop = threading.Event()
-    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+        handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return _run(config, args, stop)
     finally:
@@ -65,6 +67,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from actors.system import RunOptions, StartError, TradingSystem
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
+    from market_maker.ops.alerts import AlertKind
+    from market_maker.runtime.ops_link import status_input
 
     sim = None
     sim_key = ""
@@ -99,19 +103,40 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _stop_sim(sim)
         return 1
-    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat))
+    from market_maker.ops.service import OpsService
+    from market_maker.runtime.ops_link import OpsObserver
+
+    # /status asks the running system (with a timeout) when a request comes in
+    ops = OpsService.from_config(
+        config,
+        status=lambda: status_input(config, system.status, lambda: system.rules, observer.foreign),
+        streams=("market",),  # the user stream is quiet while nothing trades: not a health signal
+    )
+    observer = OpsObserver(ops)
+    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat), observer)
     try:
+        try:
+            ops.start()
+            if ops.server is not None:
+                log.info("ops endpoint on %s (/metrics, /healthz, /status)", ops.server.url)
+        except OSError as exc:
+            print(f"error: ops endpoint {config.ops.host}:{config.ops.port}: {exc.strerror}", file=sys.stderr)
+            exchange.close()
+            return 1
         try:
             system.start()
         except StartError as exc:
             print(f"error: {exc}", file=sys.stderr)
             log.error("not trading: %s", exc)
             return exc.code
+        ops.alert(AlertKind.START, f"trading {config.trading.symbol} as bot {config.bot.id}")
         code = system.wait(stop, args.for_seconds)
+        ops.alert(AlertKind.STOP, f"stopped ({system.failed or 'graceful'})", exit_code=code)
         if sim is not None:
             code = max(code, _paper_check(config, sim, sim_key))
         return code
     finally:
+        ops.stop()
         _stop_sim(sim)
 
 

@@ -196,7 +196,11 @@ class BotRun:
         """Wait until bot and venue agree: nothing in flight, the same open orders, every fill stored."""
 
         def agreed(st: Status) -> bool:
-            if st.outstanding or any(s.state is SlotState.PENDING or s.cancel_requested for s in st.book):
+            if (
+                st.outstanding
+                or st.queries
+                or any(s.state is SlotState.PENDING or s.cancel_requested for s in st.book)
+            ):
                 return False
             working = {s.client_id for s in st.book if s.working}
             venue = {o["clientOrderId"] for o in self.own_open()}

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
+import requests
 import yaml
 from invariants import bot_run
 
@@ -124,3 +128,34 @@ def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path) -> N
             other.stop()
         assert err.value.code == 1
         assert len(run.own_open()) == 3  # the running bot is untouched
+
+
+def test_run_serves_status_metrics_and_health_while_trading(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = _write(
+        tmp_path,
+        {"engine": {"database": str(tmp_path / "db.sqlite")}, "ops": {"port": port}, "sim": {"seed": 5}},
+    )
+    got: dict[str, object] = {}
+
+    def probe() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "status" not in got:
+            with contextlib.suppress(requests.RequestException, ValueError):
+                doc = requests.get(f"http://127.0.0.1:{port}/status", timeout=2).json()
+                if doc.get("market", {}).get("price") and doc.get("orders", {}).get("open_own"):
+                    got["status"] = doc
+                    got["metrics"] = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                    got["health"] = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
+            time.sleep(0.2)
+
+    t = threading.Thread(target=probe)
+    t.start()
+    assert main(["run", "--config", cfg, "--for", "8"]) == 0
+    t.join()
+    assert "status" in got, "no /status document with a price and open orders while running"
+    jsonschema.validate(got["status"], json.loads((REPO / "docs" / "status.schema.json").read_text()))
+    assert got["health"] == 200
+    assert "mm_orders_placed_total" in str(got["metrics"])

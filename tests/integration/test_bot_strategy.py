@@ -24,11 +24,12 @@ def test_trailing_cancels_buys_left_behind_and_places_new_ones_as_the_price_rise
         # the window moved ten levels up: every old buy was cancelled (not filled), three new ones work
         assert _open(run, "BUY") == [Decimal("100070"), Decimal("100080"), Decimal("100090")]
         assert run.venue_trades() == []
-        run.price("100125")
-        assert _open(run, "BUY") == [Decimal("100100"), Decimal("100110"), Decimal("100120")]
+        run.price("100125")  # center 100130: window 100100..100120; 100090 is kept (one level of slack)
+        buys = [Decimal("100090"), Decimal("100100"), Decimal("100110"), Decimal("100120")]
+        assert _open(run, "BUY") == buys
         assert run.venue_trades() == []
         cancelled = [o for o in run.store_orders() if o.status == "CANCELED"]
-        assert len(cancelled) == 6  # each cancel recorded, none left working
+        assert len(cancelled) == 5  # each cancel recorded, none left working
 
 
 def test_dynamic_interval_widens_in_a_volatile_regime(tmp_path: Path, engine: dict[str, str]) -> None:

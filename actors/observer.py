@@ -1,0 +1,54 @@
+"""What the actors report as it happens, for metrics and health (the ops endpoint); by default nothing.
+
+Every method is called from an actor or stream thread and must return at once (no I/O, no blocking).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from market_maker.core.risk import RiskState
+from market_maker.core.rules import SymbolRules
+from market_maker.core.slots import SlotBook
+
+
+class Observer:
+    """No-op base: subclass and override what you need (see market_maker.runtime.ops_link)."""
+
+    def bind(self, rules: SymbolRules) -> None:
+        """The symbol's rules, once known (before any other call)."""
+
+    def market_data(self, price: int) -> None:
+        """A market-data message with this price (ticks) arrived."""
+
+    def stream(self, name: str, connected: bool, reconnect: bool) -> None:
+        """The ``market`` or ``user`` stream connected or dropped."""
+
+    def user_event(self) -> None:
+        """A user-data event arrived (proof the user stream is alive)."""
+
+    def order_placed(self) -> None:
+        """An order request went out."""
+
+    def order_cancelled(self, reason: str) -> None:
+        """A cancel went out (reason: trailing, risk, stale, cap, orphan...)."""
+
+    def order_rejected(self, reason: str) -> None:
+        """The exchange definitely refused an order."""
+
+    def fill(self, side: str) -> None:
+        """One trade of our orders was stored."""
+
+    def round_trip(self) -> None:
+        """A round trip closed."""
+
+    def reconciled(self, ok: bool, error: str = "", drift: Decimal | None = None, foreign: int = 0) -> None:
+        """A reconciliation finished (or failed with ``error``)."""
+
+    def book(
+        self, book: SlotBook, price: int, center: int, interval: int, realized: Decimal, fees: Decimal
+    ) -> None:
+        """The slot manager's periodic view (gauges)."""
+
+    def risk(self, state: RiskState, equity: Decimal | None = None) -> None:
+        """The risk state changed."""
