@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pykka
@@ -51,6 +52,7 @@ from actors.slot_manager import SlotManagerActor, SlotSettings
 from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.config import Config
+from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
@@ -147,7 +149,8 @@ class TradingSystem:
             rules = self.exchange.symbol_rules()
             params = self.params = bot_params(cfg, rules)
             price = self._last_price()
-            check = check_account(cfg, self.exchange, params, price)
+            stored = store.load_book()
+            check = check_account(cfg, self.exchange, params, price, _own_buys(stored, rules))
             risk, interval, _ = warm_up(self.exchange, params, cfg.risk.atr_interval, _now_ms())
         except ParamsError as exc:
             raise StartError(str(exc), EXIT_USAGE) from None
@@ -169,7 +172,7 @@ class TradingSystem:
             check.equity,
         )
         self.observer.bind(rules)
-        book = store.load_book() or SlotBook(cfg.bot.id)
+        book = stored or SlotBook(cfg.bot.id)
         settings = SlotSettings(
             market=cfg.exchange.market,
             heartbeat_s=self.options.heartbeat_s,
@@ -434,6 +437,16 @@ class TradingSystem:
             self.store.close()
         except StoreError as exc:
             log.error("closing the store failed: %s", exc)
+
+
+def _own_buys(book: SlotBook | None, rules: SymbolRules) -> Decimal:
+    """Quote held by the stored book's working buys (still locked on the exchange after a restart)."""
+    if book is None:
+        return Decimal(0)
+    return sum(
+        (rules.notional(s.order_price, s.remaining) for s in book if s.working and s.side is Side.BUY),
+        Decimal(0),
+    )
 
 
 def _owner() -> str:

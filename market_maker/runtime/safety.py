@@ -62,8 +62,14 @@ def worst_case_notional(params: BotParams, price: int) -> Decimal:
     return params.rules.notional(price, steps)
 
 
-def check_account(config: Config, exchange: Exchange, params: BotParams, price: int) -> AccountCheck:
-    """Run every check; raises :class:`UnsafeError` (one line) on the first that fails."""
+def check_account(
+    config: Config, exchange: Exchange, params: BotParams, price: int, own_locked: Decimal = Decimal(0)
+) -> AccountCheck:
+    """Run every check; raises :class:`UnsafeError` (one line) on the first that fails.
+
+    ``own_locked`` is the quote the bot's own open buys already hold (after a restart): it counts as
+    available, since those buys are part of the grid being checked.
+    """
     rules = params.rules
     try:
         status = symbol_status(exchange)
@@ -85,7 +91,7 @@ def check_account(config: Config, exchange: Exchange, params: BotParams, price: 
     quote_free = quote.free if quote is not None else Decimal(0)
     base_total = base.total if base is not None else Decimal(0)
     need = worst_case_notional(params, price)
-    have = quote_free
+    have = quote_free + own_locked
     if exchange.market is Market.USDM:
         lev = config.exchange.leverage or 1
         have = quote_free * lev

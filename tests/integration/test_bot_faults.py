@@ -105,3 +105,13 @@ def test_restart_with_orders_open_and_fills_while_down_matches_the_exchange(
         sells = _open(run, "SELL")
         assert [Decimal(o["origQty"]) for o in sells] == [Decimal("0.00099")] * 2
         assert all(o["side"] == Side.SELL.value for o in sells)
+
+
+def test_restart_counts_the_quote_its_own_open_buys_hold_as_available(tmp_path: Path) -> None:
+    # exactly enough for three buys: once they are placed, the free balance alone would not be
+    with bot_run(tmp_path, sim={"seed": 7, "balances": {"USDT": "300", "BTC": "0"}}) as run:
+        run.price("100000")
+        assert len(_open(run, "BUY")) == 3
+        run.stop()
+        run.start()  # not refused as unsafe: the grid's own buys are part of the grid being checked
+        assert len(run.status().book.slots) == 3
