@@ -69,6 +69,7 @@ from market_maker.core.slot_events import (
 )
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import actions_for_window
+from market_maker.runtime.cleanup_rules import cleanup_cancels
 from market_maker.runtime.heartbeat import Totals, heartbeat_line, open_fees, order_line
 from market_maker.runtime.params import BotParams
 from market_maker.store.records import NOT_FOUND, UNKNOWN
@@ -585,25 +586,10 @@ class SlotManagerActor(pykka.ThreadingActor):
         if not self.trading or not self.reconciled or not self.interval or not self.center:
             return
         win = window_for_center(self.center, self.interval, self.params.grid)
-        locked = [s for s in self.book if s.state is SlotState.LOCKED and not s.cancel_requested]
-        for s in locked:
-            age = now - self.sent_ms.get(s.client_id, now)
-            inside = win.in_buy_window(s.level) if s.side is Side.BUY else win.in_sell_window(s.order_price)
-            if age > m.stale_after_ms and not inside:
-                self._cancel(s.client_id, f"stale: {age // 1000} s old and outside the window")
-        excess = self._working_count() - m.max_open_orders
-        if excess > 0:
-            buys = sorted(
-                (
-                    s
-                    for s in self.book
-                    if s.state is SlotState.LOCKED and s.side is Side.BUY and not s.cancel_requested
-                ),
-                key=lambda s: abs(self.center - s.level),
-                reverse=True,
-            )
-            for s in buys[:excess]:
-                self._cancel(s.client_id, f"open-order cap {m.max_open_orders}")
+        for cid, reason in cleanup_cancels(
+            self.book, win, self.sent_ms, now, m.stale_after_ms, m.max_open_orders
+        ):
+            self._cancel(cid, reason)
 
     # --- timers, stop, status --------------------------------------------------------------------------
 
