@@ -92,6 +92,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
             config.exchange.recv_window_ms,
             symbol=config.trading.symbol,
             ws_api_url=urls[2],
+            routed_ws=_routed(config, urls[1]),
             timeout_s=(3.05, config.exchange.timeout_seconds),
         )
     except ConfigError as exc:
@@ -138,6 +139,14 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     finally:
         ops.stop()
         _stop_sim(sim)
+
+
+def _routed(config: Any, ws_url: str) -> bool:
+    """USD-M on live Binance uses the /public, /market and /private WebSocket routes (docs/exchanges.md);
+    the configuration has no key for it, so it follows the host."""
+    from market_maker.core.model import Market
+
+    return config.exchange.market is Market.USDM and "fstream.binance.com" in ws_url
 
 
 def _start_sim(config: Any) -> tuple[Any, str, str]:
