@@ -30,7 +30,9 @@ class IntervalParams:
     min_interval: int
     max_interval: int
     volatility_scale: Decimal = Decimal(1)
-    hysteresis: Decimal = Decimal("0.05")  # relative change needed before the interval moves
+    # relative change needed before the interval moves: every change cancels the grid off the old lattice;
+    # 5% moved it every ~5 candles on AVAXUSDT June 2026 (9281 times), 20% 1272 times, same PnL
+    hysteresis: Decimal = Decimal("0.2")
     # exact integer forms of base * volatility_scale and hysteresis, so each candle costs integer ops only
     gain_ratio: tuple[int, int] = field(init=False, repr=False, compare=False)
     hysteresis_ratio: tuple[int, int] = field(init=False, repr=False, compare=False)
