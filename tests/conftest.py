@@ -18,6 +18,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings
+
+# Property tests check behaviour, never speed: on a loaded 2-core CI box hypothesis's default 200 ms
+# deadline per example made them fail at random.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 PG_HOST = os.environ.get("MM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("MM_TEST_PG_PORT", "5432"))
