@@ -13,13 +13,12 @@ reconciliation sees the exchange as the workflows left it. See docs/durable.md.
 """
 
 from market_maker.durable.engine import Engine, EngineError, start_engine
-from market_maker.durable.gateway import DirectGateway, DurableGateway, OrderGateway
+from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
 
 __all__ = [
     "CancelOutcome",
     "DirectGateway",
-    "DurableGateway",
     "Engine",
     "EngineError",
     "OrderGateway",

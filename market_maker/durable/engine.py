@@ -13,7 +13,7 @@ import time
 from typing import Protocol
 
 from market_maker.durable import faults
-from market_maker.durable.gateway import DirectGateway, DurableGateway, OrderGateway
+from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.durable.ids import workflow_prefixes
 from market_maker.durable.outcomes import why
 from market_maker.durable.settings import (
@@ -66,6 +66,8 @@ class DurableEngine:
         self.settings = settings
         self.bot_id = bot_id
         self.symbol = symbol
+        from market_maker.durable.workflow_gateway import DurableGateway  # imports DBOS
+
         self.gateway: OrderGateway = DurableGateway(bot_id, symbol)
         self.recovered: list[str] = []  # ids of the workflows finished by recovery at start
         self._closed = False
