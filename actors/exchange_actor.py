@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pykka
@@ -31,9 +32,12 @@ from actors.messages import (
     Unknown,
 )
 from actors.observer import Observer
+from actors.send_probe import SendProbe
 from actors.wiring import Wiring
+from market_maker.core.model import Market
 from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
+from market_maker.exchange.rest import RestClient
 from market_maker.exchange.types import OrderUpdate, StreamStatus, UserEvent
 
 log = logging.getLogger("market_maker.exchange_actor")
@@ -58,8 +62,16 @@ class ExchangeActor(pykka.ThreadingActor):
         self.gateway: OrderGateway = gateway or DirectGateway(exchange)
         self.want_stream = user_stream
         self.stream: Stream | None = None
+        self.probe = SendProbe(self.observer)
+
+    def _hook_rest(self) -> None:
+        """Let the connector's REST client tell the probe when an order request goes out."""
+        rest = getattr(self.exchange, "rest", None)  # the Binance connectors; fakes may have none
+        if isinstance(rest, RestClient):
+            rest.before_send = self.probe
 
     def on_start(self) -> None:
+        self._hook_rest()
         if self.want_stream:
             self.stream = self.exchange.user_stream(self._on_user_event, on_status=self._on_status)
             self.stream.start()
@@ -111,7 +123,11 @@ class ExchangeActor(pykka.ThreadingActor):
         self.wiring.tell(w.SLOTS, message)
 
     def _submit(self, m: Submit) -> None:
-        out = self.gateway.place(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
+        self.probe.arm(m.origin_ns, "place")
+        try:
+            out = self.gateway.place(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
+        finally:
+            self.probe.disarm()
         if out.status == "accepted" and out.order is not None:
             self._reply(Accepted(m.client_id, out.order))
         elif out.status == "rejected":
@@ -121,7 +137,11 @@ class ExchangeActor(pykka.ThreadingActor):
             self._reply(Unknown(m.client_id, out.reason))
 
     def _cancel(self, m: CancelOrder) -> None:
-        out = self.gateway.cancel(m.client_id)
+        self.probe.arm(m.origin_ns, "cancel")
+        try:
+            out = self.gateway.cancel(m.client_id)
+        finally:
+            self.probe.disarm()
         if out.status == "cancelled" and out.order is not None:
             self._reply(Cancelled(m.client_id, out.order))
         else:
@@ -143,9 +163,12 @@ class ExchangeActor(pykka.ThreadingActor):
         try:
             opened = self.exchange.open_orders()
             fills = self.exchange.recent_trades(start_ms=m.since_ms, limit=1000)
-            position = self.exchange.position().qty
+            position = self.exchange.position()
+            cash = self.exchange.balances().get(self.exchange.symbol_rules().quote_asset)
             t = self.exchange.server_time()
         except Exception as exc:
             self._reply(SnapshotFailed(f"{type(exc).__name__}: {exc}"))
         else:
-            self._reply(ExchangeSnapshot(tuple(opened), tuple(fills), position, t))
+            entry = position.entry_price if self.exchange.market is Market.USDM else Decimal(0)
+            total = cash.total if cash is not None else Decimal(0)
+            self._reply(ExchangeSnapshot(tuple(opened), tuple(fills), position.qty, t, total, entry))

@@ -102,6 +102,7 @@ class Decisions:
     buys_blocked: bool
     halted: bool
     time_ms: int
+    origin_ns: int = 0  # perf_counter_ns of the market-data frame behind them (0: not a price tick)
 
 
 # --- slot manager (SlotManagerActor) -------------------------------------------------------------------
@@ -123,6 +124,7 @@ class Submit:
     price: int
     qty: int
     reduce_only: bool = False
+    origin_ns: int = 0  # see Decisions.origin_ns: tick-to-order latency is measured from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ class CancelOrder:
 
     client_id: str
     reason: str
+    origin_ns: int = 0  # see Decisions.origin_ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +265,8 @@ class ExchangeSnapshot:
     fills: tuple[Fill, ...]
     position: Decimal
     time_ms: int
+    cash: Decimal | None = None  # quote asset: spot total balance, futures wallet balance
+    entry_price: Decimal = Decimal(0)  # futures: the position's entry (0 on spot: the position is owned)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,10 @@ class Observer:
     def order_placed(self) -> None:
         """An order request went out."""
 
+    def order_sent(self, kind: str, origin_ns: int, sent_ns: int) -> None:
+        """The ``kind`` ("place" or "cancel") request answering the market-data frame received at
+        ``origin_ns`` went to the socket at ``sent_ns`` (both ``time.perf_counter_ns()``)."""
+
     def order_cancelled(self, reason: str) -> None:
         """A cancel went out (reason: trailing, risk, stale, cap, orphan...)."""
 

@@ -47,11 +47,12 @@ class PriceFeed:
 
     def on_event(self, event: MarketEvent) -> None:
         """Called on the stream thread for every market event: never blocks."""
+        received_ns = time.perf_counter_ns()  # tick-to-order latency starts here
         now = int(time.time() * 1000)
         if isinstance(event, Quote):
             price = (event.bid + event.ask) // 2
             self.observer.market_data(price)
-            self.on_price(price, now)
+            self.on_price(price, now, received_ns)
         elif isinstance(event, CandleUpdate) and event.candle.closed:
             with self._lock:
                 fresh = event.candle.open_time_ms > self._last_candle
@@ -60,9 +61,10 @@ class PriceFeed:
             if fresh:
                 self.wiring.tell(w.RISK, CandleClosed(event.candle))
 
-    def on_price(self, price: int, now_ms: int) -> None:
-        """Offer a price; tell the strategy only when it had no tick pending."""
-        if self.box.put((price, now_ms)):
+    def on_price(self, price: int, now_ms: int, received_ns: int = 0) -> None:
+        """Offer a price with its frame's arrival (perf_counter_ns); tell the strategy only when it had
+        no tick pending."""
+        if self.box.put((price, received_ns)):
             self.wiring.tell(w.STRATEGY, PriceTick())
         with self._lock:
             due = now_ms - self._last_seen_ms >= SEEN_EVERY_MS

@@ -96,7 +96,6 @@ class SlotSettings:
     heartbeat_s: float
     equity_s: float = 5.0
     max_open_orders: int = 50
-    start_equity: Decimal = Decimal(0)
 
 
 def changed_levels(old: SlotBook, new: SlotBook) -> list[int]:
@@ -142,6 +141,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         self.sent_ms: dict[str, int] = {}
         self.totals = Totals()
         self.offset: Decimal | None = None
+        self.account: tuple[Decimal, Decimal, Decimal] | None = None  # cash, position, entry (last snapshot)
         self.drift_strikes = 0
         self.timers: Timers | None = None
 
@@ -290,9 +290,9 @@ class SlotManagerActor(pykka.ThreadingActor):
             return
         for action in d.actions:
             if isinstance(action, Cancel):
-                self._cancel(action.client_id, action.reason)
+                self._cancel(action.client_id, action.reason, d.origin_ns)
             elif isinstance(action, Place):
-                self._place(action, d.time_ms)
+                self._place(action, d.time_ms, d.origin_ns)
 
     def _outstanding(self) -> int:
         """Order actions the core asks for now that this actor would carry out (0 when all is done)."""
@@ -349,7 +349,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             return "not above a working buy"
         return ""
 
-    def _place(self, p: Place, t_ms: int) -> None:
+    def _place(self, p: Place, t_ms: int, origin_ns: int = 0) -> None:
         why = self._refusal(p)
         if why:
             self.dropped = self.dropped or why.startswith("waiting")
@@ -367,9 +367,9 @@ class SlotManagerActor(pykka.ThreadingActor):
         log.info(order_line("placing", p.side, p.qty, p.price, cid, self.rules))
         self.observer.order_placed()
         reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
-        self.wiring.tell(w.EXCHANGE, Submit(cid, p.side, p.price, p.qty, reduce_only))
+        self.wiring.tell(w.EXCHANGE, Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns))
 
-    def _cancel(self, client_id: str, reason: str) -> None:
+    def _cancel(self, client_id: str, reason: str, origin_ns: int = 0) -> None:
         s = self.book.find(client_id)
         if s is None or not self._cancellable(client_id):
             return
@@ -379,7 +379,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             + f": {reason}"
         )
         self.observer.order_cancelled(reason.split(":")[0])
-        self.wiring.tell(w.EXCHANGE, CancelOrder(client_id, reason))
+        self.wiring.tell(w.EXCHANGE, CancelOrder(client_id, reason, origin_ns))
 
     # --- exchange replies ------------------------------------------------------------------------------
 
@@ -539,6 +539,8 @@ class SlotManagerActor(pykka.ThreadingActor):
                 self._query(s.client_id)  # missing on the exchange: find out, never assume cancelled
         if foreign:
             log.info("reconcile: %d foreign open orders (left alone)", foreign)
+        if snap.cash is not None:
+            self.account = (snap.cash, snap.position, snap.entry_price)
         drift = self._check_drift(snap.position)
         self.observer.reconciled(True, drift=drift, foreign=foreign)
         self.snapshot_done = True
@@ -598,13 +600,10 @@ class SlotManagerActor(pykka.ThreadingActor):
         self.observer.book(self.book, self.price, self.center, self.interval, self.totals.realized, fees)
         if m.name == "heartbeat":
             log.info(self._heartbeat())
-        elif m.name == "equity" and self.price:
-            equity = (
-                self.settings.start_equity
-                + self.totals.realized
-                + self.book.unrealized_pnl(self.price, self.rules)
-                - open_fees(self.book)
-            )
+        elif m.name == "equity" and self.price and self.account is not None:
+            # marked to the current price from the last snapshot's cash and position (every reconcile)
+            cash, qty, entry = self.account
+            equity = cash + qty * (self.rules.ticks_to_price(self.price) - entry)
             self.wiring.tell(w.RISK, EquityUpdate(equity, now_ms()))
         if self.timers:
             self.timers.rearm(m.name)

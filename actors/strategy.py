@@ -53,11 +53,12 @@ class StrategyActor(pykka.ThreadingActor):
         self._skips: dict[int, str] = {}
 
     def on_receive(self, message: Any) -> Any:
+        origin_ns = 0  # only a price tick starts a tick-to-order measurement
         if isinstance(message, PriceTick):
             latest = self.box.take()
             if latest is None:
                 return None
-            self.price = latest[0]
+            self.price, origin_ns = latest
         elif isinstance(message, SlotsChanged):
             self.book = message.book
         elif isinstance(message, RiskUpdate):
@@ -67,10 +68,10 @@ class StrategyActor(pykka.ThreadingActor):
         else:
             log.warning("strategy: unexpected message %r", message)
             return None
-        self._decide()
+        self._decide(origin_ns)
         return None
 
-    def _decide(self) -> None:
+    def _decide(self, origin_ns: int = 0) -> None:
         if not self.price or self.book is None or self.risk is None:
             return
         now = int(time.time() * 1000)
@@ -86,7 +87,9 @@ class StrategyActor(pykka.ThreadingActor):
         self._last = key
         self.wiring.tell(
             w.SLOTS,
-            Decisions(orders, self.price, win.center, self.interval, risk.buys_blocked, risk.halted, now),
+            Decisions(
+                orders, self.price, win.center, self.interval, risk.buys_blocked, risk.halted, now, origin_ns
+            ),
         )
 
     def _log_skips(self, skips: Any) -> None:

@@ -69,6 +69,8 @@ class RestClient:
         self._session.headers["User-Agent"] = "market-maker/0.1"
         self._time_lock = threading.Lock()
         self.sent = 0  # requests that actually went out (tests and metrics)
+        # called with (method, path) right before a request is handed to requests (latency probes)
+        self.before_send: Callable[[str, str], None] | None = None
 
     def __repr__(self) -> str:  # never show the key or secret
         return f"RestClient({self.base_url!r})"
@@ -176,6 +178,8 @@ class RestClient:
         url = f"{self.base_url}{path}" + (f"?{qs}" if qs else "")
         headers = {"X-MBX-APIKEY": self._api_key} if with_key else {}
         self.sent += 1
+        if self.before_send is not None:
+            self.before_send(method, path)
         try:
             resp = self._session.request(method, url, headers=headers, timeout=self._timeout)
         except requests.exceptions.ConnectTimeout:

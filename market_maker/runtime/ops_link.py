@@ -47,6 +47,9 @@ class OpsObserver(Observer):
     def order_placed(self) -> None:
         self.ops.metrics.order_placed()
 
+    def order_sent(self, kind: str, origin_ns: int, sent_ns: int) -> None:
+        self.ops.metrics.observe_latency((sent_ns - origin_ns) / 1e9)
+
     def order_cancelled(self, reason: str) -> None:
         self.ops.metrics.order_cancelled(reason)
 
