@@ -178,7 +178,6 @@ class TradingSystem:
             heartbeat_s=self.options.heartbeat_s,
             equity_s=self.options.equity_s,
             max_open_orders=cfg.cleanup.max_open_orders,
-            start_equity=check.equity,
         )
         feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
         o, obs = self.options, self.observer

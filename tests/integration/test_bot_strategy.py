@@ -46,9 +46,9 @@ def test_dynamic_interval_widens_in_a_volatile_regime(tmp_path: Path, engine: di
             run.control.set_price(SYMBOL, "97000")
             run.control.set_price(SYMBOL, "100000")
             run.control.step(600)  # 60 s of market time: the candle closes
-        st = run.wait_for(lambda s: s.interval >= run.rules.price_to_ticks("50"), "interval to widen")
+        run.wait_for(lambda s: s.interval >= 2 * run.rules.price_to_ticks("10"), "interval to widen")
+        st = run.price(run.control.price(SYMBOL))  # settled on the interval in force now
         assert st.interval <= run.rules.price_to_ticks("100")
-        run.price(run.control.price(SYMBOL))
         width = run.rules.ticks_to_price(st.interval)
         buys = _open(run, "BUY")
         assert buys and all(b % width == 0 for b in buys), f"buys {buys} not on the {width} lattice"
