@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from invariants import SYMBOL, BotRun, bot_run
 
+from actors.system import RunOptions
 from market_maker.cli import main
 
 
@@ -80,3 +81,20 @@ def test_pause_without_a_running_bot_exits_3(tmp_path: Path) -> None:
     path = tmp_path / "bot.yaml"
     path.write_text(yaml.safe_dump({"engine": {"database": str(tmp_path / "x.sqlite")}}))
     assert main(["pause", "--config", str(path)]) == 3
+
+
+def test_drawdown_from_the_equity_peak_halts_trading(tmp_path: Path) -> None:
+    options = RunOptions(heartbeat_s=3600, risk_clock_s=0.2, equity_s=0.2)
+    with bot_run(
+        tmp_path,
+        options=options,
+        risk={"max_drawdown_pct": 5},
+        reconcile={"interval_seconds": 0.3},
+        sim={"seed": 7, "balances": {"USDT": "300", "BTC": "0"}},
+    ) as run:
+        run.price("100000")
+        run.price("99969.99")  # all three buys fill: the account is now almost all BTC
+        assert not run.status().halted
+        run.control.set_price(SYMBOL, "94000")  # about 6% off the peak equity
+        st = run.wait_for(lambda st: st.halted, "drawdown breaker")
+        assert st.risk is not None and "drawdown" in st.risk.halt_reason
