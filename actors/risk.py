@@ -140,6 +140,7 @@ class RiskActor(pykka.ThreadingActor):
             self.trip_seq = max(self.trip_seq, message.seq)
         elif isinstance(message, EquityUpdate):
             self.state = corerisk.on_equity(self.state, message.equity, message.time_ms, p)
+            self.observer.risk(self.state, message.equity)  # equity and drawdown for the ops gauges
         elif isinstance(message, Republish):
             self.wiring.tell(w.STRATEGY, RiskUpdate(self.state, self.interval))
         elif isinstance(message, TripBreaker):

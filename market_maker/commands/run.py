@@ -110,10 +110,10 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     # /status asks the running system (with a timeout) when a request comes in
     ops = OpsService.from_config(
         config,
-        status=lambda: status_input(config, system.status, lambda: system.rules, observer.foreign),
+        status=lambda: status_input(config, system.status, lambda: system.rules, observer),
         streams=("market",),  # the user stream is quiet while nothing trades: not a health signal
     )
-    observer = OpsObserver(ops)
+    observer = OpsObserver(ops, exchange)
     system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat), observer)
     try:
         try:
@@ -150,11 +150,13 @@ def _routed(config: Any, ws_url: str) -> bool:
 
 
 def _start_sim(config: Any) -> tuple[Any, str, str]:
+    from market_maker.ops.logs import add_secrets
     from market_maker.runtime.sim_config import sim_balances, sim_config
     from market_maker.sim.server import SimServer
 
     sim = SimServer(sim_config(config)).start()
     key, secret = secrets.token_hex(32), secrets.token_hex(32)
+    add_secrets(key, secret)  # generated for this run: masked in every log line like configured ones
     sim.create_account(key, secret, sim_balances(config))
     log.info("simulator listening on %s (control API under %s/_sim/)", sim.rest_url, sim.rest_url)
     return sim, key, secret

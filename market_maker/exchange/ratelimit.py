@@ -96,6 +96,11 @@ class RateLimiter:
         with self._lock:
             self._limits = dict(limits)
 
+    def limit(self, kind: str, seconds: int) -> int | None:
+        """The announced limit of this counter (None until exchangeInfo named one)."""
+        with self._lock:
+            return self._limits.get(Window(kind, seconds))
+
     def used(self, kind: str, seconds: int) -> int:
         """The counter's current value (0 once its window has rolled over)."""
         with self._lock:

@@ -8,6 +8,7 @@ series count.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -154,6 +155,7 @@ class BotMetrics:
         self._reasons: dict[str, set[str]] = {"cancel": set(), "reject": set()}
         self._placed_n = 0
         self._cancelled_n = 0
+        self._refreshers: list[Callable[[], None]] = []
         for g in (self.price, self.center, self.interval, self.atr, self.reconcile_drift):
             g.set(float("nan"))
 
@@ -259,8 +261,17 @@ class BotMetrics:
 
     # --- output -------------------------------------------------------------------------------------
 
+    def on_scrape(self, refresh: Callable[[], None]) -> None:
+        """Call ``refresh`` before each render (for values read from elsewhere, e.g. rate-limit weight)."""
+        self._refreshers.append(refresh)
+
     def render(self) -> bytes:
-        """Every metric in the Prometheus text exposition format."""
+        """Every metric in the Prometheus text exposition format (scrape hooks run first)."""
+        for refresh in self._refreshers:
+            try:
+                refresh()
+            except Exception:  # a broken hook must not take the whole page down
+                logging.getLogger(__name__).exception("metrics scrape hook failed")
         return generate_latest(self.registry)
 
     def _label(self, kind: str, reason: str) -> str:

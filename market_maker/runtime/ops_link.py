@@ -1,7 +1,14 @@
-"""Actor reports fed into the ops service (metrics, health), and the ``/status`` input built from them."""
+"""Actor reports fed into the ops service (metrics, health, alerts), and the ``/status`` input built
+from them.
+
+Alerts fire on transitions only: the breaker going from clear to tripped (``breaker_trip``), a risk
+trigger appearing (``risk_trigger``, once per new set of reasons), and a reconnect storm (counted by
+:meth:`OpsService.stream_reconnected`). The notifier rate-limits each kind on top of that.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -9,9 +16,11 @@ from decimal import Decimal
 from actors.messages import Status
 from actors.observer import Observer
 from market_maker.config import Config
-from market_maker.core.risk import RiskState
+from market_maker.core.atr import SCALE
+from market_maker.core.risk import RiskState, drawdown_pct
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
+from market_maker.ops.alerts import AlertKind
 from market_maker.ops.service import OpsService
 from market_maker.ops.status_doc import StatusInput, ladder_from_book, slot_counts
 
@@ -19,10 +28,21 @@ from market_maker.ops.status_doc import StatusInput, ladder_from_book, slot_coun
 class OpsObserver(Observer):
     """Turns actor reports into metric updates and stream-health ticks (all calls return at once)."""
 
-    def __init__(self, ops: OpsService) -> None:
+    def __init__(self, ops: OpsService, exchange: object = None) -> None:
         self.ops = ops
+        self.exchange = exchange  # its rate limiter feeds the rate-limit gauges at scrape time
         self.rules: SymbolRules | None = None
+        self.started = time.monotonic()
         self.foreign = 0
+        # the last values seen, for /status (plain stores: read by the HTTP thread, written by actors)
+        self.counts = {"placed": 0, "cancelled": 0, "rejected": 0, "fills": 0}
+        self.atr: Decimal | None = None
+        self.equity: Decimal | None = None
+        self.drawdown: Decimal | None = None
+        self.drift: Decimal | None = None
+        ops.metrics.on_scrape(self._refresh_rate_limit)
+        self._halt_reason = ""  # the breaker's reason last seen ("" while clear)
+        self._reasons: tuple[str, ...] = ()  # the risk triggers last seen
 
     def bind(self, rules: SymbolRules) -> None:
         self.rules = rules
@@ -45,18 +65,22 @@ class OpsObserver(Observer):
         self.ops.metrics.stream_message("user")
 
     def order_placed(self) -> None:
+        self.counts["placed"] += 1
         self.ops.metrics.order_placed()
 
     def order_sent(self, kind: str, origin_ns: int, sent_ns: int) -> None:
         self.ops.metrics.observe_latency((sent_ns - origin_ns) / 1e9)
 
     def order_cancelled(self, reason: str) -> None:
+        self.counts["cancelled"] += 1
         self.ops.metrics.order_cancelled(reason)
 
     def order_rejected(self, reason: str) -> None:
+        self.counts["rejected"] += 1
         self.ops.metrics.order_rejected(reason.split(":")[0][:40])
 
     def fill(self, side: str) -> None:
+        self.counts["fills"] += 1
         self.ops.metrics.fill(side)
 
     def round_trip(self) -> None:
@@ -64,6 +88,7 @@ class OpsObserver(Observer):
 
     def reconciled(self, ok: bool, error: str = "", drift: Decimal | None = None, foreign: int = 0) -> None:
         self.foreign = foreign if ok else self.foreign
+        self.drift = drift if ok else self.drift
         self.ops.reconcile_done(ok, error, drift)
 
     def book(
@@ -79,28 +104,96 @@ class OpsObserver(Observer):
         m.set_open_orders(sum(1 for s in book if s.working), self.foreign)
 
     def risk(self, state: RiskState, equity: Decimal | None = None) -> None:
-        self.ops.metrics.set_risk(state.triggered, state.halted)
+        m = self.ops.metrics
+        m.set_risk(state.triggered, state.halted)
+        if self.rules is not None:
+            ready = state.atr.ready
+            self.atr = self.rules.ticks_to_price(1) * state.atr.scaled / SCALE if ready else None
+            m.set_atr(self.atr)
+        if equity is not None and state.equity_peak is not None:
+            self.equity, self.drawdown = equity, drawdown_pct(state.equity_peak, equity)
+            m.set_equity(equity, self.drawdown)
+        self._alert_transitions(state)
+
+    def rate_limit(self) -> tuple[int, int] | None:
+        """(weight used this minute, limit) from the connector, or None when unknown."""
+        return rate_limit_of(self.exchange)
+
+    def _refresh_rate_limit(self) -> None:
+        weight = self.rate_limit()
+        if weight is not None:
+            self.ops.metrics.set_rate_limit(*weight)
+
+    def _alert_transitions(self, state: RiskState) -> None:
+        """A breaker that just tripped, or a risk trigger that just appeared: one alert each."""
+        if state.halt_reason and state.halt_reason != self._halt_reason:
+            self.ops.alert(
+                AlertKind.BREAKER_TRIP,
+                f"circuit breaker tripped: {state.halt_reason} (no new orders)",
+                reason=state.halt_reason,
+                losses=state.consecutive_losses,
+                until_ms=state.halted_until_ms or None,
+            )
+        self._halt_reason = state.halt_reason
+        new = tuple(r for r in state.reasons if r not in self._reasons)
+        if new:
+            self.ops.alert(
+                AlertKind.RISK_TRIGGER,
+                f"risk triggered: {', '.join(state.reasons)} (buys cancelled, no new buys)",
+                reasons=list(state.reasons),
+            )
+        self._reasons = state.reasons
+
+
+def rate_limit_of(exchange: object) -> tuple[int, int] | None:
+    """(request weight used this minute, the minute's limit) from the connector's rate limiter, or
+    None when the connector has none or the exchange announced no per-minute weight limit yet."""
+    limiter = getattr(getattr(exchange, "rest", None), "limiter", None)
+    if limiter is None:
+        return None
+    limit = limiter.limit("weight", 60)
+    return (limiter.used("weight", 60), limit) if limit else None
+
 
 
 def status_input(
-    config: Config, status: Callable[[], Status | None], rules: Callable[[], SymbolRules | None], foreign: int
+    config: Config,
+    status: Callable[[], Status | None],
+    rules: Callable[[], SymbolRules | None],
+    observer: OpsObserver,
 ) -> StatusInput:
-    """``/status`` from the slot manager's answer (asked with a timeout); a bare document if it is silent."""
+    """``/status`` from the slot manager's answer (asked with a timeout) and what the observer saw;
+    a bare document if the slot manager is silent."""
     now = int(time.time() * 1000)
     ex = config.exchange
-    base = StatusInput(config.bot.id, config.trading.symbol, ex.market.value, ex.venue, now)
-    st, r = status(), rules()
-    if st is None or r is None:
-        return base
-    book = st.book
-    risk = st.risk
-    peak = risk.equity_peak if risk is not None else None
-    return StatusInput(
+    weight = observer.rate_limit()
+    o = observer
+    base = StatusInput(
         config.bot.id,
         config.trading.symbol,
         ex.market.value,
         ex.venue,
         now,
+        atr=o.atr,
+        equity=o.equity,
+        drawdown_pct=o.drawdown,
+        reconcile_drift=o.drift,
+        open_orders_foreign=o.foreign,
+        orders_placed=o.counts["placed"],
+        orders_cancelled=o.counts["cancelled"],
+        orders_rejected=o.counts["rejected"],
+        fills=o.counts["fills"],
+        rate_limit_used=weight[0] if weight else None,
+        rate_limit_limit=weight[1] if weight else None,
+        uptime_s=round(time.monotonic() - o.started, 3),
+    )
+    st, r = status(), rules()
+    if st is None or r is None:
+        return base
+    book = st.book
+    risk = st.risk
+    return dataclasses.replace(
+        base,
         price=r.ticks_to_price(st.price) if st.price else None,
         center=r.ticks_to_price(st.center) if st.center else None,
         interval=r.ticks_to_price(st.interval) if st.interval else None,
@@ -111,7 +204,7 @@ def status_input(
         unrealized_pnl=book.unrealized_pnl(st.price, r) if st.price else Decimal(0),
         fees=st.fees,
         round_trips=st.round_trips,
-        equity_peak=peak,
+        equity_peak=risk.equity_peak if risk is not None else None,
         paused=bool(risk and risk.paused),
         risk_triggered=bool(risk and risk.triggered),
         risk_reasons=risk.reasons if risk is not None else (),
@@ -119,5 +212,4 @@ def status_input(
         breaker_reason=risk.halt_reason if risk is not None else "",
         breaker_until_ms=(risk.halted_until_ms or None) if risk is not None else None,
         open_orders_own=st.open_orders,
-        open_orders_foreign=foreign,
     )
