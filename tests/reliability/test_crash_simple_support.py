@@ -22,8 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-from durable_support import CALM_RISK, KEY, SECRET, start_bot, tail
+from durable_support import KEY, SECRET, bot_config, start_bot, tail
 
 from market_maker.core.ids import decode
 from market_maker.core.rules import SymbolRules
@@ -64,31 +63,23 @@ class Tally:
 
 
 def write_config(path: Path, sim: SimServer, database: Path, bot_id: str, market: str) -> Path:
-    """A Simple-engine bot at the simulator's loopback URLs; reconcile and cleanup only at start."""
-    data: dict[str, Any] = {
-        "trading": {
-            "symbol": SYMBOL,
-            "price_interval": "10",
-            "order_quantity": "0.001",
-            "buy_window_size": 3,
-            "sell_window_size": 3,
-        },
-        "bot": {"id": bot_id},
-        "exchange": {
-            "venue": "binance",
-            "market": market,
-            "rest_url": sim.rest_url,
-            "ws_url": sim.ws_url,
-            "timeout_seconds": 5,
-            **({"ws_api_url": sim.ws_url} if market == "spot" else {}),
-        },
-        "engine": {"type": "simple", "database": str(database)},
-        "risk": {**CALM_RISK, "max_inventory": "10", "max_position_drift": "100"},
-        "reconcile": {"interval_seconds": 30},
-        "cleanup": {"interval_seconds": 3600},
-    }
-    path.write_text(yaml.safe_dump(data))
-    return path
+    """A Simple-engine bot at the simulator's loopback URLs (the Durable harness's config, engine simple)."""
+    exchange: dict[str, Any] = {"market": market, "timeout_seconds": 5}
+    if market != "spot":
+        exchange["ws_api_url"] = None  # futures user data comes over the listenKey stream
+    return bot_config(
+        path,
+        sim,
+        bot_id=bot_id,
+        symbol=SYMBOL,
+        database=str(database),
+        interval="10",
+        qty="0.001",
+        exchange=exchange,
+        engine={"type": "simple"},
+        risk={"max_inventory": "10", "max_position_drift": "100"},
+        reconcile={"interval_seconds": 30},
+    )
 
 
 class Market:
@@ -135,14 +126,17 @@ class CrashRig:
         market: str = "spot",
         seed: int = 1,
         bot_id: str = "crash",
-        weight_limit: int = 6000,
+        generous_limits: bool = False,
     ) -> None:
         self.tmp = tmp
         self.market = market
         self.bot_id = bot_id
         self.rng = random.Random(seed)
         self.price = Market(self.rng)
-        self.sim = SimServer(SimConfig(step_mode=True, seed=seed, spot_weight_limit=weight_limit)).start()
+        # generous limits for kill loops: 20 restarts a minute at this fill rate use more than Binance's
+        # per-minute weight and 10-second order budget, and a bot refuses to start on a spent budget
+        limits = {"spot_weight_limit": 60_000, "spot_order_limit_10s": 1_000} if generous_limits else {}
+        self.sim = SimServer(SimConfig(step_mode=True, seed=seed, **limits)).start()  # type: ignore[arg-type]
         self.sim.create_account(KEY, SECRET, {"USDT": "1000000", "BTC": "0"})
         self.database = tmp / "bot.sqlite"
         self.log = tmp / "bot.log"
@@ -469,6 +463,16 @@ FAULTS: dict[str, Fault] = {
         ),
     )
 }
+
+
+def finish(rig: CrashRig, what: str) -> None:
+    """Trade on a little, check, stop gracefully (exit 0) and check the store as the bot left it."""
+    rig.trade(1.0)
+    rig.check(what, timeout_s=60)
+    code = rig.stop()
+    if code != 0:
+        rig.tally.violations.append(f"graceful stop exited {code}:\n{tail(rig.log)}")
+    rig.check("after a graceful stop", timeout_s=0)
 
 
 def own_bans(rig: CrashRig) -> int:

@@ -1,0 +1,278 @@
+"""Bad input: hostile configs through the CLI, hostile and replayed stream frames into a trading bot,
+and a corrupted database file.
+
+- Configs: YAML documents built from the shipped default with values, keys and shapes replaced by
+  hostile ones go through ``check-config`` and ``run``: exit 0 (valid) or 2 with one-line ``error:``
+  messages, never a traceback.
+- Frames: while the Simple-engine bot trades (a subprocess against the simulator), its user-data and
+  market streams also carry garbage (not JSON, wrong types, missing fields, huge numbers, NaN, unknown
+  event types) and every real user-data frame again, duplicated and in reverse order. No actor dies,
+  and every fill is stored exactly once (the invariants of test_crash_simple).
+- A corrupted database: the bot refuses to start with one error line and a non-zero exit, and places
+  no order.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_crash_simple_support import KEY, CrashRig, finish, tail
+
+from market_maker.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+
+hostile = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["NaN", "-inf", "1e999999", "0", "-0.0", "0x10", "", " ", "\x00", "../../etc/passwd"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> Any:
+    """The default config with a few values replaced, keys added or dropped, or sections reshaped."""
+    data = json.loads(json.dumps(DEFAULT))
+    for _ in range(draw(st.integers(1, 4))):
+        section = draw(st.sampled_from([*sorted(data), "junk"]))
+        what = draw(st.sampled_from(["value", "add", "drop", "reshape"]))
+        body = data.get(section)
+        if what == "reshape" or not isinstance(body, dict):
+            data[section] = draw(hostile)
+        elif what == "drop" and body:
+            body.pop(draw(st.sampled_from(sorted(body))))
+        elif what == "add":
+            body[draw(st.text(min_size=1, max_size=8))] = draw(hostile)
+        elif body:
+            body[draw(st.sampled_from(sorted(body)))] = draw(hostile)
+    return data
+
+
+def _errors_are_one_line_each(err: str) -> None:
+    assert "Traceback" not in err, err
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert lines, "exit 2 without saying why"
+    assert all(x.startswith(("error:", "warning:")) for x in lines), err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=configs())
+def test_hostile_configs_exit_0_or_2_with_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any
+) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    capsys.readouterr()
+    code = main(["check-config", str(path)])
+    err = capsys.readouterr().err
+    assert code in (0, 2), f"check-config exited {code}: {err}"
+    if code == 2:
+        _errors_are_one_line_each(err)
+        assert main(["run", "--config", str(path)]) == 2  # the same refusal before anything starts
+        _errors_are_one_line_each(capsys.readouterr().err)
+
+
+UNPARSABLE = ["trading: [1, 2", "\x00\x01binary", "- a\n- b\n", "trading:\n  symbol: *x\n"]
+
+
+@pytest.mark.parametrize("text", UNPARSABLE)
+def test_unparsable_yaml_is_exit_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    _errors_are_one_line_each(err)
+    assert "broken.yaml" in err
+
+
+# --- hostile frames ---------------------------------------------------------------------------------
+
+GARBAGE_EVENTS: list[Any] = [
+    {"e": "executionReport"},  # every field missing
+    {"e": "executionReport", "s": "BTCUSDT", "c": 12, "S": ["BUY"], "x": None, "X": 7, "i": "x"},
+    {
+        "e": "executionReport",
+        "s": "BTCUSDT",
+        "c": "crash_B1_1",
+        "S": "BUY",
+        "x": "TRADE",
+        "X": "FILLED",
+        "i": 10**30,
+        "l": "NaN",
+        "z": "1e400",
+        "L": "-inf",
+        "n": "NaN",
+        "N": "BTC",
+        "t": -1,
+        "T": "soon",
+    },
+    {
+        "e": "executionReport",
+        "s": "BTCUSDT",
+        "c": "foreign_order",
+        "S": "SELL",
+        "x": "TRADE",
+        "X": "FILLED",
+        "i": 1,
+        "l": "1",
+        "z": "1",
+        "L": "100000",
+        "n": "0",
+        "N": "USDT",
+        "t": 99999999,
+        "T": 0,
+        "q": "1",
+    },
+    {"e": "outboundAccountPosition", "B": "not a list"},
+    {"e": "balanceUpdate", "a": "USDT", "d": "9" * 400},
+    {"e": "someEventNobodyKnows", "x": {"deep": [1, 2, {"deeper": None}]}},
+    {"e": None},
+    [],
+    "string",
+    12,
+]
+GARBAGE_TEXT = [
+    "",
+    "not json",
+    "{",
+    "null",
+    "[]",
+    '{"subscriptionId": "x"}',
+    "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    "9" * 5000,
+]
+GARBAGE_MARKET: list[Any] = [
+    {"e": "bookTicker", "s": "BTCUSDT", "b": "NaN", "a": "NaN", "u": 1},
+    {"u": 2, "s": "BTCUSDT", "b": "-5", "B": "1", "a": "1e400", "A": "x"},
+    {"u": 3, "s": "BTCUSDT", "b": "-5", "B": "1", "a": "1", "A": "1"},  # a negative quote
+    {"u": 4, "s": "BTCUSDT", "b": "0", "B": "1", "a": "0", "A": "1"},  # a zero quote
+    {"e": "kline", "s": "BTCUSDT", "k": {"t": "x", "o": None, "c": "inf", "x": "yes"}},
+    {"e": "trade", "s": "BTCUSDT", "p": "1" * 300, "q": "-1"},
+    {"stream": "nope", "data": None},
+    {"e": "depthUpdate", "b": [["x"]], "a": 5},
+]
+
+
+class Tap:
+    """Records the real user-data frames the simulator sends the bot, and injects hostile ones."""
+
+    def __init__(self, rig: CrashRig) -> None:
+        self.control: Any = rig.sim.control
+        self.frames: list[str] = []
+        self.lock = threading.Lock()
+        self.injected = 0
+
+    def _conns(self, kind: str) -> list[Any]:
+        return [c for c in self.control._v.hub.conns if c.kind == kind]  # test-only: the sim's sockets
+
+    def record(self) -> None:
+        """Wrap the send of the bot's user-data connections (again after a reconnect)."""
+
+        def wrap() -> None:
+            for c in self._conns("ws-api"):
+                if c.account == KEY and not getattr(c, "_tapped", False):
+                    send = c.send
+
+                    def tapped(text: str, send: Any = send) -> None:
+                        if '"event"' in text:
+                            with self.lock:
+                                self.frames.append(text)
+                        send(text)
+
+                    c.send, c._tapped = tapped, True
+
+        self.control._run(wrap)
+
+    def inject(self, rng: random.Random) -> None:
+        """One burst: garbage on both streams, then recorded frames duplicated and out of order."""
+        with self.lock:
+            replay = list(self.frames[-20:])
+        rng.shuffle(replay)
+
+        def go() -> None:
+            for c in self._conns("ws-api"):
+                if c.account != KEY or c.sub_id is None:
+                    continue
+                for ev in GARBAGE_EVENTS:
+                    c.send(json.dumps({"subscriptionId": c.sub_id, "event": ev}))
+                for text in GARBAGE_TEXT:
+                    c.send(text)
+                for text in replay + replay[::-1]:  # duplicated and out of order
+                    c.send(text)
+            for c in self._conns("market"):
+                for ev in GARBAGE_MARKET:
+                    c.send(json.dumps(ev))
+                for text in GARBAGE_TEXT:
+                    c.send(text)
+
+        self.control._run(go)
+        self.injected += len(GARBAGE_EVENTS) + len(GARBAGE_TEXT) + 2 * len(replay) + len(GARBAGE_MARKET)
+
+
+@pytest.mark.slow
+def test_hostile_duplicated_and_reordered_frames_lose_and_double_nothing(tmp_path: Path) -> None:
+    rig = CrashRig(tmp_path, seed=21)
+    tap = Tap(rig)
+    try:
+        rig.start()
+        tap.record()
+
+        def during(n: int) -> None:
+            if n % 10 == 0:
+                tap.record()
+            if n % 25 == 24:
+                tap.inject(rig.rng)
+
+        rig.trade(8.0, during=during)
+        rig.check("after hostile frames", timeout_s=60)
+        finish(rig, "trading on after hostile frames")
+        text = rig.log.read_text(errors="replace")
+    finally:
+        rig.close()
+    assert rig.tally.violations == [], "\n".join(rig.tally.violations[:20])
+    assert tap.injected > 100 and len(tap.frames) > 10, (tap.injected, len(tap.frames))
+    assert "actor died" not in text, tail(rig.log, 80)
+    # a quote of zero or below is garbage: the strategy must never trade on it
+    assert not re.search(r"price=(-\d|0\.00 )", text), "the bot took a price <= 0 from a hostile frame"
+
+
+# --- a corrupted database -----------------------------------------------------------------------------
+
+
+CORRUPT = [b"SQLite format 3\x00" + b"\xff" * 4000, b"this is not a database\n" * 50]
+
+
+@pytest.mark.parametrize("content", CORRUPT)
+def test_a_corrupted_database_is_a_one_line_refusal_and_no_order(tmp_path: Path, content: bytes) -> None:
+    rig = CrashRig(tmp_path)
+    try:
+        rig.database.write_bytes(content)
+        from durable_support import start_bot
+
+        proc = start_bot(rig.config, rig.log)
+        code = proc.wait(timeout=120)
+        orders = rig.sim.control.open_orders(KEY)
+    finally:
+        rig.close()
+    out = rig.log.read_text(errors="replace")
+    errors = [x for x in out.splitlines() if x.startswith("error:")]
+    assert code not in (0, None) and len(errors) == 1, out[-2000:]
+    assert "bot.sqlite" in errors[0] and "Traceback" not in out, out[-2000:]
+    assert orders == [], "a bot that cannot read its database traded anyway"
