@@ -23,11 +23,10 @@ from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
 from market_maker.core.fills import apply_fill, cancelled
 from market_maker.core.model import Fill, Side
-from market_maker.core.quiet import QuietBand, quiet_band
+from market_maker.core.quiet import Evaluation, QuietBand, evaluate
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
 from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
-from market_maker.core.strategy import calculate_actions
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
@@ -110,10 +109,11 @@ class Replay:
         fm = self.fm
         if self.band.lo < p < self.band.hi:
             return  # the band lies between the highest working buy and the lowest working sell
+        slots = self.book.slots
         crossed = [
             s
-            for s in self.book.slots.values()
-            if s.working and s.side is not None and fm.fills_at(s.side, s.order_price, p)
+            for s in (slots[lv] for lv in self.book.ix.working)  # only working slots can fill
+            if s.side is not None and fm.fills_at(s.side, s.order_price, p)
         ]
         # price-time priority, as on the exchange: best price first, then the older order
         crossed.sort(key=lambda s: (-s.order_price if s.side is Side.BUY else s.order_price, s.generation))
@@ -132,10 +132,11 @@ class Replay:
 
     def _free_quote(self, except_id: str) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
+        slots = self.book.slots
         reserved = sum(
             s.order_price * s.remaining
-            for s in self.book.slots.values()
-            if s.working and s.side is Side.BUY and s.client_id != except_id
+            for s in (slots[lv] for lv in self.book.ix.working)
+            if s.side is Side.BUY and s.client_id != except_id
         )
         return self.cash - self.unit * reserved
 
@@ -172,27 +173,34 @@ class Replay:
         self._events(events)
 
     def act(self, candle: int) -> None:
-        """Let the core act at the current price until its quiet band is not empty."""
+        """Let the core act at the current price until its quiet band is not empty.
+
+        One core evaluation gives the actions and the band after them (:func:`evaluate`); the book
+        changes only when an order action is carried out, so only then is it evaluated again.
+        """
+        ev = self._evaluate()
         for _ in range(_MAX_ROUNDS):
             self.counters.core_calls += 1
-            actions = calculate_actions(
-                self.price, self.interval, self.book, self.risk, self.cp.grid, self.rules, self.now
-            )
-            for a in actions:
+            changed = False
+            for a in ev.actions:
                 if isinstance(a, Cancel):
                     self._cancel(a)
-            for a in actions:
+                    changed = True
+            for a in ev.actions:
                 if isinstance(a, Place):
                     self._place(a, candle)
+                    changed = True
                 elif isinstance(a, Skip):
                     self.counters.filter_skips += 1
-            band = quiet_band(
-                self.book, self.price, self.interval, self.cp.grid, self.risk, self.rules, self.now
-            )
-            if not band.empty:
-                self.band = band
+            if changed:
+                ev = self._evaluate()
+            if not ev.band.empty:
+                self.band = ev.band
                 return
         raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
+
+    def _evaluate(self) -> Evaluation:
+        return evaluate(self.price, self.interval, self.book, self.risk, self.cp.grid, self.rules, self.now)
 
     # --- one candle ------------------------------------------------------------------------------
 

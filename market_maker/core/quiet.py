@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
-from market_maker.core.actions import Skip, is_order_action
-from market_maker.core.grid import GridParams, grid_window, skew_multiplier
+from market_maker.core.actions import Action, Skip
+from market_maker.core.grid import GridParams, GridWindow, grid_window, skew_multiplier
 from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
@@ -48,6 +49,34 @@ def _ceil(x: Fraction) -> int:
     return -((-x.numerator) // x.denominator)
 
 
+class Evaluation(NamedTuple):
+    """One pass of the strategy: its actions, and the quiet band when they leave nothing to do."""
+
+    actions: tuple[Action, ...]
+    band: QuietBand  # empty (``lo == hi == price``) when ``actions`` holds a Place or a Cancel
+
+
+def evaluate(
+    price: int,
+    interval: int,
+    book: SlotBook,
+    risk: RiskState,
+    params: GridParams,
+    rules: SymbolRules,
+    now_ms: int,
+) -> Evaluation:
+    """The actions for ``price`` (as :func:`~market_maker.core.strategy.calculate_actions`) and, from
+    the same pass, the quiet band (as :func:`quiet_band`): one strategy evaluation instead of two.
+
+    A caller carries out the actions and evaluates again until the band is not empty.
+    """
+    win = grid_window(price, interval, book.held_total, params)
+    actions = actions_for_window(win, book, risk, params, rules, now_ms, price)
+    if any(type(a) is not Skip for a in actions):
+        return Evaluation(actions, QuietBand(price, price, now_ms))
+    return Evaluation(actions, _band(win, actions, book, interval, params, now_ms))
+
+
 def quiet_band(
     book: SlotBook,
     price: int,
@@ -58,10 +87,18 @@ def quiet_band(
     now_ms: int,
 ) -> QuietBand:
     """The quiet band around ``price`` (ticks); empty (``lo == hi == price``) when actions are due now."""
-    win = grid_window(price, interval, book.held_total, params)
-    actions = actions_for_window(win, book, risk, params, rules, now_ms, price)
-    if any(is_order_action(a) for a in actions):
-        return QuietBand(price, price, now_ms)
+    return evaluate(price, interval, book, risk, params, rules, now_ms).band
+
+
+def _band(
+    win: GridWindow,
+    actions: tuple[Action, ...],
+    book: SlotBook,
+    interval: int,
+    params: GridParams,
+    now_ms: int,
+) -> QuietBand:
+    """The band of a book with no Place or Cancel due at the price ``win`` was computed for."""
     k = 1 if not params.skew_factor else skew_multiplier(book.held_total, params)
     if k == 1:  # unskewed: integer bounds of [c - I/2, c + I/2)
         lo = win.center - interval // 2 - 1
@@ -78,13 +115,17 @@ def quiet_band(
                 hi = min(hi, a.resumes_above + 1)
             if a.resumes_below is not None:
                 lo = max(lo, a.resumes_below - 1)
+    slots = book.slots
+    ix = book.ix
+    for level in ix.working:  # a resting order fills when the price reaches it
+        s = slots[level]
+        if s.side is Side.BUY:
+            lo = max(lo, s.order_price)
+        else:
+            hi = min(hi, s.order_price)
     until: int | None = None
-    for s in book.slots.values():
-        if s.working:
-            if s.side is Side.BUY:
-                lo = max(lo, s.order_price)
-            else:
-                hi = min(hi, s.order_price)
-        if s.backoff_until_ms > now_ms:
-            until = s.backoff_until_ms if until is None else min(until, s.backoff_until_ms)
+    for level in ix.backoff:  # a back-off that expires lets its level act again
+        b = slots[level].backoff_until_ms
+        if b > now_ms:
+            until = b if until is None else min(until, b)
     return QuietBand(lo, hi, until)

@@ -20,6 +20,7 @@ mutated and nothing does I/O. Fills and exchange snapshots are applied in :mod:`
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -89,12 +90,64 @@ class Slot(NamedTuple):
         return money(rules, fifo_cost(self.lots, self.held))
 
 
+class BookIndex(NamedTuple):
+    """Derived views of a book's slots that let the strategy skip the slots that cannot act.
+
+    Never persisted and never compared: rebuilt from ``slots`` whenever a book is made from a
+    mapping it was not built for (the store's load, ``dataclasses.replace(book, slots=...)``).
+    """
+
+    of: Mapping[int, Slot]  # the mapping this index describes (identity, checked on construction)
+    working: frozenset[int]  # levels with a PENDING or LOCKED order
+    filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
+    backoff: frozenset[int]  # levels whose slot carries a reject back-off (expired or not)
+
+
+def _filled_key(s: Slot | None) -> tuple[int, int] | None:
+    return (s.tp_price, s.level) if s is not None and s.state is SlotState.FILLED and s.held > 0 else None
+
+
+def build_index(slots: Mapping[int, Slot]) -> BookIndex:
+    """The index of ``slots``, from scratch (O(n log n)); transitions update it in O(changed)."""
+    return BookIndex(
+        slots,
+        frozenset(lv for lv, s in slots.items() if s.state in _WORKING),
+        tuple(sorted(k for s in slots.values() if (k := _filled_key(s)) is not None)),
+        frozenset(lv for lv, s in slots.items() if s.backoff_until_ms),
+    )
+
+
+def _update_index(
+    ix: BookIndex, slots: Mapping[int, Slot], lv: int, old: Slot | None, new: Slot | None
+) -> BookIndex:
+    """``ix`` after the slot at level ``lv`` went from ``old`` to ``new`` (None: not stored)."""
+    working = ix.working
+    was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
+    if was != now:
+        working = working | {lv} if now else working - {lv}
+    filled = ix.filled
+    ok, nk = _filled_key(old), _filled_key(new)
+    if ok != nk:
+        lst = list(filled)
+        if ok is not None:
+            del lst[bisect_left(lst, ok)]
+        if nk is not None:
+            insort(lst, nk)
+        filled = tuple(lst)
+    backoff = ix.backoff
+    was, now = old is not None and old.backoff_until_ms != 0, new is not None and new.backoff_until_ms != 0
+    if was != now:
+        backoff = backoff | {lv} if now else backoff - {lv}
+    return BookIndex(slots, working, filled, backoff)
+
+
 @dataclass(frozen=True, slots=True)
 class SlotBook:
     """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
 
     ``held_total`` and ``buy_working_total`` are kept up to date by every transition so the strategy
-    reads them in O(1). Treat ``slots`` as read-only.
+    reads them in O(1), and ``index`` (derived, see :class:`BookIndex`) so it reads only the slots
+    that can act. Treat ``slots`` as read-only.
     """
 
     bot_id: str
@@ -104,10 +157,19 @@ class SlotBook:
     dust_cost: Decimal = ZERO  # quote cost of dust left behind by closed round trips
     held_total: int = 0  # steps, sum of slot.held
     buy_working_total: int = 0  # steps, sum of the unfilled quantity of working buys
+    index: BookIndex | None = field(default=None, compare=False, repr=False)  # derived, never stored
 
     def __post_init__(self) -> None:
         if not valid_bot_id(self.bot_id):
             raise SlotError(f"bot id {self.bot_id!r} must be 1-12 letters or digits")
+        if self.index is None or self.index.of is not self.slots:
+            object.__setattr__(self, "index", build_index(self.slots))
+
+    @property
+    def ix(self) -> BookIndex:
+        """The derived index (always set after construction)."""
+        assert self.index is not None
+        return self.index
 
     def __iter__(self) -> Iterator[Slot]:
         return iter(self.slots.values())
@@ -149,15 +211,24 @@ class SlotBook:
         return sum((s.proceeds - s.sold_cost - s.fees for s in self.slots.values()), ZERO)
 
 
-def put(book: SlotBook, new: Slot, dust_delta: Decimal = ZERO, dust_cost_delta: Decimal = ZERO) -> SlotBook:
+def put(
+    book: SlotBook,
+    new: Slot,
+    dust_delta: Decimal = ZERO,
+    dust_cost_delta: Decimal = ZERO,
+    next_gen: int | None = None,
+) -> SlotBook:
     """The book with ``new`` stored at its level (dropped when it is FREE with no back-off).
 
-    Keeps the cached totals right; ``dust_delta`` / ``dust_cost_delta`` adjust the book-level dust.
+    Keeps the cached totals and the index right; ``dust_delta`` / ``dust_cost_delta`` adjust the
+    book-level dust; ``next_gen`` (when given) replaces the generation counter.
     """
     old = book.slots.get(new.level)
     slots = dict(book.slots)
+    stored: Slot | None = new
     if new.state is SlotState.FREE and new.backoff_until_ms == 0 and new.held == 0:
         slots.pop(new.level, None)
+        stored = None
     else:
         slots[new.level] = new
     held = book.held_total + new.held - (old.held if old else 0)
@@ -165,11 +236,12 @@ def put(book: SlotBook, new: Slot, dust_delta: Decimal = ZERO, dust_cost_delta: 
     return SlotBook(
         book.bot_id,
         slots,
-        book.next_gen,
+        book.next_gen if next_gen is None else next_gen,
         book.dust + dust_delta if dust_delta else book.dust,
         book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
         held,
         buys,
+        _update_index(book.ix, slots, new.level, old, stored),
     )
 
 
@@ -220,7 +292,7 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
         cancel_requested=False,
         trip_gen=gen if place.side is Side.BUY else s.trip_gen,
     )
-    return replace(put(book, new), next_gen=gen + 1), cid
+    return put(book, new, next_gen=gen + 1), cid
 
 
 def ack(book: SlotBook, client_id: str) -> SlotBook:

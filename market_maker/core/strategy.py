@@ -29,12 +29,14 @@ Output order is stable: cancels (by level), then sells (by level), then buys (ne
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from market_maker.core.actions import Action, Cancel, Place, Skip
 from market_maker.core.grid import GridParams, GridWindow, grid_window
 from market_maker.core.model import Side, SlotState
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
-from market_maker.core.slots import Slot, SlotBook
+from market_maker.core.slots import SlotBook
 
 _NO_SELL = 1 << 62  # above any price
 
@@ -69,36 +71,37 @@ def actions_for_window(
     halted = risk.halted
     block_buys = risk.buys_blocked
     cancels: list[Action] = []
-    filled: list[Slot] = []
     max_buy = 0
     min_sell = _NO_SELL
-    for level in sorted(book.slots):
-        s = book.slots[level]
-        if s.working:
-            if s.side is Side.BUY:
-                max_buy = max(max_buy, s.order_price)
-            else:
-                min_sell = min(min_sell, s.order_price)
-            if s.state is not SlotState.LOCKED or s.cancel_requested:
-                continue
-            if s.side is Side.BUY:
-                if block_buys:
-                    why = risk.halt_reason if halted else ", ".join(risk.reasons)
-                    cancels.append(Cancel(level, s.client_id, f"risk: {why}"))
-                elif (trail := _buy_trailing(level, win)) is not None:
-                    cancels.append(Cancel(level, s.client_id, trail))
-            elif not halted and (trail := _sell_trailing(s.order_price, win)) is not None:
+    slots = book.slots
+    ix = book.ix
+    # Only working slots and FILLED slots whose take-profit is not above the sell window can act:
+    # the book's index names them, so the cost is O(window + working), not O(book).
+    for level in sorted(ix.working):
+        s = slots[level]
+        if s.side is Side.BUY:
+            max_buy = max(max_buy, s.order_price)
+        else:
+            min_sell = min(min_sell, s.order_price)
+        if s.state is not SlotState.LOCKED or s.cancel_requested:
+            continue
+        if s.side is Side.BUY:
+            if block_buys:
+                why = risk.halt_reason if halted else ", ".join(risk.reasons)
+                cancels.append(Cancel(level, s.client_id, f"risk: {why}"))
+            elif (trail := _buy_trailing(level, win)) is not None:
                 cancels.append(Cancel(level, s.client_id, trail))
-        elif s.state is SlotState.FILLED and s.held > 0:
-            filled.append(s)
+        elif not halted and (trail := _sell_trailing(s.order_price, win)) is not None:
+            cancels.append(Cancel(level, s.client_id, trail))
+    # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
+    upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL))
+    filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])]
 
     out: list[Action] = cancels
     if halted:
         return tuple(out)
     for s in filled:
-        target = max(s.tp_price, win.sell_lo)
-        if not win.in_sell_window(target):
-            continue  # hold until the take-profit comes into the window
+        target = max(s.tp_price, win.sell_lo)  # in the sell window (see above)
         if s.backoff_until_ms > now_ms:
             out.append(Skip(s.level, f"sell in reject back-off until {s.backoff_until_ms}"))
         elif price is not None and target <= price:

@@ -1,0 +1,54 @@
+"""The slot book's derived index (what the strategy reads instead of walking every slot).
+
+Transitions update the index incrementally; it must always equal the index built from scratch, or the
+strategy would miss a working order or a take-profit. Random operation sequences come from the core
+property tests' exchange model.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from core_fixtures import BTC, calm_risk
+from hypothesis import HealthCheck, given, settings
+from test_core_properties import LENGTHS, OPS, PARAMS, SEEDS, World, step
+
+from market_maker.core.actions import Place, Skip
+from market_maker.core.grid import GridParams
+from market_maker.core.model import Side
+from market_maker.core.quiet import evaluate, quiet_band
+from market_maker.core.slots import SlotBook, build_index, prune, submit
+from market_maker.core.strategy import calculate_actions
+
+
+def _same_index(book: SlotBook) -> None:
+    fresh = build_index(book.slots)
+    ix = book.ix
+    assert (ix.working, ix.filled, ix.backoff) == (fresh.working, fresh.filled, fresh.backoff)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PARAMS, LENGTHS, SEEDS)
+def test_index_matches_the_slots_after_every_transition(params: GridParams, length: int, seed: int) -> None:
+    w = World(SlotBook("mm1"), params, calm_risk())
+    rng = random.Random(seed)
+    for _ in range(length):
+        step(w, rng.choice(OPS), rng.randrange(10**6), rng.randrange(10**6))
+        _same_index(w.book)
+        ev = evaluate(w.price, w.interval, w.book, w.risk, params, BTC, w.now)
+        assert ev.actions == calculate_actions(w.price, w.interval, w.book, w.risk, params, BTC, w.now)
+        assert ev.band == quiet_band(w.book, w.price, w.interval, params, w.risk, BTC, w.now)
+        if not ev.band.empty:
+            assert all(isinstance(a, Skip) for a in ev.actions)
+    _same_index(prune(w.book, w.now + 10**9))
+
+
+def test_a_book_built_from_another_mapping_rebuilds_its_index() -> None:
+    lv = BTC.price_to_ticks("99000")
+    book, _ = submit(SlotBook("mm1"), Place(lv, Side.BUY, lv, 100))
+    assert book.ix.working == {lv}
+    emptied = replace(book, slots={})  # e.g. a caller swapping the mapping: the old index must not survive
+    assert emptied.ix.working == frozenset()
+    loaded = SlotBook("mm1", slots=dict(book.slots), next_gen=book.next_gen, buy_working_total=100)
+    assert loaded.ix.working == {lv} and loaded == book
