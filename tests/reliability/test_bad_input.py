@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_crash_simple_support import KEY, CrashRig, finish, tail
+from test_crash_simple_support import KEY, CrashRig, finish, start_bot, tail
 
 from market_maker.cli import main
 
@@ -264,8 +265,6 @@ def test_a_corrupted_database_is_a_one_line_refusal_and_no_order(tmp_path: Path,
     rig = CrashRig(tmp_path)
     try:
         rig.database.write_bytes(content)
-        from durable_support import start_bot
-
         proc = start_bot(rig.config, rig.log)
         code = proc.wait(timeout=120)
         orders = rig.sim.control.open_orders(KEY)
@@ -276,3 +275,24 @@ def test_a_corrupted_database_is_a_one_line_refusal_and_no_order(tmp_path: Path,
     assert code not in (0, None) and len(errors) == 1, out[-2000:]
     assert "bot.sqlite" in errors[0] and "Traceback" not in out, out[-2000:]
     assert orders == [], "a bot that cannot read its database traded anyway"
+
+
+@pytest.mark.slow
+def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order(tmp_path: Path) -> None:
+    rig = CrashRig(tmp_path)
+    holder = sqlite3.connect(rig.database, isolation_level=None)
+    try:
+        holder.execute("CREATE TABLE other (x)")
+        holder.execute("BEGIN EXCLUSIVE")  # another program holds the file (not a bot's lock row)
+        proc = start_bot(rig.config, rig.log)
+        code = proc.wait(timeout=180)
+        orders = rig.sim.control.open_orders(KEY)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        rig.close()
+    out = rig.log.read_text(errors="replace")
+    errors = [x for x in out.splitlines() if x.startswith("error:")]
+    assert code not in (0, None) and len(errors) == 1, out[-2000:]
+    assert "locked" in errors[0] and "Traceback" not in out, out[-2000:]
+    assert orders == [], "a bot that cannot write its database traded anyway"

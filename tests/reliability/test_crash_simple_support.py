@@ -396,7 +396,7 @@ def _error_rate(rate: float) -> Callable[[CrashRig, int], None]:
         if n == 0:
             control: Any = rig.sim.control
             control._run(lambda: setattr(control._v.faults, "error_rate", rate))  # test-only: no control op
-        rig.tally.faults["rest_5xx_5pct_steps"] += 1
+            rig.tally.faults["rest_5xx_5pct_window"] += 1
 
     return tick
 
