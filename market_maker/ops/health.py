@@ -43,9 +43,15 @@ class HealthTracker:
         self._reconcile: tuple[bool, str, float] | None = None  # ok, error, unix time
 
     def stream_message(self, stream: str) -> None:
-        """A message (or a pong/keep-alive the connector counts as life) arrived on ``stream``."""
+        """A message (or a pong/keep-alive the connector counts as life) arrived on ``stream``.
+
+        Streams not named at construction are ignored: a stream that is quiet by nature (the user
+        stream while nothing trades) must not make the bot unhealthy once it said hello.
+        """
         now = self._clock()
         with self._lock:
+            if stream not in self._last:
+                return
             self._last[stream] = now
             self._seen.add(stream)
 
