@@ -1,86 +1,53 @@
 """A real run (`python -m market_maker run`) against the simulator, reached as venue binance over
-loopback with a known API key and secret: neither appears in any log line (stream and rotating file,
-JSON and text), in the process output, or in any row of the database."""
+loopback with a known API key, secret and ops token: none of them appears in any log line (stream and
+rotating file, JSON and text), the process output, the /metrics, /status and /healthz pages, the
+`status` verb's box and JSON, or any row of the database."""
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from test_ops_bot_support import KEY, SECRET, TOKEN, OpsBot, every_db_row, wait_until
 
-from market_maker.sim.server import SimServer
-
-ROOT = Path(__file__).resolve().parents[2]
-KEY = "runKeyA1b2C3d4E5f6G7h8I9j0KkLlMmNnOoPp"
-SECRET = "runSecretZ9y8X7w6V5u4T3s2R1q0PpOoNnMmLl"
-TOKEN = "runOpsToken-0a1b2c3d4e5f"
+from market_maker.sim.server import SimConfig, SimServer
 
 
 @pytest.fixture
 def sim() -> Iterator[SimServer]:
-    with SimServer() as s:
+    with SimServer(SimConfig(step_mode=True)) as s:
         s.create_account(KEY, SECRET, {"USDT": "10000", "BTC": "0"})
         yield s
 
 
-def every_db_row(path: Path) -> str:
-    con = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        assert tables, "the run created no tables"
-        return "\n".join(repr(row) for t in tables for row in con.execute(f'SELECT * FROM "{t}"'))
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("fmt", ["json", "text"])
-def test_no_secret_in_logs_output_or_database(tmp_path: Path, sim: SimServer, fmt: str) -> None:
-    config = tmp_path / "bot.yaml"
-    config.write_text(
-        "trading:\n  symbol: BTCUSDT\n  price_interval: 10\n  order_quantity: 0.001\n"
-        "bot:\n  id: sec1\n"
-        f"exchange:\n  venue: binance\n  market: spot\n  rest_url: {sim.rest_url}\n"
-        f"  ws_url: {sim.ws_url}\n  ws_api_url: {sim.ws_url}\n"
-        f"engine:\n  database: {tmp_path / 'bot.sqlite'}\n"
-        f"ops:\n  log_format: {fmt}\n  log_level: DEBUG\n  log_file: {tmp_path / 'logs' / 'bot.log'}\n"
-        "  log_max_bytes: 20000\n  log_backups: 3\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-    env.update(MM_API_KEY=KEY, MM_API_SECRET=SECRET, MM_OPS_TOKEN=TOKEN)
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "market_maker",
-            "run",
-            "--config",
-            str(config),
-            "--for",
-            "12",
-            "--heartbeat",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=ROOT,
-    )
-    logs = "\n".join(p.read_text() for p in sorted((tmp_path / "logs").iterdir()))
-    assert run.returncode == 0, run.stderr[-3000:]
+def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: SimServer, fmt: str) -> None:
+    pages: dict[str, str] = {}
+    with OpsBot(sim, tmp_path, ops={"log_format": fmt}) as bot:
+        wait_until("buys on the venue", lambda: len(sim.control.open_orders(KEY, "BTCUSDT")) >= 3)
+        top_buy = max(Decimal(o["price"]) for o in sim.control.open_orders(KEY, "BTCUSDT"))
+        sim.control.set_price("BTCUSDT", str(top_buy - Decimal("0.01")))  # a fill: trades and fees rows
+        wait_until("a fill", lambda: sim.control.trades(KEY, "BTCUSDT") != [])
+        wait_until("a heartbeat in the log", lambda: "heartbeat" in bot.logs())
+        for path in ("/metrics", "/status", "/healthz"):
+            pages[path] = bot.get(path).text
+        for args in ((), ("--json",)):
+            shown = bot.status_cli(*args)
+            assert shown.returncode == 0, shown.stderr
+            pages["status " + " ".join(args)] = shown.stdout + shown.stderr
+    result = bot.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    logs = bot.logs()
     assert "heartbeat" in logs and "placing BUY" in logs  # it really traded and logged at DEBUG
-    assert sim.control.trades(KEY, "BTCUSDT") or sim.control.open_orders(KEY, "BTCUSDT")
-    rows = every_db_row(tmp_path / "bot.sqlite")
+    assert "mm_fills_total" in pages["/metrics"] and '"position"' in pages["/status"]
     for where, text in (
-        ("stdout", run.stdout),
-        ("stderr", run.stderr),
+        ("stdout", result.stdout),
+        ("stderr", result.stderr),
         ("log files", logs),
-        ("database", rows),
+        ("database", every_db_row(tmp_path / "bot.sqlite")),
+        *pages.items(),
     ):
         for secret in (KEY, SECRET, TOKEN):
-            assert secret not in text, f"a secret leaked into the {where}"
+            assert secret not in text, f"a secret leaked into {where}"
