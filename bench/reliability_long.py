@@ -40,11 +40,7 @@ def run(
         rig = CrashRig(Path(tmp), market=market, seed=seed, generous_limits=True)
         try:
             for n in range(kills):
-                rig.start()
-                rig.check(f"after restart {n}")
-                rig.trade(rig.rng.uniform(0.1, 2.5))
-                rig.kill()
-                rig.check_slots(f"after kill {n}")
+                rig.kill_cycle(n)
                 if n % 50 == 49:
                     print(f"{n + 1} kills, {len(rig.tally.violations)} violations", flush=True)
             timing["kills_s"] = time.monotonic() - started

@@ -257,6 +257,15 @@ def test_hostile_duplicated_and_reordered_frames_lose_and_double_nothing(tmp_pat
 # --- a corrupted database -----------------------------------------------------------------------------
 
 
+def _refused(rig: CrashRig, code: int, orders: list[Any], word: str) -> None:
+    """Exit non-zero with exactly one ``error:`` line containing ``word``, no traceback, no order."""
+    out = rig.log.read_text(errors="replace")
+    errors = [x for x in out.splitlines() if x.startswith("error:")]
+    assert code != 0 and len(errors) == 1, out[-2000:]
+    assert word in errors[0] and "Traceback" not in out, out[-2000:]
+    assert orders == [], "a bot that cannot use its database traded anyway"
+
+
 CORRUPT = [b"SQLite format 3\x00" + b"\xff" * 4000, b"this is not a database\n" * 50]
 
 
@@ -270,11 +279,7 @@ def test_a_corrupted_database_is_a_one_line_refusal_and_no_order(tmp_path: Path,
         orders = rig.sim.control.open_orders(KEY)
     finally:
         rig.close()
-    out = rig.log.read_text(errors="replace")
-    errors = [x for x in out.splitlines() if x.startswith("error:")]
-    assert code not in (0, None) and len(errors) == 1, out[-2000:]
-    assert "bot.sqlite" in errors[0] and "Traceback" not in out, out[-2000:]
-    assert orders == [], "a bot that cannot read its database traded anyway"
+    _refused(rig, code, orders, "bot.sqlite")
 
 
 @pytest.mark.slow
@@ -291,8 +296,4 @@ def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order
         holder.execute("ROLLBACK")
         holder.close()
         rig.close()
-    out = rig.log.read_text(errors="replace")
-    errors = [x for x in out.splitlines() if x.startswith("error:")]
-    assert code not in (0, None) and len(errors) == 1, out[-2000:]
-    assert "locked" in errors[0] and "Traceback" not in out, out[-2000:]
-    assert orders == [], "a bot that cannot write its database traded anyway"
+    _refused(rig, code, orders, "locked")

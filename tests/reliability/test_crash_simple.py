@@ -26,11 +26,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path, mar
     rig = CrashRig(tmp_path, market=market, seed=9, generous_limits=True)
     try:
         for n in range(KILLS):
-            rig.start()
-            rig.check(f"after restart {n}")
-            rig.trade(rig.rng.uniform(0.1, 2.5))
-            rig.kill()
-            rig.check_slots(f"after kill {n}")  # fills in flight may be unstored until the restart
+            rig.kill_cycle(n)
         rig.start()
         rig.check("after the last restart")
         finish(rig, "at the end")
