@@ -1,0 +1,132 @@
+"""The bot as the live-path benchmarks run it: the real TradingSystem (all seven actors, SQLite store,
+the real Binance connector over loopback HTTP + WebSocket) in this process, against a
+:class:`live_support.SimProcess`, with an observer that keeps every tick-to-order sample.
+
+Logging is installed exactly as ``python -m market_maker run`` does (same formatter and secret
+masking, INFO), written to a file, because the per-order log lines are part of the real path.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from live_support import SYMBOL, SimProcess
+
+from actors import wiring as w
+from actors.observer import Observer
+from actors.system import RunOptions, TradingSystem
+from market_maker.config import Config, config_from_mapping
+from market_maker.exchange.factory import make_exchange
+from market_maker.ops.logs import install_logging
+
+INTERVAL = "10"  # USDT between grid levels
+BOT_CONFIG: dict[str, Any] = {
+    "trading": {
+        "symbol": SYMBOL,
+        "price_interval": INTERVAL,
+        "order_quantity": "0.001",
+        "buy_window_size": 3,
+        "sell_window_size": 3,
+    },
+    "bot": {"id": "bench"},
+    "exchange": {"venue": "sim", "market": "spot"},
+    # the market is driven straight up: no risk trigger may stop the buys it measures
+    "risk": {
+        "stale_price_seconds": 3600,
+        "atr_spike_multiple": 1000,
+        "max_inventory": "1000",
+        "volume_spike_multiple": 1000,
+        "max_consecutive_losses": 0,
+        "max_drawdown_pct": 100,
+        "baseline_atr": 100,
+    },
+    # reconcile (30 s) and cleanup (60 s, which also prunes FREE slots) keep their defaults
+}
+BALANCES = {"USDT": "100000000", "BTC": "0"}
+
+
+class Recorder(Observer):
+    """Keeps every (kind, frame received, request sent) in perf_counter_ns; appends are thread-safe."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[str, int, int]] = []
+
+    def order_sent(self, kind: str, origin_ns: int, sent_ns: int) -> None:
+        self.samples.append((kind, origin_ns, sent_ns))
+
+
+def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s sections merged in (one level deep)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for k, v in over.items():
+        out[k] = {**out.get(k, {}), **v} if isinstance(v, dict) else v
+    return out
+
+
+@dataclass
+class LiveBot:
+    """Simulator process + the bot in this process."""
+
+    workdir: Path
+    sections: dict[str, Any] = field(default_factory=dict)
+    sim: SimProcess | None = None
+    system: TradingSystem | None = None
+    config: Config | None = None
+    recorder: Recorder = field(default_factory=Recorder)
+
+    def start(self) -> LiveBot:
+        """Start the simulator, then the bot; returns once the bot trades (reconciled, streams up)."""
+        key, secret = secrets.token_hex(16), secrets.token_hex(16)
+        self.sim = SimProcess([(key, secret, BALANCES)])
+        db = self.workdir / "bot.sqlite"
+        data = merged(BOT_CONFIG, {"engine": {"type": "simple", "database": str(db)}, **self.sections})
+        data = merged(data, {"ops": {"log_file": str(self.workdir / "bot.log")}})
+        self.config = config_from_mapping(data, {})
+        devnull = open(Path("/dev/null"), "w")  # noqa: SIM115 - lives as long as the process
+        install_logging(self.config.ops, [key, secret], stream=devnull)
+        logging.getLogger("websocket").setLevel(logging.WARNING)
+        exchange = make_exchange(
+            self.config.exchange.market, self.sim.rest_url, self.sim.ws_url, key, secret, symbol=SYMBOL
+        )
+        self.system = TradingSystem(
+            self.config, exchange, RunOptions(heartbeat_s=3600, risk_clock_s=1.0), self.recorder
+        )
+        self.system.start()
+        return self
+
+    def inbox_sizes(self) -> dict[str, int]:
+        """Messages waiting in each actor's mailbox now."""
+        assert self.system is not None
+        out = {}
+        for name in (w.STRATEGY, w.SLOTS, w.EXCHANGE, w.RISK):
+            ref = self.system.wiring.get(name)
+            if ref is not None:
+                out[name] = ref.actor_inbox.qsize()
+        return out
+
+    def stop(self) -> None:
+        """Stop the bot, then the simulator."""
+        if self.system is not None:
+            self.system.stop()
+            self.system = None
+        if self.sim is not None:
+            self.sim.stop()
+            self.sim = None
+
+
+def first_per_decision(samples: list[tuple[str, int, int]]) -> list[float]:
+    """Tick-to-order latency (us) of the first order request of each decision (one market frame)."""
+    first: dict[int, int] = {}
+    for _, origin, sent in samples:
+        if origin not in first or sent < first[origin]:
+            first[origin] = sent
+    return [(sent - origin) / 1000 for origin, sent in first.items()]
+
+
+def every_request(samples: list[tuple[str, int, int]]) -> list[float]:
+    """Tick-to-order latency (us) of every order request (later ones wait for earlier round trips)."""
+    return [(sent - origin) / 1000 for _, origin, sent in samples]

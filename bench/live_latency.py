@@ -1,0 +1,185 @@
+"""Benchmark 1: tick-to-order latency through the real actors and the real connector, simulator over loopback.
+
+What is timed: from the moment the PriceMonitorActor's stream callback receives a market-data frame
+(``perf_counter_ns`` taken first thing in the callback) to the moment the ExchangeActor's connector
+hands the order request (signed, URL built) to ``requests`` for the socket write. In between: the
+LatestBox coalescing hand-off, the StrategyActor asking the core for actions, the SlotManagerActor's
+core transition + SQLite transaction (intent row before the order) + INFO log line, and the
+ExchangeActor's gateway, order encoding and HMAC signature.
+
+How the market is driven: the simulator runs in its own process and sets the price one grid level
+(10 USDT) higher every 1/rate seconds, so every tick moves the grid: the bot cancels the buy that fell
+more than one level below the window and places a new buy one level below the centre. Every such
+decision counts once (its first order request; the second one waits for the first one's round trip
+through the simulator, so it is reported separately as "every request").
+
+    python bench/live_latency.py                # 3 runs x 3 400 ticks at 25 ticks/s (10 200 decisions)
+    python bench/live_latency.py --quick        # 1 run x 1 000 ticks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from live_bot import INTERVAL, LiveBot, every_request, first_per_decision  # noqa: E402
+from live_support import (  # noqa: E402
+    RESULTS,
+    command_line,
+    cpu_seconds,
+    machine,
+    median_of,
+    percentiles,
+    proc_status,
+)
+
+TARGET_P50_US, TARGET_P99_US = 250, 1000
+
+
+def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
+    """Start a fresh simulator and bot, drive ``warmup`` then ``ticks`` prices; the figures."""
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = LiveBot(Path(tmp)).start()
+        try:
+            assert bot.sim is not None
+            price = 100000
+            bot.sim.ramp(str(price + 10), INTERVAL, rate, warmup)
+            bot.sim.ramp_wait()
+            time.sleep(0.5)
+            price += 10 * warmup
+            bot.recorder.samples.clear()
+            cpu0, t0 = cpu_seconds(), time.perf_counter()
+            bot.sim.ramp(str(price + 10), INTERVAL, rate, ticks)
+            drive = bot.sim.ramp_wait()
+            time.sleep(0.5)  # the last decisions go out
+            cpu, took = cpu_seconds() - cpu0, time.perf_counter() - t0
+            samples = list(bot.recorder.samples)
+            inbox_end = bot.inbox_sizes()
+            footprint = proc_status()
+        finally:
+            bot.stop()
+    first = percentiles(first_per_decision(samples))
+    every = percentiles(every_request(samples))
+    return {
+        "decisions": first["n"],
+        "requests": every["n"],
+        "placed": sum(1 for s in samples if s[0] == "place"),
+        "cancelled": sum(1 for s in samples if s[0] == "cancel"),
+        **first,
+        "every_request": every,
+        "drive": {k: round(v, 3) for k, v in drive.items()},
+        "bot_cpu_percent": round(100 * cpu / took, 1),
+        "inbox_at_end": inbox_end,
+        "first_us": first_per_decision(samples),
+        "bench_process": footprint,  # the bot plus this harness (its RSS includes the harness's imports)
+    }
+
+
+def write_md(doc: dict[str, Any], path: Path) -> None:
+    """The results as a short Markdown page."""
+    m = doc["median"]
+    lines = [
+        "# Tick-to-order latency (live path, simulator over loopback)",
+        "",
+        f"Command: `{doc['command']}`  ",
+        f"Date (UTC): {doc['date_utc']}",
+        "",
+        f"Median over {len(doc['runs'])} runs of {doc['ticks_per_run']} ticks at {doc['rate_hz']} ticks/s "
+        "(first order request of each decision):",
+        "",
+        "| p50 | p90 | p99 | max | target |",
+        "|---|---|---|---|---|",
+        f"| {m['p50_us']:.0f} us | {m['p90_us']:.0f} us | {m['p99_us']:.0f} us | {m['max_us']:.0f} us "
+        f"| p50 <= {TARGET_P50_US} us, p99 <= {TARGET_P99_US} us |",
+        "",
+        f"Pooled over all {doc['pooled']['n']} decisions: p50 {doc['pooled']['p50_us']:.0f} us, "
+        f"p90 {doc['pooled']['p90_us']:.0f} us, p99 {doc['pooled']['p99_us']:.0f} us, "
+        f"max {doc['pooled']['max_us']:.0f} us.",
+        "",
+        "| run | decisions | p50 us | p90 us | p99 us | max us | every request p50/p99 us | bot CPU |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(doc["runs"], 1):
+        e = r["every_request"]
+        lines.append(
+            f"| {i} | {r['decisions']} | {r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} "
+            f"| {r['max_us']:.0f} | {e['p50_us']:.0f} / {e['p99_us']:.0f} | {r['bot_cpu_percent']}% |"
+        )
+    mach = doc["machine"]
+    lines += [
+        "",
+        f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
+        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:6]),
+        "",
+        doc["method"],
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--ticks", type=int, default=3_400, help="measured ticks per run (3 runs: > 10 000)")
+    ap.add_argument("--rate", type=float, default=25.0, help="ticks per second")
+    ap.add_argument("--warmup", type=int, default=300, help="ticks before measuring")
+    ap.add_argument("--quick", action="store_true", help="1 run of 1 000 ticks, results not written")
+    ap.add_argument("--out", default=str(RESULTS / "live_latency.json"))
+    args = ap.parse_args()
+    if args.quick:
+        args.runs, args.ticks, args.warmup = 1, 1000, 100
+    runs = []
+    for i in range(args.runs):
+        r = run_once(args.ticks, args.rate, args.warmup)
+        runs.append(r)
+        e = r["every_request"]
+        print(
+            f"run {i + 1}: {r['decisions']} decisions ({r['placed']} placed, {r['cancelled']} cancelled): "
+            f"p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
+            f"max {r['max_us']:.0f} us; every request p50 {e['p50_us']:.0f} us p99 {e['p99_us']:.0f} us; "
+            f"bot CPU {r['bot_cpu_percent']}%, drive {r['drive']['rate_hz']:.0f}/s",
+            flush=True,
+        )
+    med = {k: median_of(runs, k) for k in ("p50_us", "p90_us", "p99_us", "max_us", "bot_cpu_percent")}
+    pooled = percentiles([x for r in runs for x in r.pop("first_us")])
+    print(
+        f"pooled over {pooled['n']} decisions: p50 {pooled['p50_us']:.0f} us, p90 {pooled['p90_us']:.0f} us, "
+        f"p99 {pooled['p99_us']:.0f} us, max {pooled['max_us']:.0f} us",
+        flush=True,
+    )
+    print(
+        f"median of {len(runs)} runs: p50 {med['p50_us']:.0f} us (target {TARGET_P50_US}), "
+        f"p90 {med['p90_us']:.0f} us, p99 {med['p99_us']:.0f} us (target {TARGET_P99_US}), "
+        f"max {med['max_us']:.0f} us",
+        flush=True,
+    )
+    if args.quick:
+        return 0
+    doc = {
+        "benchmark": "tick-to-order latency, real actors + connector, simulator in its own process",
+        "command": command_line(),
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "ticks_per_run": args.ticks,
+        "rate_hz": args.rate,
+        "median": med,
+        "pooled": pooled,
+        "targets_us": {"p50": TARGET_P50_US, "p99": TARGET_P99_US},
+        "runs": runs,
+        "machine": machine(),
+        "method": " ".join((__doc__ or "").split("\n\n")[1:3]).replace("\n", " "),
+    }
+    out = Path(args.out)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    write_md(doc, out.with_suffix(".md"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
