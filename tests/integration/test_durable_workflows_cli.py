@@ -31,7 +31,12 @@ def test_lists_the_workflow_a_kill_left_pending_then_its_recovery(
             qty="0.001",
         )
         proc = start_bot(config, log, {"MM_CRASH_POINT": "before_call", "MM_CRASH_COUNTDOWN": "2"})
-        assert proc.wait(timeout=120) == -signal.SIGKILL, tail(log)  # killed placing its second order
+        try:
+            assert proc.wait(timeout=120) == -signal.SIGKILL, tail(log)  # killed placing its second order
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
         assert main(["workflows", "--config", str(config)]) == 0
         out = capsys.readouterr().out
@@ -53,7 +58,12 @@ def test_lists_the_workflow_a_kill_left_pending_then_its_recovery(
             assert len(re.findall(r"SUCCESS", out)) == 1  # --limit 1
         finally:
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=60) == 0, tail(log)
+            try:
+                assert proc.wait(timeout=60) == 0, tail(log)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
 
 def test_refuses_a_simple_engine_config_and_reports_a_missing_database(
