@@ -168,7 +168,10 @@ def config_from_mapping(data: Any, env: Mapping[str, str] | None = None, source:
     if errors:
         raise ConfigError(errors)
     ex = config.exchange
-    creds = resolve_credentials(ex.api_key_env, ex.api_secret_env, config.ops.token_env, ex.secrets_file, env)
+    ops = config.ops
+    creds = resolve_credentials(
+        ex.api_key_env, ex.api_secret_env, ops.token_env, ex.secrets_file, env, ops.webhook_url_env
+    )
     return config.model_copy(update={"credentials": Credentials(**creds)})
 
 
@@ -210,6 +213,9 @@ def dump_config(config: Config) -> str:
     """The whole configuration as YAML, secrets masked (also a password inside the database URL)."""
     data = _plain(config.model_dump(mode="python", exclude={"credentials"}))
     data["engine"]["database"] = _mask_url_password(config.engine.database)
+    if config.ops.webhook_url:  # a chat webhook's path is its secret: show scheme and host only
+        hook = urlsplit(config.ops.webhook_url)
+        data["ops"]["webhook_url"] = f"{hook.scheme}://{hook.netloc.rsplit('@', 1)[-1]}/{MASK}"
     # Credentials are comments: the output stays a loadable config file (secrets never go in one).
     creds = config.credentials
     notes = [
@@ -218,6 +224,7 @@ def dump_config(config: Config) -> str:
             ("api_key", creds.api_key, creds.api_key_source),
             ("api_secret", creds.api_secret, creds.api_secret_source),
             ("ops_token", creds.ops_token, creds.ops_token_source),
+            ("webhook_url", creds.webhook_url, creds.webhook_url_source),
         )
     ]
     return dump_yaml(data) + "\n".join(notes) + "\n"

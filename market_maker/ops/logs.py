@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from market_maker.settings.models import Config, OpsConfig
 
@@ -35,10 +35,23 @@ _OURS = "_market_maker_handler"
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
+# A webhook's path is masked on its own (HTTP libraries log host and path apart) when it is at least
+# this long: a short path like "/" or "/alert" carries no secret, and masking it would garble logs.
+_MIN_SECRET_PATH = 8
+
+
 def secrets_of(config: Config) -> list[str]:
-    """The configured secrets in clear (API key, API secret, ops token), for masking only."""
+    """The configured secrets in clear (API key, API secret, ops token, the alerts webhook URL and its
+    path), for masking only."""
     creds = config.credentials
-    return [s.get_secret_value() for s in (creds.api_key, creds.api_secret, creds.ops_token) if s is not None]
+    given = (creds.api_key, creds.api_secret, creds.ops_token)
+    found = [s.get_secret_value() for s in given if s is not None]
+    webhook = config.webhook_url()
+    if webhook:
+        parts = urlsplit(webhook)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        found += [webhook] + ([path] if len(path) >= _MIN_SECRET_PATH else [])
+    return found
 
 
 class Masker:

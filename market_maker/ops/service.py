@@ -67,9 +67,10 @@ class OpsService:
                 port=ops.port,
                 token=token.get_secret_value() if token is not None else None,
             )
-        if ops.webhook_url:
+        webhook = config.webhook_url()
+        if webhook:
             service.alerts = WebhookNotifier(
-                ops.webhook_url,
+                webhook,
                 bot_id=config.bot.id,
                 symbol=config.trading.symbol,
                 min_interval_s=ops.alert_min_interval_seconds,

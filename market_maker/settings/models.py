@@ -272,6 +272,7 @@ class OpsConfig(Section):
     log_backups: Annotated[int, Field(ge=0, le=1000)] = 5
     heartbeat_seconds: Annotated[float, Field(gt=0, le=86400, allow_inf_nan=False)] = 60.0
     webhook_url: str | None = None  # alerts are POSTed here as JSON (None: no alerts)
+    webhook_url_env: EnvName = "MM_OPS_WEBHOOK_URL"  # or from this variable (a chat webhook is a secret)
     alert_min_interval_seconds: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] = 60.0
 
     @field_validator("webhook_url")
@@ -372,9 +373,11 @@ class Credentials(Section):
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
     ops_token: SecretStr | None = None
+    webhook_url: SecretStr | None = None  # alerts webhook from the environment or the secrets file
     api_key_source: str | None = None  # e.g. "env MM_API_KEY" or "file /etc/mm/secrets.yaml"
     api_secret_source: str | None = None
     ops_token_source: str | None = None
+    webhook_url_source: str | None = None
 
     @property
     def has_api_credentials(self) -> bool:
@@ -409,6 +412,11 @@ class Config(Section):
     def warnings(self) -> list[str]:
         """Things that are valid now but will stop or weaken a run (missing secrets, exposed ops port)."""
         return cross_checks.warnings(self)
+
+    def webhook_url(self) -> str | None:
+        """The alerts webhook in clear: the environment or secrets file wins over ``ops.webhook_url``."""
+        secret = self.credentials.webhook_url
+        return secret.get_secret_value() if secret is not None else self.ops.webhook_url
 
     def api_credentials(self) -> tuple[str, str]:
         """(api_key, api_secret) in clear, for the exchange client only; raises ConfigError if unset."""

@@ -1,6 +1,7 @@
 """API key, secret and ops token: from environment variables or a private secrets file, never the YAML.
 
-The secrets file is YAML with optional keys ``api_key``, ``api_secret`` and ``ops_token``. It must not
+The secrets file is YAML with optional keys ``api_key``, ``api_secret``, ``ops_token`` and
+``webhook_url`` (a chat webhook's URL carries its own secret). It must not
 be readable or writable by group or others (mode 0600 or stricter), like an ssh key. An environment
 variable, when set and non-empty, wins over the file. No message here ever contains a secret's value.
 """
@@ -11,6 +12,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import SecretStr
@@ -18,7 +20,7 @@ from pydantic import SecretStr
 from market_maker.settings.errors import ConfigError
 from market_maker.settings.yaml_exact import load_yaml
 
-SECRETS_FILE_KEYS = ("api_key", "api_secret", "ops_token")
+SECRETS_FILE_KEYS = ("api_key", "api_secret", "ops_token", "webhook_url")
 
 # Keys that look like secrets where secrets must not be: path -> where to put the value instead.
 FORBIDDEN_SECRET_KEYS: dict[tuple[str, ...], str] = {
@@ -87,21 +89,35 @@ def _secret_problem(value: Any) -> str | None:
 
 
 def resolve_credentials(
-    api_key_env: str, api_secret_env: str, token_env: str, secrets_file: Path | None, env: Mapping[str, str]
+    api_key_env: str,
+    api_secret_env: str,
+    token_env: str,
+    secrets_file: Path | None,
+    env: Mapping[str, str],
+    webhook_env: str = "MM_OPS_WEBHOOK_URL",
 ) -> dict[str, Any]:
     """Field values for :class:`Credentials`: each secret from its env var, else from the secrets file."""
     from_file = read_secrets_file(secrets_file) if secrets_file is not None else {}
     out: dict[str, Any] = {}
     errors = []
+    url = from_file.get("webhook_url")
+    if url is not None and not _is_http_url(url.get_secret_value()):
+        errors.append(
+            f"exchange.secrets_file: {secrets_file}: webhook_url must start with https:// or http://"
+        )
     for field, env_name in (
         ("api_key", api_key_env),
         ("api_secret", api_secret_env),
         ("ops_token", token_env),
+        ("webhook_url", webhook_env),
     ):
         raw = env.get(env_name, "")
         if raw.strip():
             if problem := _secret_problem(raw.strip()):
                 errors.append(f"env {env_name}: {problem}")
+                continue
+            if field == "webhook_url" and not _is_http_url(raw.strip()):
+                errors.append(f"env {env_name}: must start with https:// or http:// and name a host")
                 continue
             out[field], out[f"{field}_source"] = SecretStr(raw.strip()), f"env {env_name}"
         elif field in from_file:
@@ -109,3 +125,8 @@ def resolve_credentials(
     if errors:
         raise ConfigError(errors)
     return out
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
