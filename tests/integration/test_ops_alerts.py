@@ -2,67 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
+from test_ops_bot_support import Receiver, running_receiver
 
 from market_maker.ops.alerts import AlertKind, ReconnectStormDetector, WebhookNotifier
 
 
-class Receiver(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.bodies: list[dict[str, Any]] = []
-        self.paths: list[str] = []
-        self.status = 200
-        self.gate = threading.Event()
-        self.gate.set()
-        self.got = threading.Condition()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks/T000/SECRETPATH"
-
-    def wait_for(self, n: int, timeout: float = 20) -> list[dict[str, Any]]:
-        with self.got:
-            assert self.got.wait_for(lambda: len(self.bodies) >= n, timeout), self.bodies
-            return list(self.bodies)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.gate.wait(30)
-        with self.server.got:
-            self.server.bodies.append(body)
-            self.server.paths.append(self.path)
-            self.server.got.notify_all()
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    t = threading.Thread(target=r.serve_forever, daemon=True)
-    t.start()
-    yield r
-    r.gate.set()
-    r.shutdown()
-    r.server_close()
+    with running_receiver() as r:
+        yield r
 
 
 def test_alerts_are_posted_as_json(receiver: Receiver) -> None:

@@ -15,6 +15,7 @@ can search everything the run produced for them. In step mode a ticker thread ke
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,7 +24,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +125,14 @@ def bot_config(sim: SimServer, tmp_path: Path, port: int, **over: dict[str, Any]
 class OpsBot:
     """The bot process, its config file and its ops endpoint; see the module docstring."""
 
-    def __init__(self, sim: SimServer, tmp_path: Path, tick_s: float | None = 0.2, **over: dict[str, Any]):
+    def __init__(
+        self,
+        sim: SimServer,
+        tmp_path: Path,
+        tick_s: float | None = 0.2,
+        env: dict[str, str] | None = None,
+        **over: dict[str, Any],
+    ):
         self.sim = sim
         self.tmp_path = tmp_path
         self.port = free_port()
@@ -130,7 +140,7 @@ class OpsBot:
         self.config = tmp_path / "bot.yaml"
         self.config.write_text(yaml.safe_dump(bot_config(sim, tmp_path, self.port, **over)))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
-        self.env.update(MM_API_KEY=KEY, MM_API_SECRET=SECRET, MM_OPS_TOKEN=TOKEN)
+        self.env.update(MM_API_KEY=KEY, MM_API_SECRET=SECRET, MM_OPS_TOKEN=TOKEN, **(env or {}))
         self.tick_s = tick_s
         self._stop_ticks = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -220,3 +230,59 @@ class OpsBot:
     def logs(self) -> str:
         """Every log file the run wrote (the rotated ones too)."""
         return "\n".join(p.read_text() for p in sorted((self.tmp_path / "logs").iterdir()))
+
+
+class Receiver(ThreadingHTTPServer):
+    """Collects JSON POSTs; ``gate`` can hold requests, ``status`` sets the answer."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.status = 200
+        self.gate = threading.Event()
+        self.gate.set()
+        self.got = threading.Condition()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hooks/T000/SECRETPATH"
+
+    def wait_for(self, n: int, timeout: float = 20) -> list[dict[str, Any]]:
+        with self.got:
+            assert self.got.wait_for(lambda: len(self.bodies) >= n, timeout), self.bodies
+            return list(self.bodies)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.gate.wait(30)
+        with self.server.got:
+            self.server.bodies.append(body)
+            self.server.paths.append(self.path)
+            self.server.got.notify_all()
+        self.send_response(self.server.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback, collecting the JSON bodies POSTed to it, until the block ends."""
+    r = Receiver()
+    t = threading.Thread(target=r.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield r
+    finally:
+        r.gate.set()
+        r.shutdown()
+        r.server_close()
