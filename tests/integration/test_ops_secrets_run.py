@@ -1,7 +1,7 @@
 """A real run (`python -m market_maker run`) against the simulator, reached as venue binance over
-loopback with a known API key, secret and ops token: none of them appears in any log line (stream and
-rotating file, JSON and text), the process output, the /metrics, /status and /healthz pages, the
-`status` verb's box and JSON, or any row of the database."""
+loopback with a known API key, secret, ops token and alerts webhook: none of them appears in any log
+line (stream and rotating file, JSON and text), the process output, the /metrics, /status and /healthz
+pages, the `status` verb's box and JSON, or any row of the database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_ops_bot_support import KEY, SECRET, TOKEN, OpsBot, every_db_row, wait_until
+from test_ops_bot_support import KEY, SECRET, TOKEN, OpsBot, every_db_row, running_receiver, wait_until
 
 from market_maker.sim.server import SimConfig, SimServer
 
@@ -25,19 +25,23 @@ def sim() -> Iterator[SimServer]:
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: SimServer, fmt: str) -> None:
     pages: dict[str, str] = {}
-    with OpsBot(sim, tmp_path, ops={"log_format": fmt}) as bot:
-        wait_until("buys on the venue", lambda: len(sim.control.open_orders(KEY, "BTCUSDT")) >= 3)
-        top_buy = max(Decimal(o["price"]) for o in sim.control.open_orders(KEY, "BTCUSDT"))
-        sim.control.set_price("BTCUSDT", str(top_buy - Decimal("0.01")))  # a fill: trades and fees rows
-        wait_until("a fill", lambda: sim.control.trades(KEY, "BTCUSDT") != [])
-        wait_until("a heartbeat in the log", lambda: "heartbeat" in bot.logs())
-        for path in ("/metrics", "/status", "/healthz"):
-            pages[path] = bot.get(path).text
-        for args in ((), ("--json",)):
-            shown = bot.status_cli(*args)
-            assert shown.returncode == 0, shown.stderr
-            pages["status " + " ".join(args)] = shown.stdout + shown.stderr
-    result = bot.stop()
+    # the alerts webhook (its path is a secret too) gets the start and stop alerts
+    with running_receiver() as hook:
+        bot = OpsBot(sim, tmp_path, env={"MM_OPS_WEBHOOK_URL": hook.url}, ops={"log_format": fmt})
+        with bot:
+            wait_until("buys on the venue", lambda: len(sim.control.open_orders(KEY, "BTCUSDT")) >= 3)
+            top_buy = max(Decimal(o["price"]) for o in sim.control.open_orders(KEY, "BTCUSDT"))
+            sim.control.set_price("BTCUSDT", str(top_buy - Decimal("0.01")))  # a fill: trades and fees rows
+            wait_until("a fill", lambda: sim.control.trades(KEY, "BTCUSDT") != [])
+            wait_until("a heartbeat in the log", lambda: "heartbeat" in bot.logs())
+            for path in ("/metrics", "/status", "/healthz"):
+                pages[path] = bot.get(path).text
+            for args in ((), ("--json",)):
+                shown = bot.status_cli(*args)
+                assert shown.returncode == 0, shown.stderr
+                pages["status " + " ".join(args)] = shown.stdout + shown.stderr
+            result = bot.stop()
+            hook.wait_for(2)
     assert result.returncode == 0, result.stderr[-3000:]
     logs = bot.logs()
     assert "heartbeat" in logs and "placing BUY" in logs  # it really traded and logged at DEBUG
@@ -49,5 +53,6 @@ def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: 
         ("database", every_db_row(tmp_path / "bot.sqlite")),
         *pages.items(),
     ):
-        for secret in (KEY, SECRET, TOKEN):
+        for secret in (KEY, SECRET, TOKEN, "SECRETPATH"):
             assert secret not in text, f"a secret leaked into {where}"
+    assert [b["kind"] for b in hook.bodies] == ["start", "stop"]
