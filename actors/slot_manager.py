@@ -69,8 +69,9 @@ from market_maker.core.slot_events import (
 )
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import actions_for_window
+from market_maker.ops.logs import order_event
 from market_maker.runtime.cleanup_rules import cleanup_cancels
-from market_maker.runtime.heartbeat import Totals, heartbeat_line, open_fees, order_line
+from market_maker.runtime.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order, open_fees
 from market_maker.runtime.params import BotParams
 from market_maker.store.records import NOT_FOUND, UNKNOWN
 
@@ -167,7 +168,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             self.timers.cancel()
         self.store.save_book(self.book)  # flush everything once more on the way out
         self.store.close()  # this thread's connection
-        log.info(self._heartbeat())
+        self._log_heartbeat()
 
     def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.timers:
@@ -242,7 +243,17 @@ class SlotManagerActor(pykka.ThreadingActor):
         r = self.rules
         if isinstance(e, Filled):
             self.observer.fill(e.side.value)
-            log.info(order_line("filled", e.side, e.qty, e.price, e.client_id, r) + f" trade {e.trade_id}")
+            log_order(
+                log,
+                "filled",
+                e.side,
+                e.qty,
+                e.price,
+                e.client_id,
+                r,
+                f" trade {e.trade_id}",
+                trade_id=e.trade_id,
+            )
         elif isinstance(e, RoundTripClosed):
             self.observer.round_trip()
             self.totals = self.totals.add(e.realized, e.fees)
@@ -262,20 +273,20 @@ class SlotManagerActor(pykka.ThreadingActor):
             self.wiring.tell(w.RISK, RoundTripDone(e, self.trip_seq))
         elif isinstance(e, OrderRejected):
             self.observer.order_rejected(e.reason)
-            log.info(
-                "rejected %s %s: %s (retry after %d ms)",
-                e.side.value,
-                e.client_id,
-                e.reason,
-                e.backoff_until_ms - now_ms(),
-            )
+            retry_ms = e.backoff_until_ms - now_ms()
+            text = f"rejected {e.side.value} {e.client_id}: {e.reason} (retry after {retry_ms} ms)"
+            order_event(log, "rejected", client_id=e.client_id, side=e.side.value, text=text, reason=e.reason)
         elif isinstance(e, OrderClosed):
-            log.info(
-                "closed %s %s: %s after %s filled",
-                e.side.value,
-                e.client_id,
-                e.reason,
-                r.steps_to_qty(e.filled),
+            filled = r.steps_to_qty(e.filled)
+            text = f"closed {e.side.value} {e.client_id}: {e.reason} after {filled} filled"
+            order_event(
+                log,
+                "closed",
+                client_id=e.client_id,
+                side=e.side.value,
+                text=text,
+                reason=e.reason,
+                filled=filled,
             )
         elif isinstance(e, Ignored):
             log.debug("ignored %s: %s", e.client_id, e.reason)
@@ -364,7 +375,7 @@ class SlotManagerActor(pykka.ThreadingActor):
             book, writes=[lambda: self.store.record_intent(cid, p.level, p.side, p.price, p.qty, t_ms)]
         )
         self.sent_ms[cid] = now_ms()
-        log.info(order_line("placing", p.side, p.qty, p.price, cid, self.rules))
+        log_order(log, "placing", p.side, p.qty, p.price, cid, self.rules)
         self.observer.order_placed()
         reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
         self.wiring.tell(w.EXCHANGE, Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns))
@@ -374,9 +385,16 @@ class SlotManagerActor(pykka.ThreadingActor):
         if s is None or not self._cancellable(client_id):
             return
         self._commit(coreslots.request_cancel(self.book, client_id))
-        log.info(
-            order_line("cancelling", s.side, s.order_qty, s.order_price, client_id, self.rules)
-            + f": {reason}"
+        log_order(
+            log,
+            "cancelling",
+            s.side,
+            s.order_qty,
+            s.order_price,
+            client_id,
+            self.rules,
+            f": {reason}",
+            reason=reason,
         )
         self.observer.order_cancelled(reason.split(":")[0])
         self.wiring.tell(w.EXCHANGE, CancelOrder(client_id, reason, origin_ns))
@@ -392,7 +410,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         o = m.order
         s = self.book.find(m.client_id)
         if s is not None and s.working:
-            log.info(order_line("accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules))
+            log_order(log, "accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules)
         result = corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms())
         self._apply(result, [lambda: self.store.record_order(o, now_ms())])
 
@@ -531,7 +549,7 @@ class SlotManagerActor(pykka.ThreadingActor):
                 )
                 self.wiring.tell(w.EXCHANGE, CancelOrder(o.client_id, "orphan"))
             else:
-                log.info(order_line("adopted", o.side, o.orig_qty, o.price, o.client_id, self.rules))
+                log_order(log, "adopted", o.side, o.orig_qty, o.price, o.client_id, self.rules)
                 self.sent_ms[o.client_id] = now_ms()
                 self._commit(book, events, [partial(self.store.record_order, o, now_ms())])
         for s in list(self.book):
@@ -599,7 +617,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         fees = self.totals.fees + open_fees(self.book)
         self.observer.book(self.book, self.price, self.center, self.interval, self.totals.realized, fees)
         if m.name == "heartbeat":
-            log.info(self._heartbeat())
+            self._log_heartbeat()
         elif m.name == "equity" and self.price and self.account is not None:
             # marked to the current price from the last snapshot's cash and position (every reconcile)
             cash, qty, entry = self.account
@@ -610,6 +628,9 @@ class SlotManagerActor(pykka.ThreadingActor):
 
     def _heartbeat(self) -> str:
         return heartbeat_line(self.book, self.rules, self.price, self.center, self.interval, self.totals)
+
+    def _log_heartbeat(self) -> None:
+        log_heartbeat(log, self.book, self.rules, self.price, self.center, self.interval, self.totals)
 
     def _on_stop_trading(self, m: StopTrading) -> None:
         self.trading = False
