@@ -218,22 +218,27 @@ def _text(value: Any) -> str:
     return json.dumps(text) if (not text or any(c.isspace() or c in '"=' for c in text)) else text
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, /, **fields: Any) -> None:
-    """One structured line: text ``<name> k=v k=v``; in JSON the fields are keys beside ``event``.
+def event(
+    logger: logging.Logger, name: str, level: int = logging.INFO, text: str | None = None, /, **fields: Any
+) -> None:
+    """One structured line: in text ``text`` (default ``<name> k=v k=v``); in JSON ``msg`` is that line
+    and ``event`` and the fields are keys beside it. Fields that are None are left out.
 
     A field named like a LogRecord attribute (``name``, ``msg`` ...) gets a trailing underscore in JSON.
     """
+    given = {k: v for k, v in fields.items() if v is not None}
     plain = {
         (f"{k}_" if k in _STANDARD or k == "event" else k): (format(v, "f") if isinstance(v, Decimal) else v)
-        for k, v in fields.items()
+        for k, v in given.items()
     }
-    line = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
-    logger.log(level, "%s %s", name, line, extra={"event": name, **plain})
+    if text is None:
+        text = f"{name} " + " ".join(f"{k}={_text(v)}" for k, v in given.items())
+    logger.log(level, "%s", text, extra={"event": name, **plain})
 
 
-def heartbeat(logger: logging.Logger, **fields: Any) -> None:
+def heartbeat(logger: logging.Logger, text: str | None = None, /, **fields: Any) -> None:
     """The periodic heartbeat line (price, center, interval, slots, position, PnL, fees, orders ...)."""
-    event(logger, "heartbeat", **fields)
+    event(logger, "heartbeat", logging.INFO, text, **fields)
 
 
 def order_event(
@@ -242,16 +247,19 @@ def order_event(
     *,
     client_id: str,
     side: str,
-    price: Decimal | str,
-    qty: Decimal | str,
+    price: Decimal | str | None = None,
+    qty: Decimal | str | None = None,
     level: int = logging.INFO,
+    text: str | None = None,
     **fields: Any,
 ) -> None:
-    """One line per order event; ``kind`` e.g. placed, accepted, rejected, unknown, filled, cancelled."""
+    """One line per order event; ``kind`` e.g. placed, accepted, rejected, filled, cancel_requested,
+    closed, adopted (the JSON ``event`` is ``order_<kind>``); ``text`` replaces the default text line."""
     event(
         logger,
         f"order_{kind}",
         level,
+        text,
         client_id=client_id,
         side=side,
         price=price,

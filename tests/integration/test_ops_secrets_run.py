@@ -5,6 +5,8 @@ pages, the `status` verb's box and JSON, or any row of the database."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +47,19 @@ def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: 
     assert result.returncode == 0, result.stderr[-3000:]
     logs = bot.logs()
     assert "heartbeat" in logs and "placing BUY" in logs  # it really traded and logged at DEBUG
+    if fmt == "json":  # every line is JSON; heartbeat and order events carry their values as keys
+        lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
+        beat = next(line for line in lines if line.get("event") == "heartbeat")
+        assert {"price", "center", "interval", "slots", "position", "fees"} <= set(beat)
+        assert beat["msg"].startswith("heartbeat price=")
+        placed = next(line for line in lines if line.get("event") == "order_placed")
+        assert placed["side"] == "BUY" and placed["client_id"].startswith("ops1_B")
+        assert Decimal(placed["qty"]) == Decimal("0.001") and Decimal(placed["price"]) > 0
+        assert any(line.get("event") == "order_filled" and line["trade_id"] for line in lines)
+    else:  # the readable text form
+        heartbeat = r"INFO    market_maker\.slots: heartbeat price=\S+ center=\S+ interval=\S+ slots\["
+        assert re.search(heartbeat, logs)
+        assert re.search(r"market_maker\.slots: placing BUY 0\.00100 @ \d+\.\d+ \(ops1_B\w+\)", logs)
     assert "mm_fills_total" in pages["/metrics"] and '"position"' in pages["/status"]
     for where, text in (
         ("stdout", result.stdout),
