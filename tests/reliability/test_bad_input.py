@@ -91,7 +91,7 @@ def test_hostile_configs_exit_0_or_2_with_one_line_errors(
 UNPARSABLE = ["trading: [1, 2", "\x00\x01binary", "- a\n- b\n", "trading:\n  symbol: *x\n"]
 
 
-@pytest.mark.parametrize("text", UNPARSABLE)
+@pytest.mark.parametrize("text", UNPARSABLE, ids=["unclosed", "binary", "a-list", "bad-alias"])
 def test_unparsable_yaml_is_exit_2_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
 ) -> None:
@@ -269,7 +269,7 @@ def _refused(rig: CrashRig, code: int, orders: list[Any], word: str) -> None:
 CORRUPT = [b"SQLite format 3\x00" + b"\xff" * 4000, b"this is not a database\n" * 50]
 
 
-@pytest.mark.parametrize("content", CORRUPT)
+@pytest.mark.parametrize("content", CORRUPT, ids=["sqlite-header-then-garbage", "text-file"])
 def test_a_corrupted_database_is_a_one_line_refusal_and_no_order(tmp_path: Path, content: bytes) -> None:
     rig = CrashRig(tmp_path)
     try:
