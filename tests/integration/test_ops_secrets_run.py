@@ -71,3 +71,29 @@ def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: 
         for secret in (KEY, SECRET, TOKEN, "SECRETPATH"):
             assert secret not in text, f"a secret leaked into {where}"
     assert [b["kind"] for b in hook.bodies] == ["start", "stop"]
+
+
+def test_paper_run_masks_the_generated_simulator_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+    import secrets as stdlib_secrets
+
+    from market_maker.cli import main
+
+    made: list[str] = []
+
+    def token_hex(n: int) -> str:  # the real generator, remembered so the test knows the key
+        made.append(stdlib_secrets.token_bytes(n).hex())
+        return made[-1]
+
+    monkeypatch.setattr("market_maker.commands.run.secrets.token_hex", token_hex)
+    monkeypatch.delenv("MM_API_KEY", raising=False)
+    config = tmp_path / "paper.yaml"
+    config.write_text(f"bot:\n  id: paper9\nengine:\n  database: {tmp_path / 'paper.sqlite'}\n")
+    assert main(["run", "--config", str(config), "--for", "3"]) == 0
+    key, secret = made[:2]
+    logging.getLogger("market_maker.test").error("leak attempt: key=%s secret=%s", key, secret)
+    err = capsys.readouterr().err
+    assert "leak attempt: key=********** secret=**********" in err
+    assert key not in err and secret not in err
