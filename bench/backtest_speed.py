@@ -11,9 +11,10 @@ For each grid interval and dynamic on/off it times:
   ``--repeat`` runs.
 
 Candles/s = candles / wall time on one core (one process, no threads). It also reports how many times
-the engine asked the core (``core_calls``: one ``calculate_actions`` + one ``quiet_band`` each), because
-that, not the number of candles, is what the time depends on. Results go to
-``bench/results/backtest_speed.json`` and ``.md``.
+the engine asked the core (``core_calls``: rounds of ``market_maker.core.quiet.evaluate``, which gives
+the actions and the quiet band from one strategy pass, plus one pass after carrying out orders and a few
+for neighbouring quiet cells), because that, not the number of candles, is what the time depends on.
+Results go to ``bench/results/backtest_speed.json`` and ``.md``.
 """
 
 from __future__ import annotations

@@ -234,6 +234,9 @@ class Replay:
             # No data for longer than the watchdog allows: the live bot would see stale data in the gap.
             last_data = int(c.open_time_ms[j - 1]) + c.interval_ms - 1  # the previous candle's close
             self.clock(last_data + self.cp.risk.stale_price_ms + 1, last_data)
+            # the last price the market showed is the previous close (not the price of the core's last
+            # evaluation, which the fast path may have left several quiet candles behind)
+            self.price = int(c.close[j - 1])
             self.act(j)
         path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
         for k, p in enumerate(path):

@@ -8,6 +8,11 @@ the price becomes placeable only when the price passes it. So, for a book whose 
 price have been carried out (no Place or Cancel left), every price strictly between ``lo`` and ``hi``
 gives no Place, no Cancel and no fill, as long as the interval, the risk state and the clock before
 ``until_ms`` (a reject back-off expiring) stay the same. Skips may repeat; they change nothing.
+
+The band is not limited to the current center: a neighbouring center whose whole cell of prices
+gives no Place and no Cancel either (checked by one strategy pass, see :func:`_quiet_cell`) joins
+it, so a backtest does not stop each time the price wobbles across a half level while nothing can
+be done (e.g. at full inventory with no take-profit in reach).
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from market_maker.core.actions import Action, Skip
-from market_maker.core.grid import GridParams, GridWindow, grid_window, skew_multiplier
+from market_maker.core.grid import (
+    GridParams,
+    GridWindow,
+    center,
+    grid_window,
+    skew_multiplier,
+    window_for_center,
+)
 from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
@@ -25,6 +37,7 @@ from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import actions_for_window
 
 UNBOUNDED = 1 << 62
+EXTEND_CELLS = 4  # neighbouring center cells tried on each side (each costs one strategy pass)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +87,7 @@ def evaluate(
     actions = actions_for_window(win, book, risk, params, rules, now_ms, price)
     if any(type(a) is not Skip for a in actions):
         return Evaluation(actions, QuietBand(price, price, now_ms))
-    return Evaluation(actions, _band(win, actions, book, interval, params, now_ms))
+    return Evaluation(actions, _band(win, actions, book, risk, params, rules, now_ms))
 
 
 def quiet_band(
@@ -94,38 +107,92 @@ def _band(
     win: GridWindow,
     actions: tuple[Action, ...],
     book: SlotBook,
-    interval: int,
+    risk: RiskState,
     params: GridParams,
+    rules: SymbolRules,
     now_ms: int,
 ) -> QuietBand:
-    """The band of a book with no Place or Cancel due at the price ``win`` was computed for."""
+    """The band of a book with no Place or Cancel due at the price ``win`` was computed for.
+
+    It starts as the prices that keep the center, and grows by whole neighbouring center cells that
+    are quiet too (see :func:`_quiet_cell`), up to ``EXTEND_CELLS`` on each side.
+    """
+    interval = win.interval
     k = 1 if not params.skew_factor else skew_multiplier(book.held_total, params)
-    if k == 1:  # unskewed: integer bounds of [c - I/2, c + I/2)
-        lo = win.center - interval // 2 - 1
-        hi = win.center + (interval + 1) // 2
-    elif k > 0:
-        half = Fraction(interval, 2)
-        lo = _ceil((win.center - half) / k) - 1
-        hi = _ceil((win.center + half) / k)
-    else:  # full skew at full inventory: the center is 0 whatever the price
-        lo, hi = 0, UNBOUNDED
+    resume_lo, resume_hi = 0, UNBOUNDED
     for a in actions:  # skips that only the price causes end where the price lets them through
         if isinstance(a, Skip):
             if a.resumes_above is not None:
-                hi = min(hi, a.resumes_above + 1)
+                resume_hi = min(resume_hi, a.resumes_above + 1)
             if a.resumes_below is not None:
-                lo = max(lo, a.resumes_below - 1)
+                resume_lo = max(resume_lo, a.resumes_below - 1)
     slots = book.slots
     ix = book.ix
+    order_lo, order_hi = 0, UNBOUNDED
     for level in ix.working:  # a resting order fills when the price reaches it
         s = slots[level]
         if s.side is Side.BUY:
-            lo = max(lo, s.order_price)
+            order_lo = max(order_lo, s.order_price)
         else:
-            hi = min(hi, s.order_price)
+            order_hi = min(order_hi, s.order_price)
+    floor, ceiling = max(resume_lo, order_lo), min(resume_hi, order_hi)
+    c_lo = c_hi = win.center
+    lo, hi = _price_bounds(c_lo, c_hi, interval, k)
+    if k > 0:  # at full skew (k == 0) the center is the same for every price: one cell is everything
+        for _ in range(EXTEND_CELLS):
+            if hi >= ceiling or not _quiet_cell(
+                hi, c_hi + interval, interval, book, risk, params, rules, now_ms
+            ):
+                break
+            c_hi += interval
+            hi = _price_bounds(c_lo, c_hi, interval, k)[1]
+        for _ in range(EXTEND_CELLS):
+            if lo <= floor or not _quiet_cell(
+                lo, c_lo - interval, interval, book, risk, params, rules, now_ms
+            ):
+                break
+            c_lo -= interval
+            lo = _price_bounds(c_lo, c_hi, interval, k)[0]
     until: int | None = None
     for level in ix.backoff:  # a back-off that expires lets its level act again
         b = slots[level].backoff_until_ms
         if b > now_ms:
             until = b if until is None else min(until, b)
-    return QuietBand(lo, hi, until)
+    return QuietBand(max(lo, floor), min(hi, ceiling), until)
+
+
+def _price_bounds(c_lo: int, c_hi: int, interval: int, k: Fraction | int) -> tuple[int, int]:
+    """Open price bounds (ticks) of the prices whose center lies in ``c_lo..c_hi``."""
+    if k == 1:  # unskewed: integer bounds of [c_lo - I/2, c_hi + I/2)
+        return c_lo - interval // 2 - 1, c_hi + (interval + 1) // 2
+    if k > 0:
+        half = Fraction(interval, 2)
+        return _ceil((c_lo - half) / k) - 1, _ceil((c_hi + half) / k)
+    return 0, UNBOUNDED
+
+
+def _quiet_cell(
+    price: int,
+    c: int,
+    interval: int,
+    book: SlotBook,
+    risk: RiskState,
+    params: GridParams,
+    rules: SymbolRules,
+    now_ms: int,
+) -> bool:
+    """True when every price whose center is ``c`` gives no Place and no Cancel; ``price`` is one of them.
+
+    Why one price stands for all of them: the price enters the strategy only through the center and
+    the crossing checks. Cancels depend on the window alone. With no crossing skip at ``price``, no
+    sell and no buy was placed for a reason that does not involve the price (back-off, own orders,
+    inventory budget, filters), and without a Place the budget and the lowest sell stay the same, so
+    at another price of the cell each level fails for the same reason or for crossing it.
+    """
+    if price <= 0 or center(price, interval, book.held_total, params) != c:
+        return False
+    win = window_for_center(c, interval, params)
+    for a in actions_for_window(win, book, risk, params, rules, now_ms, price):
+        if type(a) is not Skip or a.resumes_above is not None or a.resumes_below is not None:
+            return False
+    return True
