@@ -210,13 +210,17 @@ class TradingSystem:
                 cfg.cleanup.max_open_orders,
             ),
         }
-        for name in (w.SLOTS, w.EXCHANGE):
+        # The risk actor runs before the first reconcile: a sell that filled while the bot was down closes
+        # its round trip there, and the slot manager places nothing until the risk actor has seen it
+        # (the breaker may trip on it). Started later, that round trip was lost and trading never resumed.
+        for name in (w.SLOTS, w.EXCHANGE, w.RISK):
             self.wiring.set(name, self._factories[name](False))
         self._wait_stream(w.EXCHANGE, "user-data")
         self.wiring.tell(w.SLOTS, ReconcileDue())
         self._wait_reconciled()
-        for name in START_ORDER[2:]:
+        for name in START_ORDER[3:]:
             self.wiring.set(name, self._factories[name](False))
+        self.wiring.tell(w.RISK, Republish())  # the strategy missed the risk actor's first publication
         self._wait_stream(w.PRICE, "market-data")
         self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watchdog.start()

@@ -107,6 +107,23 @@ def test_restart_with_orders_open_and_fills_while_down_matches_the_exchange(
         assert all(o["side"] == Side.SELL.value for o in sells)
 
 
+def test_a_take_profit_that_filled_while_down_is_counted_and_trading_resumes(
+    tmp_path: Path, engine: dict[str, str]
+) -> None:
+    with bot_run(tmp_path, engine=engine) as run:
+        run.price("100000")
+        run.price("99989.99")  # the nearest buy fills; its take-profit goes out
+        (sell,) = _open(run, "SELL")
+        run.stop()
+        run.control.set_price(SYMBOL, str(Decimal(sell["price"]) + Decimal("0.01")))  # it fills while down
+        run.start()  # reconciliation closes the round trip before the strategy starts
+        st = run.wait_for(lambda st: st.round_trips == 1, "the round trip closed while down")
+        assert not st.halted
+        # the risk actor saw that round trip, so the slot manager trades on: buys around the new price
+        run.price("100020")
+        assert _open(run, "BUY"), "no order after the restart: the bot waits for the risk actor forever"
+
+
 def test_restart_counts_the_quote_its_own_open_buys_hold_as_available(tmp_path: Path) -> None:
     # exactly enough for three buys: once they are placed, the free balance alone would not be
     with bot_run(tmp_path, sim={"seed": 7, "balances": {"USDT": "300", "BTC": "0"}}) as run:
