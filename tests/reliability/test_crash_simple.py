@@ -2,7 +2,7 @@
 
 The bot runs as a subprocess against a simulator in this process (the exchange outlives every kill).
 The test moves the market every 50 ms so orders fill on both sides, kills the bot after a random
-0.1-2.5 s, restarts it and lets it reconcile. After each restart and at the end, against the
+0.1-2 s, restarts it and lets it reconcile. After each restart and at the end, against the
 simulator's record: no slot ever had two working orders (also sampled while trading), every own fill
 is stored exactly once, the store's position equals the exchange's, no own order is untracked, and the
 realized PnL recomputed from the venue's trade log equals the store's. (The Durable engine's kills are

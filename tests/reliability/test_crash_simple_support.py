@@ -170,10 +170,10 @@ class CrashRig:
         self.tally.kills += 1
 
     def kill_cycle(self, n: int) -> None:
-        """One round: start, reconcile and check, trade for a random 0.1-2.5 s, SIGKILL, check the slots."""
+        """One round: start, reconcile and check, trade for a random 0.1-2 s, SIGKILL, check the slots."""
         self.start()
         self.check(f"after restart {n}")
-        self.trade(self.rng.uniform(0.1, 2.5))
+        self.trade(self.rng.uniform(0.1, 2.0))
         self.kill()
         self.check_slots(f"after kill {n}")  # fills in flight may be unstored until the restart
 
