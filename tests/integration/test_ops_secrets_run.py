@@ -52,8 +52,8 @@ def test_no_secret_in_logs_output_pages_status_or_database(tmp_path: Path, sim: 
         beat = next(line for line in lines if line.get("event") == "heartbeat")
         assert {"price", "center", "interval", "slots", "position", "fees"} <= set(beat)
         assert beat["msg"].startswith("heartbeat price=")
-        placed = next(line for line in lines if line.get("event") == "order_placed")
-        assert placed["side"] == "BUY" and placed["client_id"].startswith("ops1_B")
+        placed = next(line for line in lines if line.get("event") == "order_placed" and line["side"] == "BUY")
+        assert placed["client_id"].startswith("ops1_B") and placed["msg"].startswith("placing BUY")
         assert Decimal(placed["qty"]) == Decimal("0.001") and Decimal(placed["price"]) > 0
         assert any(line.get("event") == "order_filled" and line["trade_id"] for line in lines)
     else:  # the readable text form
