@@ -476,6 +476,9 @@ class SlotManagerActor(pykka.ThreadingActor):
             self._on_fill(u.fill)
         s = self.book.find(u.order.client_id)
         if s is None or not s.working:
+            # the fill above may have closed the slot: the order row still catches up (FILLED, CANCELED)
+            if self._known(u.order.client_id):
+                self.store.record_order(u.order, now_ms())
             return
         result = corefills.apply_snapshot(self.book, u.order, self.rules, self.interval, now_ms())
         o = u.order
