@@ -46,6 +46,11 @@ def _sample_inboxes(bot: LiveBot, stop: threading.Event, out: dict[str, list[int
             out.setdefault(name, []).append(size)
 
 
+def _decisions(strategy: Any) -> int:
+    """How many times the strategy asked the core (asked from outside, with a timeout)."""
+    return int(strategy.proxy().decisions.get(timeout=30)) if strategy is not None else 0
+
+
 def run_once(seconds: float, rate: float) -> dict[str, Any]:
     """A fresh simulator and bot; ``seconds`` of ``rate`` updates per second; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +59,7 @@ def run_once(seconds: float, rate: float) -> dict[str, Any]:
             assert bot.sim is not None and bot.system is not None
             box = bot.system.box
             strategy = bot.system.wiring.get(w.STRATEGY)
-            decided0 = strategy._actor.decisions if strategy is not None else 0
+            decided0 = _decisions(strategy)
             puts0, notes0 = box.puts, box.notifications
             sizes: dict[str, list[int]] = {}
             stop = threading.Event()
@@ -72,7 +77,7 @@ def run_once(seconds: float, rate: float) -> dict[str, Any]:
             footprint = proc_status()
             inbox_end = bot.inbox_sizes()
             samples = list(bot.recorder.samples)
-            decided = (strategy._actor.decisions if strategy is not None else 0) - decided0
+            decided = _decisions(strategy) - decided0
             puts, notes = box.puts - puts0, box.notifications - notes0
         finally:
             bot.stop()
@@ -125,7 +130,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         f"latency p50 {m['p50_us']:.0f} us, p99 {m['p99_us']:.0f} us, max {m['max_us']:.0f} us.",
         "",
         f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
-        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:6]),
+        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:10]),
         "",
         doc["method"],
         "",

@@ -116,7 +116,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
     lines += [
         "",
         f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
-        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:6]),
+        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:10]),
         "",
         doc["method"],
         "",

@@ -2,11 +2,12 @@
 footprint (RSS, threads).
 
 Set-up: the simulator runs in its own process (step mode: the price stays at 100 000). The store is
-seeded with 800 FILLED slots (0.001 BTC each, bought above today's price, so they hold: "HODL until
-profitable"; the account holds the 0.8 BTC they add up to). The bot (``python -m market_maker run``,
+seeded with 900 FILLED slots (0.001 BTC each, bought above today's price, so they hold: "HODL until
+profitable"; the account holds the 0.9 BTC they add up to). The bot (``python -m market_maker run``,
 venue ``binance`` pointed at the simulator's loopback URLs, exactly what an operator runs) then
-places its 197 buys; it is stopped with SIGTERM (orders stay open) and 3 foreign orders are added by
-hand on the account: 1 000 slots in the store (800 FILLED + 197 LOCKED + 3 FREE), 200 open orders.
+places its 100 buys (the widest buy window the configuration allows); it is stopped with SIGTERM
+(orders stay open) and 100 foreign orders are added by hand on the account: 1 000 slots in the store
+(900 FILLED + 100 LOCKED), 200 open orders on the simulator (100 own, 100 foreign).
 
 Measured, per restart, from the moment the process is spawned (interpreter start and imports
 included): *reconciled* = the log line "reconciled with the exchange" (store loaded, rules, account
@@ -48,20 +49,21 @@ from live_support import (  # noqa: E402
     proc_status,
 )
 
+from market_maker.core.ids import encode  # noqa: E402
 from market_maker.core.model import Side, SlotState  # noqa: E402
 from market_maker.core.slots import Slot, SlotBook  # noqa: E402
 from market_maker.exchange.factory import make_exchange  # noqa: E402
 from market_maker.store import open_store  # noqa: E402
 
 BOT = "bench"
-FILLED, BUYS, FOREIGN = 800, 197, 3
+FILLED, BUYS, FOREIGN = 900, 100, 100
 QTY_STEPS = 100  # 0.001 BTC at stepSize 0.00001
 TARGET_S = 2.0
 RECONCILED, READY = "reconciled with the exchange", f"trading {SYMBOL} on"
 
 
 def config_text(sim: SimProcess, db: Path) -> str:
-    """The bot's YAML: venue binance on the simulator's loopback URLs, a 197-level buy window."""
+    """The bot's YAML: venue binance on the simulator's loopback URLs, a 100-level buy window."""
     return f"""\
 bot: {{id: {BOT}}}
 exchange:
@@ -80,7 +82,7 @@ engine: {{type: simple, database: {db}}}
 
 
 def seed_filled_slots(db: Path) -> None:
-    """800 FILLED slots bought at 110 000.00 and up (above the market: they hold)."""
+    """900 FILLED slots bought at 110 000.00 and up (above the market: they hold)."""
     slots = {}
     for i in range(FILLED):
         level = 11_000_000 + 1000 * i  # ticks of 0.01
@@ -91,7 +93,7 @@ def seed_filled_slots(db: Path) -> None:
             order_price=level,
             order_qty=QTY_STEPS,
             order_filled=QTY_STEPS,
-            client_id=f"{BOT}_B{level:x}_{i:x}",
+            client_id=encode(BOT, level, Side.BUY, i),
             generation=i,
             trip_gen=i,
             bought=QTY_STEPS,
@@ -165,10 +167,13 @@ def prepare(sim: SimProcess, key: str, secret: str, workdir: Path) -> tuple[Path
     env = {**os.environ, "MM_API_KEY": key, "MM_API_SECRET": secret}
     bot = BotProcess(config, env)
     bot.wait_for(READY)
-    deadline = time.monotonic() + 120
+    sim.call("set_price", SYMBOL, "100000")  # step mode: the first trade gives the bot its price
+    deadline = time.monotonic() + 60
     while own_open(sim, key) < BUYS:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the bot placed only {own_open(sim, key)} of {BUYS} buys")
+            bot.stop()
+            tail = "\n".join(bot.lines[-12:])
+            raise RuntimeError(f"the bot placed only {own_open(sim, key)} of {BUYS} buys:\n{tail}")
         time.sleep(0.2)
     time.sleep(1.0)  # the last acknowledgements are stored
     if bot.stop() != 0:
@@ -277,7 +282,7 @@ def main() -> int:
         f"Targets: trading-ready <= {TARGET_S} s, RSS <= 100 MB.",
         "",
         f"Machine: {doc['machine']['nproc']} CPUs, Python {doc['machine']['python']}, load average at the "
-        f"end {doc['machine']['load_average_1_5_15']}; " + "; ".join(doc["machine"]["lscpu_head"][:6]),
+        f"end {doc['machine']['load_average_1_5_15']}; " + "; ".join(doc["machine"]["lscpu_head"][:10]),
         "",
         doc["method"],
         "",
