@@ -148,9 +148,15 @@ class BotProcess:
             return self.seen[mark]
 
     def stop(self) -> int:
-        """SIGTERM and wait (open orders stay: cancel_on_exit is off)."""
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(60)
+        """SIGTERM and wait (open orders stay: cancel_on_exit is off); killed if it does not stop."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
 
 
 def own_open(sim: SimProcess, key: str) -> int:
@@ -166,16 +172,19 @@ def prepare(sim: SimProcess, key: str, secret: str, workdir: Path) -> tuple[Path
     config.write_text(config_text(sim, db))
     env = {**os.environ, "MM_API_KEY": key, "MM_API_SECRET": secret}
     bot = BotProcess(config, env)
-    bot.wait_for(READY)
-    sim.call("set_price", SYMBOL, "100000")  # step mode: the first trade gives the bot its price
-    deadline = time.monotonic() + 60
-    while own_open(sim, key) < BUYS:
-        if time.monotonic() > deadline:
-            bot.stop()
-            tail = "\n".join(bot.lines[-12:])
-            raise RuntimeError(f"the bot placed only {own_open(sim, key)} of {BUYS} buys:\n{tail}")
-        time.sleep(0.2)
-    time.sleep(1.0)  # the last acknowledgements are stored
+    try:
+        bot.wait_for(READY)
+        sim.call("set_price", SYMBOL, "100000")  # step mode: the first trade gives the bot its price
+        deadline = time.monotonic() + 60
+        while own_open(sim, key) < BUYS:
+            if time.monotonic() > deadline:
+                tail = "\n".join(bot.lines[-12:])
+                raise RuntimeError(f"the bot placed only {own_open(sim, key)} of {BUYS} buys:\n{tail}")
+            time.sleep(0.2)
+        time.sleep(1.0)  # the last acknowledgements are stored
+    except BaseException:
+        bot.stop()  # never leave a bot process behind
+        raise
     if bot.stop() != 0:
         raise RuntimeError("the preparing bot did not stop cleanly:\n" + "\n".join(bot.lines[-15:]))
     ex = make_exchange("spot", sim.rest_url, sim.ws_url, key, secret, symbol=SYMBOL)
