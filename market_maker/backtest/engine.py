@@ -1,7 +1,7 @@
 """The backtest engine: replay candles through the core's strategy, slot book, PnL and risk rules.
 
 Nothing here decides what to trade. At each *event* the engine asks the core
-(:func:`~market_maker.core.quiet.quiet_band` / :func:`~market_maker.core.strategy.calculate_actions`),
+(:func:`~market_maker.core.quiet.evaluate`: the strategy's actions and the quiet band from one pass),
 carries out the actions as an exchange would under the fill model (:mod:`.fill_model`), and feeds the
 outcomes back through the core's transitions (``submit``/``ack``/``reject``, ``apply_fill``,
 ``cancelled``) and risk updates (``on_round_trip``, ``on_equity``, ``on_clock``).
