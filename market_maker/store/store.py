@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +55,12 @@ class Store:
         self.symbol = symbol
         self.where = where
         self._lock_owner: str | None = None
+        # The slot levels stored, as save_book last wrote them, so a save costs O(changed levels) instead
+        # of reading every level: valid only for the connection (thread) that wrote them and while no other
+        # connection changed the file (SQLite's data_version); dropped when a transaction around it fails.
+        self._stored: set[int] | None = None
+        self._stored_key: tuple[Any, int] | None = None
+        self._stored_guard = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Store({self.where!r}, bot_id={self.bot_id!r}, symbol={self.symbol!r})"
@@ -76,8 +83,12 @@ class Store:
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """One transaction around several writes (nested blocks become savepoints)."""
-        with self._guard("transaction"), write_transaction(self._db):
-            yield
+        try:
+            with self._guard("transaction"), write_transaction(self._db):
+                yield
+        except BaseException:
+            self._forget_stored()  # a save_book inside may have been rolled back
+            raise
 
     def close(self) -> None:
         """Close the calling thread's connection (each thread that used the store closes its own)."""
@@ -205,6 +216,13 @@ class Store:
         stored yet; levels no longer in the book are deleted."""
         if book.bot_id != self.bot_id:
             raise StoreError(f"store {self.where}: book of bot {book.bot_id!r} given to bot {self.bot_id!r}")
+        try:
+            self._save_book(book, changed_levels)
+        except BaseException:
+            self._forget_stored()  # rolled back: what is stored is no longer known
+            raise
+
+    def _save_book(self, book: SlotBook, changed_levels: Iterable[int] | None) -> None:
         m = self._m
         with self._guard("save book"), write_transaction(self._db):
             m.book.insert(
@@ -224,7 +242,7 @@ class Store:
                     m.book.buy_working_total,
                 ],
             ).execute()
-            stored = {r.level for r in m.slot.select(m.slot.level).where(self._scope(m.slot))}
+            stored = self._stored_levels()
             gone = sorted(stored - book.slots.keys())
             for i in range(0, len(gone), _CHUNK):
                 m.slot.delete().where(self._scope(m.slot) & m.slot.level.in_(gone[i : i + _CHUNK])).execute()
@@ -248,6 +266,36 @@ class Store:
                     conflict_target=[m.slot.bot_id, m.slot.symbol, m.slot.level],
                     preserve=[m.slot.state, m.slot.client_id, m.slot.doc],
                 ).execute()
+            self._remember_stored(set(book.slots))
+
+    def _stored_levels(self) -> set[int]:
+        """The stored slot levels (inside save_book's write transaction): remembered, or read once."""
+        key = self._connection_key()
+        with self._stored_guard:
+            if self._stored is not None and key is not None and self._stored_key is not None:
+                conn, version = self._stored_key
+                if conn is key[0] and version == key[1]:
+                    return self._stored
+        m = self._m
+        return {r.level for r in m.slot.select(m.slot.level).where(self._scope(m.slot))}
+
+    def _remember_stored(self, levels: set[int]) -> None:
+        key = self._connection_key()
+        with self._stored_guard:
+            self._stored, self._stored_key = (levels, key) if key is not None else (None, None)
+
+    def _forget_stored(self) -> None:
+        with self._stored_guard:
+            self._stored, self._stored_key = None, None
+
+    def _connection_key(self) -> tuple[Any, int] | None:
+        """The connection that writes (the object itself, so a new one never passes for it) and SQLite's
+        data_version on it, which changes when any other connection or process commits; None for other
+        databases (no cache: each save reads the stored levels)."""
+        if not isinstance(self._db, SqliteDatabase):
+            return None
+        conn = self._db.connection()
+        return conn, int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     # --- orders ------------------------------------------------------------------------------------
 
