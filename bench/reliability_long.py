@@ -36,37 +36,39 @@ def run(
     """Both phases in one simulator and one database; the tally and phase durations (s)."""
     started = time.monotonic()
     timing: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="mm-reliability-") as tmp:
-        rig = CrashRig(Path(tmp), market=market, seed=seed, generous_limits=True)
-        try:
-            for n in range(kills):
-                rig.kill_cycle(n)
-                if n % 50 == 49:
-                    print(f"{n + 1} kills, {len(rig.tally.violations)} violations", flush=True)
-            timing["kills_s"] = time.monotonic() - started
-            names = sorted(FAULTS)
-            rounds = 0
-            while time.monotonic() - started < minutes * 60 or rounds == 0:
-                name = names[rounds % len(names)]
-                rig.start()
-                rig.check(f"before {name}")
-                run_fault(rig, FAULTS[name], fault_seconds)
-                rig.trade(rig.rng.uniform(0.1, 1.5))
-                rig.kill()
-                rig.check_slots(f"after kill following {name}")
-                rounds += 1
-                if rounds % len(names) == 0:
-                    print(f"{rounds} fault rounds, {len(rig.tally.violations)} violations", flush=True)
-            timing["faults_s"] = time.monotonic() - started - timing["kills_s"]
-            timing["fault_rounds"] = rounds
+    tmp = tempfile.mkdtemp(prefix="mm-reliability-")
+    # the directory stays for a post-mortem (the bot's log and database)
+    rig = CrashRig(Path(tmp), market=market, seed=seed, generous_limits=True)
+    try:
+        for n in range(kills):
+            rig.kill_cycle(n)
+            if n % 50 == 49:
+                print(f"{n + 1} kills, {len(rig.tally.violations)} violations", flush=True)
+        timing["kills_s"] = time.monotonic() - started
+        names = sorted(FAULTS)
+        rounds = 0
+        while time.monotonic() - started < minutes * 60 or rounds == 0:
+            name = names[rounds % len(names)]
             rig.start()
-            rig.check("after the last restart")
-            finish(rig, "at the end")
-            timing["fills"] = len(rig.own_trades())
-        except AssertionError as exc:  # a bot that could not restart or settle is a violation too
-            rig.tally.violations.append(f"run stopped: {str(exc)[:2000]}")
-        finally:
-            rig.close()
+            rig.check(f"before {name}")
+            run_fault(rig, FAULTS[name], fault_seconds)
+            rig.trade(rig.rng.uniform(0.1, 1.5))
+            rig.kill()
+            rig.check_slots(f"after kill following {name}")
+            rounds += 1
+            if rounds % len(names) == 0:
+                print(f"{rounds} fault rounds, {len(rig.tally.violations)} violations", flush=True)
+        timing["faults_s"] = time.monotonic() - started - timing["kills_s"]
+        timing["fault_rounds"] = rounds
+        rig.start()
+        rig.check("after the last restart")
+        finish(rig, "at the end")
+        timing["fills"] = len(rig.own_trades())
+    except AssertionError as exc:  # a bot that could not restart or settle is a violation too
+        rig.tally.violations.append(f"run stopped: ...{str(exc)[-2500:]}")  # the end names the cause
+        print(f"stopped; the bot's files are kept in {tmp}", flush=True)
+    finally:
+        rig.close()
     timing["total_s"] = time.monotonic() - started
     return rig.tally, timing
 
