@@ -14,6 +14,7 @@ from typing import Any
 
 from market_maker.core.model import Candle, Fill, OrderSnapshot
 from market_maker.core.rules import SymbolRules
+from market_maker.exchange.errors import ExchangeError
 from market_maker.exchange.parse import dec, field, order_status, side, to_steps, to_ticks
 from market_maker.exchange.types import (
     Balance,
@@ -154,6 +155,22 @@ def _account_update(p: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
 # --- market data ---------------------------------------------------------------------------------------
 
 
+def _market_price(rules: SymbolRules, value: Any, what: str) -> int:
+    """A market price in ticks; ExchangeError for one no trade could happen at.
+
+    One corrupt frame must not become the bot's price: a negative bid, or one beyond the symbol's
+    PRICE_FILTER, would cancel every working buy and send the strategy to impossible levels. (A zero
+    price is Binance's empty side of the book and is left to the caller.)
+    """
+    ticks = to_ticks(rules, value, what)
+    price = rules.tick_size * ticks
+    if ticks < 0 or (rules.max_price > 0 and price > rules.max_price) or (
+        ticks > 0 and rules.min_price > 0 and price < rules.min_price
+    ):
+        raise ExchangeError(f"impossible {what} {value!r} for {rules.symbol}: frame dropped")
+    return ticks
+
+
 def parse_market_event(payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:
     """Normalize one (unwrapped) market-stream message; None for anything else."""
     if not isinstance(payload, dict) or payload.get("s") not in (rules.symbol, None):
@@ -163,12 +180,12 @@ def parse_market_event(payload: dict[str, Any], rules: SymbolRules) -> MarketEve
         # spot bookTicker has no "e" and no "E" (reference §C.2); futures has both (§C.3)
         return Quote(
             rules.symbol,
-            to_ticks(rules, payload["b"]),
-            to_ticks(rules, payload["a"]),
+            _market_price(rules, payload["b"], "bid"),
+            _market_price(rules, payload["a"], "ask"),
             int(payload.get("E", 0)),
         )
     if kind in ("aggTrade", "trade"):
-        price = to_ticks(rules, field(payload, "p", kind))
+        price = _market_price(rules, field(payload, "p", kind), f"{kind} price")
         return Quote(rules.symbol, price, price, int(payload.get("T") or payload.get("E") or 0))
     if kind == "kline":
         k = field(payload, "k", kind)

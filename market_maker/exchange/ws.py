@@ -297,6 +297,9 @@ class Connection:
             return
         try:
             is_data = self._on_message(self, msg)
+        except ExchangeError as exc:  # a malformed or impossible payload: dropped, the stream goes on
+            log.warning("%s: %s", self.name, exc)
+            is_data = True
         except Exception:
             # a bad payload or a failing callback must not kill the stream
             log.exception("%s: message handler failed", self.name)
