@@ -50,7 +50,9 @@ class Tally:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return {
-            "kills_survived": self.kills,
+            "kills": self.kills,
+            # a kill is survived when the next start reconciled (the first start follows no kill)
+            "kills_survived": min(self.kills, max(self.restarts - 1, 0)),
             "restarts": self.restarts,
             "faults_injected": dict(self.faults),
             "faults_injected_total": sum(self.faults.values()),
