@@ -158,15 +158,12 @@ def _account_update(p: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
 def _market_price(rules: SymbolRules, value: Any, what: str) -> int:
     """A market price in ticks; ExchangeError for one no trade could happen at.
 
-    One corrupt frame must not become the bot's price: a negative bid, or one beyond the symbol's
-    PRICE_FILTER, would cancel every working buy and send the strategy to impossible levels. (A zero
-    price is Binance's empty side of the book and is left to the caller.)
+    One corrupt frame must not become the bot's price: a negative bid, or one above the symbol's
+    PRICE_FILTER maxPrice, would cancel every working buy and send the strategy to impossible levels.
+    (A zero price is Binance's empty side of the book and is left to the caller.)
     """
     ticks = to_ticks(rules, value, what)
-    price = rules.tick_size * ticks
-    if ticks < 0 or (rules.max_price > 0 and price > rules.max_price) or (
-        ticks > 0 and rules.min_price > 0 and price < rules.min_price
-    ):
+    if ticks < 0 or (rules.max_price > 0 and rules.tick_size * ticks > rules.max_price):
         raise ExchangeError(f"impossible {what} {value!r} for {rules.symbol}: frame dropped")
     return ticks
 
