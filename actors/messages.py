@@ -116,6 +116,15 @@ class SlotsChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionsTaken:
+    """The slot manager has handled a Decisions (carried out or dropped; sent after any SlotsChanged of it).
+
+    The strategy keeps one Decisions in flight and decides again, on the newest price, when this arrives:
+    back-pressure, so the slot manager's mailbox never fills with decisions on old prices.
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class Submit:
     """Place one post-only limit order (its intent row is already stored)."""
 

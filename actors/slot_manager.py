@@ -27,6 +27,7 @@ from actors.messages import (
     CancelOrder,
     CleanupDue,
     Decisions,
+    DecisionsTaken,
     EquityUpdate,
     ExchangeSnapshot,
     FetchSnapshot,
@@ -162,6 +163,7 @@ class SlotManagerActor(pykka.ThreadingActor):
         self.timers.start("heartbeat", self.settings.heartbeat_s)
         self.timers.start("equity", self.settings.equity_s)
         self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
+        self.wiring.tell(w.STRATEGY, DecisionsTaken())  # any Decisions sent to a dead predecessor is lost
 
     def on_stop(self) -> None:
         if self.timers:
@@ -296,6 +298,12 @@ class SlotManagerActor(pykka.ThreadingActor):
     # --- decisions -------------------------------------------------------------------------------------
 
     def _on_decisions(self, d: Decisions) -> None:
+        try:
+            self._carry_out(d)
+        finally:
+            self.wiring.tell(w.STRATEGY, DecisionsTaken())  # after its SlotsChanged: the next one may come
+
+    def _carry_out(self, d: Decisions) -> None:
         self.price, self.center, self.interval = d.price, d.center, d.interval
         if not self.trading or not self.reconciled:
             return

@@ -3,6 +3,9 @@
 It takes the newest price from the shared box on every PriceTick (older ones are simply never seen),
 asks the core for actions and tells the slot manager the order actions. It re-decides when the book or
 the risk state changes, and skips sending the very same actions for the very same book twice.
+
+One Decisions at a time is in flight: until the slot manager answers DecisionsTaken the strategy only
+notes that something changed, then decides once on the newest state (decisions coalesce like ticks).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pykka
 
 from actors import wiring as w
 from actors.latest import LatestBox
-from actors.messages import Decisions, PriceTick, Republish, RiskUpdate, SlotsChanged
+from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, RiskUpdate, SlotsChanged
 from actors.wiring import Wiring
 from market_maker.core.actions import Skip, is_order_action
 from market_maker.core.grid import grid_window
@@ -25,6 +28,10 @@ from market_maker.core.strategy import actions_for_window
 from market_maker.runtime.params import BotParams
 
 log = logging.getLogger("market_maker.strategy")
+
+# A Decisions not taken after this long is taken as lost (a slot manager that died with it in its mailbox
+# answers on restart anyway); deciding again then is safe, the slot manager re-checks every action.
+TAKEN_TIMEOUT_S = 10.0
 
 
 class StrategyActor(pykka.ThreadingActor):
@@ -51,6 +58,9 @@ class StrategyActor(pykka.ThreadingActor):
         self.decisions = 0  # how many times the core was asked (ticks coalesce, so fewer than prices)
         self._last: tuple[Any, ...] = ()
         self._skips: dict[int, str] = {}
+        self._in_flight_since: float | None = None  # monotonic time of the Decisions not taken yet
+        self._behind = False  # something changed while one was in flight: decide when it is taken
+        self._behind_origin_ns = 0
 
     def on_receive(self, message: Any) -> Any:
         origin_ns = 0  # only a price tick starts a tick-to-order measurement
@@ -65,6 +75,11 @@ class StrategyActor(pykka.ThreadingActor):
             self.risk, self.interval = message.risk, message.interval
         elif isinstance(message, Republish):
             self._last = ()  # decide and send again even if nothing changed here
+        elif isinstance(message, DecisionsTaken):
+            self._in_flight_since = None
+            if not self._behind:
+                return None
+            origin_ns = self._behind_origin_ns
         else:
             log.warning("strategy: unexpected message %r", message)
             return None
@@ -73,6 +88,8 @@ class StrategyActor(pykka.ThreadingActor):
 
     def _decide(self, origin_ns: int = 0) -> None:
         if not self.price or self.book is None or self.risk is None:
+            return
+        if self._in_flight(origin_ns):
             return
         now = int(time.time() * 1000)
         self.decisions += 1
@@ -85,12 +102,26 @@ class StrategyActor(pykka.ThreadingActor):
         if key == self._last:
             return  # nothing new for the slot manager (it already has these actions for this book)
         self._last = key
-        self.wiring.tell(
+        sent = self.wiring.tell(
             w.SLOTS,
             Decisions(
                 orders, self.price, win.center, self.interval, risk.buys_blocked, risk.halted, now, origin_ns
             ),
         )
+        if sent:
+            self._in_flight_since = time.monotonic()
+
+    def _in_flight(self, origin_ns: int) -> bool:
+        """True (and the change noted for later) while the slot manager has not taken the last Decisions."""
+        since = self._in_flight_since
+        if since is not None and time.monotonic() - since < TAKEN_TIMEOUT_S:
+            self._behind = True
+            self._behind_origin_ns = origin_ns or self._behind_origin_ns  # the newest price's stamp
+            return True
+        if since is not None:
+            log.warning("strategy: decisions not taken after %.0f s, deciding again", TAKEN_TIMEOUT_S)
+        self._in_flight_since, self._behind, self._behind_origin_ns = None, False, 0
+        return False
 
     def _log_skips(self, skips: Any) -> None:
         """Log a level's skip reason when it changes (not on every tick)."""
