@@ -178,6 +178,11 @@ class Store:
         """The slot book exactly as last saved, or None when none was saved for this bot and symbol."""
         m = self._m
         with self._guard("load book"), self._db.atomic():
+            if not isinstance(self._db, SqliteDatabase) and self._db.transaction_depth() == 1:
+                # one snapshot for both reads: under PostgreSQL's default READ COMMITTED a reader next to
+                # a running bot (status, doctor, tests) could see the book row of one commit and the slot
+                # rows of the next, and refuse a consistent book (SQLite's WAL read already is a snapshot)
+                self._db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             row = m.book.get_or_none(self._scope(m.book))
             slot_rows = list(m.slot.select().where(self._scope(m.slot)).order_by(m.slot.level))
         if row is None:

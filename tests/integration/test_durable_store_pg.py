@@ -97,3 +97,51 @@ def test_an_unreachable_database_is_one_clear_error_without_the_password() -> No
         open_store("postgresql://bot:s3cret@127.0.0.1:1/nowhere", "a1", "BTCUSDT")
     text = str(err.value)
     assert "s3cret" not in text and "127.0.0.1" in text and "\n" not in text
+
+
+def test_a_reader_next_to_a_running_bot_always_loads_a_consistent_book(pg_url: str) -> None:
+    # The bot commits book rows and slot rows together; a reader in another connection (status, doctor,
+    # a test harness) must see one commit or the next, never the book row of one and the slots of another.
+    from market_maker.core.actions import Place
+    from market_maker.core.fills import apply_fill
+    from market_maker.core.rules import SymbolRules
+    from market_maker.core.slots import ack, submit
+
+    rules = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
+
+    def buy_filled(book: SlotBook, level: int, trade_id: int) -> SlotBook:
+        book, cid = submit(book, Place(level, Side.BUY, level, 100))
+        book = ack(book, cid)
+        fill = Fill(trade_id, cid, Side.BUY, level, 100, 100, Decimal("0.01"), "USDT", 0)
+        return apply_fill(book, fill, rules, 1000)[0]
+
+    writer = open_store(pg_url, "mm1", "BTCUSDT")
+    reader = open_store(pg_url, "mm1", "BTCUSDT")
+    books = [SlotBook("mm1")]
+    for i in range(1, 6):  # books holding 1..5 filled levels: every save changes the totals
+        books.append(buy_filled(books[-1], 10_000_000 + 1000 * i, i))
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            n = 0
+            while not stop.is_set():
+                writer.save_book(books[n % len(books)])
+                n += 1
+        except BaseException as exc:  # reported by the test below
+            errors.append(exc)
+        finally:
+            writer.close()
+
+    t = threading.Thread(target=write)
+    t.start()
+    try:
+        for _ in range(300):
+            book = reader.load_book()
+            assert book is None or book.held_total == sum(s.held for s in book)
+    finally:
+        stop.set()
+        t.join()
+        reader.close()
+    assert not errors
