@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "status.schema.json").read_text())
 TOKEN = "tok-9f8e7d6c5b4a"
 
+def _terminal_sigint() -> None:
+    """In the child: Ctrl-C as in a terminal. A test run launched in the background (as CI may launch
+    it) ignores SIGINT, and an ignored signal is inherited across exec: the child would never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 
 def status_cli(config: Path, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
@@ -108,6 +114,7 @@ def test_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
             text=True,
             env=env,
             cwd=ROOT,
+            preexec_fn=_terminal_sigint,
         )
         deadline = time.monotonic() + 60
         while len(served) < 3 and time.monotonic() < deadline:

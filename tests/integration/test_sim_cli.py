@@ -11,6 +11,13 @@ from pathlib import Path
 import requests
 
 
+def _terminal_sigint() -> None:
+    """In the child: Ctrl-C as in a terminal. A test run launched in the background (as CI may launch
+    it) ignores SIGINT, and an ignored signal is inherited across exec: the child would never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+
 def test_sim_exchange_starts_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     cfg = tmp_path / "sim.yaml"
     cfg.write_text(
@@ -27,6 +34,7 @@ def test_sim_exchange_starts_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_terminal_sigint,
     )
     try:
         assert proc.stdout is not None
