@@ -30,6 +30,7 @@ from live_support import (  # noqa: E402
     command_line,
     cpu_seconds,
     machine,
+    machine_line,
     median_of,
     percentiles,
     proc_status,
@@ -129,8 +130,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         f"Medians over {len(doc['runs'])} runs of {doc['seconds']} s: bot CPU {m['bot_cpu_percent']}%, "
         f"latency p50 {m['p50_us']:.0f} us, p99 {m['p99_us']:.0f} us, max {m['max_us']:.0f} us.",
         "",
-        f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
-        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:10]),
+        machine_line(mach),
         "",
         doc["method"],
         "",

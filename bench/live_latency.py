@@ -35,6 +35,7 @@ from live_support import (  # noqa: E402
     command_line,
     cpu_seconds,
     machine,
+    machine_line,
     median_of,
     percentiles,
     proc_status,
@@ -115,8 +116,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
     mach = doc["machine"]
     lines += [
         "",
-        f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
-        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:10]),
+        machine_line(mach),
         "",
         doc["method"],
         "",

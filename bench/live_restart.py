@@ -45,6 +45,7 @@ from live_support import (  # noqa: E402
     SimProcess,
     command_line,
     machine,
+    machine_line,
     median_of,
     proc_status,
 )
@@ -290,8 +291,7 @@ def main() -> int:
         "",
         f"Targets: trading-ready <= {TARGET_S} s, RSS <= 100 MB.",
         "",
-        f"Machine: {doc['machine']['nproc']} CPUs, Python {doc['machine']['python']}, load average at the "
-        f"end {doc['machine']['load_average_1_5_15']}; " + "; ".join(doc["machine"]["lscpu_head"][:10]),
+        machine_line(doc["machine"]),
         "",
         doc["method"],
         "",

@@ -185,6 +185,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+def machine_line(mach: dict[str, Any]) -> str:
+    """The one-line machine description every live benchmark report ends with."""
+    return (
+        f"Machine: {mach['nproc']} CPUs, Python {mach['python']}, load average at the end "
+        f"{mach['load_average_1_5_15']}; " + "; ".join(mach["lscpu_head"][:10])
+    )
+
+
 def command_line() -> str:
     """How the benchmark was run (for the results file)."""
     return "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
