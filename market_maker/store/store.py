@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from peewee import Database, IntegrityError, PeeweeException, SqliteDatabase, fn
@@ -22,6 +23,7 @@ from market_maker.core.model import Fill, OrderSnapshot, Side
 from market_maker.core.slot_events import RoundTripClosed
 from market_maker.core.slots import Slot, SlotBook
 from market_maker.store import lock as locks
+from market_maker.store import sqlite_writes as sql
 from market_maker.store.codec import dict_from_json, dict_to_json, slot_from_json, slot_to_json
 from market_maker.store.database import display_name, is_url, make_database
 from market_maker.store.errors import StoreError
@@ -55,6 +57,10 @@ class Store:
         self.symbol = symbol
         self.where = where
         self._lock_owner: str | None = None
+        # SQLite writes go through sqlite_writes' prepared statements (they are on the order path);
+        # other databases (PostgreSQL) keep peewee's query building.
+        self._sqlite = isinstance(db, SqliteDatabase)
+        self._id_pair = (bot_id, symbol)
         # The slot levels stored, as save_book last wrote them, so a save costs O(changed levels) instead
         # of reading every level: valid only for the connection (thread) that wrote them and while no other
         # connection changed the file (SQLite's data_version); dropped when a transaction around it fails.
@@ -71,8 +77,13 @@ class Store:
     def _guard(self, what: str) -> Iterator[None]:
         try:
             yield
-        except PeeweeException as e:
+        except (PeeweeException, sqlite3.Error) as e:
             raise StoreError(f"store {self.where}: {what} failed: {_one_line(e)}") from e
+
+    def _write(self) -> AbstractContextManager[Any]:
+        """A write transaction, or nothing when the caller's transaction is open (no savepoint needed:
+        the caller's transaction already makes these writes all-or-nothing)."""
+        return nullcontext() if self._db.in_transaction() else write_transaction(self._db)
 
     def _scope(self, model: Any) -> Any:
         return (model.bot_id == self.bot_id) & (model.symbol == self.symbol)
@@ -228,6 +239,9 @@ class Store:
             raise
 
     def _save_book(self, book: SlotBook, changed_levels: Iterable[int] | None) -> None:
+        if self._sqlite:
+            self._save_book_sqlite(book, changed_levels)
+            return
         m = self._m
         with self._guard("save book"), write_transaction(self._db):
             m.book.insert(
@@ -271,6 +285,24 @@ class Store:
                     conflict_target=[m.slot.bot_id, m.slot.symbol, m.slot.level],
                     preserve=[m.slot.state, m.slot.client_id, m.slot.doc],
                 ).execute()
+            self._remember_stored(set(book.slots))
+
+    def _save_book_sqlite(self, book: SlotBook, changed_levels: Iterable[int] | None) -> None:
+        with self._guard("save book"), self._write():
+            stored = self._stored_levels()
+            if changed_levels is None:
+                write = set(book.slots)
+            else:
+                write = (set(changed_levels) & book.slots.keys()) | (book.slots.keys() - stored)
+            rows = [
+                (lv, s.state.value, s.client_id, slot_to_json(s))
+                for lv in sorted(write)
+                for s in (book.slots[lv],)
+            ]
+            fields = (book.next_gen, book.dust, book.dust_cost, book.held_total, book.buy_working_total)
+            sql.save_slots(
+                self._db.connection(), self._id_pair, fields, rows, sorted(stored - book.slots.keys())
+            )
             self._remember_stored(set(book.slots))
 
     def _stored_levels(self) -> set[int]:
@@ -320,6 +352,21 @@ class Store:
         """Write the order row (status INTENT) *before* the request goes out; repeating the same intent is
         a no-op, a different order under the same client id is refused."""
         self._check_client_id(client_id, level)
+        if self._sqlite:
+            with self._guard("record intent"):
+                found = sql.insert_intent(
+                    self._db.connection(),
+                    self._id_pair,
+                    client_id,
+                    level,
+                    Side(side).value,
+                    price,
+                    qty,
+                    now_ms,
+                )
+            if found is not None:
+                self._refuse_intent(client_id, (level, Side(side).value, price, qty), found)
+            return
         o = self._m.order
         with self._guard("record intent"), write_transaction(self._db):
             row = o.get_or_none(self._scope(o) & (o.client_id == client_id))
@@ -337,11 +384,19 @@ class Store:
                     updated_ms=now_ms,
                 )
                 return
-        same = (row.level, row.side, row.price, row.qty) == (level, Side(side).value, price, qty)
-        if not same or row.status != INTENT:
+        self._refuse_intent(
+            client_id,
+            (level, Side(side).value, price, qty),
+            (row.level, row.side, row.price, row.qty, row.status),
+        )
+
+    def _refuse_intent(self, client_id: str, wanted: tuple[Any, ...], row: tuple[Any, ...]) -> None:
+        """Repeating the same intent is a no-op; a different order under the same client id is refused."""
+        if row[:4] != wanted or row[4] != INTENT:
+            _, side, price, qty, status = row
             raise StoreError(
                 f"store {self.where}: client id {client_id} is already recorded "
-                f"({row.side} {row.qty} @ {row.price}, {row.status})"
+                f"({side} {qty} @ {price}, {status})"
             )
 
     def update_order(
@@ -356,6 +411,14 @@ class Store:
         executed quantity never goes down, whatever order the reports arrive in."""
         if status not in ORDER_STATUSES:
             raise StoreError(f"store {self.where}: unknown order status {status!r} for {client_id}")
+        if self._sqlite:
+            with self._guard("update order"):
+                done = sql.update_order(
+                    self._db.connection(), self._id_pair, client_id, status, order_id, executed_qty, now_ms
+                )
+            if not done:
+                raise StoreError(f"store {self.where}: no order {client_id} recorded (record_intent first)")
+            return
         o = self._m.order
         with self._guard("update order"), write_transaction(self._db):
             row = o.get_or_none(self._scope(o) & (o.client_id == client_id))
@@ -374,6 +437,10 @@ class Store:
         """Record an order found on the exchange (adopted at reconciliation): inserted if unknown, else
         updated like :meth:`update_order`."""
         level = self._check_client_id(snap.client_id)
+        if self._sqlite:
+            with self._guard("record order"):
+                sql.upsert_order(self._db.connection(), self._id_pair, snap, level, now_ms)
+            return
         o = self._m.order
         with self.atomic():
             if o.get_or_none(self._scope(o) & (o.client_id == snap.client_id)) is None:
@@ -426,12 +493,16 @@ class Store:
         """Store one trade; False (and nothing written) when its trade id is already stored."""
         f = self._m.fill
         with self._guard("record fill"):
-            try:
-                with self._db.atomic():  # a savepoint inside a caller's transaction
-                    f.create(**self._ids(), **fill_columns(fill))
-                return True
-            except IntegrityError:
-                pass
+            if self._sqlite:
+                if sql.insert_fill(self._db.connection(), self._id_pair, fill):
+                    return True
+            else:
+                try:
+                    with self._db.atomic():  # a savepoint inside a caller's transaction
+                        f.create(**self._ids(), **fill_columns(fill))
+                    return True
+                except IntegrityError:
+                    pass
             old = f.get_or_none(self._scope(f) & (f.trade_id == fill.trade_id))
         if old is not None and fill_from_row(old) != fill:
             log.warning("store %s: trade %d reported again, differently: %s", self.where, fill.trade_id, fill)
@@ -463,6 +534,9 @@ class Store:
     def record_round_trip(self, rt: RoundTripClosed) -> None:
         """Store one closed round trip (in the same :meth:`atomic` block as the book that closed it)."""
         with self._guard("record round trip"):
+            if self._sqlite:
+                sql.insert_round_trip(self._db.connection(), self._id_pair, rt)
+                return
             self._m.round_trip.create(**self._ids(), **round_trip_columns(rt))
 
     def round_trips(self, since_ms: int | None = None) -> list[RoundTripClosed]:
