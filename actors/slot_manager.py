@@ -462,11 +462,15 @@ class SlotManagerActor(pykka.ThreadingActor):
         return decode(client_id, self.book.bot_id) is not None and self.store.order(client_id) is not None
 
     def _on_cancel_failed(self, m: CancelFailed) -> None:
-        self._commit(coreslots.cancel_failed(self.book, m.client_id))
+        t_ms = now_ms()
+        book = coreslots.cancel_failed(self.book, m.client_id, t_ms)
+        self._commit(book)
         if m.not_found:
             self._query(m.client_id)  # filled or gone meanwhile: find out which, never assume
         else:
-            log.warning("cancel of %s failed: %s", m.client_id, m.reason)
+            s = book.find(m.client_id)
+            wait = max(s.cancel_retry_ms - t_ms, 0) if s is not None else 0
+            log.warning("cancel of %s failed: %s (retry after %d ms)", m.client_id, m.reason, wait)
 
     def _on_fill(self, fill: Fill) -> None:
         if decode(fill.client_id, self.book.bot_id) is None:

@@ -7,7 +7,7 @@ when the price reaches it and a resting sell likewise; a level skipped because i
 the price becomes placeable only when the price passes it. So, for a book whose actions at the current
 price have been carried out (no Place or Cancel left), every price strictly between ``lo`` and ``hi``
 gives no Place, no Cancel and no fill, as long as the interval, the risk state and the clock before
-``until_ms`` (a reject back-off expiring) stay the same. Skips may repeat; they change nothing.
+``until_ms`` (a reject or cancel back-off expiring) stay the same. Skips may repeat; they change nothing.
 
 The band is not limited to the current center: a neighbouring center whose whole cell of prices
 gives no Place and no Cancel either (checked by one strategy pass, see :func:`_quiet_cell`) joins
@@ -154,10 +154,11 @@ def _band(
             c_lo -= interval
             lo = _price_bounds(c_lo, c_hi, interval, k)[0]
     until: int | None = None
-    for level in ix.backoff:  # a back-off that expires lets its level act again
-        b = slots[level].backoff_until_ms
-        if b > now_ms:
-            until = b if until is None else min(until, b)
+    for level in ix.backoff:  # a back-off (reject or refused cancel) that expires lets its level act again
+        s = slots[level]
+        for b in (s.backoff_until_ms, s.cancel_retry_ms):
+            if b > now_ms:
+                until = b if until is None else min(until, b)
     return QuietBand(max(lo, floor), min(hi, ceiling), until)
 
 

@@ -9,6 +9,9 @@ Rules kept here:
   (``next_gen``), so no two orders of this book ever share an id, even after a slot was dropped.
 - A definite reject sends the slot back (FREE for a buy, FILLED for a sell) with an exponential per-slot
   back-off; an *unknown* outcome leaves it PENDING (flagged ``unknown``) until a query resolves it.
+- A refused cancel (rate limited, unknown order, exchange error) backs off the same way: the slot
+  records the streak and the time before which the strategy must not ask again; the streak ends
+  when the order fills, stops working, or is replaced (see :func:`put`).
 - FREE slots without a back-off are not stored: the book holds only levels that have something.
 - Quantities are whole steps. Base-asset fees on buys reduce the *sellable* quantity, which is rounded
   down to a whole step; the remainder is kept as ``dust`` (per slot and for the book) so that
@@ -35,6 +38,9 @@ from market_maker.core.slot_events import OrderRejected
 
 BACKOFF_BASE_MS = 1_000
 BACKOFF_MAX_MS = 300_000
+# A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
+CANCEL_BACKOFF_BASE_MS = 500
+CANCEL_BACKOFF_MAX_MS = 30_000
 _WORKING = (SlotState.PENDING, SlotState.LOCKED)
 
 
@@ -73,6 +79,8 @@ class Slot(NamedTuple):
     tp_price: int = 0  # take-profit price frozen at the first fill: level + interval then
     rejects: int = 0  # consecutive definite rejects
     backoff_until_ms: int = 0
+    cancel_fails: int = 0  # consecutive refused cancels of the current order
+    cancel_retry_ms: int = 0  # no new cancel of the current order before this time (0: none pending)
     trade_ids: frozenset[int] = frozenset()
 
     @property
@@ -100,7 +108,7 @@ class BookIndex(NamedTuple):
     of: Mapping[int, Slot]  # the mapping this index describes (identity, checked on construction)
     working: frozenset[int]  # levels with a PENDING or LOCKED order
     filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
-    backoff: frozenset[int]  # levels whose slot carries a reject back-off (expired or not)
+    backoff: frozenset[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
@@ -113,7 +121,7 @@ def build_index(slots: Mapping[int, Slot]) -> BookIndex:
         slots,
         frozenset(lv for lv, s in slots.items() if s.state in _WORKING),
         tuple(sorted(k for s in slots.values() if (k := _filled_key(s)) is not None)),
-        frozenset(lv for lv, s in slots.items() if s.backoff_until_ms),
+        frozenset(lv for lv, s in slots.items() if s.backoff_until_ms or s.cancel_retry_ms),
     )
 
 
@@ -135,7 +143,8 @@ def _update_index(
             insort(lst, nk)
         filled = tuple(lst)
     backoff = ix.backoff
-    was, now = old is not None and old.backoff_until_ms != 0, new is not None and new.backoff_until_ms != 0
+    was = old is not None and (old.backoff_until_ms != 0 or old.cancel_retry_ms != 0)
+    now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
         backoff = backoff | {lv} if now else backoff - {lv}
     return BookIndex(slots, working, filled, backoff)
@@ -221,9 +230,17 @@ def put(
     """The book with ``new`` stored at its level (dropped when it is FREE with no back-off).
 
     Keeps the cached totals and the index right; ``dust_delta`` / ``dust_cost_delta`` adjust the
-    book-level dust; ``next_gen`` (when given) replaces the generation counter.
+    book-level dust; ``next_gen`` (when given) replaces the generation counter. A cancel back-off
+    ends here, for every transition at once, when its order filled, stopped working or was replaced.
     """
     old = book.slots.get(new.level)
+    if new.cancel_retry_ms and (
+        old is None
+        or new.state not in _WORKING
+        or new.client_id != old.client_id
+        or new.order_filled != old.order_filled
+    ):
+        new = new._replace(cancel_fails=0, cancel_retry_ms=0)
     slots = dict(book.slots)
     stored: Slot | None = new
     if new.state is SlotState.FREE and new.backoff_until_ms == 0 and new.held == 0:
@@ -351,12 +368,32 @@ def request_cancel(book: SlotBook, client_id: str) -> SlotBook:
     return put(book, s._replace(cancel_requested=True))
 
 
-def cancel_failed(book: SlotBook, client_id: str) -> SlotBook:
-    """The cancel did not go through (e.g. unknown order): the strategy may ask again later."""
+def cancel_backoff_ms(
+    fails: int, base_ms: int = CANCEL_BACKOFF_BASE_MS, max_ms: int = CANCEL_BACKOFF_MAX_MS
+) -> int:
+    """Wait after the ``fails``-th consecutive refused cancel: base, 2x base, 4x base, ... capped."""
+    return backoff_ms(fails, base_ms, max_ms)
+
+
+def cancel_failed(
+    book: SlotBook,
+    client_id: str,
+    now_ms: int,
+    base_ms: int = CANCEL_BACKOFF_BASE_MS,
+    max_ms: int = CANCEL_BACKOFF_MAX_MS,
+) -> SlotBook:
+    """The cancel did not go through (rate limited, unknown order, exchange error): ask again later.
+
+    The strategy may ask again only after ``cancel_backoff_ms(fails)``, so a cancel the exchange (or
+    our own limiter) keeps refusing is retried at a falling rate instead of on every price tick.
+    A reply for an order that has no cancel in flight (stale, duplicate) changes nothing.
+    """
     s = book.find(client_id)
     if s is None or not s.cancel_requested:
         return book
-    return put(book, s._replace(cancel_requested=False))
+    fails = s.cancel_fails + 1
+    until = now_ms + cancel_backoff_ms(fails, base_ms, max_ms)
+    return put(book, s._replace(cancel_requested=False, cancel_fails=fails, cancel_retry_ms=until))
 
 
 def prune(book: SlotBook, now_ms: int) -> SlotBook:

@@ -9,7 +9,8 @@ Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (
   to the nearest level, so as the price falls to within half an interval of the nearest buy the window
   moves down one level and that very buy would leave the window just before it can fill; and a price
   hovering around a half level would cancel and re-place the far end of the grid on every flip.
-  (A cancel is asked once: a slot with a cancel in flight is left alone.)
+  (A cancel is asked once: a slot with a cancel in flight is left alone; after a refused cancel the
+  slot waits out its cancel back-off, a visible :class:`Skip`, before it is asked again.)
 - A FREE level of the buy window gets a buy at its level for ``order_qty`` steps, nearest the center
   first, unless: buys are blocked by risk; the level is in reject back-off; held + working buys would
   exceed ``max_inventory``; the order fails an exchange filter (minQty, minNotional, price); or it would
@@ -85,14 +86,20 @@ def actions_for_window(
             min_sell = min(min_sell, s.order_price)
         if s.state is not SlotState.LOCKED or s.cancel_requested:
             continue
+        why: str | None = None
         if s.side is Side.BUY:
             if block_buys:
-                why = risk.halt_reason if halted else ", ".join(risk.reasons)
-                cancels.append(Cancel(level, s.client_id, f"risk: {why}"))
-            elif (trail := _buy_trailing(level, win)) is not None:
-                cancels.append(Cancel(level, s.client_id, trail))
-        elif not halted and (trail := _sell_trailing(s.order_price, win)) is not None:
-            cancels.append(Cancel(level, s.client_id, trail))
+                why = "risk: " + (risk.halt_reason if halted else ", ".join(risk.reasons))
+            else:
+                why = _buy_trailing(level, win)
+        elif not halted:
+            why = _sell_trailing(s.order_price, win)
+        if why is None:
+            continue
+        if s.cancel_retry_ms > now_ms:
+            cancels.append(Skip(level, f"cancel ({why}) in back-off until {s.cancel_retry_ms}"))
+        else:
+            cancels.append(Cancel(level, s.client_id, why))
     # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
     upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL))
     filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])]

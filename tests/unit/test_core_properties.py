@@ -24,7 +24,15 @@ from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side
 from market_maker.core.quiet import quiet_band
 from market_maker.core.risk import RiskState, set_paused
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import SlotBook, ack, mark_unknown, reject, request_cancel, submit
+from market_maker.core.slots import (
+    SlotBook,
+    ack,
+    cancel_failed,
+    mark_unknown,
+    reject,
+    request_cancel,
+    submit,
+)
 from market_maker.core.strategy import calculate_actions
 
 START = 10_000_000  # 100000.00
@@ -162,6 +170,10 @@ def step(w: World, op: str, a: int, b: int) -> None:
             w.orders[cid].state = "done"
             status = OrderStatus.CANCELED if op == "cancel" else OrderStatus.EXPIRED
             w.take(apply_snapshot(w.book, w.snap(cid, status), BTC, w.interval, w.now))
+    elif op == "cancel_refused":  # the exchange (or our limiter) refused the cancel: the order still works
+        requested = [c for c in open_ if (s := w.book.find(c)) is not None and s.cancel_requested]
+        if cid := pick(requested, a):
+            w.book = cancel_failed(w.book, cid, w.now)
     elif op == "interval":
         w.interval = (800, 999, 1000, 1300)[a % 4]
     elif op == "risk":
@@ -202,6 +214,7 @@ OPS = (
     + ["ack"] * 4
     + ["fill"] * 4
     + ["fill_late", "release", "duplicate", "reject", "unknown", "resolve", "cancel", "cancel", "expire"]
+    + ["cancel_refused"]
     + ["interval", "risk"]
 )
 PARAMS = st.builds(

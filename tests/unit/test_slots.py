@@ -209,9 +209,10 @@ def test_a_failed_cancel_can_be_asked_again() -> None:
     book, cid = submit(SlotBook("mm1"), Place(LV, Side.BUY, LV, 100))
     book = request_cancel(ack(book, cid), cid)
     assert book.slot(LV).cancel_requested  # type: ignore[union-attr]
-    book = cancel_failed(book, cid)
+    book = cancel_failed(book, cid, now_ms=5_000)
     s = book.slot(LV)
     assert s is not None and not s.cancel_requested and s.state is SlotState.LOCKED
+    assert (s.cancel_fails, s.cancel_retry_ms) == (1, 5_500)  # asked again, but not before 5.5 s
 
 
 def test_partial_buy_eaten_by_its_base_fee_realizes_the_fee_when_it_ends() -> None:
