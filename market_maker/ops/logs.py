@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, quote_plus, urlsplit
 
+from market_maker.ops.log_handoff import flush_handoff, start_handoff, stop_handoff
 from market_maker.settings.models import Config, OpsConfig
 
 MASK = "**********"
@@ -188,6 +189,7 @@ def install_logging(
     The stream handler writes to ``stream`` (default stderr); with ``ops.log_file`` a
     RotatingFileHandler (``log_max_bytes``, ``log_backups``) writes the same lines to the file.
     Secrets known only later (a generated simulator key) are added with :func:`add_secrets`.
+    The handlers run on a writer thread (see log_handoff.py); :func:`flush_logs` waits for it.
     """
     global _MASKER
     _MASKER = masker = Masker(secrets)
@@ -196,6 +198,7 @@ def install_logging(
         if getattr(handler, _OURS, False):
             root.removeHandler(handler)
             handler.close()
+    stop_handoff()  # the earlier writer writes what it holds and closes its handlers
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if ops.log_file is not None:
         Path(ops.log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -207,10 +210,17 @@ def install_logging(
     for handler in handlers:
         handler.addFilter(SecretMaskFilter(masker))
         handler.setFormatter(JsonFormatter(masker) if ops.log_format == "json" else _MaskingText(masker))
-        setattr(handler, _OURS, True)
-        root.addHandler(handler)
+    # masking, formatting and writing run on one writer thread, not in the (trading) caller's
+    handoff = start_handoff(handlers)
+    setattr(handoff, _OURS, True)
+    root.addHandler(handoff)
     root.setLevel(ops.log_level)
     return handlers
+
+
+def flush_logs() -> None:
+    """Wait until every line logged so far is written (the writer thread runs behind the callers)."""
+    flush_handoff()
 
 
 def _text(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from market_maker.ops.logs import (
     MASK,
     add_secrets,
     event,
+    flush_logs,
     heartbeat,
     install_logging,
     order_event,
@@ -62,8 +64,7 @@ def test_secrets_never_reach_stream_or_file(tmp_path: Path, fmt: str) -> None:
     ops = OpsConfig(log_format=fmt, log_file=tmp_path / "logs" / "bot.log")
     install_logging(ops, [KEY, SECRET, TOKEN], stream=out)
     leak_everything(logging.getLogger("market_maker.exchange.rest"))
-    for handler in logging.getLogger().handlers:
-        handler.flush()
+    flush_logs()
     for text in (out.getvalue(), (tmp_path / "logs" / "bot.log").read_text()):
         assert MASK in text
         assert "order failed" in text and "signing failed for" in text  # the exception is still shown
@@ -86,6 +87,7 @@ def test_json_lines_carry_structured_events() -> None:
     heartbeat(log, price=Decimal("100000.10"), slots_locked=9, position=Decimal("0.00200"))
     order_event(log, "placed", client_id="paper1_B255t_3", side="BUY", price=Decimal("99990.00"), qty="0.001")
     event(log, "custom", name="clash", msg="x")
+    flush_logs()
     hb, placed, custom = (json.loads(line) for line in out.getvalue().splitlines())
     assert hb["event"] == "heartbeat" and hb["price"] == "100000.10" and hb["slots_locked"] == 9
     assert hb["level"] == "INFO" and hb["logger"] == "market_maker.bot" and hb["ts"].endswith("Z")
@@ -106,6 +108,7 @@ def test_text_is_one_readable_line_per_event() -> None:
         qty="2",
         reason="post-only would cross",
     )
+    flush_logs()
     (line,) = out.getvalue().splitlines()
     assert line.endswith(
         'mm: order_rejected client_id=b_B1_1 side=BUY price=1 qty=2 reason="post-only would cross"'
@@ -120,6 +123,7 @@ def test_level_and_reinstall_do_not_duplicate() -> None:
     log = logging.getLogger("mm")
     log.info("hidden")
     log.warning("shown")
+    flush_logs()
     assert out.getvalue().count("shown") == 1 and "hidden" not in out.getvalue()
 
 
@@ -129,6 +133,7 @@ def test_rotating_file_keeps_the_configured_backups(tmp_path: Path) -> None:
     log = logging.getLogger("mm")
     for i in range(200):
         log.info("line %d %s", i, "x" * 50)
+    flush_logs()
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["bot.log", "bot.log.1", "bot.log.2"]
     assert all(p.stat().st_size <= 2048 for p in tmp_path.iterdir())
@@ -141,8 +146,10 @@ def test_secrets_added_later_are_masked_too() -> None:
     log = logging.getLogger("market_maker.run")
     generated = "d41d8cd98f00b204e9800998ecf8427e"
     log.info("before: %s", generated)
+    flush_logs()  # written before the secret is known
     add_secrets(generated)
     log.info("after: %s and %s", generated, KEY)
+    flush_logs()
     before, after = out.getvalue().splitlines()
     assert generated in before  # masking starts when the secret is known
     assert (
@@ -150,3 +157,41 @@ def test_secrets_added_later_are_masked_too() -> None:
         and KEY not in after
         and json.loads(after)["msg"] == f"after: {MASK} and {MASK}"
     )
+
+
+def test_lines_are_written_off_the_caller_thread_in_order_and_none_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "bot.log"
+    handlers = install_logging(OpsConfig(log_file=path), [SECRET], stream=io.StringIO())
+    writers: set[str] = set()
+
+    class Seen(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            writers.add(threading.current_thread().name)
+            return True
+
+    for handler in handlers:
+        handler.addFilter(Seen())
+    log = logging.getLogger("mm")
+    changing = ["as logged"]
+    for i in range(5_000):
+        log.info("line %d %s", i, SECRET)
+    log.info("list %s", changing)
+    changing[0] = "changed after the call"
+    install_logging(OpsConfig(), [], stream=io.StringIO())  # a reinstall drains the earlier writer first
+    text = path.read_text()
+    lines = text.splitlines()
+    assert len(lines) == 5_001 and SECRET not in text
+    assert [int(x.split("line ")[1].split()[0]) for x in lines[:-1]] == list(range(5_000))
+    assert "as logged" in lines[-1]
+    assert writers and threading.current_thread().name not in writers
+
+
+def test_a_warning_is_written_when_the_call_returns_after_the_lines_before_it() -> None:
+    out = io.StringIO()
+    install_logging(OpsConfig(), [], stream=out)
+    log = logging.getLogger("mm")
+    for i in range(1_000):
+        log.info("info %d", i)
+    log.warning("the last words")
+    lines = out.getvalue().splitlines()  # no flush: the warning call itself waited for the writer
+    assert len(lines) == 1_001 and lines[-1].endswith("mm: the last words")
