@@ -69,6 +69,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
     from market_maker.runtime.ops_link import status_input
+    from market_maker.runtime.patient_start import WaitStopped, patient_start
 
     sim = None
     sim_key = ""
@@ -125,7 +126,11 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
             exchange.close()
             return 1
         try:
-            system.start()
+            with patient_start(exchange, stop):  # a spent budget or a ban left by an earlier run: wait
+                system.start()
+        except WaitStopped as exc:
+            log.info("not started: %s", exc)
+            return 0
         except StartError as exc:
             print(f"error: {exc}", file=sys.stderr)
             log.error("not trading: %s", exc)

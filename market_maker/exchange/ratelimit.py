@@ -9,7 +9,10 @@ Binance reports, on every answer, how much request weight the IP has used in the
 * after a 429 waits ``Retry-After`` seconds before sending anything;
 * during a 418 ban sends nothing at all: :meth:`acquire` raises :class:`BannedError` at once;
 * never sleeps longer than ``max_wait_s`` in one call: it raises :class:`RateLimitedError` instead,
-  so an actor is not frozen for a minute.
+  so an actor is not frozen for a minute;
+* except for a thread inside :meth:`RateLimiter.patient` (start-up): that thread waits out any window,
+  Retry-After or ban, however long, sending nothing meanwhile, and a stop request ends the wait with
+  :class:`WaitStopped`. A fresh process after one that spent the budget must wait, not exit.
 
 Limits come from exchangeInfo's ``rateLimits`` (:meth:`set_limits`); until then only the reactive
 rules (429 / 418) apply. The clock and sleep are injected so the rules are unit-testable.
@@ -20,7 +23,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from market_maker.exchange.codes import retry_after_seconds
@@ -29,6 +33,20 @@ from market_maker.exchange.errors import BannedError, RateLimitedError
 _UNIT_S = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 _COUNTER = re.compile(r"^x-mbx-(used-weight|order-count)-(\d+)([smhd])$", re.IGNORECASE)
 _INTERVAL_LETTER = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
+
+
+class WaitStopped(Exception):
+    """A patient wait for the rate limit was ended by a stop request; nothing was sent.
+
+    Not an :class:`~market_maker.exchange.errors.ExchangeError`: no handler of exchange failures may
+    mistake a requested stop for one.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class _Patience:
+    stop: threading.Event
+    on_wait: Callable[[float, str], None]  # (seconds, why) before each wait of a second or more
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +102,36 @@ class RateLimiter:
         self._counters: dict[Window, _Counter] = {}
         self._retry_at = 0.0  # after a 429: send nothing before this time
         self._banned_until = 0.0  # after a 418
+        self._local = threading.local()  # .patience: _Patience of a thread inside patient()
         self.stats = {"rate_limited": 0, "banned": 0, "waits": 0}
 
     @property
     def max_wait_s(self) -> float:
         """Longest sleep one request may take before it gives up."""
         return self._max_wait_s
+
+    @contextmanager
+    def patient(self, stop: threading.Event, on_wait: Callable[[float, str], None]) -> Iterator[None]:
+        """Within the block, this thread's requests wait as long as the limits require.
+
+        Windows, Retry-After and 418 bans are waited out (nothing is sent meanwhile) instead of
+        raising; ``on_wait(seconds, why)`` is called before each wait of a second or more, and a set
+        ``stop`` ends the wait at once with :class:`WaitStopped`. Other threads keep ``max_wait_s``.
+        """
+        before = getattr(self._local, "patience", None)
+        self._local.patience = _Patience(stop, on_wait)
+        try:
+            yield
+        finally:
+            self._local.patience = before
+
+    def is_patient(self) -> bool:
+        """True inside :meth:`patient` on this thread."""
+        return getattr(self._local, "patience", None) is not None
+
+    def may_wait(self, seconds: float) -> bool:
+        """True when this thread may wait ``seconds`` for the limits (always, inside :meth:`patient`)."""
+        return seconds <= self._max_wait_s or self.is_patient()
 
     def set_limits(self, limits: Mapping[Window, int]) -> None:
         """Adopt the limits exchangeInfo announced."""
@@ -121,24 +163,39 @@ class RateLimiter:
         Raises :class:`BannedError` during a ban and :class:`RateLimitedError` when the wait would
         exceed ``max_wait_s``; in both cases nothing may be sent.
         """
+        patience: _Patience | None = getattr(self._local, "patience", None)
         while True:
             with self._lock:
                 now = self._clock()
                 if now < self._banned_until:
-                    raise BannedError(
-                        "IP banned (HTTP 418): nothing is sent until the ban ends",
-                        retry_after_s=self._banned_until - now,
+                    wait, why = self._banned_until - now, "the exchange's IP ban (HTTP 418) to end"
+                    if patience is None:
+                        raise BannedError(
+                            "IP banned (HTTP 418): nothing is sent until the ban ends", retry_after_s=wait
+                        )
+                else:
+                    retry = self._retry_at - now
+                    wait = max(retry, self._window_wait(now, weight, orders))
+                    why = (
+                        "the exchange's Retry-After (HTTP 429) to pass"
+                        if retry >= wait
+                        else "the exchange's request-weight window to roll over"
                     )
-                wait = max(self._retry_at - now, self._window_wait(now, weight, orders))
-                if wait <= 0:
-                    self._count(now, weight, orders)
-                    return
-                if wait > self._max_wait_s:
-                    raise RateLimitedError(
-                        "rate limit reached: waiting would take longer than allowed", retry_after_s=wait
-                    )
+                    if wait <= 0:
+                        self._count(now, weight, orders)
+                        return
+                    if wait > self._max_wait_s and patience is None:
+                        raise RateLimitedError(
+                            "rate limit reached: waiting would take longer than allowed", retry_after_s=wait
+                        )
                 self.stats["waits"] += 1
-            self._sleep(wait)
+            if patience is None:
+                self._sleep(wait)
+                continue
+            if wait >= 1.0:
+                patience.on_wait(wait, why)
+            if patience.stop.wait(wait):
+                raise WaitStopped(f"stopped while waiting {wait:.0f} s for {why}")
 
     def _window_wait(self, now: float, weight: int, orders: int) -> float:
         wait = 0.0

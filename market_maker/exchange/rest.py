@@ -4,8 +4,9 @@ Every parameter goes in the query string, which is built once, signed, and sent 
 (``url?qs&signature=...``), so the signature always covers the exact bytes the server reads. Nothing
 from ``requests`` escapes: transport failures become :class:`ConnectFailedError` (never sent) or
 :class:`UnknownOutcomeError` (may have been executed), error answers become the typed errors of
-:mod:`codes`. A 429 whose Retry-After is short is waited out and the request sent again (429 means
-it was not executed); a -1021 re-measures the server clock and is sent once more.
+:mod:`codes`. A 429 whose Retry-After is short (any 429 or 418 inside the limiter's ``patient``
+block) is waited out and the request sent again (neither was executed); a -1021 re-measures the
+server clock and is sent once more.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import urllib3.exceptions
 
 from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import (
+    BannedError,
     ClockSkewError,
     ConnectFailedError,
     ExchangeError,
@@ -151,9 +153,13 @@ class RestClient:
             try:
                 return self._send_once(method, path, clean, signed, key or signed, endpoint, ok_codes)
             except RateLimitedError as exc:
-                if attempts > self._max_retries or exc.retry_after_s > self.limiter.max_wait_s:
+                if attempts > self._max_retries or not self.limiter.may_wait(exc.retry_after_s):
                     raise
                 # 429: the request was not executed; the limiter waits out Retry-After before the resend
+            except BannedError:
+                if attempts > self._max_retries or not self.limiter.is_patient():
+                    raise
+                # 418 during a patient start-up: the limiter waits out the ban, sending nothing meanwhile
             except ClockSkewError:
                 if not signed or skew_retried:
                     raise

@@ -1,11 +1,13 @@
 """The weight-aware limiter, driven by a fake clock (reference §A.4)."""
 
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from market_maker.exchange.errors import BannedError, RateLimitedError
-from market_maker.exchange.ratelimit import RateLimiter, Window, limits_from_exchange_info
+from market_maker.exchange.ratelimit import RateLimiter, WaitStopped, Window, limits_from_exchange_info
 from market_maker.exchange.timesync import ServerClock
 
 
@@ -101,6 +103,94 @@ def test_during_a_418_ban_nothing_is_sent_until_it_ends() -> None:
     clock.now += 30
     rl.acquire(1)  # the ban is over
     assert clock.slept == []
+
+
+class ClockedStop(threading.Event):
+    """A stop event whose waits pass on the fake clock (and which a test may set mid-wait)."""
+
+    def __init__(self, clock: FakeClock, set_after_s: float | None = None) -> None:
+        super().__init__()
+        self.clock = clock
+        self.set_after_s = set_after_s
+        self.waited: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        if self.set_after_s is not None and timeout >= self.set_after_s:
+            self.clock.now += self.set_after_s
+            self.set()
+            return True
+        self.waited.append(timeout)
+        self.clock.now += timeout
+        return self.is_set()
+
+
+def test_a_patient_thread_waits_out_a_spent_minute_that_an_actor_may_not() -> None:
+    clock = FakeClock()  # 40 s left of the minute
+    rl = limiter(clock, {Window("weight", 60): 100}, max_wait_s=10)
+    rl.observe(200, {"X-MBX-USED-WEIGHT-1M": "100"})  # an earlier process spent the minute
+    with pytest.raises(RateLimitedError):
+        rl.acquire(1)
+    told: list[tuple[float, str]] = []
+    stop = ClockedStop(clock)
+    with rl.patient(stop, lambda s, why: told.append((s, why))):
+        rl.acquire(1)
+    assert len(told) == 1 and 40 <= told[0][0] < 41 and "weight window" in told[0][1]
+    assert clock.now >= 1_000_020 and rl.used("weight", 60) == 1  # sent in the next minute, counted
+    assert not rl.is_patient() and clock.slept == []
+    rl.observe(200, {"X-MBX-USED-WEIGHT-1M": "100"})
+    with pytest.raises(RateLimitedError):  # patience ends with the block
+        rl.acquire(1)
+
+
+@pytest.mark.parametrize(
+    ("status", "seconds", "why"),
+    [
+        (418, 120, "the exchange's IP ban (HTTP 418) to end"),
+        (429, 35, "the exchange's Retry-After (HTTP 429) to pass"),
+    ],
+)
+def test_a_patient_thread_sends_nothing_before_a_ban_or_retry_after_ends(
+    status: int, seconds: int, why: str
+) -> None:
+    clock = FakeClock()
+    rl = limiter(clock, max_wait_s=10)
+    rl.observe(status, {"Retry-After": str(seconds)})
+    told: list[tuple[float, str]] = []
+    with rl.patient(ClockedStop(clock), lambda s, why: told.append((s, why))):
+        rl.acquire(1)
+    assert clock.now >= 999_980 + seconds  # not a moment before the end
+    assert told == [(pytest.approx(seconds), why)]
+
+
+def test_a_stop_during_a_patient_wait_ends_it_at_once_and_sends_nothing() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, max_wait_s=10)
+    rl.observe(418, {"Retry-After": "600"})
+    stop = ClockedStop(clock, set_after_s=2)
+    with rl.patient(stop, lambda s, why: None), pytest.raises(WaitStopped, match="418"):
+        rl.acquire(1)
+    assert clock.now == pytest.approx(999_982) and rl.used("weight", 60) == 0
+
+
+def test_patience_belongs_to_the_thread_that_asked_for_it() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, max_wait_s=10)
+    rl.observe(429, {"Retry-After": "30"})
+    other: list[BaseException] = []
+
+    def actor() -> None:
+        try:
+            rl.acquire(1)
+        except RateLimitedError as exc:
+            other.append(exc)
+
+    with rl.patient(ClockedStop(clock), lambda s, why: None):
+        t = threading.Thread(target=actor)
+        t.start()
+        t.join()
+        assert rl.is_patient()
+    assert len(other) == 1  # the actor thread still gives up instead of freezing
 
 
 @given(st.lists(st.tuples(st.integers(1, 20), st.floats(0, 5)), max_size=60))

@@ -165,6 +165,37 @@ def test_418_raises_and_then_nothing_is_sent_during_the_ban(server: tuple[str, S
     assert len(script.seen) == hits
 
 
+class SleeperStop(threading.Event):
+    """A stop event whose waits pass on the FakeSleep clock."""
+
+    def __init__(self, sleeper: FakeSleep) -> None:
+        super().__init__()
+        self.sleeper = sleeper
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None
+        self.sleeper(timeout)
+        return self.is_set()
+
+
+@pytest.mark.parametrize(("status", "seconds"), [(418, 120), (429, 45)])
+def test_a_patient_start_waits_out_a_ban_or_a_long_retry_after_and_sends_once_after_it(
+    server: tuple[str, Script], status: int, seconds: int
+) -> None:
+    url, script = server
+    refusal = {"code": -1003, "msg": "Too much request weight used"}
+    script.add("/api/v3/ticker/price", status, refusal, {"Retry-After": str(seconds)})
+    script.add("/api/v3/ticker/price", 200, {"price": "1.00"})
+    sleeper = FakeSleep()
+    rc = client(url, sleeper)
+    told: list[float] = []
+    with rc.limiter.patient(SleeperStop(sleeper), lambda s, why: told.append(s)):
+        assert rc.request("GET", "/api/v3/ticker/price") == {"price": "1.00"}
+    # the refused request and one more after the wait: nothing in between
+    assert len([s for s in script.seen if s[1] == "/api/v3/ticker/price"]) == 2
+    assert sleeper.offset >= seconds and told == [pytest.approx(seconds)]
+
+
 def test_clock_skew_answer_resyncs_and_retries_once(server: tuple[str, Script]) -> None:
     url, script = server
     script.add(
