@@ -32,6 +32,7 @@ from market_maker.core.slot_events import RoundTripClosed
 from market_maker.core.slots import SlotBook
 from market_maker.exchange.factory import make_exchange
 from market_maker.runtime.sim_config import sim_balances, sim_config
+from market_maker.sim.config import SimConfig
 from market_maker.sim.server import SimServer
 from market_maker.store import OrderRow, open_store
 
@@ -258,13 +259,20 @@ def bot_run(
     options: RunOptions | None = None,
     step_mode: bool = True,
     check: bool = True,
+    adjust_sim: Callable[[SimConfig], SimConfig] | None = None,
+    before_start: Callable[[SimServer], None] | None = None,
     **sections: dict[str, Any],
 ) -> Iterator[BotRun]:
-    """Simulator + bot; on a clean exit: settle, stop, and assert the invariants."""
+    """Simulator + bot; on a clean exit: settle, stop, and assert the invariants. ``adjust_sim``
+    changes the simulator's settings beyond the config's ``sim`` section (e.g. its limits);
+    ``before_start`` acts on the running simulator before the bot starts."""
     config = make_config(tmp_path / "bot.sqlite", **sections)
-    sim = SimServer(sim_config(config, step_mode=step_mode)).start()
+    cfg = sim_config(config, step_mode=step_mode)
+    sim = SimServer(adjust_sim(cfg) if adjust_sim else cfg).start()
     key, secret = secrets.token_hex(16), secrets.token_hex(16)
     sim.create_account(key, secret, sim_balances(config))
+    if before_start is not None:
+        before_start(sim)
     run = BotRun(sim, config, key, secret, options or RunOptions(heartbeat_s=3600, risk_clock_s=0.2))
     try:
         run.start()
