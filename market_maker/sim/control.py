@@ -140,6 +140,12 @@ class Control:
         """Advance every price path by ``n`` points (the way to move the market in step mode)."""
         self._run(lambda: self._v.step(int(n)))
 
+    def hold_user_events(self, on: bool) -> int:
+        """While on, fills caused by market prints are matched but their user-stream events wait;
+        off pushes the held events in order and returns how many prints' events were released. Lets a
+        client see the price of a print before its fills, deterministically."""
+        return self._run(lambda: self._v.hold_user_events(bool(on)))
+
     def price(self, symbol: str) -> str:
         """The last traded price of ``symbol``."""
         return self._run(lambda: str(self._v.rules[symbol].ticks_to_price(self._v.engine.last[symbol])))
@@ -175,6 +181,7 @@ _OPS = {
     "reset_limits",
     "set_price",
     "step",
+    "hold_user_events",
     "price",
     "open_orders",
     "balances",

@@ -87,6 +87,8 @@ class Venue:
         self.dual_side: dict[str, bool] = {}
         self.spot_info = ""  # exchangeInfo bodies, built once by the REST layer
         self.futures_info = ""
+        # While not None, the account events of market prints wait here (see hold_user_events).
+        self.held_events: list[tuple[list[Any], int]] | None = None
         for acct in cfg.accounts:
             self.create_account(acct.api_key, acct.api_secret, acct.balances)
 
@@ -171,7 +173,23 @@ class Venue:
         tid = self.engine.next_trade_id(symbol)
         bid, ask = self.engine.bid_ask(symbol)
         self.hub.market_point(symbol, p, tid, bid, ask, now)
-        self.hub.user_events(events, now)
+        if self.held_events is not None:
+            self.held_events.append((events, now))
+        else:
+            self.hub.user_events(events, now)
+
+    def hold_user_events(self, on: bool) -> int:
+        """While on, the fills that market prints cause are matched at once but not pushed to the user
+        streams (REST still shows them); turning it off pushes the held ones, in order. Returns how
+        many prints' events were released."""
+        if on:
+            if self.held_events is None:
+                self.held_events = []
+            return 0
+        held, self.held_events = self.held_events or [], None
+        for events, at_ms in held:
+            self.hub.user_events(events, at_ms)
+        return len(held)
 
     # --- views -------------------------------------------------------------------------------------
 
@@ -210,6 +228,8 @@ class Venue:
                     row = wire.spot_trade(t, self.rules[t.symbol])
                     row["market"] = t.venue
                     row["realizedPnl"] = wire.fd(t.realized)
+                    order = self.engine.orders.get((t.venue, t.order_id))
+                    row["clientOrderId"] = order.client_id if order is not None else ""
                     rows.append(row)
             return rows
         raise ValueError(f"unknown view {what!r}")
