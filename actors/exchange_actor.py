@@ -95,6 +95,10 @@ class ExchangeActor(pykka.ThreadingActor):
             self.wiring.tell(w.SLOTS, OrderEvent(event))
 
     def _on_status(self, status: StreamStatus) -> None:
+        if status.resync:  # an unreadable event was dropped: the reconcile finds what it carried
+            log.info("user stream: %s: resyncing", status.reason)
+            self.wiring.tell(w.RECONCILER, StreamReconnected())
+            return
         self.observer.stream("user", status.connected, status.reconnect)
         if status.connected:
             log.info("user stream connected%s", " again: resyncing" if status.reconnect else "")

@@ -90,6 +90,19 @@ class InvalidRequestError(RejectedError):
     """The request itself was malformed: a bug in the caller or the connector."""
 
 
+class MalformedEventError(ExchangeError):
+    """A stream event the connector cannot read (a field missing, of the wrong type, not finite).
+
+    Not a request's outcome: the event is dropped and, for user data, the bot resyncs from REST.
+    ``kind`` is the event type (``executionReport``, ...), ``client_id`` the order's when it was read.
+    """
+
+    def __init__(self, meaning: str, *, kind: str = "", client_id: str = "") -> None:
+        self.kind = kind
+        self.client_id = client_id
+        super().__init__(meaning)
+
+
 # --- unknown outcome -------------------------------------------------------------------------------
 
 
@@ -158,6 +171,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InvalidRequestError",
     "ListenKeyError",
+    "MalformedEventError",
     "OrderNotFoundError",
     "PostOnlyRejectedError",
     "RateLimitedError",

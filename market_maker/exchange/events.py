@@ -5,6 +5,10 @@ User data: spot ``executionReport`` and futures ``ORDER_TRADE_UPDATE`` become :c
 become :class:`BalanceUpdate` / :class:`PositionUpdate`. Events of other symbols are dropped.
 Market data: ``bookTicker``, ``aggTrade``/``trade`` become :class:`Quote`, ``kline`` a :class:`CandleUpdate`.
 Wrappers (``{"stream","data"}`` and the WS API's ``{"subscriptionId","event"}``) are removed first.
+
+Frames come from outside: a field that is missing, of the wrong type, or not a finite number raises
+:class:`MalformedEventError` naming the field and the event (one line, never a traceback); the
+stream drops that event and, for user data, asks the bot to reconcile from REST (streams.py).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from market_maker.core.model import Candle, Fill, OrderSnapshot
 from market_maker.core.rules import SymbolRules
-from market_maker.exchange.errors import ExchangeError
+from market_maker.exchange.errors import ExchangeError, MalformedEventError
 from market_maker.exchange.parse import dec, field, order_status, side, to_steps, to_ticks
 from market_maker.exchange.types import (
     Balance,
@@ -51,19 +55,88 @@ def event_type(payload: Any) -> str:
 
 
 def parse_user_event(payload: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
-    """Normalize one (unwrapped) user-data event; [] for events the bot does not use."""
+    """Normalize one (unwrapped) user-data event; [] for events the bot does not use.
+
+    Raises :class:`MalformedEventError` (naming the event, the field and the client id when it was
+    read) for an event of a used kind that cannot be read.
+    """
     kind = event_type(payload)
+    try:
+        return _user_event(kind, payload, rules)
+    except MalformedEventError:
+        raise
+    except ExchangeError as exc:  # parse helpers name the field; add which event it was
+        text = str(exc) if kind in str(exc) else f"malformed {kind}: {exc}"
+        raise MalformedEventError(f"{text}{_which(payload)}", kind=kind, client_id=_cid(payload)) from None
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+        # a shape no helper foresaw (a list where an object belongs, ...): still one line
+        raise MalformedEventError(
+            f"malformed {kind}: {type(exc).__name__}: {exc!s:.120}{_which(payload)}",
+            kind=kind,
+            client_id=_cid(payload),
+        ) from None
+
+
+def _cid(payload: dict[str, Any]) -> str:
+    inner = payload.get("o")
+    o: dict[str, Any] = inner if isinstance(inner, dict) else payload
+    c = o.get("C") or o.get("c")
+    return c if isinstance(c, str) else ""
+
+
+def _which(payload: dict[str, Any]) -> str:
+    cid = _cid(payload)
+    return f" (client id {cid[:40]!r})" if cid else ""
+
+
+def _int(obj: dict[str, Any], key: str, what: str, default: int | None = None) -> int:
+    """An integer field (a JSON integer or a string of digits); ``default`` when absent, if given."""
+    v = obj.get(key) if default is not None else field(obj, key, what)
+    if v is None and default is not None:
+        return default
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.isascii() and v.lstrip("-").isdigit() and len(v) < 40:
+        return int(v)
+    raise ExchangeError(f"malformed {what}: field {key!r} is {v!r:.60}, not an integer")
+
+
+def _obj(obj: dict[str, Any], key: str, what: str) -> dict[str, Any]:
+    v = field(obj, key, what)
+    if not isinstance(v, dict):
+        raise ExchangeError(f"malformed {what}: field {key!r} is {v!r:.60}, not an object")
+    return v
+
+
+def _objects(obj: dict[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    """A list of objects (``[]`` when absent)."""
+    v = obj.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        raise ExchangeError(f"malformed {what}: field {key!r} is {v!r:.60}, not a list of objects")
+    return v
+
+
+def _amount(rules: SymbolRules, obj: dict[str, Any], key: str, what: str, *, steps: bool) -> int:
+    """A non-negative price (ticks) or quantity (steps) field."""
+    v = field(obj, key, what)
+    n = to_steps(rules, v, what) if steps else to_ticks(rules, v, what)
+    if n < 0:
+        raise ExchangeError(f"malformed {what}: field {key!r} is {v!r:.60}, below zero")
+    return n
+
+
+def _user_event(kind: str, payload: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
     if kind == "executionReport":
         return [_execution_report(payload, rules)] if payload.get("s") == rules.symbol else []
     if kind == "ORDER_TRADE_UPDATE":
-        o = field(payload, "o", kind)
+        o = _obj(payload, "o", kind)
         return [_futures_order_update(payload, o, rules)] if o.get("s") == rules.symbol else []
     if kind == "outboundAccountPosition":
         balances = tuple(
-            Balance(str(b["a"]), dec(b.get("f", "0"), kind), dec(b.get("l", "0"), kind))
-            for b in payload.get("B", [])
+            Balance(str(field(b, "a", kind)), dec(b.get("f", "0"), kind), dec(b.get("l", "0"), kind))
+            for b in _objects(payload, "B", kind)
         )
-        return [BalanceUpdate(balances, int(payload.get("E", 0)))]
+        return [BalanceUpdate(balances, _int(payload, "E", kind, 0))]
     if kind == "ACCOUNT_UPDATE":
         return _account_update(payload, rules)
     return []
@@ -75,7 +148,7 @@ def _execution_report(p: dict[str, Any], rules: SymbolRules) -> OrderUpdate:
     # On a cancel, "c" is the cancel request's id and "C" the order's own (reference §C.4).
     own_id = p.get("C") if execution == "CANCELED" and p.get("C") else field(p, "c", what)
     order, fill = _order_and_fill(p, str(own_id), execution, rules, what)
-    return OrderUpdate(rules.symbol, execution, order, fill, int(p.get("E", 0)))
+    return OrderUpdate(rules.symbol, execution, order, fill, _int(p, "E", what, 0))
 
 
 def _futures_order_update(p: dict[str, Any], o: dict[str, Any], rules: SymbolRules) -> OrderUpdate:
@@ -87,7 +160,7 @@ def _futures_order_update(p: dict[str, Any], o: dict[str, Any], rules: SymbolRul
         execution,
         order,
         fill,
-        int(p.get("E", 0)),
+        _int(p, "E", what, 0),
         reduce_only=bool(o.get("R", False)),
         realized_pnl=dec(o.get("rp", "0"), what),
     )
@@ -99,26 +172,32 @@ def _order_and_fill(
     """Spot executionReport and the futures ``o`` object share these one-letter fields."""
     order = OrderSnapshot(
         client_id=client_id,
-        order_id=int(field(o, "i", what)),
+        order_id=_int(o, "i", what),
         side=side(field(o, "S", what)),
-        price=to_ticks(rules, o.get("p", "0")),
-        orig_qty=to_steps(rules, o.get("q", "0")),
-        executed_qty=to_steps(rules, o.get("z", "0")),
+        price=to_ticks(rules, o.get("p", "0"), what),
+        orig_qty=to_steps(rules, o.get("q", "0"), what),
+        executed_qty=to_steps(rules, o.get("z", "0"), what),
         status=order_status(field(o, "X", what)),
-        time_ms=int(o.get("T", 0)),
+        time_ms=_int(o, "T", what, 0),
     )
+    if min(order.price, order.orig_qty, order.executed_qty) < 0:
+        raise ExchangeError(f"malformed {what}: a negative price or quantity (p, q, z)")
     if execution != "TRADE":
         return order, None
+    qty = _amount(rules, o, "l", what, steps=True)
+    trade_id = _int(o, "t", what)
+    if qty == 0 or trade_id < 0:
+        raise ExchangeError(f"malformed {what}: a trade needs a quantity 'l' > 0 and a trade id 't' >= 0")
     fill = Fill(
-        trade_id=int(field(o, "t", what)),
+        trade_id=trade_id,
         client_id=client_id,
         side=order.side,
-        price=to_ticks(rules, field(o, "L", what)),
-        qty=to_steps(rules, field(o, "l", what)),
+        price=_amount(rules, o, "L", what, steps=False),
+        qty=qty,
         cum_qty=order.executed_qty,
         fee=dec(o.get("n") or "0", what),  # futures omit "n" when there is no commission
         fee_asset=str(o.get("N") or ""),
-        time_ms=int(o.get("T", 0)),
+        time_ms=order.time_ms,
         is_maker=bool(o.get("m", False)),
         order_id=order.order_id,
     )
@@ -127,17 +206,17 @@ def _order_and_fill(
 
 def _account_update(p: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
     what = "ACCOUNT_UPDATE"
-    a = field(p, "a", what)
-    when = int(p.get("E", 0))
+    a = _obj(p, "a", what)
+    when = _int(p, "E", what, 0)
     out: list[UserEvent] = []
     balances = []
-    for b in a.get("B", []):
+    for b in _objects(a, "B", what):
         wallet = dec(b.get("wb", "0"), what)
         cross = dec(b.get("cw", wallet), what)
-        balances.append(Balance(str(b["a"]), cross, wallet - cross))
+        balances.append(Balance(str(field(b, "a", what)), cross, wallet - cross))
     if balances:
         out.append(BalanceUpdate(tuple(balances), when, str(a.get("m", ""))))
-    mine = [pos for pos in a.get("P", []) if pos.get("s") == rules.symbol]
+    mine = [pos for pos in _objects(a, "P", what) if pos.get("s") == rules.symbol]
     if mine:
         qty = sum((dec(pos.get("pa", "0"), what) for pos in mine), Decimal(0))
         main = next((pos for pos in mine if dec(pos.get("pa", "0"), what) != 0), mine[0])
@@ -169,31 +248,46 @@ def _market_price(rules: SymbolRules, value: Any, what: str) -> int:
 
 
 def parse_market_event(payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:
-    """Normalize one (unwrapped) market-stream message; None for anything else."""
+    """Normalize one (unwrapped) market-stream message; None for anything else.
+
+    Raises :class:`ExchangeError` (one line naming the field) for a frame that cannot be read or
+    carries an impossible price: the stream drops it.
+    """
     if not isinstance(payload, dict) or payload.get("s") not in (rules.symbol, None):
         return None
     kind = event_type(payload)
+    try:
+        return _market_event(kind, payload, rules)
+    except ExchangeError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+        what = kind or "market"
+        raise ExchangeError(f"malformed {what} frame: {type(exc).__name__}: {exc!s:.120}") from None
+
+
+def _market_event(kind: str, payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:
     if kind == "bookTicker" or (not kind and "b" in payload and "a" in payload and "u" in payload):
         # spot bookTicker has no "e" and no "E" (reference §C.2); futures has both (§C.3)
         return Quote(
             rules.symbol,
             _market_price(rules, payload["b"], "bid"),
             _market_price(rules, payload["a"], "ask"),
-            int(payload.get("E", 0)),
+            _int(payload, "E", kind or "bookTicker", 0),
         )
     if kind in ("aggTrade", "trade"):
         price = _market_price(rules, field(payload, "p", kind), f"{kind} price")
-        return Quote(rules.symbol, price, price, int(payload.get("T") or payload.get("E") or 0))
+        when = _int(payload, "T", kind, 0) or _int(payload, "E", kind, 0)
+        return Quote(rules.symbol, price, price, when)
     if kind == "kline":
-        k = field(payload, "k", kind)
+        k = _obj(payload, "k", kind)
         candle = Candle(
-            open_time_ms=int(field(k, "t", kind)),
-            open=to_ticks(rules, field(k, "o", kind)),
-            high=to_ticks(rules, field(k, "h", kind)),
-            low=to_ticks(rules, field(k, "l", kind)),
-            close=to_ticks(rules, field(k, "c", kind)),
-            volume=to_steps(rules, k.get("v", "0")),
-            close_time_ms=int(k.get("T", 0)),
+            open_time_ms=_int(k, "t", kind),
+            open=_market_price(rules, field(k, "o", kind), "kline open"),
+            high=_market_price(rules, field(k, "h", kind), "kline high"),
+            low=_market_price(rules, field(k, "l", kind), "kline low"),
+            close=_market_price(rules, field(k, "c", kind), "kline close"),
+            volume=to_steps(rules, k.get("v", "0"), kind),
+            close_time_ms=_int(k, "T", kind, 0),
             closed=bool(k.get("x", False)),
         )
         return CandleUpdate(rules.symbol, str(k.get("i", "")), candle)

@@ -16,6 +16,9 @@ from market_maker.core.rules import RuleError, SymbolRules
 from market_maker.exchange.errors import ConfigError, ExchangeError
 from market_maker.exchange.types import Balance, Position
 
+# Binance amounts fit a signed 64-bit integer at 8 decimals (< 1e11); anything near 1e20 is garbage
+MAX_EXPONENT = 20
+
 _STATUS = {
     "NEW": OrderStatus.NEW,
     "PENDING_NEW": OrderStatus.NEW,
@@ -38,11 +41,16 @@ def field(obj: dict[str, Any], key: str, what: str) -> Any:
 
 
 def dec(value: Any, what: str) -> Decimal:
-    """A Binance decimal string (or number) as Decimal."""
+    """A Binance decimal string (or number) as Decimal; NaN and infinities are not numbers here."""
     try:
-        return Decimal(str(value))
+        d = Decimal(str(value))
     except InvalidOperation:
-        raise ExchangeError(f"malformed {what}: {value!r} is not a number") from None
+        d = Decimal("NaN")
+    if not d.is_finite() or isinstance(value, bool):
+        raise ExchangeError(f"malformed {what}: {value!r:.80} is not a number")
+    if d and d.adjusted() > MAX_EXPONENT:
+        raise ExchangeError(f"malformed {what}: {value!r:.80} is out of range")
+    return d
 
 
 def to_ticks(rules: SymbolRules, price: Any, what: str = "price") -> int:

@@ -6,6 +6,11 @@
 * :class:`FuturesUserStream`: a listenKey, kept alive every 30 minutes and recreated on -1125 or on
   ``listenKeyExpired``; the URL is rebuilt with the current key on every reconnect.
 
+A user-data event that cannot be read is dropped with one log line, and the stream asks for a resync
+from REST (a ``StreamStatus`` with ``resync``), at most once per ``RESYNC_EVERY_S`` with one more at
+the end of that time when more arrived: a lost fill is found by the reconcile, a burst of garbage does
+not become a burst of REST snapshots.
+
 Callbacks run on the connection's thread and get already-normalized events (:mod:`events`).
 """
 
@@ -25,9 +30,72 @@ from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import ExchangeError, ListenKeyError
 from market_maker.exchange.events import event_type, parse_market_event, parse_user_event, unwrap
 from market_maker.exchange.rest import RestClient
+from market_maker.exchange.types import StreamStatus, UserEvent
 from market_maker.exchange.ws import Connection, StreamSettings
 
 log = logging.getLogger(__name__)
+
+RESYNC_EVERY_S = 2.0
+
+
+class _Resync:
+    """Asks for a resync from REST after a dropped user event; throttled, the last request never lost."""
+
+    def __init__(self, name: str, on_status: StatusCallback | None, every_s: float = RESYNC_EVERY_S) -> None:
+        self._name = name
+        self._on_status = on_status
+        self._every_s = every_s
+        self._lock = threading.Lock()
+        self._last = -every_s
+        self._timer: threading.Timer | None = None
+        self._reasons: list[str] = []
+        self.requested = 0  # resyncs asked for (tests, metrics)
+
+    def request(self, reason: str) -> None:
+        """Ask for a resync now, or at the end of the current quiet time if one was asked just now."""
+        with self._lock:
+            self._reasons.append(reason)
+            wait = self._last + self._every_s - time.monotonic()
+            if self._timer is not None:
+                return  # one is already due: it covers this event too
+            if wait > 0:
+                self._timer = threading.Timer(wait, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+        self._fire()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._last = time.monotonic()
+            dropped, self._reasons = len(self._reasons), []
+            self.requested += 1
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(
+                StreamStatus(self._name, True, reason=f"{dropped} unreadable event(s) dropped", resync=True)
+            )
+        except Exception:  # the stream must outlive a failing callback
+            log.exception("%s: resync request failed", self._name)
+
+    def stop(self) -> None:
+        """Cancel a pending request (the stream is closing)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+
+def _user_events(name: str, payload: Any, rules: SymbolRules, resync: _Resync) -> list[UserEvent]:
+    """The payload's events; [] and a resync request when it cannot be read (one log line, no traceback)."""
+    try:
+        return parse_user_event(payload, rules)
+    except ExchangeError as exc:
+        log.warning("%s: event dropped, reconciling from REST: %s", name, exc)
+        resync.request(str(exc))
+        return []
 
 
 class _StreamGroup:
@@ -136,6 +204,7 @@ class SpotUserStream(_StreamGroup):
         self._ids = itertools.count(1)
         self._pending: str | None = None
         self.last_error: ExchangeError | None = None
+        self.resync = _Resync(self.name, on_status)
         url = ws_api_url.rstrip("/")
         if not url.endswith("/ws-api/v3"):
             url += "/ws-api/v3"
@@ -154,6 +223,7 @@ class SpotUserStream(_StreamGroup):
     def stop(self) -> None:
         """Close the stream and its HTTP session."""
         super().stop()
+        self.resync.stop()
         self._rest.close()
 
     def _subscribe(self, conn: Connection) -> None:
@@ -179,7 +249,7 @@ class SpotUserStream(_StreamGroup):
         if kind in ("eventStreamTerminated", "serverShutdown"):
             conn.reconnect(kind)
             return True
-        for event in parse_user_event(payload, self._rules):
+        for event in _user_events(self.name, payload, self._rules, self.resync):
             self._on_event(event)
         return True
 
@@ -231,6 +301,7 @@ class FuturesUserStream(_StreamGroup):
         self._key: str | None = None
         self._kept_alive_at = 0.0
         self.keys_created = 0
+        self.resync = _Resync(self.name, on_status)
         self.connections.append(
             Connection(
                 self.name,
@@ -250,6 +321,7 @@ class FuturesUserStream(_StreamGroup):
     def stop(self) -> None:
         """Close the stream and give the listenKey back (best effort)."""
         super().stop()
+        self.resync.stop()
         with self._rest_lock:
             if self._key is not None:
                 try:
@@ -308,6 +380,6 @@ class FuturesUserStream(_StreamGroup):
         if kind == "serverShutdown":
             conn.reconnect(kind)
             return True
-        for event in parse_user_event(payload, self._rules):
+        for event in _user_events(self.name, payload, self._rules, self.resync):
             self._on_event(event)
         return True

@@ -107,6 +107,9 @@ class StreamStatus:
     connected: bool
     reconnect: bool = False  # true when this connect followed an earlier one: resync from REST
     reason: str = ""
+    # true (with ``connected``) when the connection stayed up but an event could not be read and was
+    # dropped: resync from REST all the same
+    resync: bool = False
 
 
 UserEvent = OrderUpdate | BalanceUpdate | PositionUpdate
