@@ -92,6 +92,13 @@ class BinanceExchange:
         """Release the HTTP session."""
         self.rest.close()
 
+    def refuse_new_orders(self) -> None:
+        """The bot is stopping: no new order goes out, and one waiting for the rate limit gives up now.
+
+        Cancels, queries and snapshots still go, so the stop can finish the requests already sent.
+        """
+        self.rest.limiter.refuse_orders()
+
     def symbol_rules(self, refresh: bool = False) -> SymbolRules:
         """The symbol's filters (cached); also adopts the announced rate limits."""
         with self._rules_lock:

@@ -10,6 +10,8 @@ Binance reports, on every answer, how much request weight the IP has used in the
 * during a 418 ban sends nothing at all: :meth:`acquire` raises :class:`BannedError` at once;
 * never sleeps longer than ``max_wait_s`` in one call: it raises :class:`RateLimitedError` instead,
   so an actor is not frozen for a minute;
+* once :meth:`RateLimiter.refuse_orders` was called (the bot is stopping), sends no new order and
+  ends at once a placement waiting for the order window, so a stop never waits on the limits;
 * except for a thread inside :meth:`RateLimiter.patient` (start-up): that thread waits out any window,
   Retry-After or ban, however long, sending nothing meanwhile, and a stop request ends the wait with
   :class:`WaitStopped`. A fresh process after one that spent the budget must wait, not exit.
@@ -90,14 +92,15 @@ class RateLimiter:
         max_wait_s: float = 10.0,
         default_retry_after_s: float = 1.0,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._limits: dict[Window, int] = dict(limits or {})
         self._safety = safety
         self._max_wait_s = max_wait_s
         self._default_retry_after_s = default_retry_after_s
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep  # None: real time (a waiting placement wakes when orders are refused)
+        self._no_orders = threading.Event()
         self._lock = threading.Lock()
         self._counters: dict[Window, _Counter] = {}
         self._retry_at = 0.0  # after a 429: send nothing before this time
@@ -133,6 +136,10 @@ class RateLimiter:
         """True when this thread may wait ``seconds`` for the limits (always, inside :meth:`patient`)."""
         return seconds <= self._max_wait_s or self.is_patient()
 
+    def refuse_orders(self) -> None:
+        """Send no new order from now on: the bot is stopping (a placement waiting gives up at once)."""
+        self._no_orders.set()
+
     def set_limits(self, limits: Mapping[Window, int]) -> None:
         """Adopt the limits exchangeInfo announced."""
         with self._lock:
@@ -166,6 +173,8 @@ class RateLimiter:
         patience: _Patience | None = getattr(self._local, "patience", None)
         while True:
             with self._lock:
+                if orders and self._no_orders.is_set():
+                    raise RateLimitedError("order not sent: the bot is stopping and sends no new orders")
                 now = self._clock()
                 if now < self._banned_until:
                     wait, why = self._banned_until - now, "the exchange's IP ban (HTTP 418) to end"
@@ -190,7 +199,12 @@ class RateLimiter:
                         )
                 self.stats["waits"] += 1
             if patience is None:
-                self._sleep(wait)
+                if self._sleep is not None:
+                    self._sleep(wait)
+                elif orders:
+                    self._no_orders.wait(wait)
+                else:
+                    time.sleep(wait)
                 continue
             if wait >= 1.0:
                 patience.on_wait(wait, why)

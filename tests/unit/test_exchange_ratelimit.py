@@ -193,6 +193,30 @@ def test_patience_belongs_to_the_thread_that_asked_for_it() -> None:
     assert len(other) == 1  # the actor thread still gives up instead of freezing
 
 
+def test_a_placement_waiting_for_the_order_window_gives_up_when_the_bot_stops() -> None:
+    clock = FakeClock(1_000_001.0)  # 9 s before the 10-second order window rolls over
+    rl = RateLimiter({Window("orders", 10): 5}, clock=clock, safety=1.0, max_wait_s=10)  # real sleeping
+    rl.observe(200, {"X-MBX-ORDER-COUNT-10S": "5"})
+    out: list[BaseException] = []
+
+    def place() -> None:
+        try:
+            rl.acquire(1, orders=1)
+        except RateLimitedError as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=place)
+    t.start()
+    t.join(0.2)
+    assert t.is_alive()  # asleep in the limiter, as the exchange actor's lanes were at a stop
+    rl.refuse_orders()
+    t.join(8)  # well before the 9 s the window still had to run
+    assert not t.is_alive() and "stopping" in str(out[0])
+    rl.acquire(1)  # a cancel or a query still goes
+    with pytest.raises(RateLimitedError, match="no new orders"):
+        rl.acquire(1, orders=1)
+
+
 @given(st.lists(st.tuples(st.integers(1, 20), st.floats(0, 5)), max_size=60))
 def test_never_more_weight_in_a_minute_than_the_limit(requests: list[tuple[int, float]]) -> None:
     clock = FakeClock()
