@@ -384,6 +384,9 @@ class TradingSystem:
         cancel = self.config.bot.cancel_on_exit if cancel_orders is None else cancel_orders
         timeout = self.options.stop_timeout_s
         self.wiring.tell(w.SLOTS, StopTrading())
+        refuse = getattr(self.exchange, "refuse_new_orders", None)  # fakes may have none
+        if refuse is not None:  # a placement asleep in the rate limiter must not hold the stop up
+            refuse()
         for name in reversed(START_ORDER[2:]):
             self._stop_actor(name, timeout)
         self._stop_actor(w.EXCHANGE, timeout)  # finishes requests in flight; replies reach the slots
