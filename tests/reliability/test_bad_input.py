@@ -250,6 +250,9 @@ def test_hostile_duplicated_and_reordered_frames_lose_and_double_nothing(tmp_pat
     assert rig.tally.violations == [], "\n".join(rig.tally.violations[:20])
     assert tap.injected > 100 and len(tap.frames) > 10, (tap.injected, len(tap.frames))
     assert "actor died" not in text, tail(rig.log, 80)
+    # an unreadable user event is one line and a resync, never a traceback or a slow stop
+    assert "event dropped, reconciling from REST" in text and "Traceback" not in text, tail(rig.log, 80)
+    assert "did not stop within" not in text, tail(rig.log, 80)
 
 
 # --- a corrupted database -----------------------------------------------------------------------------
