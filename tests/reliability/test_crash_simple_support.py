@@ -64,8 +64,11 @@ class Tally:
         }
 
 
-def write_config(path: Path, sim: SimServer, database: Path, bot_id: str, market: str) -> Path:
-    """A Simple-engine bot at the simulator's loopback URLs (the Durable harness's config, engine simple)."""
+def write_config(
+    path: Path, sim: SimServer, database: Path, bot_id: str, market: str, engine: str = "simple"
+) -> Path:
+    """A bot at the simulator's loopback URLs (the Durable harness's config; engine simple by default,
+    durable for the long run's second half: DBOS on SQLite next to the bot's database)."""
     exchange: dict[str, Any] = {"market": market, "timeout_seconds": 5}
     if market != "spot":
         exchange["ws_api_url"] = None  # futures user data comes over the listenKey stream
@@ -78,7 +81,7 @@ def write_config(path: Path, sim: SimServer, database: Path, bot_id: str, market
         interval="10",
         qty="0.001",
         exchange=exchange,
-        engine={"type": "simple"},
+        engine={"type": engine},
         risk={"max_inventory": "10", "max_position_drift": "100"},
         reconcile={"interval_seconds": 30},
     )
@@ -129,6 +132,7 @@ class CrashRig:
         seed: int = 1,
         bot_id: str = "crash",
         generous_limits: bool = False,
+        engine: str = "simple",
     ) -> None:
         self.tmp = tmp
         self.market = market
@@ -142,7 +146,7 @@ class CrashRig:
         self.sim.create_account(KEY, SECRET, {"USDT": "1000000", "BTC": "0"})
         self.database = tmp / "bot.sqlite"
         self.log = tmp / "bot.log"
-        self.config = write_config(tmp / "bot.yaml", self.sim, self.database, bot_id, market)
+        self.config = write_config(tmp / "bot.yaml", self.sim, self.database, bot_id, market, engine)
         self.rules: SymbolRules = self.sim.config.symbols[0].rules()
         self.venue_name = "spot" if market == "spot" else "usdm"
         self.proc: subprocess.Popen[bytes] | None = None
