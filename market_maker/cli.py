@@ -25,6 +25,7 @@ VERBS: dict[str, str] = {
     "doctor": "doctor",
     "cancel-all": "cancel_all",
     "backtest": "backtest",
+    "klines": "klines",
     "run": "run",
     "pause": "pause",
     "resume": "resume",
