@@ -64,10 +64,16 @@ def actions_for_window(
     rules: SymbolRules,
     now_ms: int,
     price: int | None = None,
+    probe: bool = False,
 ) -> tuple[Action, ...]:
     """The actions for an already computed grid window (see :func:`calculate_actions`).
 
     ``price`` is the market price the window was computed for; None skips the crossing check.
+
+    ``probe`` asks only "would this pass change an order, or skip one because of the price?": it
+    returns the first Place, Cancel or crossing Skip (``resumes_above``/``resumes_below`` set) as a
+    one-tuple, or ``()`` when there is none, without building the other skips. Same rules, same
+    order of checks; the quiet band uses it to prove neighbouring cells quiet.
     """
     halted = risk.halted
     block_buys = risk.buys_blocked
@@ -97,7 +103,10 @@ def actions_for_window(
         if why is None:
             continue
         if s.cancel_retry_ms > now_ms:
-            cancels.append(Skip(level, f"cancel ({why}) in back-off until {s.cancel_retry_ms}"))
+            if not probe:
+                cancels.append(Skip(level, "cancel ({}) in back-off until {}", args=(why, s.cancel_retry_ms)))
+        elif probe:
+            return (Cancel(level, s.client_id, why),)
         else:
             cancels.append(Cancel(level, s.client_id, why))
     # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
@@ -107,18 +116,32 @@ def actions_for_window(
     out: list[Action] = cancels
     if halted:
         return tuple(out)
+    # A probe builds no skip that the price does not cause: nobody would read it.
     for s in filled:
         target = max(s.tp_price, win.sell_lo)  # in the sell window (see above)
         if s.backoff_until_ms > now_ms:
-            out.append(Skip(s.level, f"sell in reject back-off until {s.backoff_until_ms}"))
+            if not probe:
+                out.append(Skip(s.level, "sell in reject back-off until {}", args=(s.backoff_until_ms,)))
         elif price is not None and target <= price:
-            out.append(Skip(s.level, f"sell at {target} would cross the price {price}", resumes_below=target))
+            a: Action = Skip(
+                s.level, "sell at {} would cross the price {}", resumes_below=target, args=(target, price)
+            )
+            if probe:
+                return (a,)
+            out.append(a)
         elif target <= max_buy:
-            out.append(Skip(s.level, f"sell at {target} would not stay above working buy {max_buy}"))
+            if not probe:
+                out.append(
+                    Skip(s.level, "sell at {} would not stay above working buy {}", args=(target, max_buy))
+                )
         elif (fail := rules.check(target, s.held)) is not None:
-            out.append(Skip(s.level, f"sell {s.held} steps at {target} fails {fail}"))
+            if not probe:
+                out.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
         else:
-            out.append(Place(s.level, Side.SELL, target, s.held))
+            a = Place(s.level, Side.SELL, target, s.held)
+            if probe:
+                return (a,)
+            out.append(a)
             min_sell = min(min_sell, target)
     if block_buys:
         return tuple(out)
@@ -126,21 +149,31 @@ def actions_for_window(
     budget = params.max_inventory - book.held_total - book.buy_working_total
     qty = params.order_qty
     for level in win.buy_levels():
-        slot = book.slots.get(level)
+        slot = slots.get(level)
         if slot is not None and slot.state is not SlotState.FREE:
             continue
         if slot is not None and slot.backoff_until_ms > now_ms:
-            out.append(Skip(level, f"buy in reject back-off until {slot.backoff_until_ms}"))
+            if not probe:
+                out.append(Skip(level, "buy in reject back-off until {}", args=(slot.backoff_until_ms,)))
         elif price is not None and level >= price:
-            out.append(Skip(level, f"buy at {level} would cross the price {price}", resumes_above=level))
+            a = Skip(level, "buy at {} would cross the price {}", resumes_above=level, args=(level, price))
+            if probe:
+                return (a,)
+            out.append(a)
         elif level >= min_sell:
-            out.append(Skip(level, f"buy would not stay below working sell {min_sell}"))
+            if not probe:
+                out.append(Skip(level, "buy would not stay below working sell {}", args=(min_sell,)))
         elif qty > budget:
-            out.append(Skip(level, f"max inventory: {budget} steps left, order needs {qty}"))
+            if not probe:
+                out.append(Skip(level, "max inventory: {} steps left, order needs {}", args=(budget, qty)))
         elif (fail := rules.check(level, qty)) is not None:
-            out.append(Skip(level, f"buy {qty} steps at {level} fails {fail}"))
+            if not probe:
+                out.append(Skip(level, "buy {} steps at {} fails {}", args=(qty, level, fail)))
         else:
-            out.append(Place(level, Side.BUY, level, qty))
+            a = Place(level, Side.BUY, level, qty)
+            if probe:
+                return (a,)
+            out.append(a)
             budget -= qty
     return tuple(out)
 
