@@ -41,9 +41,10 @@ def _next_exit(low: np.ndarray, high: np.ndarray, start: int, stop: int, lo: int
     a = start
     while a < stop:
         b = min(a + size, stop)
-        hit = np.flatnonzero((low[a:b] <= lo) | (high[a:b] >= hi))
-        if len(hit):
-            return a + int(hit[0])
+        hit = (low[a:b] <= lo) | (high[a:b] >= hi)
+        i = int(hit.argmax())  # the first True; 0 when there is none
+        if hit[i]:
+            return a + i
         a = b
         size = min(size * 4, 1 << 16)
     return stop
@@ -83,7 +84,10 @@ def run_backtest(
     silent = np.diff(times) - candles.interval_ms
     gaps = np.flatnonzero(silent > stale_ms) + 1 if stale_ms > 0 else np.zeros(0, np.int64)
     gap_set = set(gaps.tolist())
-    changes = ms.changes
+    # candles that need the core whatever the price does: a trigger or the interval changes at their
+    # close, or a data gap before them; ascending, walked with a pointer as j only grows
+    scheduled = sorted(gap_set.union(ms.changes.tolist()))
+    k = 0
     bar = None
     if progress:
         from tqdm import tqdm
@@ -97,23 +101,19 @@ def run_backtest(
         if j >= n or exhaustive:
             continue
         # Where is the next candle that needs the core? Everything before it is quiet.
-        stop = n
-        k = int(np.searchsorted(changes, j))
-        if k < len(changes):
-            stop = min(stop, int(changes[k]))  # its close changes a trigger or the interval
-        g = int(np.searchsorted(gaps, j))
-        if g < len(gaps):
-            stop = min(stop, int(gaps[g]))
+        while k < len(scheduled) and scheduled[k] < j:
+            k += 1
+        stop = scheduled[k] if k < len(scheduled) else n
         until = r.band.until_ms
         if r.risk.halted and r.risk.halted_until_ms:
             until = r.risk.halted_until_ms if until is None else min(until, r.risk.halted_until_ms)
         if until is not None:
             stop = min(stop, max(j, int(np.searchsorted(close_times, until))))
-        stop = _next_exit(low, high, j, stop, r.band.lo, r.band.hi)
-        stop = r.drawdown_candidate(j, stop)
-        if stop > j:
-            r.sync_equity_peak(j, stop)
-            j = stop
+        exit_ = _next_exit(low, high, j, stop, r.band.lo, r.band.hi)
+        while exit_ < stop and r.widen_to(exit_):
+            # the core proved the cells that candle reaches quiet too: search on with the wider band
+            exit_ = _next_exit(low, high, exit_ + 1, stop, r.band.lo, r.band.hi)
+        j = max(j, r.skip_quiet(j, exit_))
         if bar is not None and j - done >= 4096:
             bar.update(j - done)
             done = j

@@ -23,7 +23,7 @@ from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
 from market_maker.core.fills import apply_fill, cancelled
 from market_maker.core.model import Fill, Side
-from market_maker.core.quiet import Evaluation, QuietBand, evaluate
+from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
 from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
@@ -63,6 +63,8 @@ class Replay:
         self.trade_id = 0
         self.candle_fills: dict[str, tuple[int, int]] = {}  # client id -> (candle, steps filled in it)
         self.band: QuietBand = QuietBand(0, 0, None)
+        self.memo = CellMemo()  # quiet-cell proofs, reused while the book and state stay the same
+        self.band_key: tuple[object, ...] = ()  # what the band was made for (see _widen)
         self.price = 0
         self.now = 0
         # per-candle marks: (candle index, position, cash) after each processed candle
@@ -196,11 +198,56 @@ class Replay:
                 ev = self._evaluate()
             if not ev.band.empty:
                 self.band = ev.band
+                self.band_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
                 return
         raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
 
     def _evaluate(self) -> Evaluation:
-        return evaluate(self.price, self.interval, self.book, self.risk, self.cp.grid, self.rules, self.now)
+        # extend=0: neighbouring cells are proven quiet only when the price reaches them (widen_to)
+        return evaluate(
+            self.price,
+            self.interval,
+            self.book,
+            self.risk,
+            self.cp.grid,
+            self.rules,
+            self.now,
+            self.memo,
+            0,
+        )
+
+    def widen_to(self, j: int) -> bool:
+        """Grow the quiet band over the cells candle ``j`` reaches, where the core proves them quiet.
+
+        True when candle ``j`` is then quiet. The engine asks only for candles before the band's
+        expiry, with nothing done since the band was made.
+        """
+        return self._widen(int(self.c.low[j]), int(self.c.high[j]), self.now)
+
+    def _widen(self, lo: int, hi: int, now: int) -> bool:
+        """Grow the band (core: :func:`widen`) so ``lo..hi`` lies inside it; True when it does.
+
+        Only while the book, interval and risk flags are those the band was made for and the clock
+        is before its expiry: then the core's proofs at ``now`` are the ones it would have made then.
+        """
+        b = self.band
+        if (b.until_ms is not None and now >= b.until_ms) or (
+            self.risk.halted_until_ms and now >= self.risk.halted_until_ms
+        ):
+            return False
+        key = self.band_key
+        if (
+            not key
+            or key[0] is not self.book
+            or key[1:] != (self.interval, self.risk.halted, self.risk.buys_blocked)
+        ):
+            return False
+        self.band = b = widen(b, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
+        return b.lo < lo and hi < b.hi
+
+    def quiet(self, price: int, now: int) -> bool:
+        """:meth:`quiet_at`, after growing the band over ``price``'s cell when the core proves it quiet."""
+        return self.quiet_at(price, now) or self._widen(price, price, now)
 
     # --- one candle ------------------------------------------------------------------------------
 
@@ -241,7 +288,7 @@ class Replay:
         path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
         for k, p in enumerate(path):
             t = t0 + k * q
-            if self.exhaustive or not self.quiet_at(p, t) or self.risk.stale:
+            if self.exhaustive or self.risk.stale or not self.quiet(p, t):
                 self.waypoint(j, p, t)
         self.close(j, t0 + c.interval_ms - 1)
 
@@ -265,7 +312,7 @@ class Replay:
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
         if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
             self.clock(now, now)  # trades run through the candle up to its close
-        if self.exhaustive or changed or self.risk.halted != halted or not self.quiet_at(close, now):
+        if self.exhaustive or changed or self.risk.halted != halted or not self.quiet(close, now):
             self.price = close
             self.act(j)
         self.mark(j)
@@ -277,15 +324,38 @@ class Replay:
         self.mark_cash.append(float(self.cash))
         self.mark_halted.append(self.risk.halted)
 
-    def sync_equity_peak(self, a: int, b: int) -> None:
-        """Candles ``a..b-1`` were quiet: give the core's breaker their highest close equity (exact)."""
-        if self.pos == 0 or b <= a or self.cp.risk.max_drawdown_pct <= 0:
-            return
+    def skip_quiet(self, a: int, b: int) -> int:
+        """Candles ``a..b-1`` need nothing from the core but the drawdown breaker's equity at their closes.
+
+        Returns the first of them whose close might trip the breaker (``b`` if none), so that the
+        engine plays it in full; the core's breaker gets the highest close equity of the candles before
+        it (exact), as if it had seen every close. The screen runs in float with a safety margin; the
+        decision stays with the core's ``on_equity``.
+        """
+        dd = self.cp.risk.max_drawdown_pct
+        if self.pos == 0 or b <= a or dd <= 0:
+            return b
         closes = self.c.close[a:b]
-        best = int(closes.max()) if self.pos > 0 else int(closes.min())
+        top, bottom = int(closes.max()), int(closes.min())
+        best, worst = (top, bottom) if self.pos > 0 else (bottom, top)
+        if not self.risk.halted:
+            # One comparison usually proves that no close of the span can trip: the worst equity of
+            # the span stays above the limit of the highest peak it could reach.
+            unit = float(self.unit) * self.pos
+            cash = float(self.cash)
+            peak = cash + best * unit
+            if self.risk.equity_peak is not None:
+                peak = max(peak, float(self.risk.equity_peak))
+            if cash + worst * unit <= peak * (1.0 - float(dd) / 100.0) * (1.0 + _DD_MARGIN):
+                b = self.drawdown_candidate(a, b)
+                if b <= a:
+                    return b
+                closes = closes[: b - a]
+                best = int(closes.max()) if self.pos > 0 else int(closes.min())
         self.risk = on_equity(
             self.risk, self.cash + self.unit * best * self.pos, int(self.c.open_time_ms[b - 1]), self.cp.risk
         )
+        return b
 
     def drawdown_candidate(self, a: int, b: int) -> int:
         """First candle in ``a..b-1`` whose close might trip the drawdown breaker (``b`` if none)."""
