@@ -25,7 +25,7 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Candles:
-    """Consecutive candles of one symbol, as parallel ``int64`` arrays."""
+    """Consecutive candles of one symbol, as parallel ``int64`` arrays (made read-only)."""
 
     open_time_ms: I64
     open: I64
@@ -42,6 +42,9 @@ class Candles:
         for name in ("open", "high", "low", "close", "volume"):
             if len(getattr(self, name)) != n:
                 raise DataError(f"{self.source}: column {name} has {len(getattr(self, name))} rows, not {n}")
+        for name in ("open_time_ms", "open", "high", "low", "close", "volume"):
+            # read-only: the content hash that keys the market-series cache is computed only once
+            getattr(self, name).flags.writeable = False
 
     def __len__(self) -> int:
         return len(self.open_time_ms)

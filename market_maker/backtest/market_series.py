@@ -54,7 +54,17 @@ class MarketSeries:
 
 
 def fingerprint(candles: Candles) -> str:
-    """A content hash of the candles (cache key)."""
+    """A content hash of the candles (cache key); computed once per :class:`Candles` (read-only columns).
+
+    Hashing a year of candles takes ~25 ms, which was ~5 % of each warm run of a sweep.
+    """
+    known = candles.__dict__.get("_fingerprint")
+    if known is None:
+        known = candles.__dict__["_fingerprint"] = _fingerprint(candles)
+    return str(known)
+
+
+def _fingerprint(candles: Candles) -> str:
     h = hashlib.blake2b(digest_size=16)
     for col in (candles.open_time_ms, candles.open, candles.high, candles.low, candles.close, candles.volume):
         h.update(np.ascontiguousarray(col).tobytes())
