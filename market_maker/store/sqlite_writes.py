@@ -11,7 +11,7 @@ Callers run these on the thread's peewee connection, inside the store's transact
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,7 @@ INTENT_INSERT = (
 ORDER_READ = (
     "SELECT level, side, price, qty, status FROM orders WHERE bot_id = ? AND symbol = ? AND client_id = ?"
 )
+ORDER_EXISTS = "SELECT 1 FROM orders WHERE bot_id = ? AND symbol = ? AND client_id = ?"
 # The status rule of Store.update_order in SQL: a finished order never reopens.
 _STATUS = (
     f"CASE WHEN orders.status IN ({_OPEN}) OR {{new}} NOT IN ({_OPEN}) THEN {{new}} ELSE orders.status END"
@@ -87,15 +88,23 @@ def _db_value(v: Any) -> Any:
 def save_slots(
     conn: sqlite3.Connection,
     ids: tuple[str, str],
-    book_fields: tuple[Any, ...],
-    rows: Iterable[tuple[int, str, str, str]],
-    gone: Iterable[int],
+    book_fields: tuple[Any, ...] | None,
+    rows: Sequence[tuple[int, str, str, str]],
+    gone: Sequence[int],
 ) -> None:
-    """Upsert the book row (``next_gen, dust, dust_cost, held_total, buy_working_total``), upsert the
-    slot ``rows`` (level, state, client id, doc) and delete the slots at ``gone`` levels."""
-    conn.execute(BOOK_UPSERT, (*ids, *(_db_value(v) for v in book_fields)))
-    conn.executemany(SLOT_DELETE, [(*ids, lv) for lv in gone])
-    conn.executemany(SLOT_UPSERT, [(*ids, *r) for r in rows])
+    """Upsert the book row (``next_gen, dust, dust_cost, held_total, buy_working_total``; None: leave it),
+    upsert the slot ``rows`` (level, state, client id, doc) and delete the slots at ``gone`` levels.
+    Each call to SQLite lets other threads take the GIL, so none is made without something to write."""
+    if book_fields is not None:
+        conn.execute(BOOK_UPSERT, (*ids, *(_db_value(v) for v in book_fields)))
+    if len(gone) == 1:
+        conn.execute(SLOT_DELETE, (*ids, gone[0]))
+    elif gone:
+        conn.executemany(SLOT_DELETE, [(*ids, lv) for lv in gone])
+    if len(rows) == 1:
+        conn.execute(SLOT_UPSERT, (*ids, *rows[0]))
+    elif rows:
+        conn.executemany(SLOT_UPSERT, [(*ids, *r) for r in rows])
 
 
 def insert_intent(
@@ -163,3 +172,8 @@ def insert_round_trip(conn: sqlite3.Connection, ids: tuple[str, str], rt: RoundT
     """Store one closed round trip."""
     cols = round_trip_columns(rt)
     conn.execute(ROUND_TRIP_INSERT, (*ids, *(_db_value(cols[n]) for n in _ROUND_TRIP_NAMES)))
+
+
+def order_exists(conn: sqlite3.Connection, ids: tuple[str, str], client_id: str) -> bool:
+    """True when the orders table has a row for ``client_id``."""
+    return conn.execute(ORDER_EXISTS, (*ids, client_id)).fetchone() is not None

@@ -61,6 +61,7 @@ class Store:
         # other databases (PostgreSQL) keep peewee's query building.
         self._sqlite = isinstance(db, SqliteDatabase)
         self._id_pair = (bot_id, symbol)
+        self._book_row_saved = False  # save_book_diff wrote the book row once (from this object)
         # The slot levels stored, as save_book last wrote them, so a save costs O(changed levels) instead
         # of reading every level: valid only for the connection (thread) that wrote them and while no other
         # connection changed the file (SQLite's data_version); dropped when a transaction around it fails.
@@ -287,6 +288,35 @@ class Store:
                 ).execute()
             self._remember_stored(set(book.slots))
 
+    def save_book_diff(self, old: SlotBook, new: SlotBook) -> None:
+        """Persist ``new`` when ``old`` is exactly what the store holds (its only writer saved it): only
+        the slots that differ (transitions replace a slot, never mutate it) and, when its fields changed,
+        the book row are written, with no read first. Other callers use :meth:`save_book`."""
+        if new.bot_id != self.bot_id:
+            raise StoreError(f"store {self.where}: book of bot {new.bot_id!r} given to bot {self.bot_id!r}")
+        changed = sorted(
+            lv for lv in old.slots.keys() | new.slots.keys() if old.slots.get(lv) is not new.slots.get(lv)
+        )
+        if not self._sqlite:
+            self.save_book(new, changed)
+            return
+        fields = _book_fields(new)
+        rows = [
+            (lv, s.state.value, s.client_id, slot_to_json(s)) for lv in changed if (s := new.slots.get(lv))
+        ]
+        gone = [lv for lv in changed if lv not in new.slots]
+        self._forget_stored()  # what save_book remembers may no longer be what is stored
+        try:
+            with self._guard("save book"), self._write():
+                write_row = fields != _book_fields(old) or not self._book_row_saved
+                sql.save_slots(
+                    self._db.connection(), self._id_pair, fields if write_row else None, rows, gone
+                )
+        except BaseException:
+            self._book_row_saved = False  # rolled back: write it again next time
+            raise
+        self._book_row_saved = True
+
     def _save_book_sqlite(self, book: SlotBook, changed_levels: Iterable[int] | None) -> None:
         with self._guard("save book"), self._write():
             stored = self._stored_levels()
@@ -299,7 +329,7 @@ class Store:
                 for lv in sorted(write)
                 for s in (book.slots[lv],)
             ]
-            fields = (book.next_gen, book.dust, book.dust_cost, book.held_total, book.buy_working_total)
+            fields = _book_fields(book)
             sql.save_slots(
                 self._db.connection(), self._id_pair, fields, rows, sorted(stored - book.slots.keys())
             )
@@ -475,6 +505,13 @@ class Store:
             r = o.get_or_none(self._scope(o) & (o.client_id == client_id))
         return None if r is None else order_from_row(r)
 
+    def has_order(self, client_id: str) -> bool:
+        """True when an order row exists for ``client_id`` (a cheaper :meth:`order` for the hot path)."""
+        if not self._sqlite:
+            return self.order(client_id) is not None
+        with self._guard("read order"):
+            return sql.order_exists(self._db.connection(), self._id_pair, client_id)
+
     def prune_orders(self, updated_before_ms: int) -> int:
         """Delete finished orders last updated before ``updated_before_ms``; returns how many went.
 
@@ -590,6 +627,11 @@ class Store:
                 return None
             c.delete().where(self._scope(c) & (c.key == key)).execute()
         return str(row.value)
+
+
+def _book_fields(book: SlotBook) -> tuple[Any, ...]:
+    """The book row's values, in sqlite_writes.BOOK_UPSERT's order."""
+    return (book.next_gen, book.dust, book.dust_cost, book.held_total, book.buy_working_total)
 
 
 def _one_line(e: BaseException) -> str:

@@ -111,6 +111,38 @@ def test_random_books_round_trip_exactly(sequence: list[tuple[str, int, int, str
         again.close()
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ops, min_size=10, max_size=80))
+def test_random_books_round_trip_exactly_through_the_writers_diff(
+    sequence: list[tuple[str, int, int, str, Decimal]],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "bot.db")
+        store = open_store(path, "mm1", "BTCUSDT")
+        book = SlotBook("mm1")
+        for i, op in enumerate(sequence):
+            new = _step(book, op, now=1_000 * i, trade_id=i + 1)
+            store.save_book_diff(book, new)  # as the slot manager saves: against what it saved last
+            book = new
+            assert store.load_book() == book
+        store.close()
+        again = open_store(path, "mm1", "BTCUSDT")
+        assert again.load_book() == book
+        again.close()
+
+
+def test_a_diff_rolled_back_is_written_again_by_the_next_one(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    empty = SlotBook("mm1")
+    book, _ = submit(empty, Place(BASE - IV, Side.BUY, BASE - IV, 100))
+    with pytest.raises(RuntimeError), store.atomic():
+        store.save_book_diff(empty, book)
+        raise RuntimeError("the transaction around it fails")
+    assert store.load_book() is None  # nothing of it stayed
+    store.save_book_diff(empty, book)  # the writer still holds the old book: it saves from there again
+    assert store.load_book() == book
+
+
 def _store(tmp_path: Path, name: str = "bot.db") -> Store:
     return open_store(str(tmp_path / name), "mm1", "BTCUSDT")
 
