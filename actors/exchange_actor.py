@@ -3,6 +3,10 @@
 Every outcome becomes a message to the slot manager: Accepted, Rejected (definite), Unknown (may have
 happened: query by client id), Cancelled / CancelFailed, OrderQueried, ExchangeSnapshot. I/O errors
 are messages too, never an actor death. Stream callbacks run on the stream's thread and only ``tell``.
+
+Placements and cancels run on order lanes (actors/order_lanes.py), so the cancel and the place of one
+decision are sent together; queries and snapshots wait until the lanes are idle, so they see every
+order sent before them, as when one thread did everything.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pykka
@@ -32,7 +37,9 @@ from actors.messages import (
     Unknown,
 )
 from actors.observer import Observer
+from actors.order_lanes import OrderLanes
 from actors.send_probe import SendProbe
+from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.model import Market
 from market_maker.durable.gateway import DirectGateway, OrderGateway
@@ -41,6 +48,8 @@ from market_maker.exchange.rest import RestClient
 from market_maker.exchange.types import OrderUpdate, StreamStatus, UserEvent
 
 log = logging.getLogger("market_maker.exchange_actor")
+
+ORDER_LANES = 2  # a decision is at most a cancel and a place on most ticks: both go out at once
 
 
 class ExchangeActor(pykka.ThreadingActor):
@@ -53,6 +62,7 @@ class ExchangeActor(pykka.ThreadingActor):
         user_stream: bool = True,
         gateway: OrderGateway | None = None,
         observer: Observer | None = None,
+        lanes: int = ORDER_LANES,
     ) -> None:
         super().__init__()
         self.observer = observer or Observer()
@@ -63,6 +73,9 @@ class ExchangeActor(pykka.ThreadingActor):
         self.want_stream = user_stream
         self.stream: Stream | None = None
         self.probe = SendProbe(self.observer)
+        self.lane_count = lanes
+        self.lanes: OrderLanes | None = None
+        self.desk: OrderDesk | None = None
 
     def _hook_rest(self) -> None:
         """Let the connector's REST client tell the probe when an order request goes out."""
@@ -72,15 +85,27 @@ class ExchangeActor(pykka.ThreadingActor):
 
     def on_start(self) -> None:
         self._hook_rest()
+        self.lanes = OrderLanes(self.lane_count)
+        self.desk = OrderDesk(self)
+        self.wiring.set(w.ORDERS, self.desk)  # order requests skip this actor's mailbox from now on
         if self.want_stream:
             self.stream = self.exchange.user_stream(self._on_user_event, on_status=self._on_status)
             self.stream.start()
 
     def on_stop(self) -> None:
+        self._stop_lanes()  # requests already given finish and tell their outcome
         self._close_stream()
 
     def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._stop_lanes()
         self._close_stream()
+
+    def _stop_lanes(self) -> None:
+        if self.desk is not None:
+            self.desk.closed = True  # later requests are dropped like messages to a dead actor
+        if self.lanes is not None:
+            self.lanes.stop()
+            self.lanes = None
 
     def _close_stream(self) -> None:
         if self.stream is not None:
@@ -111,10 +136,10 @@ class ExchangeActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         handlers: dict[type, Callable[[Any], None]] = {
-            Submit: self._submit,
-            CancelOrder: self._cancel,
-            QueryOrder: self._query,
-            FetchSnapshot: self._snapshot,
+            Submit: self._on_order_request,
+            CancelOrder: self._on_order_request,
+            QueryOrder: self._after_lanes(self._query),
+            FetchSnapshot: self._after_lanes(self._snapshot),
         }
         handler = handlers.get(type(message))
         if handler is None:
@@ -126,8 +151,27 @@ class ExchangeActor(pykka.ThreadingActor):
     def _reply(self, message: Any) -> None:
         self.wiring.tell(w.SLOTS, message)
 
-    def _submit(self, m: Submit) -> None:
-        self.probe.arm(m.origin_ns, "place")
+    def _on_order_request(self, m: Submit | CancelOrder) -> None:
+        """Hand a placement or cancel to a lane (the one already working for its client id, if any).
+        Runs on this actor's thread (from its mailbox) or on the sender's (through the order desk)."""
+        hops = stamp(m.hops) if m.origin_ns else ()
+        job = partial(self._submit, m, hops) if isinstance(m, Submit) else partial(self._cancel, m, hops)
+        lanes = self.lanes
+        if lanes is None:  # not started (or stopping): carry it out here
+            job()
+        else:
+            lanes.submit(m.client_id, job)
+
+    def _after_lanes(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        def wait_then(m: Any) -> None:
+            if self.lanes is not None:
+                self.lanes.drain()  # every order request given before this one has told its outcome
+            handler(m)
+
+        return wait_then
+
+    def _submit(self, m: Submit, hops: tuple[int, ...] = ()) -> None:
+        self.probe.arm(m.origin_ns, "place", stamp(hops) if hops else ())
         try:
             out = self.gateway.place(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
         finally:
@@ -140,8 +184,8 @@ class ExchangeActor(pykka.ThreadingActor):
         else:
             self._reply(Unknown(m.client_id, out.reason))
 
-    def _cancel(self, m: CancelOrder) -> None:
-        self.probe.arm(m.origin_ns, "cancel")
+    def _cancel(self, m: CancelOrder, hops: tuple[int, ...] = ()) -> None:
+        self.probe.arm(m.origin_ns, "cancel", stamp(hops) if hops else ())
         try:
             out = self.gateway.cancel(m.client_id)
         finally:
@@ -176,3 +220,24 @@ class ExchangeActor(pykka.ThreadingActor):
             entry = position.entry_price if self.exchange.market is Market.USDM else Decimal(0)
             total = cash.total if cash is not None else Decimal(0)
             self._reply(ExchangeSnapshot(tuple(opened), tuple(fills), position.qty, t, total, entry))
+
+
+class OrderDesk:
+    """The exchange actor's order requests without its mailbox (one thread hop fewer per order): the
+    slot manager tells Submit / CancelOrder to ``w.ORDERS`` and they go straight to an order lane.
+
+    Order is kept: a request is on its lane (counted by :meth:`OrderLanes.drain`) when ``tell`` returns,
+    so a query or snapshot told to the exchange actor afterwards still waits for it.
+    """
+
+    def __init__(self, actor: ExchangeActor) -> None:
+        self.actor = actor
+        self.closed = False
+
+    def tell(self, message: Any) -> None:
+        """Hand a Submit or CancelOrder to a lane; raises ActorDeadError once the exchange actor stopped."""
+        if self.closed:
+            raise pykka.ActorDeadError("the exchange actor's order desk is closed")
+        if not isinstance(message, Submit | CancelOrder):
+            raise TypeError(f"order desk: only Submit and CancelOrder, not {type(message).__name__}")
+        self.actor._on_order_request(message)

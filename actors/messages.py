@@ -103,6 +103,7 @@ class Decisions:
     halted: bool
     time_ms: int
     origin_ns: int = 0  # perf_counter_ns of the market-data frame behind them (0: not a price tick)
+    hops: tuple[int, ...] = ()  # stage stamps since then (actors/stages.py)
 
 
 # --- slot manager (SlotManagerActor) -------------------------------------------------------------------
@@ -134,6 +135,7 @@ class Submit:
     qty: int
     reduce_only: bool = False
     origin_ns: int = 0  # see Decisions.origin_ns: tick-to-order latency is measured from it
+    hops: tuple[int, ...] = ()  # see Decisions.hops
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class CancelOrder:
     client_id: str
     reason: str
     origin_ns: int = 0  # see Decisions.origin_ns
+    hops: tuple[int, ...] = ()  # see Decisions.hops
 
 
 @dataclass(frozen=True, slots=True)

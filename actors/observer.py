@@ -34,6 +34,10 @@ class Observer:
         """The ``kind`` ("place" or "cancel") request answering the market-data frame received at
         ``origin_ns`` went to the socket at ``sent_ns`` (both ``time.perf_counter_ns()``)."""
 
+    def order_stages(self, kind: str, origin_ns: int, hops: tuple[int, ...], sent_ns: int) -> None:
+        """The same request with the stamp of each hop on its way (``actors.stages.STAGES`` names the
+        spans between ``origin_ns``, each of ``hops`` and ``sent_ns``)."""
+
     def order_cancelled(self, reason: str) -> None:
         """A cancel went out (reason: trailing, risk, stale, cap, orphan...)."""
 

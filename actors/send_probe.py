@@ -4,10 +4,12 @@ The price monitor stamps each frame with ``time.perf_counter_ns()`` as it arrive
 along the PriceTick -> Decisions -> Submit / CancelOrder chain. The exchange actor arms this probe with
 the stamp before it calls the connector, and the connector's REST client calls the probe right before
 ``requests`` sends the order request, so the measured span ends at the socket write, after signing.
+The stage stamps taken on the way (actors/stages.py) are reported with it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from actors.observer import Observer
@@ -16,25 +18,31 @@ ORDER_PATHS = ("/api/v3/order", "/fapi/v1/order")  # place (POST) and cancel (DE
 
 
 class SendProbe:
-    """Armed by the exchange actor for one request; reports the first order request sent while armed."""
+    """Armed by an order lane for one request; reports the first order request that lane sends while armed.
+
+    Each thread arms its own probe state (the lanes send concurrently through one REST client).
+    """
 
     def __init__(self, observer: Observer) -> None:
         self.observer = observer
-        self._origin_ns = 0
-        self._kind = ""
+        self._local = threading.local()
 
-    def arm(self, origin_ns: int, kind: str) -> None:
-        """The next order request answers the market-data frame received at ``origin_ns`` (0: none)."""
-        self._origin_ns, self._kind = origin_ns, kind
+    def arm(self, origin_ns: int, kind: str, hops: tuple[int, ...] = ()) -> None:
+        """This thread's next order request answers the market-data frame received at ``origin_ns``
+        (0: none), stamped at each hop since then with ``hops`` (actors/stages.py)."""
+        self._local.armed = (origin_ns, kind, hops)
 
     def disarm(self) -> None:
         """The call is over: later requests (retries, queries) are not this decision's first send."""
-        self._origin_ns = 0
+        self._local.armed = None
 
     def __call__(self, method: str, path: str) -> None:
         """The REST client's before-send hook: must return at once."""
-        if not self._origin_ns or method not in ("POST", "DELETE") or path not in ORDER_PATHS:
+        armed = getattr(self._local, "armed", None)
+        if armed is None or not armed[0] or method not in ("POST", "DELETE") or path not in ORDER_PATHS:
             return
         sent_ns = time.perf_counter_ns()
-        origin, self._origin_ns = self._origin_ns, 0
-        self.observer.order_sent(self._kind, origin, sent_ns)
+        self._local.armed = None
+        origin, kind, hops = armed
+        self.observer.order_sent(kind, origin, sent_ns)
+        self.observer.order_stages(kind, origin, hops, sent_ns)

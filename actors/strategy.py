@@ -19,6 +19,7 @@ import pykka
 from actors import wiring as w
 from actors.latest import LatestBox
 from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, RiskUpdate, SlotsChanged
+from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.actions import Skip, is_order_action
 from market_maker.core.grid import grid_window
@@ -64,6 +65,7 @@ class StrategyActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         origin_ns = 0  # only a price tick starts a tick-to-order measurement
+        hops = stamp()  # when this actor took the message (the first stage ends here)
         if isinstance(message, PriceTick):
             latest = self.box.take()
             if latest is None:
@@ -83,10 +85,10 @@ class StrategyActor(pykka.ThreadingActor):
         else:
             log.warning("strategy: unexpected message %r", message)
             return None
-        self._decide(origin_ns)
+        self._decide(origin_ns, hops)
         return None
 
-    def _decide(self, origin_ns: int = 0) -> None:
+    def _decide(self, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
         if not self.price or self.book is None or self.risk is None:
             return
         if self._in_flight(origin_ns):
@@ -105,7 +107,15 @@ class StrategyActor(pykka.ThreadingActor):
         sent = self.wiring.tell(
             w.SLOTS,
             Decisions(
-                orders, self.price, win.center, self.interval, risk.buys_blocked, risk.halted, now, origin_ns
+                orders,
+                self.price,
+                win.center,
+                self.interval,
+                risk.buys_blocked,
+                risk.halted,
+                now,
+                origin_ns,
+                stamp(hops) if origin_ns else (),
             ),
         )
         if sent:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import pykka
 
@@ -22,21 +22,29 @@ SLOTS = "slots"
 EXCHANGE = "exchange"
 RECONCILER = "reconciler"
 CLEANUP = "cleanup"
+ORDERS = "orders"  # the exchange actor's order desk: Submit / CancelOrder straight to an order lane
+
+
+class Tellable(Protocol):
+    """What a name points at: an actor reference, or an object that takes messages the same way."""
+
+    def tell(self, message: Any) -> None:
+        """Deliver ``message`` without waiting; raises pykka.ActorDeadError when no longer running."""
 
 
 class Wiring:
     """Thread-safe table of the current actor references."""
 
     def __init__(self) -> None:
-        self._refs: dict[str, pykka.ActorRef[Any]] = {}
+        self._refs: dict[str, Tellable] = {}
         self._lock = threading.Lock()
 
-    def set(self, name: str, ref: pykka.ActorRef[Any]) -> None:
+    def set(self, name: str, ref: Tellable) -> None:
         """Point ``name`` at ``ref`` (at start and after a restart)."""
         with self._lock:
             self._refs[name] = ref
 
-    def get(self, name: str) -> pykka.ActorRef[Any] | None:
+    def get(self, name: str) -> Any:
         """The current reference of ``name`` (None before it started)."""
         with self._lock:
             return self._refs.get(name)

@@ -18,6 +18,7 @@ from live_support import SYMBOL, SimProcess
 
 from actors import wiring as w
 from actors.observer import Observer
+from actors.stages import STAGES, spans_us
 from actors.system import RunOptions, TradingSystem
 from market_maker.config import Config, config_from_mapping
 from market_maker.exchange.factory import make_exchange
@@ -50,13 +51,23 @@ BALANCES = {"USDT": "100000000", "BTC": "0"}
 
 
 class Recorder(Observer):
-    """Keeps every (kind, frame received, request sent) in perf_counter_ns; appends are thread-safe."""
+    """Keeps every (kind, frame received, request sent) in perf_counter_ns, and the stage stamps of each
+    request in between (actors/stages.py); appends are thread-safe."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[str, int, int]] = []
+        self.traces: list[tuple[int, tuple[int, ...], int]] = []
 
     def order_sent(self, kind: str, origin_ns: int, sent_ns: int) -> None:
         self.samples.append((kind, origin_ns, sent_ns))
+
+    def order_stages(self, kind: str, origin_ns: int, hops: tuple[int, ...], sent_ns: int) -> None:
+        self.traces.append((origin_ns, hops, sent_ns))
+
+    def clear(self) -> None:
+        """Forget what was recorded so far (after the warm-up)."""
+        self.samples.clear()
+        self.traces.clear()
 
 
 def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -130,3 +141,14 @@ def first_per_decision(samples: list[tuple[str, int, int]]) -> list[float]:
 def every_request(samples: list[tuple[str, int, int]]) -> list[float]:
     """Tick-to-order latency (us) of every order request (later ones wait for earlier round trips)."""
     return [(sent - origin) / 1000 for _, origin, sent in samples]
+
+
+def stage_spans(traces: list[tuple[int, tuple[int, ...], int]]) -> list[list[float]]:
+    """Per stage (actors.stages.STAGES), the spans in us of the first order request of each decision."""
+    first: dict[int, tuple[tuple[int, ...], int]] = {}
+    for origin, hops, sent in traces:
+        if origin not in first or sent < first[origin][1]:
+            first[origin] = (hops, sent)
+    rows = [spans_us(origin, hops, sent) for origin, (hops, sent) in first.items()]
+    full = [r for r in rows if r is not None]
+    return [list(col) for col in zip(*full, strict=True)] if full else [[] for _ in STAGES]

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from live_bot import INTERVAL, LiveBot, every_request, first_per_decision  # noqa: E402
+from live_bot import INTERVAL, LiveBot, every_request, first_per_decision, stage_spans  # noqa: E402
 from live_support import (  # noqa: E402
     RESULTS,
     command_line,
@@ -40,6 +40,8 @@ from live_support import (  # noqa: E402
     percentiles,
     proc_status,
 )
+
+from actors.stages import STAGES  # noqa: E402
 
 TARGET_P50_US, TARGET_P99_US = 250, 1000
 
@@ -55,13 +57,14 @@ def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
             bot.sim.ramp_wait()
             time.sleep(0.5)
             price += 10 * warmup
-            bot.recorder.samples.clear()
+            bot.recorder.clear()
             cpu0, t0 = cpu_seconds(), time.perf_counter()
             bot.sim.ramp(str(price + 10), INTERVAL, rate, ticks)
             drive = bot.sim.ramp_wait()
             time.sleep(0.5)  # the last decisions go out
             cpu, took = cpu_seconds() - cpu0, time.perf_counter() - t0
             samples = list(bot.recorder.samples)
+            spans = stage_spans(list(bot.recorder.traces))
             inbox_end = bot.inbox_sizes()
             footprint = proc_status()
         finally:
@@ -79,6 +82,7 @@ def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
         "bot_cpu_percent": round(100 * cpu / took, 1),
         "inbox_at_end": inbox_end,
         "first_us": first_per_decision(samples),
+        "stages": [{"stage": name, **percentiles(col)} for name, col in zip(STAGES, spans, strict=True)],
         "bench_process": footprint,  # the bot plus this harness (its RSS includes the harness's imports)
     }
 
@@ -147,6 +151,8 @@ def main() -> int:
             f"bot CPU {r['bot_cpu_percent']}%, drive {r['drive']['rate_hz']:.0f}/s",
             flush=True,
         )
+        for st in r["stages"]:
+            print(f"    {st.get('p50_us', 0):8.0f} us p50 {st.get('p99_us', 0):8.0f} us p99  {st['stage']}")
     med = {k: median_of(runs, k) for k in ("p50_us", "p90_us", "p99_us", "max_us", "bot_cpu_percent")}
     pooled = percentiles([x for r in runs for x in r.pop("first_us")])
     print(
