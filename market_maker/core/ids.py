@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from market_maker.core.model import Side
 
@@ -64,6 +65,7 @@ def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
     return cid
 
 
+@lru_cache(maxsize=4096)  # pure; the slot book looks ids up several times per order (a backtest: ~80 000/s)
 def decode(client_id: str, bot_id: str | None = None) -> ClientId | None:
     """Parse one of our ids; None when it is foreign (or not ours when ``bot_id`` is given)."""
     m = _ID_RE.match(client_id)
