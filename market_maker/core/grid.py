@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from market_maker.core.interval import round_half_up
 
@@ -47,9 +48,12 @@ class GridParams:
             raise ValueError(f"target_inventory must be >= 0 steps, got {self.target_inventory}")
 
 
-@dataclass(frozen=True, slots=True)
-class GridWindow:
-    """Where the grid stands for one price: center and inclusive window bounds, all ticks."""
+class GridWindow(NamedTuple):
+    """Where the grid stands for one price: center and inclusive window bounds, all ticks.
+
+    A named tuple (immutable, compared by value): the backtester builds one per strategy pass, and
+    a frozen dataclass costs several times more to build.
+    """
 
     center: int
     interval: int
