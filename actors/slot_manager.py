@@ -564,13 +564,22 @@ class SlotManagerActor(pykka.ThreadingActor):
         bot = self.book.bot_id
         open_ids = {o.client_id for o in snap.open_orders}
         foreign = 0
+        issued = self.book.next_gen  # every order below this generation was placed by this book
         for o in snap.open_orders:
-            if decode(o.client_id, bot) is None:
+            parts = decode(o.client_id, bot)
+            if parts is None:
                 foreign += 1
                 continue
             s = self.book.find(o.client_id)
             if s is not None and s.working:
                 self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
+                continue
+            if parts.generation < issued:
+                # The book placed it and has since seen it end (a fill, a cancel, a reject), mostly after
+                # this snapshot was read: adopting it would book a round trip that never happened. A
+                # cancel settles it either way (not found -> queried; still open -> no orphan left).
+                log.info("own order %s listed open, but the book saw it end: cancelling it", o.client_id)
+                self._send(CancelOrder(o.client_id, "orphan"))
                 continue
             book, events = corefills.adopt_order(self.book, o, self.rules, self.interval)
             ignored = [e.reason for e in events if isinstance(e, Ignored)]
