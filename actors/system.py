@@ -33,7 +33,7 @@ import pykka
 
 from actors import wiring as w
 from actors.cleanup import CleanupActor
-from actors.exchange_actor import ExchangeActor
+from actors.exchange_actor import ORDER_LANES, ExchangeActor
 from actors.latest import LatestBox
 from actors.messages import (
     ApplyCancels,
@@ -57,6 +57,7 @@ from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.durable import Engine, EngineError, start_engine
+from market_maker.durable.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
 from market_maker.runtime.params import BotParams, ParamsError, bot_params
@@ -193,7 +194,12 @@ class TradingSystem:
         self._factories = {
             w.SLOTS: slots,
             w.EXCHANGE: lambda restart: ExchangeActor.start(
-                self.wiring, self.exchange, gateway=gateway, observer=obs
+                self.wiring,
+                self.exchange,
+                gateway=gateway,
+                observer=obs,
+                # Durable: one workflow at a time, as its crash recovery is proven (tests/reliability)
+                lanes=ORDER_LANES if isinstance(gateway, DirectGateway) else 1,
             ),
             w.RISK: lambda restart: RiskActor.start(
                 self.wiring, store, params, risk, interval, o.risk_clock_s, obs

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from actor_waits import slot_status, wait_for
+
 from actors import wiring as w
 from actors.latest import LatestBox
-from actors.messages import ExchangeSnapshot, RiskUpdate, Status, StatusQuery
+from actors.messages import ExchangeSnapshot, RiskUpdate
 from actors.price_monitor import PriceFeed
 from actors.slot_manager import SlotManagerActor, SlotSettings
 from actors.strategy import StrategyActor
@@ -28,19 +28,6 @@ from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
-
-
-def _wait(what: str, ok: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not ok():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.01)
-
-
-def _status(slots: Any) -> Status:
-    status = slots.ask(StatusQuery(), timeout=10)
-    assert isinstance(status, Status)
-    return status
 
 
 def _price_is(strategy: Any, price: int) -> bool:
@@ -67,16 +54,16 @@ def test_a_burst_while_the_slot_manager_is_stuck_queues_one_decision_then_the_ne
     try:
         slots.tell(RiskUpdate(risk, 1000, 0))
         slots.tell(ExchangeSnapshot((), (), Decimal(0), 0, cash=Decimal(1_000_000)))
-        _wait("reconciliation", lambda: _status(slots).reconciled)
+        wait_for("reconciliation", lambda: slot_status(slots).reconciled)
         # Another writer holds the database: the slot manager's first order commit waits for it.
         blocker.execute("BEGIN IMMEDIATE")
         feed.on_price(prices[0], 0)
-        _wait("the first decision to reach the slot manager", lambda: strategy.proxy().decisions.get() > 0)
+        wait_for("the first decision to reach the slot manager", lambda: strategy.proxy().decisions.get() > 0)
 
         def burst() -> None:
             for p in prices[1:]:  # each price seen by the strategy before the next: no tick coalescing here
                 feed.on_price(p, 0)
-                _wait("the strategy to take a price", partial(_price_is, strategy, p))
+                wait_for("the strategy to take a price", partial(_price_is, strategy, p))
                 inbox.append(slots.actor_inbox.qsize())  # type: ignore[attr-defined]
 
         t = threading.Thread(target=burst)
@@ -84,8 +71,8 @@ def test_a_burst_while_the_slot_manager_is_stuck_queues_one_decision_then_the_ne
         t.join()
         inbox.append(slots.actor_inbox.qsize())  # type: ignore[attr-defined]
         blocker.execute("ROLLBACK")
-        _wait("a decision on the newest price", lambda: _status(slots).price == prices[-1])
-        status = _status(slots)
+        wait_for("a decision on the newest price", lambda: slot_status(slots).price == prices[-1])
+        status = slot_status(slots)
         assert max(inbox) <= 3, f"slot manager mailbox grew to {max(inbox)} during the burst"
         assert status.open_orders > 0  # it did carry decisions out once the database was free
     finally:

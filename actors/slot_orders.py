@@ -1,0 +1,155 @@
+"""The slot manager's order decisions: carry out the strategy's Decisions (re-checked against the book
+as it is now), place and cancel (intent committed first), the risk actor's word, and the cleanup."""
+
+from __future__ import annotations
+
+from actors import wiring as w
+from actors.messages import (
+    CancelOrder,
+    CleanupDue,
+    Decisions,
+    DecisionsTaken,
+    Republish,
+    RiskRestarted,
+    RiskUpdate,
+    SlotsChanged,
+    Submit,
+)
+from actors.slot_base import SlotManagerBase, log, now_ms
+from actors.stages import stamp
+from market_maker.core import slots as coreslots
+from market_maker.core.actions import Cancel, Place
+from market_maker.core.grid import grid_window, window_for_center
+from market_maker.core.model import Market, Side
+from market_maker.core.strategy import actions_for_window
+from market_maker.runtime.cleanup_rules import cleanup_cancels
+from market_maker.runtime.heartbeat import log_order
+
+
+class OrderDecisions(SlotManagerBase):
+    """Decisions -> committed intent -> order requests."""
+
+    def _on_decisions(self, d: Decisions) -> None:
+        # One SlotsChanged after all its orders went out, not one per commit: the strategy cannot decide
+        # before DecisionsTaken anyway, and waking it between two orders only takes the GIL from them.
+        self.holding = True
+        try:
+            self._carry_out(d)
+        finally:
+            self.holding = False
+            if self.held is not None:
+                self.wiring.tell(w.STRATEGY, SlotsChanged(self.held))
+                self.held = None
+            self.wiring.tell(w.STRATEGY, DecisionsTaken())  # after its SlotsChanged: the next one may come
+
+    def _carry_out(self, d: Decisions) -> None:
+        hops = stamp(d.hops) if d.origin_ns else ()  # taken from the mailbox
+        self.price, self.center, self.interval = d.price, d.center, d.interval
+        if not self.trading or not self.reconciled:
+            return
+        for action in d.actions:
+            if isinstance(action, Cancel):
+                self._cancel(action.client_id, action.reason, d.origin_ns, hops)
+            elif isinstance(action, Place):
+                self._place(action, d.time_ms, d.origin_ns, hops)
+
+    def _outstanding(self) -> int:
+        """Order actions the core asks for now that this actor would carry out (0 when all is done)."""
+        if self.risk is None or not self.price or not self.trading or not self.reconciled:
+            return 0
+        win = grid_window(self.price, self.interval, self.book.held_total, self.params.grid)
+        n = 0
+        grid = self.params.grid
+        for a in actions_for_window(win, self.book, self.risk, grid, self.rules, now_ms(), self.price):
+            if isinstance(a, Cancel) and self._cancellable(a.client_id):
+                n += 1
+            elif isinstance(a, Place):
+                why = self._refusal(a)
+                n += not why or why.startswith("waiting")  # waiting for the risk actor is transient
+        return n
+
+    def _on_risk(self, m: RiskUpdate) -> None:
+        self.risk = m.risk
+        self.halted, self.buys_blocked = m.risk.halted, m.risk.buys_blocked
+        self.trip_acked = max(self.trip_acked, m.trip_seq)
+        self._nudge()
+
+    def _nudge(self) -> None:
+        """After dropping decisions while waiting for the risk actor: ask the strategy to decide again."""
+        if self.dropped and self.trip_acked >= self.trip_seq:
+            self.dropped = False
+            self.wiring.tell(w.STRATEGY, Republish())
+
+    def _on_risk_restarted(self, m: RiskRestarted) -> None:
+        self.trip_acked = self.trip_seq
+        self._nudge()
+
+    def _refusal(self, p: Place) -> str:
+        """Why this placement must not go out now ("" when it may)."""
+        if self.trip_acked < self.trip_seq:
+            return "waiting for the risk actor to see the last round trip"  # the breaker may trip on it
+        if self.halted or (self.buys_blocked and p.side is Side.BUY):
+            return "risk"  # decided before the risk change reached the strategy
+        if self._working_count() >= self.settings.max_open_orders:
+            return f"open-order cap {self.settings.max_open_orders}"
+        # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
+        buys = [s.order_price for s in self.book if s.working and s.side is Side.BUY]
+        sells = [s.order_price for s in self.book if s.working and s.side is Side.SELL]
+        if p.side is Side.BUY and sells and p.price >= min(sells):
+            return "not below a working sell"
+        if p.side is Side.SELL and buys and p.price <= max(buys):
+            return "not above a working buy"
+        return ""
+
+    def _place(self, p: Place, t_ms: int, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
+        why = self._refusal(p)
+        if why:
+            self.dropped = self.dropped or why.startswith("waiting")
+            log.debug("level %d: %s %s not placed: %s", p.level, p.side.value, p.price, why)
+            return
+        try:
+            book, cid = coreslots.submit(self.book, p)
+        except coreslots.SlotError as exc:
+            log.debug("stale decision dropped: %s", exc)  # the strategy decided on an older book
+            return
+        self._commit(
+            book, writes=[lambda: self.store.record_intent(cid, p.level, p.side, p.price, p.qty, t_ms)]
+        )
+        self.sent_ms[cid] = now_ms()
+        reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
+        hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
+        self._send(Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns, hops))
+        # the log line after the request is on its way (it is stored already: the order is real)
+        log_order(log, "placing", p.side, p.qty, p.price, cid, self.rules)
+        self.observer.order_placed()
+
+    def _cancel(self, client_id: str, reason: str, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
+        s = self.book.find(client_id)
+        if s is None or not self._cancellable(client_id):
+            return
+        self._commit(coreslots.request_cancel(self.book, client_id))
+        hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
+        self._send(CancelOrder(client_id, reason, origin_ns, hops))
+        log_order(
+            log,
+            "cancelling",
+            s.side,
+            s.order_qty,
+            s.order_price,
+            client_id,
+            self.rules,
+            f": {reason}",
+            reason=reason,
+        )
+        self.observer.order_cancelled(reason.split(":")[0])
+
+    def _on_cleanup(self, m: CleanupDue) -> None:
+        now = now_ms()
+        self._commit(coreslots.prune(self.book, now))
+        if not self.trading or not self.reconciled or not self.interval or not self.center:
+            return
+        win = window_for_center(self.center, self.interval, self.params.grid)
+        for cid, reason in cleanup_cancels(
+            self.book, win, self.sent_ms, now, m.stale_after_ms, m.max_open_orders
+        ):
+            self._cancel(cid, reason)

@@ -1,0 +1,111 @@
+"""The slot manager's reconciliation: the exchange's open orders and recent trades applied to the book
+(own orders adopted or cancelled as orphans, missing ones queried, never assumed), and position drift."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+
+from actors import wiring as w
+from actors.messages import (
+    CancelOrder,
+    ExchangeSnapshot,
+    FetchSnapshot,
+    ReconcileDue,
+    SnapshotFailed,
+    TripBreaker,
+)
+from actors.slot_base import DRIFT_CONTROL_KEY, log, now_ms
+from actors.slot_replies import ExchangeReplies
+from market_maker.core import fills as corefills
+from market_maker.core.ids import decode
+from market_maker.core.slot_events import (
+    Ignored,
+)
+from market_maker.runtime.heartbeat import log_order
+
+
+class Reconciliation(ExchangeReplies):
+    """ReconcileDue -> FetchSnapshot -> ExchangeSnapshot applied; drift against the exchange position."""
+
+    def _on_reconcile_due(self, m: ReconcileDue) -> None:
+        last = self.store.last_fill_time_ms()
+        self.wiring.tell(w.EXCHANGE, FetchSnapshot(last - 60_000 if last else None))
+
+    def _on_snapshot_failed(self, m: SnapshotFailed) -> None:
+        log.warning("reconciliation could not read the exchange: %s", m.reason)
+        self.observer.reconciled(False, m.reason)
+
+    def _on_snapshot(self, snap: ExchangeSnapshot) -> None:
+        for f in sorted(snap.fills, key=lambda f: f.trade_id):
+            self._on_fill(f)
+        bot = self.book.bot_id
+        open_ids = {o.client_id for o in snap.open_orders}
+        foreign = 0
+        issued = self.book.next_gen  # every order below this generation was placed by this book
+        for o in snap.open_orders:
+            parts = decode(o.client_id, bot)
+            if parts is None:
+                foreign += 1
+                continue
+            s = self.book.find(o.client_id)
+            if s is not None and s.working:
+                self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
+                continue
+            if parts.generation < issued:
+                # The book placed it and has since seen it end (a fill, a cancel, a reject), mostly after
+                # this snapshot was read: adopting it would book a round trip that never happened. A
+                # cancel settles it either way (not found -> queried; still open -> no orphan left).
+                log.info("own order %s listed open, but the book saw it end: cancelling it", o.client_id)
+                self._send(CancelOrder(o.client_id, "orphan"))
+                continue
+            book, events = corefills.adopt_order(self.book, o, self.rules, self.interval)
+            ignored = [e.reason for e in events if isinstance(e, Ignored)]
+            if ignored:  # no slot can own it (its level works another order): it must not stay out there
+                self._commit(book)  # its generation is still burnt: never reuse its client id
+                log.warning(
+                    "own order %s is not in the book (%s): cancelling it", o.client_id, "; ".join(ignored)
+                )
+                self._send(CancelOrder(o.client_id, "orphan"))
+            else:
+                log_order(log, "adopted", o.side, o.orig_qty, o.price, o.client_id, self.rules)
+                self.sent_ms[o.client_id] = now_ms()
+                self._commit(book, events, [partial(self.store.record_order, o, now_ms())])
+        for s in list(self.book):
+            if s.working and s.client_id not in open_ids and s.client_id not in self.queries:
+                self._query(s.client_id)  # missing on the exchange: find out, never assume cancelled
+        if foreign:
+            log.info("reconcile: %d foreign open orders (left alone)", foreign)
+        if snap.cash is not None:
+            self.account = (snap.cash, snap.position, snap.entry_price)
+        drift = self._check_drift(snap.position)
+        self.observer.reconciled(True, drift=drift, foreign=foreign)
+        self.snapshot_done = True
+        self._maybe_reconciled()
+
+    def _check_drift(self, exchange_position: Decimal) -> Decimal:
+        """Exchange position - baseline offset - bot position; trips the breaker when too far twice."""
+        mine = self.book.position(self.rules)
+        if self.offset is None:
+            self.offset = exchange_position - mine
+            self.store.set_control(DRIFT_CONTROL_KEY, str(self.offset))
+            log.info(
+                "position baseline: exchange %s, bot %s (offset %s)", exchange_position, mine, self.offset
+            )
+            return Decimal(0)
+        drift = exchange_position - self.offset - mine
+        limit = self.params.max_position_drift
+        if drift == 0:
+            self.drift_strikes = 0
+            return drift
+        log.warning(
+            "position drift %s (exchange %s - offset %s - bot %s)",
+            drift,
+            exchange_position,
+            self.offset,
+            mine,
+        )
+        self.drift_strikes = self.drift_strikes + 1 if abs(drift) > limit else 0
+        if self.drift_strikes >= 2:  # twice in a row: not a fill in flight between two reads
+            self.wiring.tell(w.RISK, TripBreaker(f"position drift {drift} beyond {limit}"))
+        return drift
