@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from live_support import SYMBOL, SimProcess
+from live_support import SYMBOL, SimProcess, percentiles
 
 from actors import wiring as w
 from actors.observer import Observer
@@ -152,3 +152,19 @@ def stage_spans(traces: list[tuple[int, tuple[int, ...], int]]) -> list[list[flo
     rows = [spans_us(origin, hops, sent) for origin, (hops, sent) in first.items()]
     full = [r for r in rows if r is not None]
     return [list(col) for col in zip(*full, strict=True)] if full else [[] for _ in STAGES]
+
+
+def stage_table(traces: list[tuple[int, tuple[int, ...], int]]) -> list[dict[str, Any]]:
+    """Each stage's name with its p50 / p90 / p99 / max in us (first request of each decision)."""
+    return [
+        {"stage": name, **percentiles(col)} for name, col in zip(STAGES, stage_spans(traces), strict=True)
+    ]
+
+
+def print_stages(stages: list[dict[str, Any]]) -> None:
+    """One line per stage: p50 and p99."""
+    for st in stages:
+        print(
+            f"    {st.get('p50_us', 0):8.0f} us p50 {st.get('p99_us', 0):8.0f} us p99  {st['stage']}",
+            flush=True,
+        )

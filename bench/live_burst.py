@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from live_bot import LiveBot, every_request, first_per_decision  # noqa: E402
+from live_bot import LiveBot, every_request, first_per_decision, print_stages, stage_table  # noqa: E402
 from live_support import (  # noqa: E402
     RESULTS,
     command_line,
@@ -66,7 +66,7 @@ def run_once(seconds: float, rate: float) -> dict[str, Any]:
             stop = threading.Event()
             sampler = threading.Thread(target=_sample_inboxes, args=(bot, stop, sizes), daemon=True)
             sampler.start()
-            bot.recorder.samples.clear()
+            bot.recorder.clear()
             cpu0, sim0, t0 = cpu_seconds(), cpu_seconds(bot.sim.pid), time.perf_counter()
             bot.sim.ramp("100002", STEP, rate, int(seconds * rate))
             drive = bot.sim.ramp_wait()
@@ -78,6 +78,7 @@ def run_once(seconds: float, rate: float) -> dict[str, Any]:
             footprint = proc_status()
             inbox_end = bot.inbox_sizes()
             samples = list(bot.recorder.samples)
+            stages = stage_table(list(bot.recorder.traces))
             decided = _decisions(strategy) - decided0
             puts, notes = box.puts - puts0, box.notifications - notes0
         finally:
@@ -97,6 +98,7 @@ def run_once(seconds: float, rate: float) -> dict[str, Any]:
         "footprint": footprint,
         **first,
         "every_request": percentiles(every_request(samples)),
+        "stages": stages,
         "drive": {k: round(v, 3) for k, v in drive.items()},
     }
 
@@ -162,6 +164,7 @@ def main() -> int:
             f"{r['footprint']['threads']:.0f} threads",
             flush=True,
         )
+        print_stages(r["stages"])
     med = {k: median_of(runs, k) for k in ("bot_cpu_percent", "p50_us", "p99_us", "max_us")}
     print(
         f"median of {len(runs)} runs: bot CPU {med['bot_cpu_percent']}%, latency p50 {med['p50_us']:.0f} us, "

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from live_bot import INTERVAL, LiveBot, every_request, first_per_decision, stage_spans  # noqa: E402
+from live_bot import INTERVAL, LiveBot, every_request, first_per_decision, print_stages, stage_table  # noqa: E402
 from live_support import (  # noqa: E402
     RESULTS,
     command_line,
@@ -40,8 +41,6 @@ from live_support import (  # noqa: E402
     percentiles,
     proc_status,
 )
-
-from actors.stages import STAGES  # noqa: E402
 
 TARGET_P50_US, TARGET_P99_US = 250, 1000
 
@@ -64,7 +63,7 @@ def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
             time.sleep(0.5)  # the last decisions go out
             cpu, took = cpu_seconds() - cpu0, time.perf_counter() - t0
             samples = list(bot.recorder.samples)
-            spans = stage_spans(list(bot.recorder.traces))
+            stages = stage_table(list(bot.recorder.traces))
             inbox_end = bot.inbox_sizes()
             footprint = proc_status()
         finally:
@@ -82,7 +81,7 @@ def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
         "bot_cpu_percent": round(100 * cpu / took, 1),
         "inbox_at_end": inbox_end,
         "first_us": first_per_decision(samples),
-        "stages": [{"stage": name, **percentiles(col)} for name, col in zip(STAGES, spans, strict=True)],
+        "stages": stages,
         "bench_process": footprint,  # the bot plus this harness (its RSS includes the harness's imports)
     }
 
@@ -117,6 +116,14 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
             f"| {i} | {r['decisions']} | {r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} "
             f"| {r['max_us']:.0f} | {e['p50_us']:.0f} / {e['p99_us']:.0f} | {r['bot_cpu_percent']}% |"
         )
+    lines += [
+        "",
+        "Where the time goes (stage stamps, actors/stages.py; median over runs of each stage's p50, p99):",
+        "",
+        "| stage | p50 us | p99 us |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {st['stage']} | {st['p50_us']:.0f} | {st['p99_us']:.0f} |" for st in doc["stages_median"]]
     mach = doc["machine"]
     lines += [
         "",
@@ -151,8 +158,7 @@ def main() -> int:
             f"bot CPU {r['bot_cpu_percent']}%, drive {r['drive']['rate_hz']:.0f}/s",
             flush=True,
         )
-        for st in r["stages"]:
-            print(f"    {st.get('p50_us', 0):8.0f} us p50 {st.get('p99_us', 0):8.0f} us p99  {st['stage']}")
+        print_stages(r["stages"])
     med = {k: median_of(runs, k) for k in ("p50_us", "p90_us", "p99_us", "max_us", "bot_cpu_percent")}
     pooled = percentiles([x for r in runs for x in r.pop("first_us")])
     print(
@@ -176,6 +182,14 @@ def main() -> int:
         "rate_hz": args.rate,
         "median": med,
         "pooled": pooled,
+        "stages_median": [
+            {
+                "stage": st["stage"],
+                "p50_us": statistics.median(r["stages"][i].get("p50_us", 0) for r in runs),
+                "p99_us": statistics.median(r["stages"][i].get("p99_us", 0) for r in runs),
+            }
+            for i, st in enumerate(runs[0]["stages"])
+        ],
         "targets_us": {"p50": TARGET_P50_US, "p99": TARGET_P99_US},
         "runs": runs,
         "machine": machine(),
