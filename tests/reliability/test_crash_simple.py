@@ -7,6 +7,10 @@ simulator's record: no slot ever had two working orders (also sampled while trad
 is stored exactly once, the store's position equals the exchange's, no own order is untracked, and the
 realized PnL recomputed from the venue's trade log equals the store's. (The Durable engine's kills are
 in test_durable_crash.py, inside its workflows.)
+
+The kills are shared between ``RIGS`` independent rigs (simulator, database, bot) run side by side:
+a kill cycle mostly waits for a subprocess to start and reconcile, so two rigs halve the wall time
+without changing what each kill checks.
 """
 
 from __future__ import annotations
@@ -15,24 +19,33 @@ import os
 from pathlib import Path
 
 import pytest
-from test_crash_simple_support import CrashRig, finish
+from test_crash_simple_support import CrashRig, Tally, finish, side_by_side
 
 KILLS = int(os.environ.get("MM_TEST_KILLS", "50"))
+RIGS = 2
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("market", ["spot"])
-def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path, market: str) -> None:
-    rig = CrashRig(tmp_path, market=market, seed=9, generous_limits=True)
+def _kill_loop(tmp: Path, seed: int, kills: int) -> tuple[Tally, int]:
+    tmp.mkdir()
+    rig = CrashRig(tmp, seed=seed, generous_limits=True)
     try:
-        for n in range(KILLS):
+        for n in range(kills):
             rig.kill_cycle(n)
         rig.start()
         rig.check("after the last restart")
         finish(rig, "at the end")
-        fills = len(rig.own_trades())
+        return rig.tally, len(rig.own_trades())
     finally:
         rig.close()
-    assert rig.tally.violations == [], "\n".join(rig.tally.violations[:20])
-    assert rig.tally.kills == KILLS
-    assert fills >= KILLS, f"only {fills} fills over {KILLS} kills: not a high fill rate"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    shares = [KILLS // RIGS + (i < KILLS % RIGS) for i in range(RIGS)]
+    jobs = [lambda i=i, k=k: _kill_loop(tmp_path / f"rig{i}", 9 + i, k) for i, k in enumerate(shares)]
+    results = side_by_side(jobs)
+    violations = [v for tally, _ in results for v in tally.violations]
+    assert violations == [], "\n".join(violations[:20])
+    assert sum(tally.kills for tally, _ in results) == KILLS
+    for (_, fills), k in zip(results, shares, strict=True):
+        assert fills >= k, f"only {fills} fills over {k} kills: not a high fill rate"

@@ -16,11 +16,12 @@ import signal
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from durable_support import KEY, SECRET, bot_config, start_bot, tail
 
@@ -29,6 +30,8 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.sim.server import SimConfig, SimServer
 from market_maker.store import open_store
+
+T = TypeVar("T")
 
 SYMBOL = "BTCUSDT"
 RECONCILED = "reconciled with the exchange"
@@ -477,6 +480,15 @@ FAULTS: dict[str, Fault] = {
         ),
     )
 }
+
+
+def side_by_side(jobs: Sequence[Callable[[], T]], workers: int | None = None) -> list[T]:
+    """Run independent rig jobs in threads (each rig has its own simulator, database and bot); their
+    results in order. Rig runs mostly wait on subprocesses, so they overlap well; the first failure is
+    raised once every job has ended (no rig is left running)."""
+    with ThreadPoolExecutor(max_workers=workers or len(jobs)) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        return [f.result() for f in futures]
 
 
 def finish(rig: CrashRig, what: str) -> None:

@@ -1,28 +1,58 @@
 """The fault matrix: the Simple-engine bot (a subprocess) trades at a high fill rate while the simulator
 injects one kind of fault after another; after each, the invariants of test_crash_simple hold against
 the simulator's record and the bot never earned a 418 ban by ignoring a 429's Retry-After.
+
+Each fault has its own rig (simulator, database, bot). The rigs run ``AT_ONCE`` at a time, side by
+side (they mostly wait on the bots), once per module; each fault's test then judges its own rig.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
-from test_crash_simple_support import FAULTS, CrashRig, finish, run_fault
+from test_crash_simple_support import FAULTS, CrashRig, Tally, finish, run_fault, side_by_side
+
+AT_ONCE = 3
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(FAULTS))
-def test_invariants_hold_under_each_fault(tmp_path: Path, name: str) -> None:
-    rig = CrashRig(tmp_path, seed=len(name))
+def _one_fault(tmp: Path, name: str) -> tuple[Tally, int]:
+    tmp.mkdir()
+    rig = CrashRig(tmp, seed=len(name))
     try:
         rig.start()
         rig.check("before the fault")
         run_fault(rig, FAULTS[name], seconds=6.0)
         finish(rig, "trading after the fault")
-        fills = len(rig.own_trades())
+        return rig.tally, len(rig.own_trades())
     finally:
         rig.close()
-    assert rig.tally.violations == [], "\n".join(rig.tally.violations[:20])
-    assert sum(rig.tally.faults.values()) > 0, f"{name} was never injected"
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every fault's (tally, fills), or the exception that stopped its rig."""
+    base = tmp_path_factory.mktemp("faults")
+
+    def job(name: str) -> Any:
+        try:
+            return _one_fault(base / name, name)
+        except AssertionError as exc:  # reported by that fault's test, not by its neighbours'
+            return exc
+
+    names = sorted(FAULTS)
+    return dict(zip(names, side_by_side([partial(job, n) for n in names], AT_ONCE), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_invariants_hold_under_each_fault(outcomes: dict[str, Any], name: str) -> None:
+    out = outcomes[name]
+    if isinstance(out, AssertionError):
+        raise out
+    tally, fills = out
+    assert tally.violations == [], "\n".join(tally.violations[:20])
+    assert sum(tally.faults.values()) > 0, f"{name} was never injected"
     assert fills > 0, "nothing traded"

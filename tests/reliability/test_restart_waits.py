@@ -75,7 +75,8 @@ def test_during_a_ban_start_up_waits_stops_on_sigterm_and_trades_once_it_ends(tm
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, tail(rig.log)
         assert not rig.own_open()  # nothing was placed while it waited
-        rig.sim.control.ban(3)  # a short ban: the next start waits it out and goes on
+        # a shorter ban, still longer than a loaded box takes to start the bot: it waits, then goes on
+        rig.sim.control.ban(15)
         rig.start(timeout_s=90)
         assert rig.log.read_text(errors="replace").count(WAITS) >= 2
         rig.check("after the ban")
