@@ -12,7 +12,10 @@ orders the move crossed fill first (best price first), then the strategy acts at
 
 Speed without a second rule book: after each event the core's quiet band says which prices change
 nothing. The engine finds the next candle that leaves the band with a vectorized numpy search and
-skips every candle before it. Other reasons to stop: a trigger or the dynamic interval changes at a
+skips every candle before it. The band starts as the current center cell; when a candle leaves it,
+the core is asked to grow it over the cells that candle reaches (:func:`~market_maker.core.quiet.widen`,
+one probe strategy pass per new cell, proofs remembered while the book stays the same), and only a
+cell that is not quiet makes an event. Other reasons to stop: a trigger or the dynamic interval changes at a
 candle's close (precomputed by the core in :mod:`.market_series`), a back-off or a circuit-breaker
 cooldown ends, a gap in the data longer than the stale-price limit, or a candle whose close could trip
 the drawdown breaker (screened in float with a safety margin, decided by the core's ``on_equity``).
