@@ -16,7 +16,6 @@ import time
 from functools import partial
 from pathlib import Path
 
-import pytest
 from durable_support import (
     KEY,
     SECRET,
@@ -28,6 +27,7 @@ from durable_support import (
     wait_until,
     workflow_statuses,
 )
+from test_crash_simple_support import side_by_side
 
 from market_maker.sim.server import SimConfig, SimServer
 from market_maker.store import open_store
@@ -60,13 +60,25 @@ def _recovered(database: str, pending: list[str]) -> bool:
     return all(statuses.get(w) == "SUCCESS" for w in pending)
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_sigkill_inside_workflows_many_times_leaves_one_order_per_intent(
-    tmp_path: Path, kind: str, request: pytest.FixtureRequest
-) -> None:
+def test_sigkill_inside_workflows_many_times_leaves_one_order_per_intent(tmp_path: Path, pg_url: str) -> None:
+    """On SQLite and on PostgreSQL, side by side (two simulators, two bots; they mostly wait)."""
+    runs = {"sqlite": str(tmp_path / "sqlite" / "bot.sqlite"), "postgresql": pg_url}
+    for kind in runs:
+        (tmp_path / kind).mkdir()
+    side_by_side([partial(_crash_run, tmp_path / kind, kind, db) for kind, db in runs.items()])
+
+
+def _crash_run(tmp_path: Path, kind: str, database: str) -> None:
+    """One engine's kill loop; an AssertionError names the kind."""
+    try:
+        _kill_inside_workflows(tmp_path, kind, database)
+    except AssertionError as exc:
+        raise AssertionError(f"{kind}: {exc}") from None
+
+
+def _kill_inside_workflows(tmp_path: Path, kind: str, database: str) -> None:
     rng = random.Random(6)
     drift = Drift(rng)
-    database = str(tmp_path / "bot.sqlite") if kind == "sqlite" else request.getfixturevalue("pg_url")
     kills = KILLS[kind]
     log = tmp_path / "bot.log"
     with SimServer(SimConfig(step_mode=True)) as sim:
