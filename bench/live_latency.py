@@ -4,14 +4,15 @@ What is timed: from the moment the PriceMonitorActor's stream callback receives 
 (``perf_counter_ns`` taken first thing in the callback) to the moment the ExchangeActor's connector
 hands the order request (signed, URL built) to ``requests`` for the socket write. In between: the
 LatestBox coalescing hand-off, the StrategyActor asking the core for actions, the SlotManagerActor's
-core transition + SQLite transaction (intent row before the order) + INFO log line, and the
-ExchangeActor's gateway, order encoding and HMAC signature.
+checks, core transition and SQLite transaction (intent row before the order), the hand-off to an order
+lane through the ExchangeActor's order desk, and the gateway, order encoding and HMAC signature. Each
+hop is stamped (actors/stages.py): the runs print every stage's p50 and p99.
 
 How the market is driven: the simulator runs in its own process and sets the price one grid level
 (10 USDT) higher every 1/rate seconds, so every tick moves the grid: the bot cancels the buy that fell
 more than one level below the window and places a new buy one level below the centre. Every such
-decision counts once (its first order request; the second one waits for the first one's round trip
-through the simulator, so it is reported separately as "every request").
+decision counts once (its first order request; the second one, committed after the first went to
+its lane, goes out on the other lane and is reported with the first under "every request").
 
     python bench/live_latency.py                # 3 runs x 3 400 ticks at 25 ticks/s (10 200 decisions)
     python bench/live_latency.py --quick        # 1 run x 1 000 ticks
