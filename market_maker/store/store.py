@@ -100,6 +100,7 @@ class Store:
                 yield
         except BaseException:
             self._forget_stored()  # a save_book inside may have been rolled back
+            self._book_row_saved = False  # ... and a save_book_diff's book row with it
             raise
 
     def close(self) -> None:

@@ -143,6 +143,17 @@ def test_a_diff_rolled_back_is_written_again_by_the_next_one(tmp_path: Path) -> 
     assert store.load_book() == book
 
 
+def test_a_rolled_back_batch_does_not_leave_slots_without_their_book_row(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    empty = SlotBook("mm1")
+    held = SlotBook("mm1", {BASE: Slot(BASE)})  # the same book fields: only a slot row differs
+    with pytest.raises(RuntimeError), store.atomic():
+        store.save_book_diff(empty, held)  # the first write of this book: its row too
+        raise RuntimeError("a later write in the same batch fails")
+    store.save_book_diff(empty, held)
+    assert store.load_book() == held
+
+
 def _store(tmp_path: Path, name: str = "bot.db") -> Store:
     return open_store(str(tmp_path / name), "mm1", "BTCUSDT")
 
