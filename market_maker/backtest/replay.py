@@ -26,7 +26,7 @@ from market_maker.core.model import Fill, Side
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
+from market_maker.core.slots import SlotBook, reject, submit, submit_acked
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
@@ -132,42 +132,47 @@ class Replay:
             assert s.side is not None
             self._fill(s.client_id, s.side, s.order_price, qty, s.order_filled + qty, True, candle)
 
-    def _free_quote(self, except_id: str) -> Decimal:
+    def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
         slots = self.book.slots
         reserved = sum(
             s.order_price * s.remaining
             for s in (slots[lv] for lv in self.book.ix.working)
-            if s.side is Side.BUY and s.client_id != except_id
+            if s.side is Side.BUY
         )
         return self.cash - self.unit * reserved
 
     def _place(self, a: Place, candle: int) -> None:
-        self.book, cid = submit(self.book, a)
         self.counters.orders_placed += 1
+        # The exchange answers at once, so the order's PENDING book is never read: an accepted order
+        # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
+        # The free quote is read before the order is in the book, which leaves it out as it should.
         if a.side is Side.BUY:
             need = self.unit * a.price * a.qty * (1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0)))
-            if self._free_quote(cid) < need:
+            if self._free_quote() < need:
+                self.book, cid = submit(self.book, a)
                 self.book, events = reject(self.book, cid, self.now, "insufficient balance")
                 self.counters.balance_rejects += 1
                 self._events(events)
                 return
         if would_cross(a.side, a.price, self.price):
             if self.fm.post_only:
+                self.book, cid = submit(self.book, a)
                 self.book, events = reject(self.book, cid, self.now, "post-only order would cross")
                 self.counters.post_only_rejects += 1
                 self._events(events)
                 return
-            self.book = ack(self.book, cid)
+            self.book, cid = submit_acked(self.book, a)
             fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
             self._fill(cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
-        self.book = ack(self.book, cid)
+        self.book, _ = submit_acked(self.book, a)
 
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.find(a.client_id)
         assert slot is not None
-        self.book = request_cancel(self.book, a.client_id)
+        # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
+        # would never be read, and the reply settles the slot the same without it (a unit test checks).
         self.book, events = cancelled(
             self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now
         )
@@ -336,7 +341,11 @@ class Replay:
         if self.pos == 0 or b <= a or dd <= 0:
             return b
         closes = self.c.close[a:b]
-        top, bottom = int(closes.max()), int(closes.min())
+        if b - a <= 64:  # short spans: plain Python beats two numpy reductions' fixed cost
+            seq = closes.tolist()
+            top, bottom = max(seq), min(seq)
+        else:
+            top, bottom = int(closes.max()), int(closes.min())
         best, worst = (top, bottom) if self.pos > 0 else (bottom, top)
         if not self.risk.halted:
             # One comparison usually proves that no close of the span can trip: the worst equity of

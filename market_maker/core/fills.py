@@ -33,7 +33,7 @@ from market_maker.core.slot_events import (
     RoundTripClosed,
     SlotEvent,
 )
-from market_maker.core.slots import Slot, SlotBook, put, reject, restore_generation
+from market_maker.core.slots import Slot, SlotBook, accepted, put, reject, restore_generation
 
 Result = tuple[SlotBook, tuple[SlotEvent, ...]]
 
@@ -125,13 +125,6 @@ def _locate(book: SlotBook, client_id: str) -> tuple[Slot | None, Ignored | None
     return s, None
 
 
-def _accepted(s: Slot) -> Slot:
-    """A fill or an open-order report proves the exchange accepted the order."""
-    if s.state is SlotState.PENDING:
-        return s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
-    return s
-
-
 def apply_fill(
     book: SlotBook,
     fill: Fill,
@@ -166,7 +159,7 @@ def apply_fill(
         # so it leaves the dust's cost too (else the loss would count twice)
         extra_dust, extra_dust_cost = -fee.base, -fee.quote
     if fill.client_id == s.client_id and s.working and fill.side is s.side:
-        new = _accepted(new)
+        new = accepted(new)
         delta = min(fill.cum_qty, s.order_qty) - s.order_filled
         if delta > 0:
             new = _add_qty(new, delta, fill.price, rules, interval)
@@ -195,7 +188,7 @@ def apply_snapshot(
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
-    new = _accepted(s)
+    new = accepted(s)
     events: list[SlotEvent] = []
     delta = min(snap.executed_qty, s.order_qty) - s.order_filled
     if delta > 0:

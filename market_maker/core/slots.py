@@ -248,8 +248,11 @@ def put(
         stored = None
     else:
         slots[new.level] = new
-    held = book.held_total + new.held - (old.held if old else 0)
-    buys = book.buy_working_total + _buy_left(new) - (_buy_left(old) if old else 0)
+    held = book.held_total + new.held
+    buys = book.buy_working_total + _buy_left(new)
+    if old is not None:
+        held -= old.held
+        buys -= _buy_left(old)
     return SlotBook(
         book.bot_id,
         slots,
@@ -263,7 +266,8 @@ def put(
 
 
 def _buy_left(s: Slot) -> int:
-    return s.remaining if s.side is Side.BUY else 0
+    # Slot.remaining spelled out for buys: put() asks twice per transition
+    return s.order_qty - s.order_filled if s.side is Side.BUY and s.state in _WORKING else 0
 
 
 def _working(book: SlotBook, client_id: str, what: str) -> Slot:
@@ -282,6 +286,19 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
     A buy needs a FREE (or absent) slot; a sell needs a FILLED slot holding at least its quantity, at
     a price above the level. Anything else is a caller bug and raises :class:`SlotError`.
     """
+    new = _submitted(book, place)
+    return put(book, new, next_gen=new.generation + 1), new.client_id
+
+
+def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
+    """``ack(submit(book, place))`` as one transition: for an exchange that accepts at once (the
+    backtester), so no PENDING book is built only to be replaced. Same checks, same resulting book."""
+    new = accepted(_submitted(book, place))
+    return put(book, new, next_gen=new.generation + 1), new.client_id
+
+
+def _submitted(book: SlotBook, place: Place) -> Slot:
+    """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks)."""
     s = book.slots.get(place.level) or Slot(level=place.level)
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
@@ -296,20 +313,25 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
             f"(state {s.state}, held {s.held})"
         )
     gen = book.next_gen
-    cid = encode(book.bot_id, place.level, place.side, gen)
-    new = s._replace(
+    return s._replace(
         state=SlotState.PENDING,
         side=place.side,
         order_price=place.price,
         order_qty=place.qty,
         order_filled=0,
-        client_id=cid,
+        client_id=encode(book.bot_id, place.level, place.side, gen),
         generation=gen,
         unknown=False,
         cancel_requested=False,
         trip_gen=gen if place.side is Side.BUY else s.trip_gen,
     )
-    return put(book, new, next_gen=gen + 1), cid
+
+
+def accepted(s: Slot) -> Slot:
+    """``s`` after the exchange accepted its PENDING order: LOCKED, and its reject streak ends."""
+    if s.state is SlotState.PENDING:
+        return s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
+    return s
 
 
 def ack(book: SlotBook, client_id: str) -> SlotBook:
@@ -320,7 +342,7 @@ def ack(book: SlotBook, client_id: str) -> SlotBook:
     s = book.find(client_id)
     if s is None or s.state is not SlotState.PENDING:
         return book
-    return put(book, s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0))
+    return put(book, accepted(s))
 
 
 def backoff_ms(rejects: int, base_ms: int = BACKOFF_BASE_MS, max_ms: int = BACKOFF_MAX_MS) -> int:
