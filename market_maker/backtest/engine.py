@@ -40,8 +40,13 @@ __all__ = ["EngineError", "run_backtest"]
 
 def _next_exit(low: np.ndarray, high: np.ndarray, start: int, stop: int, lo: int, hi: int) -> int:
     """First index in ``start..stop-1`` with ``low <= lo`` or ``high >= hi``; ``stop`` if none."""
+    # Four in ten searches end within four candles: plain Python there (a numpy call costs ~1 us of
+    # fixed overhead per operation, more than the comparisons themselves).
+    a = min(start + 4, stop)
+    for i, (lw, hg) in enumerate(zip(low[start:a].tolist(), high[start:a].tolist(), strict=True)):
+        if lw <= lo or hg >= hi:
+            return start + i
     size = 64
-    a = start
     while a < stop:
         b = min(a + size, stop)
         hit = (low[a:b] <= lo) | (high[a:b] >= hi)

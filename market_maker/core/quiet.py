@@ -165,8 +165,9 @@ def evaluate(
     """
     win = grid_window(price, interval, book.held_total, params)
     actions = actions_for_window(win, book, risk, params, rules, now_ms, price)
-    if any(type(a) is not Skip for a in actions):
-        return Evaluation(actions, QuietBand(price, price, now_ms))
+    for a in actions:
+        if type(a) is not Skip:  # a Place or a Cancel: carry it out first
+            return Evaluation(actions, QuietBand(price, price, now_ms))
     if memo is not None:
         memo.use(book, interval, risk, params, rules, now_ms)
     return Evaluation(actions, _band(win, actions, book, risk, params, rules, now_ms, memo, extend))

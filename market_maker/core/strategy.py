@@ -110,8 +110,8 @@ def actions_for_window(
         else:
             cancels.append(Cancel(level, s.client_id, why))
     # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
-    upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL))
-    filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])]
+    upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL)) if ix.filled else 0
+    filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])] if upto else []
 
     out: list[Action] = cancels
     if halted:
@@ -148,7 +148,12 @@ def actions_for_window(
 
     budget = params.max_inventory - book.held_total - book.buy_working_total
     qty = params.order_qty
+    # A probe places nothing, so the budget stays put: once it is short and the levels (descending)
+    # are below the price, no later level can be placed or cross the price; the answer is "nothing".
+    probe_done = probe and qty > budget
     for level in win.buy_levels():
+        if probe_done and (price is None or level < price):
+            break
         slot = slots.get(level)
         if slot is not None and slot.state is not SlotState.FREE:
             continue
