@@ -122,7 +122,9 @@ class SlotManagerBase(pykka.ThreadingActor):
     ) -> None:
         """Persist ``book``, extra ``writes`` and round trips in one transaction; then adopt ``book``."""
         events = tuple(events)
-        with self._tx():
+        writes = tuple(writes)
+        # the book alone: save_book_diff makes its own transaction, or none for a single row
+        with self._tx() if writes or events else nullcontext():
             for write in writes:
                 write()
             self._persist(book, events)

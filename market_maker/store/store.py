@@ -307,9 +307,12 @@ class Store:
         ]
         gone = [lv for lv in changed if lv not in new.slots]
         self._forget_stored()  # what save_book remembers may no longer be what is stored
+        write_row = fields != _book_fields(old) or not self._book_row_saved
+        # One statement is atomic on its own: no BEGIN / COMMIT around it (each SQLite call hands the
+        # GIL to other threads, and a cancel request's commit is just its slot row)
+        single = write_row + len(rows) + len(gone) == 1
         try:
-            with self._guard("save book"), self._write():
-                write_row = fields != _book_fields(old) or not self._book_row_saved
+            with self._guard("save book"), nullcontext() if single else self._write():
                 sql.save_slots(
                     self._db.connection(), self._id_pair, fields if write_row else None, rows, gone
                 )
