@@ -97,7 +97,8 @@ def test_server_shutdown_event_makes_the_stream_reconnect_and_ask_for_resync(ser
     stream.start()
     try:
         assert wait_for(lambda: any(s.reconnect for s in statuses))
-        assert server.connections == 2 and stream.reconnects == 1
+        # the client may report the reconnect before the server's thread has counted the connection
+        assert wait_for(lambda: server.connections == 2 and stream.reconnects == 1)
         assert wait_for(lambda: len(quotes) == 2)
         assert quotes[0] == Quote("BTCUSDT", 10000, 10001, 0)
     finally:
