@@ -146,7 +146,7 @@ SUMMARY_ROWS = (
     ("Turnover (x capital)", ("turnover", "turnover_ratio")),
     ("Sharpe (daily, ann.)", "sharpe"),
     ("Sortino (daily, ann.)", "sortino"),
-    ("Fills (buy / sell)", ("fills", "buy_fills", "sell_fills")),
+    ("Fills (all / buy / sell)", ("fills", "buy_fills", "sell_fills")),
     ("Orders placed / post-only rejects / cancels", ("orders_placed", "post_only_rejects", "cancels")),
     ("Buys refused: insufficient balance", "balance_rejects"),
     ("Candles", "candles"),
