@@ -53,6 +53,10 @@ log = logging.getLogger("market_maker.slots")
 QUERY_MARGIN_MS = 5_000  # trades are fetched from a little before the order was sent
 DRIFT_CONTROL_KEY = "position_offset"
 HAND_OFF_S = 20e-6  # yield after handing an order to a lane (see _send)
+# A snapshot's position is read before its reply is applied; own fills booked from the stream meanwhile
+# are in the book but not in that position. Drift seen within this long of the last own fill is logged
+# but not counted towards the breaker (the next quiet snapshot decides).
+DRIFT_FILL_MARGIN_MS = 2_000
 
 
 def now_ms() -> int:
@@ -109,6 +113,7 @@ class SlotManagerBase(pykka.ThreadingActor):
         self.offset: Decimal | None = None
         self.account: tuple[Decimal, Decimal, Decimal] | None = None  # cash, position, entry (last snapshot)
         self.drift_strikes = 0
+        self.last_fill_ms = 0  # exchange time of the newest own fill booked (0: none since start)
         self.timers: Timers | None = None
         self.holding = False  # carrying out a Decisions: SlotsChanged waits until its orders are out
         self.held: SlotBook | None = None  # ... the book to publish then

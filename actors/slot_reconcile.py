@@ -15,7 +15,7 @@ from actors.messages import (
     SnapshotFailed,
     TripBreaker,
 )
-from actors.slot_base import DRIFT_CONTROL_KEY, log, now_ms
+from actors.slot_base import DRIFT_CONTROL_KEY, DRIFT_FILL_MARGIN_MS, log, now_ms
 from actors.slot_replies import ExchangeReplies
 from market_maker.core import fills as corefills
 from market_maker.core.ids import decode
@@ -78,13 +78,14 @@ class Reconciliation(ExchangeReplies):
             log.info("reconcile: %d foreign open orders (left alone)", foreign)
         if snap.cash is not None:
             self.account = (snap.cash, snap.position, snap.entry_price)
-        drift = self._check_drift(snap.position)
+        drift = self._check_drift(snap.position, snap.time_ms)
         self.observer.reconciled(True, drift=drift, foreign=foreign)
         self.snapshot_done = True
         self._maybe_reconciled()
 
-    def _check_drift(self, exchange_position: Decimal) -> Decimal:
-        """Exchange position - baseline offset - bot position; trips the breaker when too far twice."""
+    def _check_drift(self, exchange_position: Decimal, read_ms: int = 0) -> Decimal:
+        """Exchange position - baseline offset - bot position; trips the breaker when too far twice in
+        a row, counting only snapshots read (``read_ms``, exchange time) away from the last own fill."""
         mine = self.book.position(self.rules)
         if self.offset is None:
             self.offset = exchange_position - mine
@@ -105,6 +106,9 @@ class Reconciliation(ExchangeReplies):
             self.offset,
             mine,
         )
+        if abs(drift) > limit and read_ms and self.last_fill_ms >= read_ms - DRIFT_FILL_MARGIN_MS:
+            log.info("position drift not counted: own fills were arriving while the snapshot was read")
+            return drift
         self.drift_strikes = self.drift_strikes + 1 if abs(drift) > limit else 0
         if self.drift_strikes >= 2:  # twice in a row: not a fill in flight between two reads
             self.wiring.tell(w.RISK, TripBreaker(f"position drift {drift} beyond {limit}"))

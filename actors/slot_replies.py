@@ -81,6 +81,7 @@ class ExchangeReplies(SlotManagerBase):
                 return  # seen before (stream and reconciliation both report it)
             book, events = corefills.apply_fill(self.book, fill, self.rules, self.interval)
             self._persist(book, events)
+        self.last_fill_ms = max(self.last_fill_ms, fill.time_ms)
         self._publish(book, events)
 
     def _on_order_event(self, m: OrderEvent) -> None:
