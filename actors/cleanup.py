@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.messages import CleanupDue, TimerTick
 from actors.timers import Timers
 from actors.wiring import Wiring
 
 
-class CleanupActor(pykka.ThreadingActor):
+class CleanupActor(DispatchedActor):
     """Tells the slot manager CleanupDue every ``interval_s``."""
 
     def __init__(self, wiring: Wiring, interval_s: float, stale_after_s: float, max_open_orders: int) -> None:

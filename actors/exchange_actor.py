@@ -20,6 +20,7 @@ from typing import Any
 import pykka
 
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.messages import (
     Accepted,
     CancelFailed,
@@ -52,7 +53,7 @@ log = logging.getLogger("market_maker.exchange_actor")
 ORDER_LANES = 2  # a decision is at most a cancel and a place on most ticks: both go out at once
 
 
-class ExchangeActor(pykka.ThreadingActor):
+class ExchangeActor(DispatchedActor):
     """Carries out Submit / CancelOrder / QueryOrder / FetchSnapshot; relays user-stream order events."""
 
     def __init__(

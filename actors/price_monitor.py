@@ -12,9 +12,8 @@ import threading
 import time
 from typing import Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.latest import LatestBox
 from actors.messages import CandleClosed, MarketDataSeen, PriceTick
 from actors.observer import Observer
@@ -74,7 +73,7 @@ class PriceFeed:
             self.wiring.tell(w.RISK, MarketDataSeen(now_ms))
 
 
-class PriceMonitorActor(pykka.ThreadingActor):
+class PriceMonitorActor(DispatchedActor):
     """Starts and stops the market stream; logs its connection changes."""
 
     def __init__(self, wiring: Wiring, exchange: Exchange, feed: PriceFeed, stale_after_s: float) -> None:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.messages import ReconcileDue, StreamReconnected, TimerTick
 from actors.timers import Timers
 from actors.wiring import Wiring
 
 
-class ReconcilerActor(pykka.ThreadingActor):
+class ReconcilerActor(DispatchedActor):
     """Tells the slot manager ReconcileDue every ``interval_s`` and after every stream reconnect."""
 
     def __init__(self, wiring: Wiring, interval_s: float) -> None:

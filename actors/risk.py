@@ -14,9 +14,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.messages import (
     CandleClosed,
     EquityUpdate,
@@ -75,7 +74,7 @@ def risk_from_row(state: RiskState, row: dict[str, Any] | None) -> tuple[RiskSta
     return state, str(row.get("resume_seen") or "")
 
 
-class RiskActor(pykka.ThreadingActor):
+class RiskActor(DispatchedActor):
     """Owns the risk state; every change is logged, saved and told to the strategy."""
 
     def __init__(

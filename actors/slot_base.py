@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.messages import (
     CancelOrder,
     QueryOrder,
@@ -74,7 +73,7 @@ class SlotSettings:
     max_open_orders: int = 50
 
 
-class SlotManagerBase(pykka.ThreadingActor):
+class SlotManagerBase(DispatchedActor):
     """The slot book, its settings and the one way to change it: commit, then publish."""
 
     def __init__(

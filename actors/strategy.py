@@ -14,9 +14,8 @@ import logging
 import time
 from typing import Any
 
-import pykka
-
 from actors import wiring as w
+from actors.dispatch import DispatchedActor
 from actors.latest import LatestBox
 from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, RiskUpdate, SlotsChanged
 from actors.stages import stamp
@@ -35,7 +34,7 @@ log = logging.getLogger("market_maker.strategy")
 TAKEN_TIMEOUT_S = 10.0
 
 
-class StrategyActor(pykka.ThreadingActor):
+class StrategyActor(DispatchedActor):
     """Price + book + risk -> Decisions."""
 
     def __init__(

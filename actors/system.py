@@ -33,6 +33,7 @@ import pykka
 
 from actors import wiring as w
 from actors.cleanup import CleanupActor
+from actors.dispatch import Dispatcher
 from actors.exchange_actor import ORDER_LANES, ExchangeActor
 from actors.latest import LatestBox
 from actors.messages import (
@@ -113,6 +114,9 @@ class TradingSystem:
         self.observer = observer or Observer()  # metrics and health for the ops endpoint
         self.wiring = Wiring()
         self.box: LatestBox[tuple[int, int]] = LatestBox()
+        # the strategy and the slot manager share one thread: a decision reaches the slot manager
+        # without a thread hop (actors/dispatch.py)
+        self.decisions = Dispatcher("decisions")
         self.store: Store | None = None
         self.engine: Engine | None = None  # Simple (direct calls) or Durable (DBOS workflows)
         self.params: BotParams | None = None
@@ -185,11 +189,15 @@ class TradingSystem:
 
         def slots(restart: bool) -> pykka.ActorRef[Any]:
             b = (store.load_book() or SlotBook(cfg.bot.id)) if restart else book
-            return SlotManagerActor.start(self.wiring, store, params, settings, b, interval, obs)
+            return SlotManagerActor.start_on(
+                self.decisions, self.wiring, store, params, settings, b, interval, obs
+            )
 
         def strategy(restart: bool) -> pykka.ActorRef[Any]:
             rs: RiskState | None = None if restart else risk
-            return StrategyActor.start(self.wiring, self.box, params, None if restart else book, rs, interval)
+            return StrategyActor.start_on(
+                self.decisions, self.wiring, self.box, params, None if restart else book, rs, interval
+            )
 
         self._factories = {
             w.SLOTS: slots,
