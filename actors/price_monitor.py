@@ -23,7 +23,7 @@ from market_maker.exchange.types import CandleUpdate, MarketEvent, Quote, Stream
 
 log = logging.getLogger("market_maker.market")
 
-SEEN_EVERY_MS = 1_000
+SEEN_EVERY_NS = 1_000_000_000
 
 
 class PriceFeed:
@@ -41,17 +41,21 @@ class PriceFeed:
         self.box = box
         self.candle_interval = candle_interval
         self._lock = threading.Lock()
-        self._last_seen_ms = 0
+        self._seen_due_ns = 0  # perf_counter_ns from which the next MarketDataSeen goes out
         self._last_candle = 0
 
     def on_event(self, event: MarketEvent) -> None:
         """Called on the stream thread for every market event: never blocks."""
-        received_ns = time.perf_counter_ns()  # tick-to-order latency starts here
-        now = int(time.time() * 1000)
         if isinstance(event, Quote):
+            # tick-to-order latency starts when the frame came off the socket (the stream stamps it)
+            received_ns = event.received_ns or time.perf_counter_ns()
             price = (event.bid + event.ask) // 2
             self.observer.market_data(price)
-            self.on_price(price, now, received_ns)
+            self.on_price(price, received_ns)
+            if received_ns >= self._seen_due_ns:
+                # no lock: two market connections racing here at most send one MarketDataSeen more
+                self._seen_due_ns = received_ns + SEEN_EVERY_NS
+                self.wiring.tell(w.RISK, MarketDataSeen(int(time.time() * 1000)))
         elif isinstance(event, CandleUpdate) and event.candle.closed:
             with self._lock:
                 fresh = event.candle.open_time_ms > self._last_candle
@@ -60,17 +64,11 @@ class PriceFeed:
             if fresh:
                 self.wiring.tell(w.RISK, CandleClosed(event.candle))
 
-    def on_price(self, price: int, now_ms: int, received_ns: int = 0) -> None:
+    def on_price(self, price: int, received_ns: int = 0) -> None:
         """Offer a price with its frame's arrival (perf_counter_ns); tell the strategy only when it had
         no tick pending."""
         if self.box.put((price, received_ns)):
             self.wiring.tell(w.STRATEGY, PriceTick())
-        with self._lock:
-            due = now_ms - self._last_seen_ms >= SEEN_EVERY_MS
-            if due:
-                self._last_seen_ms = now_ms
-        if due:
-            self.wiring.tell(w.RISK, MarketDataSeen(now_ms))
 
 
 class PriceMonitorActor(DispatchedActor):

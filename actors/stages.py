@@ -12,7 +12,7 @@ import time
 from itertools import pairwise
 
 STAGES = (
-    "stream callback -> strategy (frame parse, coalescing box, thread hop)",
+    "frame off the socket -> strategy (JSON, parse, coalescing box, thread hop)",
     "strategy (core decision)",
     "strategy -> slot manager (mailbox)",
     "slot manager (checks, core transition, SQLite commit)",

@@ -19,7 +19,17 @@ from typing import Any
 from market_maker.core.model import Candle, Fill, OrderSnapshot
 from market_maker.core.rules import SymbolRules
 from market_maker.exchange.errors import ExchangeError, MalformedEventError
-from market_maker.exchange.parse import dec, field, order_status, side, to_steps, to_ticks
+from market_maker.exchange.parse import (
+    dec,
+    field,
+    lattice_digits,
+    order_status,
+    side,
+    to_steps,
+    to_ticks,
+    units_below,
+    units_from_text,
+)
 from market_maker.exchange.types import (
     Balance,
     BalanceUpdate,
@@ -234,61 +244,93 @@ def _account_update(p: dict[str, Any], rules: SymbolRules) -> list[UserEvent]:
 # --- market data ---------------------------------------------------------------------------------------
 
 
-def _market_price(rules: SymbolRules, value: Any, what: str) -> int:
-    """A market price in ticks; ExchangeError for one no trade could happen at.
+class MarketParser:
+    """Market-stream messages of one symbol -> events (see :func:`parse_market_event`).
 
-    One corrupt frame must not become the bot's price: a negative bid, or one above the symbol's
-    PRICE_FILTER maxPrice, would cancel every working buy and send the strategy to impossible levels.
-    (A zero price is Binance's empty side of the book and is left to the caller.)
+    Built once per stream: on a power-of-ten tick (and step) a price is read from its text straight into
+    integer ticks, exactly, with no Decimal; anything else (off the lattice, odd text) takes the fully
+    checked Decimal path, so the result and the errors are the same either way.
     """
-    ticks = to_ticks(rules, value, what)
-    if ticks < 0 or (rules.max_price > 0 and rules.tick_size * ticks > rules.max_price):
-        raise ExchangeError(f"impossible {what} {value!r} for {rules.symbol}: frame dropped")
-    return ticks
+
+    def __init__(self, rules: SymbolRules) -> None:
+        self.rules = rules
+        self._tick_digits = lattice_digits(rules.tick_size)
+        self._step_digits = lattice_digits(rules.step_size)
+        # a price above maxPrice is impossible: ticks * tick > max  <=>  ticks > floor(max / tick)
+        self._max_ticks = units_below(rules.max_price, rules.tick_size) if rules.max_price > 0 else None
+
+    def price(self, value: Any, what: str) -> int:
+        """A market price in ticks; ExchangeError for one no trade could happen at.
+
+        One corrupt frame must not become the bot's price: a negative bid, or one above the symbol's
+        PRICE_FILTER maxPrice, would cancel every working buy and send the strategy to impossible
+        levels. (A zero price is Binance's empty side of the book and is left to the caller.)
+        """
+        ticks = None if self._tick_digits is None else units_from_text(value, self._tick_digits)
+        if ticks is None:
+            ticks = to_ticks(self.rules, value, what)
+        if ticks < 0 or (self._max_ticks is not None and ticks > self._max_ticks):
+            raise ExchangeError(f"impossible {what} {value!r} for {self.rules.symbol}: frame dropped")
+        return ticks
+
+    def volume(self, value: Any, what: str) -> int:
+        """A traded quantity in steps."""
+        steps = None if self._step_digits is None else units_from_text(value, self._step_digits)
+        return to_steps(self.rules, value, what) if steps is None else steps
+
+    def parse(self, payload: Any, received_ns: int = 0) -> MarketEvent | None:
+        """Normalize one (unwrapped) market-stream message; None for anything else. A quote carries
+        ``received_ns``, when its frame came off the socket (tick-to-order latency starts there).
+
+        Raises :class:`ExchangeError` (one line naming the field) for a frame that cannot be read or
+        carries an impossible price: the stream drops it.
+        """
+        if not isinstance(payload, dict) or payload.get("s") not in (self.rules.symbol, None):
+            return None
+        kind = event_type(payload)
+        try:
+            return self._event(kind, payload, received_ns)
+        except ExchangeError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            what = kind or "market"
+            raise ExchangeError(f"malformed {what} frame: {type(exc).__name__}: {exc!s:.120}") from None
+
+    def _event(self, kind: str, payload: dict[str, Any], received_ns: int) -> MarketEvent | None:
+        symbol = self.rules.symbol
+        if kind == "bookTicker" or (not kind and "b" in payload and "a" in payload and "u" in payload):
+            # spot bookTicker has no "e" and no "E" (reference §C.2); futures has both (§C.3)
+            return Quote(
+                symbol,
+                self.price(payload["b"], "bid"),
+                self.price(payload["a"], "ask"),
+                _int(payload, "E", kind or "bookTicker", 0),
+                received_ns,
+            )
+        if kind in ("aggTrade", "trade"):
+            price = self.price(field(payload, "p", kind), f"{kind} price")
+            when = _int(payload, "T", kind, 0) or _int(payload, "E", kind, 0)
+            return Quote(symbol, price, price, when, received_ns)
+        if kind == "kline":
+            k = _obj(payload, "k", kind)
+            candle = Candle(
+                open_time_ms=_int(k, "t", kind),
+                open=self.price(field(k, "o", kind), "kline open"),
+                high=self.price(field(k, "h", kind), "kline high"),
+                low=self.price(field(k, "l", kind), "kline low"),
+                close=self.price(field(k, "c", kind), "kline close"),
+                volume=self.volume(k.get("v", "0"), kind),
+                close_time_ms=_int(k, "T", kind, 0),
+                closed=bool(k.get("x", False)),
+            )
+            return CandleUpdate(symbol, str(k.get("i", "")), candle)
+        return None
 
 
 def parse_market_event(payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:
     """Normalize one (unwrapped) market-stream message; None for anything else.
 
     Raises :class:`ExchangeError` (one line naming the field) for a frame that cannot be read or
-    carries an impossible price: the stream drops it.
+    carries an impossible price: the stream drops it. (A stream keeps one :class:`MarketParser`.)
     """
-    if not isinstance(payload, dict) or payload.get("s") not in (rules.symbol, None):
-        return None
-    kind = event_type(payload)
-    try:
-        return _market_event(kind, payload, rules)
-    except ExchangeError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
-        what = kind or "market"
-        raise ExchangeError(f"malformed {what} frame: {type(exc).__name__}: {exc!s:.120}") from None
-
-
-def _market_event(kind: str, payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:
-    if kind == "bookTicker" or (not kind and "b" in payload and "a" in payload and "u" in payload):
-        # spot bookTicker has no "e" and no "E" (reference §C.2); futures has both (§C.3)
-        return Quote(
-            rules.symbol,
-            _market_price(rules, payload["b"], "bid"),
-            _market_price(rules, payload["a"], "ask"),
-            _int(payload, "E", kind or "bookTicker", 0),
-        )
-    if kind in ("aggTrade", "trade"):
-        price = _market_price(rules, field(payload, "p", kind), f"{kind} price")
-        when = _int(payload, "T", kind, 0) or _int(payload, "E", kind, 0)
-        return Quote(rules.symbol, price, price, when)
-    if kind == "kline":
-        k = _obj(payload, "k", kind)
-        candle = Candle(
-            open_time_ms=_int(k, "t", kind),
-            open=_market_price(rules, field(k, "o", kind), "kline open"),
-            high=_market_price(rules, field(k, "h", kind), "kline high"),
-            low=_market_price(rules, field(k, "l", kind), "kline low"),
-            close=_market_price(rules, field(k, "c", kind), "kline close"),
-            volume=to_steps(rules, k.get("v", "0"), kind),
-            close_time_ms=_int(k, "T", kind, 0),
-            closed=bool(k.get("x", False)),
-        )
-        return CandleUpdate(rules.symbol, str(k.get("i", "")), candle)
-    return None
+    return MarketParser(rules).parse(payload)

@@ -9,6 +9,7 @@ rather than failing a whole open-orders list. A payload missing a field it must 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from market_maker.core.model import Candle, Fill, OrderSnapshot, OrderStatus, Side
@@ -69,6 +70,37 @@ def to_steps(rules: SymbolRules, qty: Any, what: str = "quantity") -> int:
         return rules.qty_to_steps(q)
     except RuleError:
         return int((q / rules.step_size).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def lattice_digits(unit: Decimal) -> int | None:
+    """The decimals of a lattice unit that is a power of ten (0.01 -> 2, 1 -> 0); None for any other unit
+    (0.5, 10): amounts on such a lattice cannot be read digit by digit."""
+    _, digits, exponent = unit.normalize().as_tuple()
+    return -exponent if digits == (1,) and isinstance(exponent, int) and exponent <= 0 else None
+
+
+def units_from_text(value: Any, digits: int) -> int | None:
+    """A plain decimal string (Binance's ``"100000.01000000"``) as whole units of ``10**-digits``, exact,
+    without building a Decimal; None for anything else (off the lattice, a sign, an exponent, not a
+    string, very large), which the caller reads the slow, fully checked way (:func:`dec`)."""
+    if type(value) is not str:
+        return None
+    whole, _, frac = value.partition(".")
+    short = digits - len(frac)
+    if short < 0:
+        if frac[digits:].strip("0"):
+            return None  # off the lattice, or not digits
+        text = whole + frac[:digits]
+    else:
+        text = whole + frac + "0" * short if short else whole + frac
+    if 0 < len(whole) <= 18 and text.isdigit() and text.isascii():
+        return int(text)
+    return None
+
+
+def units_below(bound: Decimal, unit: Decimal) -> int:
+    """The largest whole number of ``unit`` that does not exceed ``bound`` (both positive), exact."""
+    return int(Fraction(bound) // Fraction(unit))
 
 
 def order_status(raw: Any) -> OrderStatus:

@@ -28,7 +28,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.exchange.base import MarketCallback, StatusCallback, UserCallback
 from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import ExchangeError, ListenKeyError
-from market_maker.exchange.events import event_type, parse_market_event, parse_user_event, unwrap
+from market_maker.exchange.events import MarketParser, event_type, parse_user_event, unwrap
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.types import StreamStatus, UserEvent
 from market_maker.exchange.ws import Connection, StreamSettings
@@ -156,7 +156,7 @@ class MarketStream(_StreamGroup):
         settings: StreamSettings,
     ) -> None:
         super().__init__()
-        self._rules = rules
+        self._parser = MarketParser(rules)
         self._on_event = on_event
         for url in urls:
             self.connections.append(
@@ -173,12 +173,11 @@ class MarketStream(_StreamGroup):
         if _is_reply(msg):
             return False
         payload = unwrap(msg)
-        if event_type(payload) == "serverShutdown":
-            conn.reconnect("serverShutdown")
-            return True
-        event = parse_market_event(payload, self._rules)
+        event = self._parser.parse(payload, conn.received_ns)
         if event is not None:
             self._on_event(event)
+        elif event_type(payload) == "serverShutdown":
+            conn.reconnect("serverShutdown")
         return True
 
 

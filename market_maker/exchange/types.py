@@ -8,7 +8,7 @@ Times are integer milliseconds of the exchange's clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from market_maker.core.model import Candle, Fill, OrderSnapshot
@@ -48,6 +48,9 @@ class Quote:
     bid: int  # ticks
     ask: int  # ticks
     time_ms: int = 0  # exchange time, 0 when the stream does not say (spot bookTicker)
+    # perf_counter_ns when its frame came off the socket (0: not from a stream); a measurement, not
+    # market data, so two quotes of the same prices are equal whenever they arrived
+    received_ns: int = field(default=0, compare=False, repr=False)
 
     @property
     def mid2(self) -> int:

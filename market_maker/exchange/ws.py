@@ -93,6 +93,8 @@ class Connection:
         self._close_reason = ""
         self._planned = False  # the current close was asked for and is not a failure
         self.reconnects = 0
+        # perf_counter_ns when the frame being handled came off the socket (the owner's handler reads it)
+        self.received_ns = 0
 
     # --- owner API -----------------------------------------------------------------------------------
 
@@ -290,8 +292,12 @@ class Connection:
             self.mark_ready()
 
     def _handle_message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
+        # websocket-client calls this as soon as the frame's bytes are read: tick-to-order latency starts
+        self.received_ns = time.perf_counter_ns()
         try:
-            msg = json.loads(raw)
+            # text frames arrive as bytes (UTF-8 validation is skipped); decoding here is cheaper than
+            # json's own encoding detection, and invalid UTF-8 is a ValueError all the same
+            msg = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         except ValueError:
             log.warning("%s: not JSON: %.200r", self.name, raw)
             return

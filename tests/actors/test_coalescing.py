@@ -22,6 +22,8 @@ from market_maker.core.model import Market
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
+from market_maker.exchange.streams import MarketStream
+from market_maker.exchange.ws import StreamSettings
 from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
@@ -75,3 +77,32 @@ def test_a_burst_of_prices_reaches_the_strategy_as_a_few_ticks_ending_at_the_new
         strategy.stop()
         slots.stop()
         store.close()
+
+
+def test_the_latency_clock_starts_when_the_frame_comes_off_the_socket() -> None:
+    """The stream stamps a frame as websocket-client hands it over; the quote carries the stamp to the box."""
+    wiring = Wiring()
+    told: list[object] = []
+
+    class Ref:
+        def tell(self, message: object) -> None:
+            told.append(message)
+
+    wiring.set(w.STRATEGY, Ref())
+    wiring.set(w.RISK, Ref())
+    box: LatestBox[tuple[int, int]] = LatestBox()
+    feed = PriceFeed(wiring, box, "1m")
+    stream = MarketStream(["ws://unused"], RULES, feed.on_event, settings=StreamSettings())
+    data = b'{"u":1,"s":"BTCUSDT","b":"100.00","B":"1","a":"100.02","A":"1"}'
+    frame = b'{"stream":"btcusdt@bookTicker","data":' + data + b"}"
+    before = time.perf_counter_ns()
+    stream.connections[0]._handle_message(None, frame)  # type: ignore[arg-type]
+    after = time.perf_counter_ns()
+    got = box.take()
+    assert got is not None
+    price, received_ns = got
+    assert price == 10001 and before <= received_ns <= after
+    assert [type(m).__name__ for m in told] == ["PriceTick", "MarketDataSeen"]
+    stream.connections[0]._handle_message(None, frame)  # type: ignore[arg-type]
+    # MarketDataSeen goes out at most once a second
+    assert [type(m).__name__ for m in told] == ["PriceTick", "MarketDataSeen", "PriceTick"]

@@ -1,0 +1,83 @@
+"""Market prices read from their text straight into ticks agree with the checked Decimal path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from market_maker.core.rules import SymbolRules
+from market_maker.exchange.errors import ExchangeError
+from market_maker.exchange.events import MarketParser
+from market_maker.exchange.parse import lattice_digits, to_ticks, units_below, units_from_text
+from market_maker.exchange.types import Quote
+
+RULES = SymbolRules(
+    "BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), max_price=Decimal("1000000")
+)
+HALF = SymbolRules("XUSDT", "X", "USDT", Decimal("0.5"), Decimal("1"), max_price=Decimal("1000"))
+
+
+def test_lattice_digits_of_powers_of_ten_only() -> None:
+    units = ("0.01", "0.010", "1", "1.00", "0.00000001")
+    assert [lattice_digits(Decimal(u)) for u in units] == [2, 2, 0, 0, 8]
+    assert [lattice_digits(Decimal(u)) for u in ("0.5", "10", "0.25", "100")] == [None] * 4
+
+
+def test_units_from_text_reads_on_lattice_strings_and_leaves_the_rest() -> None:
+    assert units_from_text("100000.01000000", 2) == 10000001
+    assert units_from_text("100000", 2) == 10000000
+    assert units_from_text("100000.", 2) == 10000000
+    assert units_from_text("0.1", 2) == 10
+    assert units_from_text("7", 0) == 7
+    odd_texts = ("100000.015", "-1.00", "+1.00", ".5", "1e5", "1_000", " 1", "1.0x", "١٢", "NaN", "")
+    for odd in (*odd_texts, "1" * 19):
+        assert units_from_text(odd, 2) is None, odd
+    for not_text in (1, 1.5, None, True, b"1.00"):
+        assert units_from_text(not_text, 2) is None
+
+
+@given(st.integers(0, 10**12), st.integers(0, 8), st.integers(0, 6))
+def test_units_from_text_equals_the_decimal_path(ticks: int, extra_zeros: int, digits: int) -> None:
+    unit = Decimal(1).scaleb(-digits)
+    rules = SymbolRules("S", "B", "Q", unit, Decimal(1))
+    text = f"{(unit * ticks):f}"
+    if extra_zeros:
+        text += ("" if "." in text else ".") + "0" * extra_zeros
+    assert units_from_text(text, digits) == to_ticks(rules, text) == ticks
+
+
+@given(st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False))
+def test_a_parsed_price_is_the_same_on_the_fast_and_the_slow_path(price: Decimal) -> None:
+    text = f"{price:f}"
+    fast = MarketParser(RULES).price(text, "bid")
+    assert fast == to_ticks(RULES, text)  # off-tick prices take the Decimal path (rounded to nearest)
+
+
+def test_units_below_is_exact() -> None:
+    assert units_below(Decimal("1000000"), Decimal("0.01")) == 100_000_000
+    assert units_below(Decimal("1000.005"), Decimal("0.01")) == 100_000
+    assert units_below(Decimal("1000"), Decimal("0.5")) == 2000
+
+
+def test_max_price_bound_on_both_paths() -> None:
+    parser = MarketParser(RULES)
+    assert parser.price("1000000.00", "bid") == 100_000_000  # at maxPrice: allowed
+    with pytest.raises(ExchangeError, match="impossible bid"):
+        parser.price("1000000.01", "bid")
+    with pytest.raises(ExchangeError, match="impossible ask"):
+        parser.price("1000000.015", "ask")  # off tick: the Decimal path (nearest tick), same bound
+    half = MarketParser(HALF)  # a tick that is not a power of ten: always the Decimal path
+    assert half.price("999.5", "bid") == 1999
+    with pytest.raises(ExchangeError, match="impossible"):
+        half.price("1000.5", "bid")
+    with pytest.raises(ExchangeError, match="impossible"):
+        parser.price("-1.00", "bid")
+
+
+def test_a_quote_carries_its_arrival_but_compares_on_market_data_only() -> None:
+    q = MarketParser(RULES).parse({"u": 1, "s": "BTCUSDT", "b": "1.00", "B": "1", "a": "1.01", "A": "1"}, 123)
+    assert isinstance(q, Quote) and q.received_ns == 123
+    assert q == Quote("BTCUSDT", 100, 101, 0)
