@@ -23,6 +23,7 @@ mutated and nothing does I/O. Fills and exchange snapshots are applied in :mod:`
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ BACKOFF_MAX_MS = 300_000
 # A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
 CANCEL_BACKOFF_BASE_MS = 500
 CANCEL_BACKOFF_MAX_MS = 30_000
+TRAIL = 8  # transitions a book remembers its ancestors over (see changed_since)
 _WORKING = (SlotState.PENDING, SlotState.LOCKED)
 
 
@@ -109,6 +111,10 @@ class BookIndex(NamedTuple):
     working: frozenset[int]  # levels with a PENDING or LOCKED order
     filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
     backoff: frozenset[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
+    # The books this one was made from by put(), newest first, each with the level put() wrote: lets the
+    # store's writer find what changed since the book it saved without comparing every level. Weak, so
+    # the trail never keeps an old book alive; at most TRAIL entries.
+    trail: tuple[tuple[weakref.ref[SlotBook], int], ...] = ()
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
@@ -126,9 +132,10 @@ def build_index(slots: Mapping[int, Slot]) -> BookIndex:
 
 
 def _update_index(
-    ix: BookIndex, slots: Mapping[int, Slot], lv: int, old: Slot | None, new: Slot | None
+    book: SlotBook, slots: Mapping[int, Slot], lv: int, old: Slot | None, new: Slot | None
 ) -> BookIndex:
-    """``ix`` after the slot at level ``lv`` went from ``old`` to ``new`` (None: not stored)."""
+    """``book``'s index after the slot at level ``lv`` went from ``old`` to ``new`` (None: not stored)."""
+    ix = book.ix
     working = ix.working
     was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
     if was != now:
@@ -147,10 +154,25 @@ def _update_index(
     now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
         backoff = backoff | {lv} if now else backoff - {lv}
-    return BookIndex(slots, working, filled, backoff)
+    return BookIndex(slots, working, filled, backoff, ((weakref.ref(book), lv), *ix.trail[: TRAIL - 1]))
 
 
-@dataclass(frozen=True, slots=True)
+def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
+    """The levels (ascending) whose slot differs between ``old`` and ``new`` (not the same object, None
+    counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions; None
+    when that is not known (the caller then compares every level). O(transitions), not O(book)."""
+    if new.slots is old.slots:
+        return []
+    levels: set[int] = set()
+    for ref, lv in new.ix.trail:
+        levels.add(lv)
+        if ref() is old:
+            before, after = old.slots.get, new.slots.get
+            return sorted(lv for lv in levels if before(lv) is not after(lv))
+    return None
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weak: see BookIndex.trail
 class SlotBook:
     """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
 
@@ -261,7 +283,7 @@ def put(
         book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
         held,
         buys,
-        _update_index(book.ix, slots, new.level, old, stored),
+        _update_index(book, slots, new.level, old, stored),
     )
 
 

@@ -21,7 +21,7 @@ from peewee import Database, IntegrityError, PeeweeException, SqliteDatabase, fn
 from market_maker.core.ids import decode, valid_bot_id
 from market_maker.core.model import Fill, OrderSnapshot, Side
 from market_maker.core.slot_events import RoundTripClosed
-from market_maker.core.slots import Slot, SlotBook
+from market_maker.core.slots import Slot, SlotBook, changed_since
 from market_maker.store import lock as locks
 from market_maker.store import sqlite_writes as sql
 from market_maker.store.codec import dict_from_json, dict_to_json, slot_from_json, slot_to_json
@@ -295,9 +295,11 @@ class Store:
         the book row are written, with no read first. Other callers use :meth:`save_book`."""
         if new.bot_id != self.bot_id:
             raise StoreError(f"store {self.where}: book of bot {new.bot_id!r} given to bot {self.bot_id!r}")
-        changed = sorted(
-            lv for lv in old.slots.keys() | new.slots.keys() if old.slots.get(lv) is not new.slots.get(lv)
-        )
+        changed = changed_since(old, new)  # O(transitions) when new was made from old, else compare all
+        if changed is None:
+            changed = sorted(
+                lv for lv in old.slots.keys() | new.slots.keys() if old.slots.get(lv) is not new.slots.get(lv)
+            )
         if not self._sqlite:
             self.save_book(new, changed)
             return
@@ -492,6 +494,27 @@ class Store:
                         updated_ms=now_ms,
                     )
             self.update_order(snap.client_id, snap.status.value, snap.order_id, snap.executed_qty, now_ms)
+
+    def update_known_order(self, snap: OrderSnapshot, now_ms: int) -> bool:
+        """Apply ``snap`` to its stored order row as :meth:`record_order` does, but only when there is one
+        (never inserted); False when there is none. One statement on SQLite (no read first)."""
+        if decode(snap.client_id, self.bot_id) is None:
+            return False  # never one of ours: no row
+        if not self._sqlite:
+            if not self.has_order(snap.client_id):
+                return False
+            self.record_order(snap, now_ms)
+            return True
+        with self._guard("update order"):
+            return sql.update_order(
+                self._db.connection(),
+                self._id_pair,
+                snap.client_id,
+                snap.status.value,
+                snap.order_id,
+                max(0, snap.executed_qty),  # as upsert_order stores it
+                now_ms,
+            )
 
     def orders(self, open_only: bool = False) -> list[OrderRow]:
         """The orders of this bot and symbol, oldest first (only those that may still work if asked)."""
