@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import MISSING, fields, is_dataclass
 from decimal import Decimal, InvalidOperation
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from market_maker.core.model import Side, SlotState
@@ -46,23 +47,38 @@ if _UNCOVERED:  # a Slot field of another type must be taught to the codec, neve
 _DECIMAL_TAG = "$decimal"
 
 
+# slot_to_json is on the order path (each commit writes a slot): the document's text is built from one
+# template made here, keys in sorted order, so each call only fills in the values. The text is exactly
+# json.dumps(doc, separators=(",", ":"), sort_keys=True) of the document (a unit test compares them).
+_KEYS = tuple(sorted(_SLOT_DEFAULTS))
+_KEY_POS = tuple(Slot._fields.index(k) for k in _KEYS)
+
+
+def _placeholder(name: str) -> str:
+    if name in _DECIMALS:
+        return '"%s"'  # a Decimal's text is digits, sign, point, exponent: nothing JSON escapes
+    # an int's str is its JSON text; the other fields are filled with JSON text (see slot_to_json)
+    return "%s"
+
+
+_TEMPLATE = "{" + ",".join(f'"{k}":{_placeholder(k)}' for k in _KEYS) + "}"
+_BOOL_AT = tuple(i for i, k in enumerate(_KEYS) if k in _BOOLS)
+_STATE, _SIDE, _CLIENT_ID, _LOTS, _TRADE_IDS = (
+    _KEYS.index(k) for k in ("state", "side", "client_id", "lots", "trade_ids")
+)
+
+
 def slot_to_json(slot: Slot) -> str:
-    """The slot as one exact JSON document."""
-    doc: dict[str, Any] = {}
-    for name in _SLOT_DEFAULTS:
-        v = getattr(slot, name)
-        if name in _DECIMALS:
-            v = str(v)
-        elif name == "state":
-            v = v.value
-        elif name == "side":
-            v = None if v is None else v.value
-        elif name == "lots":
-            v = [[q, p] for q, p in v]
-        elif name == "trade_ids":
-            v = sorted(v)
-        doc[name] = v
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True)
+    """The slot as one exact JSON document (keys sorted, no spaces)."""
+    v = [slot[i] for i in _KEY_POS]
+    for i in _BOOL_AT:
+        v[i] = "true" if v[i] else "false"
+    v[_STATE] = f'"{slot.state.value}"'
+    v[_SIDE] = "null" if slot.side is None else f'"{slot.side.value}"'
+    v[_CLIENT_ID] = encode_basestring_ascii(slot.client_id)
+    v[_LOTS] = "[" + ",".join([f"[{q:d},{p:d}]" for q, p in slot.lots]) + "]"
+    v[_TRADE_IDS] = "[" + ",".join([f"{t:d}" for t in sorted(slot.trade_ids)]) + "]"
+    return _TEMPLATE % tuple(v)
 
 
 def slot_from_json(text: str, where: str) -> Slot:
