@@ -55,6 +55,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
     """Owns the slots; applies decisions and exchange reports; persists before every side effect."""
 
     batched = 0  # messages in the open bookkeeping batch
+    _table: dict[type, Callable[[Any], Any]] | None = None  # see _handlers
 
     # --- life cycle ------------------------------------------------------------------------------------
 
@@ -90,7 +91,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
     # --- dispatch --------------------------------------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        handler = self._handlers().get(type(message))
+        handler = (self._table or self._handlers()).get(type(message))
         if handler is None:
             log.warning("slot manager: unexpected message %r", message)
             return None
@@ -113,7 +114,8 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
         return result
 
     def _handlers(self) -> dict[type, Callable[[Any], Any]]:
-        return {
+        """The message type -> handler table, built once (on the first message) and kept."""
+        self._table = {
             Decisions: self._on_decisions,
             Accepted: self._on_accepted,
             Rejected: self._on_rejected,
@@ -134,6 +136,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
             RiskUpdate: self._on_risk,
             RiskRestarted: self._on_risk_restarted,
         }
+        return self._table
 
     # --- timers, stop, status --------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from actors.stages import stamp
 from market_maker.core import slots as coreslots
 from market_maker.core.actions import Cancel, Place
 from market_maker.core.grid import grid_window, window_for_center
-from market_maker.core.model import Market, Side
+from market_maker.core.model import Market, Side, SlotState
+from market_maker.core.slots import Slot
 from market_maker.core.strategy import actions_for_window
 from market_maker.runtime.cleanup_rules import cleanup_cancels
 from market_maker.runtime.heartbeat import log_order
@@ -41,6 +42,9 @@ class OrderDecisions(SlotManagerBase):
                 self.wiring.tell(w.STRATEGY, SlotsChanged(self.held))
                 self.held = None
             self.wiring.tell(w.STRATEGY, DecisionsTaken())  # after its SlotsChanged: the next one may come
+            notes, self.notes = self.notes, []
+            for note in notes:
+                note()
 
     def _carry_out(self, d: Decisions) -> None:
         hops = stamp(d.hops) if d.origin_ns else ()  # taken from the mailbox
@@ -90,14 +94,15 @@ class OrderDecisions(SlotManagerBase):
             return "waiting for the risk actor to see the last round trip"  # the breaker may trip on it
         if self.halted or (self.buys_blocked and p.side is Side.BUY):
             return "risk"  # decided before the risk change reached the strategy
-        if self._working_count() >= self.settings.max_open_orders:
+        working = self.book.ix.working  # the index: O(working orders), not O(book)
+        if len(working) >= self.settings.max_open_orders:
             return f"open-order cap {self.settings.max_open_orders}"
         # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
-        buys = [s.order_price for s in self.book if s.working and s.side is Side.BUY]
-        sells = [s.order_price for s in self.book if s.working and s.side is Side.SELL]
-        if p.side is Side.BUY and sells and p.price >= min(sells):
-            return "not below a working sell"
-        if p.side is Side.SELL and buys and p.price <= max(buys):
+        slots = self.book.slots
+        if p.side is Side.BUY:
+            if any(s.side is Side.SELL and s.order_price <= p.price for s in map(slots.__getitem__, working)):
+                return "not below a working sell"
+        elif any(s.side is Side.BUY and s.order_price >= p.price for s in map(slots.__getitem__, working)):
             return "not above a working buy"
         return ""
 
@@ -120,26 +125,25 @@ class OrderDecisions(SlotManagerBase):
         hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
         self._send(Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns, hops))
         # the log line after the request is on its way (it is stored already: the order is real)
-        log_order(log, "placing", p.side, p.qty, p.price, cid, self.rules)
-        self.observer.order_placed()
+        self._after_orders(lambda: self._placed(p, cid))
 
     def _cancel(self, client_id: str, reason: str, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
         s = self.book.find(client_id)
-        if s is None or not self._cancellable(client_id):
+        if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:  # _cancellable, found once
             return
         self._commit(coreslots.request_cancel(self.book, client_id))
         hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
         self._send(CancelOrder(client_id, reason, origin_ns, hops))
+        self._after_orders(lambda: self._cancelling(s, reason))
+
+    def _placed(self, p: Place, client_id: str) -> None:
+        log_order(log, "placing", p.side, p.qty, p.price, client_id, self.rules)
+        self.observer.order_placed()
+
+    def _cancelling(self, s: Slot, reason: str) -> None:
+        r = f": {reason}"
         log_order(
-            log,
-            "cancelling",
-            s.side,
-            s.order_qty,
-            s.order_price,
-            client_id,
-            self.rules,
-            f": {reason}",
-            reason=reason,
+            log, "cancelling", s.side, s.order_qty, s.order_price, s.client_id, self.rules, r, reason=reason
         )
         self.observer.order_cancelled(reason.split(":")[0])
 

@@ -58,8 +58,8 @@ class ExchangeReplies(SlotManagerBase):
         result = corefills.cancelled(
             self.book, m.client_id, o.executed_qty, self.rules, self.interval, now_ms()
         )
-        writes = [lambda: self.store.record_order(o, now_ms())] if self._known(o.client_id) else []
-        self._apply(result, writes)
+        # the row catches up when the store has one (orphans cancelled may have none)
+        self._apply(result, [lambda: self.store.update_known_order(o, now_ms())])
         self.sent_ms.pop(m.client_id, None)
 
     def _on_cancel_failed(self, m: CancelFailed) -> None:
@@ -91,8 +91,7 @@ class ExchangeReplies(SlotManagerBase):
         s = self.book.find(u.order.client_id)
         if s is None or not s.working:
             # the fill above may have closed the slot: the order row still catches up (FILLED, CANCELED)
-            if self._known(u.order.client_id):
-                self.store.record_order(u.order, now_ms())
+            self.store.update_known_order(u.order, now_ms())
             return
         result = corefills.apply_snapshot(self.book, u.order, self.rules, self.interval, now_ms())
         o = u.order
@@ -104,8 +103,8 @@ class ExchangeReplies(SlotManagerBase):
             self._on_fill(f)
         s = self.book.find(m.client_id)
         if s is None or not s.working:
-            if m.order is not None and self._known(m.client_id):
-                self.store.record_order(m.order, now_ms())  # the row catches up with the exchange
+            if m.order is not None:
+                self.store.update_known_order(m.order, now_ms())  # the row catches up with the exchange
             self._maybe_reconciled()
             return
         if m.failed:

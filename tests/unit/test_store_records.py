@@ -152,6 +152,30 @@ def test_an_order_found_on_the_exchange_is_recorded_and_updated(tmp_path: Path) 
     )
 
 
+def test_a_known_order_is_updated_as_record_order_would_and_an_unknown_one_is_not_inserted(
+    tmp_path: Path,
+) -> None:
+    store, twin = _open(tmp_path), open_store(str(tmp_path / "twin.db"), "mm1", "BTCUSDT")
+    cid = _cid(3)
+    for s in (store, twin):
+        s.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_000)
+    reports = [
+        OrderSnapshot(cid, 41, Side.BUY, LV, 100, 0, OrderStatus.NEW, 1_000),
+        OrderSnapshot(cid, 41, Side.BUY, LV, 100, 60, OrderStatus.CANCELED, 1_000),
+        OrderSnapshot(cid, 41, Side.BUY, LV, 100, 20, OrderStatus.PARTIALLY_FILLED, 1_000),  # late: no reopen
+    ]
+    for i, snap in enumerate(reports):
+        assert store.update_known_order(snap, now_ms=2_000 + i)
+        twin.record_order(snap, now_ms=2_000 + i)
+    assert store.orders() == twin.orders()
+    assert (store.orders()[0].status, store.orders()[0].executed_qty) == ("CANCELED", 60)
+    unknown = OrderSnapshot(_cid(4), 42, Side.BUY, LV, 100, 0, OrderStatus.CANCELED, 1_000)
+    foreign = dataclasses.replace(unknown, client_id="web_12345")
+    assert not store.update_known_order(unknown, now_ms=3_000)
+    assert not store.update_known_order(foreign, now_ms=3_000)
+    assert [o.client_id for o in store.orders()] == [cid]
+
+
 def test_atomic_rolls_back_every_write_in_the_block(tmp_path: Path) -> None:
     store = _open(tmp_path)
     book = buy_filled(SlotBook("mm1"), LV)
