@@ -20,7 +20,7 @@ from actors.latest import LatestBox
 from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, RiskUpdate, SlotsChanged
 from actors.stages import stamp
 from actors.wiring import Wiring
-from market_maker.core.actions import Skip, is_order_action
+from market_maker.core.actions import Skip
 from market_maker.core.grid import grid_window
 from market_maker.core.risk import RiskState
 from market_maker.core.slots import SlotBook
@@ -32,6 +32,7 @@ log = logging.getLogger("market_maker.strategy")
 # A Decisions not taken after this long is taken as lost (a slot manager that died with it in its mailbox
 # answers on restart anyway); deciding again then is safe, the slot manager re-checks every action.
 TAKEN_TIMEOUT_S = 10.0
+_UNTIL = " until {}"  # a skip template's back-off end: not a change of reason
 
 
 class StrategyActor(DispatchedActor):
@@ -57,7 +58,9 @@ class StrategyActor(DispatchedActor):
         self.price = 0
         self.decisions = 0  # how many times the core was asked (ticks coalesce, so fewer than prices)
         self._last: tuple[Any, ...] = ()
-        self._skips: dict[int, str] = {}
+        self._skips: dict[
+            int, tuple[str, tuple[object, ...]]
+        ] = {}  # level -> its skip's reason, less its time
         self._in_flight_since: float | None = None  # monotonic time of the Decisions not taken yet
         self._behind = False  # something changed while one was in flight: decide when it is taken
         self._behind_origin_ns = 0
@@ -88,18 +91,23 @@ class StrategyActor(DispatchedActor):
         return None
 
     def _decide(self, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
-        if not self.price or self.book is None or self.risk is None:
+        book, risk, price = self.book, self.risk, self.price
+        if not price or book is None or risk is None:
             return
         if self._in_flight(origin_ns):
             return
         now = int(time.time() * 1000)
         self.decisions += 1
-        book, risk = self.book, self.risk
-        win = grid_window(self.price, self.interval, book.held_total, self.params.grid)
-        actions = actions_for_window(win, book, risk, self.params.grid, self.params.rules, now, self.price)
-        orders = tuple(a for a in actions if is_order_action(a))
-        self._log_skips(a for a in actions if isinstance(a, Skip))
-        key = (orders, id(book), risk.buys_blocked, risk.halted, self.price, self.interval)
+        grid, interval = self.params.grid, self.interval
+        win = grid_window(price, interval, book.held_total, grid)
+        actions = actions_for_window(win, book, risk, grid, self.params.rules, now, price)
+        skips = [a for a in actions if type(a) is Skip]
+        orders = tuple(a for a in actions if type(a) is not Skip) if skips else actions
+        if skips or self._skips:
+            self._log_skips(skips)
+        blocked, halted = risk.buys_blocked, risk.halted
+        # cheapest and likeliest to differ first: a new price ends the comparison at once
+        key = (price, id(book), interval, blocked, halted, orders)
         if key == self._last:
             return  # nothing new for the slot manager (it already has these actions for this book)
         self._last = key
@@ -107,11 +115,11 @@ class StrategyActor(DispatchedActor):
             w.SLOTS,
             Decisions(
                 orders,
-                self.price,
+                price,
                 win.center,
-                self.interval,
-                risk.buys_blocked,
-                risk.halted,
+                interval,
+                blocked,
+                halted,
                 now,
                 origin_ns,
                 stamp(hops) if origin_ns else (),
@@ -132,11 +140,15 @@ class StrategyActor(DispatchedActor):
         self._in_flight_since, self._behind, self._behind_origin_ns = None, False, 0
         return False
 
-    def _log_skips(self, skips: Any) -> None:
-        """Log a level's skip reason when it changes (not on every tick)."""
-        seen: dict[int, str] = {}
+    def _log_skips(self, skips: list[Skip]) -> None:
+        """Log a level's skip reason when it changes (not on every tick): a reason that differs only in
+        its trailing "until <time>" (a back-off's end) counts as the same, and the text is built only
+        for the lines that are logged."""
+        seen: dict[int, tuple[str, tuple[object, ...]]] = {}
+        last = self._skips
         for s in skips:
-            seen[s.level] = s.reason.split(" until ")[0]
-            if self._skips.get(s.level) != seen[s.level]:
+            args = s.args[:-1] if s.why.endswith(_UNTIL) else s.args
+            seen[s.level] = key = (s.why, args)
+            if last.get(s.level) != key:
                 log.info("skip level %s: %s", self.params.rules.ticks_to_price(s.level), s.reason)
         self._skips = seen

@@ -40,6 +40,12 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 
 _NO_SELL = 1 << 62  # above any price
+# enum members as module constants: reading ``Side.BUY`` goes through the enum's metaclass each time,
+# several times the cost of a global, and the loops below read them for every working slot and level
+_BUY = Side.BUY
+_SELL = Side.SELL
+_LOCKED = SlotState.LOCKED
+_FREE = SlotState.FREE
 
 
 def calculate_actions(
@@ -77,30 +83,39 @@ def actions_for_window(
     """
     halted = risk.halted
     block_buys = risk.buys_blocked
+    risk_why = ""
     cancels: list[Action] = []
     max_buy = 0
     min_sell = _NO_SELL
     slots = book.slots
     ix = book.ix
+    # the trailing bounds, as plain integers: a working order inside them is kept without more ado
+    iv, c = win.interval, win.center
+    buy_floor, sell_ceiling = win.buy_lo - iv, win.sell_hi + iv
     # Only working slots and FILLED slots whose take-profit is not above the sell window can act:
     # the book's index names them, so the cost is O(window + working), not O(book).
     for level in sorted(ix.working):
         s = slots[level]
-        if s.side is Side.BUY:
-            max_buy = max(max_buy, s.order_price)
-        else:
-            min_sell = min(min_sell, s.order_price)
-        if s.state is not SlotState.LOCKED or s.cancel_requested:
+        order_price = s.order_price
+        is_buy = s.side is _BUY
+        if is_buy:
+            if order_price > max_buy:
+                max_buy = order_price
+        elif order_price < min_sell:
+            min_sell = order_price
+        if s.state is not _LOCKED or s.cancel_requested:
             continue
-        why: str | None = None
-        if s.side is Side.BUY:
+        if is_buy:
             if block_buys:
-                why = "risk: " + (risk.halt_reason if halted else ", ".join(risk.reasons))
-            else:
+                risk_why = risk_why or "risk: " + (risk.halt_reason if halted else ", ".join(risk.reasons))
+                why = risk_why
+            elif level % iv or level < buy_floor or level > c:
                 why = _buy_trailing(level, win)
-        elif not halted:
-            why = _sell_trailing(s.order_price, win)
-        if why is None:
+            else:
+                continue
+        elif not halted and (order_price > sell_ceiling or order_price <= c):
+            why = _sell_trailing(order_price, win)
+        else:
             continue
         if s.cancel_retry_ms > now_ms:
             if not probe:
@@ -138,7 +153,7 @@ def actions_for_window(
             if not probe:
                 out.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
         else:
-            a = Place(s.level, Side.SELL, target, s.held)
+            a = Place(s.level, _SELL, target, s.held)
             if probe:
                 return (a,)
             out.append(a)
@@ -155,7 +170,7 @@ def actions_for_window(
         if probe_done and (price is None or level < price):
             break
         slot = slots.get(level)
-        if slot is not None and slot.state is not SlotState.FREE:
+        if slot is not None and slot.state is not _FREE:
             continue
         if slot is not None and slot.backoff_until_ms > now_ms:
             if not probe:
@@ -175,7 +190,7 @@ def actions_for_window(
             if not probe:
                 out.append(Skip(level, "buy {} steps at {} fails {}", args=(qty, level, fail)))
         else:
-            a = Place(level, Side.BUY, level, qty)
+            a = Place(level, _BUY, level, qty)
             if probe:
                 return (a,)
             out.append(a)
@@ -183,21 +198,19 @@ def actions_for_window(
     return tuple(out)
 
 
-def _buy_trailing(level: int, win: GridWindow) -> str | None:
-    """Why a working buy at ``level`` must be cancelled for the window ``win``; None to keep it."""
+def _buy_trailing(level: int, win: GridWindow) -> str:
+    """Why a working buy at ``level`` must be cancelled for the window ``win`` (the caller has found that
+    it is off the grid, more than one interval below the buy window, or above the center)."""
     if level % win.interval:
         return "trailing: level is off the grid after an interval change"
     if level < win.buy_lo - win.interval:
         return "trailing: level fell behind the buy window"
-    if level > win.center:
-        return "trailing: level is above the grid center"
-    return None
+    return "trailing: level is above the grid center"
 
 
-def _sell_trailing(price: int, win: GridWindow) -> str | None:
-    """Why a working sell at ``price`` must be cancelled for the window ``win``; None to keep it."""
+def _sell_trailing(price: int, win: GridWindow) -> str:
+    """Why a working sell at ``price`` must be cancelled for the window ``win`` (the caller has found that
+    it is more than one interval above the sell window, or at or below the center)."""
     if price > win.sell_hi + win.interval:
         return "trailing: price fell behind the sell window"
-    if price <= win.center:
-        return "trailing: price is at or below the grid center"
-    return None
+    return "trailing: price is at or below the grid center"
