@@ -75,14 +75,20 @@ WHAT = ("first_send", "decision", "cancelled", "accepted")
 
 
 class Recorder:
-    """Stands for an actor reference: keeps each message told with the perf_counter_ns it arrived at."""
+    """Stands for an actor reference: keeps each message told with the perf_counter_ns it arrived at
+    (the caller clears them), or, with ``keep=False``, only counts them: a real strategy keeps only the
+    newest book, and books kept here would make the garbage collector's passes longer than the bot's."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
+        self.keep = keep
         self.told: list[tuple[int, Any]] = []
+        self.count = 0
 
     def tell(self, message: Any) -> None:
         """Record ``message`` (what a real reference would put in the actor's mailbox)."""
-        self.told.append((time.perf_counter_ns(), message))
+        self.count += 1
+        if self.keep:
+            self.told.append((time.perf_counter_ns(), message))
 
 
 def filled_slots(n: int, qty: int, base: int = FAR, bot: str = BOT) -> dict[int, Slot]:
@@ -122,7 +128,7 @@ def run_once(n_slots: int, decisions: int, hand_off_s: float) -> dict[str, Any]:
         far = max(n_slots - 3, 0)  # the three working buys make up the rest
         book = SlotBook(BOT, filled_slots(far, qty), next_gen=far, held_total=far * qty)
         store.save_book(book)
-        refs = {name: Recorder() for name in (w.STRATEGY, w.RISK, w.EXCHANGE, w.ORDERS)}
+        refs = {name: Recorder(name == w.ORDERS) for name in (w.STRATEGY, w.RISK, w.EXCHANGE, w.ORDERS)}
         wiring = w.Wiring()
         for name, ref in refs.items():
             wiring.set(name, ref)
@@ -145,11 +151,10 @@ def run_once(n_slots: int, decisions: int, hand_off_s: float) -> dict[str, Any]:
                 acts = tuple(a for a in acts if is_order_action(a))
                 origin = time.perf_counter_ns()
                 d = Decisions(acts, price, win.center, interval, False, False, now, origin, (origin,) * 3)
-                before = len(orders)
                 t0 = time.perf_counter_ns()
                 actor.on_receive(d)
                 t1 = time.perf_counter_ns()
-                sent = orders[before:]
+                sent, orders[:] = orders[:], []
                 timed = i >= WARMUP
                 if timed and sent:
                     samples["first_send"].append((sent[0][0] - t0) / 1000)
