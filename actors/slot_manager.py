@@ -43,6 +43,7 @@ from actors.slot_orders import OrderDecisions
 from actors.slot_reconcile import Reconciliation
 from actors.timers import Timers
 from market_maker.runtime.heartbeat import heartbeat_line, log_heartbeat, open_fees
+from market_maker.store.checkpoints import Checkpointer, start_checkpoints
 
 __all__ = ["SlotManagerActor", "SlotSettings"]
 
@@ -56,6 +57,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
 
     batched = 0  # messages in the open bookkeeping batch
     _table: dict[type, Callable[[Any], Any]] | None = None  # see _handlers
+    checkpoints: Checkpointer | None = None  # the WAL checkpoint thread (SQLite)
 
     # --- life cycle ------------------------------------------------------------------------------------
 
@@ -69,6 +71,8 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
                 self.sent_ms[s.client_id] = created.get(s.client_id, started)
         raw = self.store.get_control(DRIFT_CONTROL_KEY)
         self.offset = Decimal(raw) if raw else None
+        # this thread's commits leave WAL checkpoints (a millisecond or more each) to their own thread
+        self.checkpoints = start_checkpoints(self.store)
         self.timers = Timers(self.actor_ref)
         self.timers.start("heartbeat", self.settings.heartbeat_s)
         self.timers.start("equity", self.settings.equity_s)
@@ -80,13 +84,20 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
         if self.timers:
             self.timers.cancel()
         self.store.save_book(self.book)  # flush everything once more on the way out
+        self._stop_checkpoints()
         self.store.close()  # this thread's connection
         self._log_heartbeat()
 
     def on_failure(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.timers:
             self.timers.cancel()
+        self._stop_checkpoints()
         self.store.close()
+
+    def _stop_checkpoints(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
+            self.checkpoints = None
 
     # --- dispatch --------------------------------------------------------------------------------------
 

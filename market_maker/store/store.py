@@ -109,6 +109,24 @@ class Store:
             if not self._db.is_closed():
                 self._db.close()
 
+    def defer_checkpoints(self, pages: int) -> bool:
+        """On SQLite, let the calling thread's commits checkpoint the WAL only once it holds ``pages``
+        pages (a Checkpointer does it before then, see checkpoints.py); False for other databases."""
+        if not self._sqlite:
+            return False
+        with self._guard("set checkpoints"):
+            self._db.execute_sql(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+        return True
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """A PASSIVE WAL checkpoint on the calling thread's connection (it waits for no reader or
+        writer): (busy, WAL frames, frames checkpointed); None for databases that are not SQLite."""
+        if not self._sqlite:
+            return None
+        with self._guard("checkpoint"):
+            busy, frames, done = self._db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(done)
+
     def sqlite_pragmas(self) -> dict[str, Any]:
         """The connection settings that matter for safety (SQLite only; empty for other databases)."""
         if not isinstance(self._db, SqliteDatabase):
