@@ -42,7 +42,7 @@ BACKOFF_MAX_MS = 300_000
 # A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
 CANCEL_BACKOFF_BASE_MS = 500
 CANCEL_BACKOFF_MAX_MS = 30_000
-TRAIL = 8  # transitions a book remembers its ancestors over (see changed_since)
+TRAIL = 8  # transitions changed_since follows back at most
 _WORKING = (SlotState.PENDING, SlotState.LOCKED)
 
 
@@ -111,10 +111,10 @@ class BookIndex(NamedTuple):
     working: frozenset[int]  # levels with a PENDING or LOCKED order
     filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
     backoff: frozenset[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
-    # The books this one was made from by put(), newest first, each with the level put() wrote: lets the
-    # store's writer find what changed since the book it saved without comparing every level. Weak, so
-    # the trail never keeps an old book alive; at most TRAIL entries.
-    trail: tuple[tuple[weakref.ref[SlotBook], int], ...] = ()
+    # The book put() made this mapping from and the level it wrote: lets the store's writer find what
+    # changed since the book it saved without comparing every level (changed_since). Weak, so a book
+    # never keeps its ancestors alive; None for a mapping put() did not make.
+    parent: tuple[weakref.ref[SlotBook], int] | None = None
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
@@ -154,25 +154,33 @@ def _update_index(
     now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
         backoff = backoff | {lv} if now else backoff - {lv}
-    return BookIndex(slots, working, filled, backoff, ((weakref.ref(book), lv), *ix.trail[: TRAIL - 1]))
+    return BookIndex(slots, working, filled, backoff, (weakref.ref(book), lv))
 
 
 def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
     """The levels (ascending) whose slot differs between ``old`` and ``new`` (not the same object, None
-    counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions; None
-    when that is not known (the caller then compares every level). O(transitions), not O(book)."""
-    if new.slots is old.slots:
-        return []
+    counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions whose
+    books are all still alive; None when that is not known (the caller then compares every level).
+    O(transitions), not O(book)."""
     levels: set[int] = set()
-    for ref, lv in new.ix.trail:
-        levels.add(lv)
-        if ref() is old:
+    book = new
+    for _ in range(TRAIL + 1):
+        if book.slots is old.slots:  # old itself, or a copy of it with other counters (replace)
             before, after = old.slots.get, new.slots.get
             return sorted(lv for lv in levels if before(lv) is not after(lv))
+        link = book.ix.parent
+        if link is None:
+            return None
+        ref, lv = link
+        levels.add(lv)
+        parent = ref()
+        if parent is None:
+            return None
+        book = parent
     return None
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # weak: see BookIndex.trail
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weak: see BookIndex.parent
 class SlotBook:
     """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
 

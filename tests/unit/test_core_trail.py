@@ -74,16 +74,27 @@ def test_a_cancel_request_changes_its_level_only() -> None:
 def test_an_unrelated_or_rebuilt_book_is_not_known() -> None:
     a, b = _buys(2), _buys(2)
     assert changed_since(a[1], b[2]) is None  # another lineage
-    rebuilt = replace(a[2], slots=dict(a[2].slots))  # a new mapping: its index (and trail) starts afresh
+    rebuilt = replace(a[2], slots=dict(a[2].slots))  # a new mapping: its index (and link) starts afresh
     assert changed_since(a[1], rebuilt) is None
     renumbered = replace(a[2], next_gen=99)  # the same mapping: the slots did not change
     assert changed_since(a[2], renumbered) == []
+    assert changed_since(a[1], renumbered) == _full_diff(a[1], renumbered)
 
 
-def test_the_trail_keeps_no_old_book_alive() -> None:
+def test_a_book_keeps_no_ancestor_alive() -> None:
     books = _buys(3)
     last = books[-1]
-    assert all(ref() is not None for ref, _ in last.ix.trail)
+    assert last.ix.parent is not None and last.ix.parent[0]() is books[-2]
     del books
     gc.collect()
-    assert all(ref() is None for ref, _ in last.ix.trail)
+    assert last.ix.parent[0]() is None
+
+
+def test_a_path_through_a_book_no_longer_alive_is_not_known() -> None:
+    (start,) = _buys(0)
+    lv = BASE
+    book, cid = submit(start, Place(lv, Side.BUY, lv, 100))
+    both = request_cancel(book, cid)  # made from `book`, which goes away
+    del book
+    gc.collect()
+    assert changed_since(start, both) is None  # the caller compares every level then
