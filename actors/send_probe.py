@@ -2,8 +2,9 @@
 
 The price monitor stamps each frame with ``time.perf_counter_ns()`` as it arrives; the stamp rides
 along the PriceTick -> Decisions -> Submit / CancelOrder chain. The exchange actor arms this probe with
-the stamp before it calls the connector, and the connector's REST client calls the probe right before
-``requests`` sends the order request, so the measured span ends at the socket write, after signing.
+the stamp before it calls the connector, and the connector's REST connection calls the probe right
+before the order request's first bytes are written to the socket (after signing, encoding, connecting),
+so the measured span ends at the socket write.
 The stage stamps taken on the way (actors/stages.py) are reported with it.
 """
 

@@ -1,4 +1,4 @@
-"""Binance connector: spot and USD-M futures over REST (requests) and WebSocket (websocket-client).
+"""Binance connector: spot and USD-M futures over REST (urllib3) and WebSocket (websocket-client).
 
 Use :func:`make_exchange`; program against :class:`Exchange` / :class:`FuturesExchange` (base.py).
 Every error raised is one of :mod:`market_maker.exchange.errors`.

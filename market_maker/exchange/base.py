@@ -9,8 +9,8 @@ Errors: every method raises only :mod:`market_maker.exchange.errors` types. The 
 have been executed, so resolve it with :meth:`Exchange.get_order` (by client id) and never re-send
 blindly.
 
-Threads: an exchange object owns one ``requests.Session`` and is meant to be used from one thread
-(its actor). Stream callbacks run on the stream's own thread and must not block: hand the event to
+Threads: an exchange object owns one REST client (a pool of keep-alive connections), used from its
+actor's thread and its order lanes. Stream callbacks run on the stream's own thread and must not block: hand the event to
 an actor (``tell``) and return.
 """
 

@@ -1,8 +1,9 @@
 """One signed, rate-limited, clock-corrected REST session to a Binance market (reference §A.1-A.4).
 
 Every parameter goes in the query string, which is built once, signed, and sent verbatim
-(``url?qs&signature=...``), so the signature always covers the exact bytes the server reads. Nothing
-from ``requests`` escapes: transport failures become :class:`ConnectFailedError` (never sent) or
+(``url?qs&signature=...``), so the signature always covers the exact bytes the server reads. Requests
+go through urllib3 (:mod:`transport`, requests' own transport, without requests' per-call work); nothing
+of it escapes: transport failures become :class:`ConnectFailedError` (never sent) or
 :class:`UnknownOutcomeError` (may have been executed), error answers become the typed errors of
 :mod:`codes`. A 429 whose Retry-After is short (any 429 or 418 inside the limiter's ``patient``
 block) is waited out and the request sent again (neither was executed); a -1021 re-measures the
@@ -11,20 +12,15 @@ server clock and is sent once more.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-import requests
-import urllib3.exceptions
-
 from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import (
     BannedError,
     ClockSkewError,
-    ConnectFailedError,
     ExchangeError,
     RateLimitedError,
     UnknownOutcomeError,
@@ -32,12 +28,13 @@ from market_maker.exchange.errors import (
 from market_maker.exchange.ratelimit import RateLimiter
 from market_maker.exchange.signing import ParamValue, encode_params, sign, ws_api_signature
 from market_maker.exchange.timesync import ServerClock
+from market_maker.exchange.transport import Transport
 
 MAX_RECV_WINDOW_MS = 60000
 
 
 class RestClient:
-    """REST access to one market (spot ``/api/v3`` or USD-M ``/fapi``); owns one ``requests.Session``."""
+    """REST access to one market (spot ``/api/v3`` or USD-M ``/fapi``); owns one connection pool."""
 
     def __init__(
         self,
@@ -67,18 +64,25 @@ class RestClient:
         )
         self._timeout = timeout_s
         self._max_retries = max_rate_limit_retries
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = "market-maker/0.1"
+        self._transport = Transport(self.base_url, api_key, timeout_s)
         self._time_lock = threading.Lock()
         self.sent = 0  # requests that actually went out (tests and metrics)
-        # called with (method, path) right before a request is handed to requests (latency probes)
-        self.before_send: Callable[[str, str], None] | None = None
 
     def __repr__(self) -> str:  # never show the key or secret
         return f"RestClient({self.base_url!r})"
 
+    @property
+    def before_send(self) -> Callable[[str, str], None] | None:
+        """Called with ``(method, path)`` on the writing thread right before a request's first bytes
+        go to the socket (latency probes); must return at once."""
+        return self._transport.hook.fn
+
+    @before_send.setter
+    def before_send(self, fn: Callable[[str, str], None] | None) -> None:
+        self._transport.hook.fn = fn
+
     def fork(self) -> RestClient:
-        """A client with its own session (for another thread) sharing limiter and server clock."""
+        """A client with its own connections (for another thread) sharing limiter and server clock."""
         twin = RestClient(
             self.base_url,
             self._api_key,
@@ -93,8 +97,8 @@ class RestClient:
         return twin
 
     def close(self) -> None:
-        """Close the session's connections."""
-        self._session.close()
+        """Close the client's connections (a later request opens a new one)."""
+        self._transport.close()
 
     @property
     def api_key(self) -> str:
@@ -118,7 +122,7 @@ class RestClient:
     def sync_time(self) -> int:
         """Measure the server-clock offset now; returns it in ms."""
         with self._time_lock:
-            # through this client's own session: a fork shares the clock, never the session
+            # through this client's own connections: a fork shares the clock, never the connections
             return self.server_clock.sync(self.server_time)
 
     # --- requests ------------------------------------------------------------------------------------
@@ -181,57 +185,19 @@ class RestClient:
         qs = encode_params(params)
         if signed:
             qs = f"{qs}&signature={sign(self._api_secret, qs)}"
-        url = f"{self.base_url}{path}" + (f"?{qs}" if qs else "")
-        headers = {"X-MBX-APIKEY": self._api_key} if with_key else {}
+        target = f"{path}?{qs}" if qs else path
         self.sent += 1
-        if self.before_send is not None:
-            self.before_send(method, path)
-        try:
-            resp = self._session.request(method, url, headers=headers, timeout=self._timeout)
-        except requests.exceptions.ConnectTimeout:
-            raise ConnectFailedError(
-                "could not connect: the request was not sent", endpoint=endpoint
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                raise ConnectFailedError(
-                    "connection refused: the request was not sent", endpoint=endpoint
-                ) from None
-            raise UnknownOutcomeError(
-                "connection broke after the request was sent: outcome unknown", endpoint=endpoint
-            ) from None
-        except requests.exceptions.Timeout:
-            raise UnknownOutcomeError("no answer in time: outcome unknown", endpoint=endpoint) from None
-        except requests.exceptions.RequestException as exc:
-            raise UnknownOutcomeError(
-                f"transport error ({type(exc).__name__}): outcome unknown", endpoint=endpoint
-            ) from None
-        self.limiter.observe(resp.status_code, resp.headers)
-        body = _json(resp)
-        if 200 <= resp.status_code < 300:
+        status, headers, body = self._transport.send(method, target, with_key, endpoint)
+        self.limiter.observe(status, headers)
+        if 200 <= status < 300:
             if not isinstance(body, dict | list):
                 raise UnknownOutcomeError(
                     "unreadable answer to a successful request",
-                    http_status=resp.status_code,
+                    http_status=status,
                     endpoint=endpoint,
                 )
             return body
-        err: ExchangeError = error_from_answer(resp.status_code, body, resp.headers, endpoint)
+        err: ExchangeError = error_from_answer(status, body, headers, endpoint)
         if err.code is not None and err.code in ok_codes:
             return body
         raise err
-
-
-def _json(resp: requests.Response) -> Any:
-    try:
-        return resp.json()
-    except (ValueError, json.JSONDecodeError):
-        return resp.text or None
-
-
-def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    """True when the failure happened while opening the connection (nothing was sent)."""
-    reason: Any = exc.args[0] if exc.args else None
-    if isinstance(reason, urllib3.exceptions.MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError)

@@ -1,7 +1,7 @@
 """HMAC-SHA256 request signing (reference §A.2).
 
 REST: the signature covers the exact urlencoded string that is sent, so :func:`encode_params` builds
-that string once and the caller sends it verbatim (never through ``requests``' ``params=``, which
+that string once and the caller sends it verbatim (never through an HTTP library's ``params=``, which
 would re-encode it). The WebSocket API signs its params sorted by name (reference §A.6).
 """
 

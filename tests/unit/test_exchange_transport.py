@@ -85,3 +85,66 @@ def test_no_hook_and_a_connect_failure_when_nothing_listens() -> None:
     with pytest.raises(e.ConnectFailedError):
         transport.send("POST", "/api/v3/order", True, "POST /api/v3/order")
     assert fired == []  # nothing was written, so nothing was timed
+
+
+@pytest.fixture
+def server(listener: socket.socket) -> Iterator[tuple[int, list[bytes]]]:
+    """A keep-alive server answering every request; yields its port and the request heads it read."""
+    heads: list[bytes] = []
+    listener.setblocking(True)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed at the end of the test
+                return
+            threading.Thread(target=serve, args=(conn, heads), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1], heads
+
+
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_the_environments_proxy_gets_the_absolute_url_and_its_credentials(
+    server: tuple[int, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, heads = server
+    no_proxy_env(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", f"http://user:p%40ss@127.0.0.1:{port}")
+    transport = Transport("http://exchange.example:9000", "k", (2.0, 2.0))
+    fired: list[str] = []
+    transport.hook.fn = lambda method, path: fired.append(path)
+    assert transport.send("GET", "/api/v3/time?a=1", False, "GET /api/v3/time")[0] == 200
+    assert heads[0].startswith(b"GET http://exchange.example:9000/api/v3/time?a=1 HTTP/1.1\r\n")
+    lines = heads[0].split(b"\r\n")
+    assert b"proxy-authorization: Basic dXNlcjpwQHNz" in [line.lower()[:21] + line[21:] for line in lines]
+    assert fired == ["/api/v3/time"]
+    assert "p%40ss" not in repr(transport) and "p@ss" not in repr(transport)
+
+
+def test_no_proxy_sends_directly(server: tuple[int, list[bytes]], monkeypatch: pytest.MonkeyPatch) -> None:
+    port, heads = server
+    no_proxy_env(monkeypatch)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]  # a proxy that is not there: using it would fail
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    transport = Transport(f"http://127.0.0.1:{port}", "k", (2.0, 2.0))
+    assert transport.send("GET", "/api/v3/time", False, "GET /api/v3/time")[0] == 200
+    assert heads[0].startswith(b"GET /api/v3/time HTTP/1.1\r\n")
+
+
+def test_a_closed_transport_opens_new_connections(server: tuple[int, list[bytes]]) -> None:
+    port, heads = server
+    transport = Transport(f"http://127.0.0.1:{port}", "k", (2.0, 2.0))
+    transport.send("GET", "/a", False, "GET /a")
+    transport.close()
+    assert transport.send("GET", "/b", False, "GET /b")[0] == 200
+    assert len(heads) == 2
