@@ -10,8 +10,8 @@ have been executed, so resolve it with :meth:`Exchange.get_order` (by client id)
 blindly.
 
 Threads: an exchange object owns one REST client (a pool of keep-alive connections), used from its
-actor's thread and its order lanes. Stream callbacks run on the stream's own thread and must not block: hand the event to
-an actor (``tell``) and return.
+actor's thread and its order lanes. Stream callbacks run on the stream's own thread and must not
+block: hand the event to an actor (``tell``) and return.
 """
 
 from __future__ import annotations
