@@ -33,6 +33,11 @@ class LatestBox(Generic[T]):
                 self.notifications += 1
             return was_empty
 
+    @property
+    def pending(self) -> bool:
+        """True while a value waits to be taken (a hint: the writer may put one at any moment)."""
+        return self._full
+
     def take(self) -> T | None:
         """The newest value, emptying the box; None when nothing new arrived."""
         with self._lock:

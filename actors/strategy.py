@@ -20,11 +20,10 @@ from actors.latest import LatestBox
 from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, RiskUpdate, SlotsChanged
 from actors.stages import stamp
 from actors.wiring import Wiring
-from market_maker.core.actions import Skip
-from market_maker.core.grid import grid_window
+from market_maker.core.actions import Action, Skip
 from market_maker.core.risk import RiskState
 from market_maker.core.slots import SlotBook
-from market_maker.core.strategy import actions_for_window
+from market_maker.core.strategy import ActionMemo
 from market_maker.runtime.params import BotParams
 
 log = logging.getLogger("market_maker.strategy")
@@ -64,6 +63,7 @@ class StrategyActor(DispatchedActor):
         self._in_flight_since: float | None = None  # monotonic time of the Decisions not taken yet
         self._behind = False  # something changed while one was in flight: decide when it is taken
         self._behind_origin_ns = 0
+        self._memo = ActionMemo()  # actions per center for the current book, some decided ahead
 
     def on_receive(self, message: Any) -> Any:
         origin_ns = 0  # only a price tick starts a tick-to-order measurement
@@ -98,9 +98,10 @@ class StrategyActor(DispatchedActor):
             return
         now = int(time.time() * 1000)
         self.decisions += 1
-        grid, interval = self.params.grid, self.interval
-        win = grid_window(price, interval, book.held_total, grid)
-        actions = actions_for_window(win, book, risk, grid, self.params.rules, now, price)
+        interval = self.interval
+        memo = self._memo
+        memo.use(book, risk, interval, self.params.grid, self.params.rules, now)
+        win, actions = memo.actions(price)
         skips = [a for a in actions if type(a) is Skip]
         orders = tuple(a for a in actions if type(a) is not Skip) if skips else actions
         if skips or self._skips:
@@ -108,16 +109,31 @@ class StrategyActor(DispatchedActor):
         blocked, halted = risk.buys_blocked, risk.halted
         # cheapest and likeliest to differ first: a new price ends the comparison at once
         key = (price, id(book), interval, blocked, halted, orders)
-        if key == self._last:
-            return  # nothing new for the slot manager (it already has these actions for this book)
-        self._last = key
+        if key != self._last:
+            self._last = key
+            self._send(orders, win.center, blocked, halted, now, origin_ns, hops)
+        if not origin_ns and not self.box.pending:
+            # Off the tick-to-order path (a book or risk change) with no price waiting: decide now for
+            # the neighbouring centers, so the next price's decision is a look-up.
+            memo.ahead(price)
+
+    def _send(
+        self,
+        orders: tuple[Action, ...],
+        center: int,
+        blocked: bool,
+        halted: bool,
+        now: int,
+        origin_ns: int,
+        hops: tuple[int, ...],
+    ) -> None:
         sent = self.wiring.tell(
             w.SLOTS,
             Decisions(
                 orders,
-                price,
-                win.center,
-                interval,
+                self.price,
+                center,
+                self.interval,
                 blocked,
                 halted,
                 now,

@@ -33,7 +33,7 @@ from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
-from market_maker.core.strategy import actions_for_window
+from market_maker.core.strategy import actions_for_window, backoff_until
 
 UNBOUNDED = 1 << 62
 EXTEND_CELLS = 2  # neighbouring center cells tried per side; each costs a strategy pass (2 measured best)
@@ -118,18 +118,6 @@ class CellMemo:
                 self._by_state.clear()
             got = self._by_state[state] = ({}, {1: {}, -1: {}})
         self.cells, self.runs = got
-
-
-def backoff_until(book: SlotBook, now_ms: int) -> int | None:
-    """The earliest back-off (reject or refused cancel) of ``book`` still running at ``now_ms``."""
-    until: int | None = None
-    slots = book.slots
-    for level in book.ix.backoff:  # a back-off that expires lets its level act again
-        s = slots[level]
-        for b in (s.backoff_until_ms, s.cancel_retry_ms):
-            if b > now_ms:
-                until = b if until is None else min(until, b)
-    return until
 
 
 def _ceil(x: Fraction) -> int:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from market_maker.core.actions import Action, Cancel, Place, Skip
-from market_maker.core.grid import GridParams, GridWindow, grid_window
+from market_maker.core.grid import GridParams, GridWindow, center, grid_window, window_for_center
 from market_maker.core.model import Side, SlotState
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
@@ -214,3 +214,100 @@ def _sell_trailing(price: int, win: GridWindow) -> str:
     if price > win.sell_hi + win.interval:
         return "trailing: price fell behind the sell window"
     return "trailing: price is at or below the grid center"
+
+
+def backoff_until(book: SlotBook, now_ms: int) -> int | None:
+    """The earliest back-off (reject or refused cancel) of ``book`` still running at ``now_ms``."""
+    until: int | None = None
+    slots = book.slots
+    for level in book.ix.backoff:  # a back-off that expires lets its level act again
+        s = slots[level]
+        for b in (s.backoff_until_ms, s.cancel_retry_ms):
+            if b > now_ms:
+                until = b if until is None else min(until, b)
+    return until
+
+
+class ActionMemo:
+    """The actions per grid center for one book, decided ahead of the price (the live strategy's memo).
+
+    Why a center's actions can be kept and reused exactly: :func:`actions_for_window` reads the clock
+    only by comparing back-off ends with it, and the price only in the crossing checks (a buy at or
+    above it, a sell at or below it). Buy levels lie at or below ``C - I`` and sell targets at or above
+    ``C + I``, so for every price strictly between ``C - I`` and ``C + I`` nothing crosses and the
+    actions depend on the center alone (without inventory skew the price is always within ``I / 2`` of
+    its center); and from the time the memo was started until the book's earliest running back-off
+    ends, every back-off compares the same. Everything else they read (book, risk, interval, params,
+    rules) is the same objects, all immutable: the memo forgets all as soon as one of them changes.
+
+    Call :meth:`use` with the current state, then :meth:`actions` and :meth:`ahead`.
+    """
+
+    __slots__ = ("_args", "_by_center", "_now", "_since", "_until", "hits")
+    MAX_CENTERS = 16
+
+    def __init__(self) -> None:
+        self._args: tuple[SlotBook, RiskState, int, GridParams, SymbolRules] | None = None
+        self._now = self._since = 0
+        self._until: int | None = None
+        self._by_center: dict[int, tuple[GridWindow, tuple[Action, ...]]] = {}
+        self.hits = 0  # decisions answered from the memo (tests, metrics)
+
+    def use(
+        self,
+        book: SlotBook,
+        risk: RiskState,
+        interval: int,
+        params: GridParams,
+        rules: SymbolRules,
+        now_ms: int,
+    ) -> None:
+        """Decide for this state at ``now_ms`` (forgetting what cannot hold for it)."""
+        args = self._args
+        self._now = now_ms
+        if (
+            args is None
+            or args[0] is not book
+            or args[1] is not risk
+            or args[2] != interval
+            or args[3] is not params
+            or args[4] is not rules
+            or now_ms < self._since  # the wall clock stepped back
+            or (self._until is not None and now_ms >= self._until)
+            or len(self._by_center) >= self.MAX_CENTERS
+        ):
+            self._args = (book, risk, interval, params, rules)
+            self._since, self._until = now_ms, backoff_until(book, now_ms)
+            self._by_center = {}
+
+    def actions(self, price: int) -> tuple[GridWindow, tuple[Action, ...]]:
+        """The window and the actions for ``price``, as ``grid_window`` + :func:`actions_for_window`."""
+        assert self._args is not None, "use() first"
+        book, _, interval, params, _ = self._args
+        c = center(price, interval, book.held_total, params)
+        near = c - interval < price < c + interval
+        got = self._by_center.get(c) if near else None
+        if got is not None:
+            self.hits += 1
+            return got
+        got = self._decide(c, price)
+        if near:
+            self._by_center[c] = got
+        return got
+
+    def ahead(self, price: int) -> int:
+        """Decide now for the centers one level above and below ``price``'s, where the next prices most
+        likely fall; how many were not known yet."""
+        assert self._args is not None, "use() first"
+        book, _, interval, params, _ = self._args
+        c = center(price, interval, book.held_total, params)
+        todo = [cc for cc in (c + interval, c - interval) if cc > 0 and cc not in self._by_center]
+        for cc in todo:
+            self._by_center[cc] = self._decide(cc, cc)
+        return len(todo)
+
+    def _decide(self, c: int, price: int) -> tuple[GridWindow, tuple[Action, ...]]:
+        assert self._args is not None
+        book, risk, interval, params, rules = self._args
+        win = window_for_center(c, interval, params)
+        return win, actions_for_window(win, book, risk, params, rules, self._now, price)
