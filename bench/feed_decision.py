@@ -1,4 +1,4 @@
-"""Market-data frame -> strategy decision, on one thread: the first two stages of the tick-to-order path.
+"""Market-data frame -> strategy decision: the first two stages of the tick-to-order path, in isolation.
 
 (a) **frame -> box**: a WebSocket text frame exactly as the simulator sends it (its hub builds it:
 combined-stream ``bookTicker``, spot and USD-M shapes) handed to the stream connection's message handler
@@ -13,10 +13,17 @@ and the same with a 20+20 window): each call sees the price one level higher tha
 and a book as the live run has it then (the window's working buys plus the one now more than one level
 below the window, and as many working take-profit sells as the sell window is wide), so each decision
 cancels one buy and places one (the tell goes to a recording reference). Timed per call, 200 distinct
-(price, book) pairs in turn.
+(price, book) pairs in turn. ``_ahead``: as live, the book arrived first and the strategy re-decided on
+it (untimed), deciding the neighbouring centers ahead; without: the book changed just before the tick.
 
-    python bench/feed_decision.py            # 3 runs x 20 000 frames / decisions per case
+(c) **threads**: (a) and (b) together across the real thread hop: frames handed to the stream handler
+on this thread, the strategy a started actor on its own thread, the book changing before every tick as
+live; stage 1 from the handler call to the strategy's first stamp, stage 2 to its second. On a shared
+two-core box this case follows the load: compare runs made at the same time.
+
+    python bench/feed_decision.py            # 3 runs x 20 000 frames / decisions per case (threads: 1 000)
     python bench/feed_decision.py --quick    # 1 run x 5 000, nothing written
+    python bench/feed_decision.py --before OLD.json --before-label "commit X"   # an earlier run beside
 
 Figures are medians over runs of each run's p50 / p99 (microseconds, perf_counter_ns).
 """
