@@ -16,8 +16,9 @@ the timing); after each, the exchange's Cancelled and Accepted replies are fed b
 Timed with perf_counter_ns: ``on_receive(Decisions)`` up to the first order handed on (the ORDERS
 reference's ``tell``, the span the live stage "slot manager (checks, core transition, SQLite commit)"
 measures, without the mailbox wait), up to the end of the decision, and each reply's ``on_receive``.
-``SlotManagerBase._send`` sleeps HAND_OFF_S after each tell (to let an order lane take the GIL); here no
-lane waits, so the whole decision is timed once with that sleep as shipped and once with it set to 0.
+``SlotManagerBase._send`` sleeps HAND_OFF_S after each tell (to let an order lane take the GIL; even
+``time.sleep(0)`` takes ~70 us on this box); here no lane waits, so every case runs twice: with that
+sleep as shipped, and with ``_send``'s sleep left out (what the slot manager itself costs).
 
     python bench/slot_decision.py            # 3 runs x 5 000 decisions, 10 and 1 000 slots
     python bench/slot_decision.py --quick    # 1 run x 1 000 decisions, results not written
@@ -115,12 +116,23 @@ def filled_slots(n: int, qty: int, base: int = FAR, bot: str = BOT) -> dict[int,
     return out
 
 
-def run_once(n_slots: int, decisions: int, hand_off_s: float) -> dict[str, Any]:
+class _NoSleep:
+    """The ``time`` module as slot_base sees it, but for a ``sleep`` that returns at once."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        """Nothing: the hand-off sleep left out."""
+
+
+def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
     """One fresh store and actor; ``decisions`` timed decisions with their two replies; the samples (us)."""
     config = config_from_mapping(BOT_CONFIG, {})
     params = bot_params(config, RULES)
     interval, qty = params.interval, params.grid.order_qty
-    slot_base.HAND_OFF_S = hand_off_s  # read by _send at each call
+    slot_base.time = time if hand_off else _NoSleep()  # type: ignore[assignment]  # _send's time.sleep
     samples: dict[str, list[float]] = {k: [] for k in WHAT}
     odd = 0  # timed decisions that were not exactly one cancel and one place
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +189,7 @@ def run_once(n_slots: int, decisions: int, hand_off_s: float) -> dict[str, Any]:
             actor.on_stop()
     return {
         "slots": n_slots,
-        "hand_off_us": hand_off_s * 1e6,
+        "hand_off": hand_off,
         "decisions": len(samples["decision"]),
         "not_one_cancel_one_place": odd,
         "working_at_end": working,
@@ -222,7 +234,8 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
     for c in doc["cases"]:
         m = c["median"]
         cells = [f"{m[k]['p50_us']:.0f} / {m[k]['p99_us']:.0f}" if k in m else "-" for k in WHAT]
-        lines.append(f"| {c['slots']} | {c['hand_off_us']:.0f} us | " + " | ".join(cells) + " |")
+        sleep = f"{doc['hand_off_us']:.0f} us" if c["hand_off"] else "left out"
+        lines.append(f"| {c['slots']} | {sleep} | " + " | ".join(cells) + " |")
     lines += ["", machine_line(doc["machine"]), "", doc["method"], ""]
     path.write_text("\n".join(lines))
 
@@ -237,23 +250,23 @@ def main() -> int:
     args = ap.parse_args()
     if args.quick:
         args.runs, args.decisions = 1, 1_000
-    shipped = slot_base.HAND_OFF_S
     cases = []
     with tempfile.TemporaryDirectory() as tmp, open("/dev/null", "w") as devnull:
         ops = config_from_mapping({**BOT_CONFIG, "ops": {"log_file": f"{tmp}/bot.log"}}, {}).ops
         install_logging(ops, stream=devnull)
         try:
             for n in args.slots:
-                for hand_off in (shipped, 0.0):
+                for hand_off in (True, False):
                     runs = [run_once(n, args.decisions, hand_off) for _ in range(args.runs)]
                     med = summary(runs)
-                    cases.append({"slots": n, "hand_off_us": hand_off * 1e6, "median": med, "runs": runs})
+                    cases.append({"slots": n, "hand_off": hand_off, "median": med, "runs": runs})
                     text = ", ".join(f"{k} {v['p50_us']:.0f}/{v['p99_us']:.0f}" for k, v in med.items())
                     odd = sum(r["not_one_cancel_one_place"] for r in runs)
-                    print(f"{n} slots, hand-off {hand_off * 1e6:.0f} us: p50/p99 us {text} (odd {odd})")
+                    sleep = "as shipped" if hand_off else "left out"
+                    print(f"{n} slots, hand-off sleep {sleep}: p50/p99 us {text} (odd {odd})")
         finally:
             stop_handoff()
-            slot_base.HAND_OFF_S = shipped
+            slot_base.time = time
     if args.quick:
         return 0
     doc = {
@@ -262,6 +275,7 @@ def main() -> int:
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "runs": args.runs,
         "decisions": args.decisions,
+        "hand_off_us": slot_base.HAND_OFF_S * 1e6,
         "cases": cases,
         "machine": machine(),
         "method": " ".join((__doc__ or "").split("\n\n")[1:4]).replace("\n", " "),
