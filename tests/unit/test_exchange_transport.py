@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -146,5 +147,41 @@ def test_a_closed_transport_opens_new_connections(server: tuple[int, list[bytes]
     transport = Transport(f"http://127.0.0.1:{port}", "k", (2.0, 2.0))
     transport.send("GET", "/a", False, "GET /a")
     transport.close()
+    assert transport.send("GET", "/b", False, "GET /b")[0] == 200
+    assert len(heads) == 2
+
+
+def test_a_connection_closed_after_the_request_is_an_unknown_outcome(listener: socket.socket) -> None:
+    listener.setblocking(True)
+
+    def read_then_close() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)  # the request arrived; no answer
+
+    threading.Thread(target=read_then_close, daemon=True).start()
+    transport = Transport(f"http://127.0.0.1:{listener.getsockname()[1]}", "k", (2.0, 2.0))
+    with pytest.raises(e.UnknownOutcomeError, match="connection broke"):
+        transport.send("POST", "/api/v3/order", True, "POST /api/v3/order")
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced(listener: socket.socket) -> None:
+    listener.setblocking(True)
+    heads: list[bytes] = []
+
+    def answer_once_per_connection() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with conn:
+                heads.append(conn.recv(65536))
+                conn.sendall(ANSWER)  # keep-alive answer, then the server closes the connection anyway
+
+    threading.Thread(target=answer_once_per_connection, daemon=True).start()
+    transport = Transport(f"http://127.0.0.1:{listener.getsockname()[1]}", "k", (2.0, 2.0))
+    assert transport.send("GET", "/a", False, "GET /a")[0] == 200
+    deadline = time.monotonic() + 2
+    while len(heads) < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the server's close has reached the client
     assert transport.send("GET", "/b", False, "GET /b")[0] == 200
     assert len(heads) == 2
