@@ -122,9 +122,15 @@ class SlotManagerBase(DispatchedActor):
     # --- persistence -----------------------------------------------------------------------------------
 
     def _commit(
-        self, book: SlotBook, events: Iterable[SlotEvent] = (), writes: Iterable[Callable[[], Any]] = ()
+        self,
+        book: SlotBook,
+        events: Iterable[SlotEvent] = (),
+        writes: Iterable[Callable[[], Any]] = (),
+        then: Callable[[], None] | None = None,
     ) -> None:
-        """Persist ``book``, extra ``writes`` and round trips in one transaction; then adopt ``book``."""
+        """Persist ``book``, extra ``writes`` and round trips in one transaction; then run ``then`` (a log
+        line: the log writer, woken by it, takes the GIL at our next SQLite call, so not before these)
+        and adopt ``book``."""
         events = tuple(events)
         writes = tuple(writes)
         # the book alone: save_book_diff makes its own transaction, or none for a single row
@@ -132,6 +138,8 @@ class SlotManagerBase(DispatchedActor):
             for write in writes:
                 write()
             self._persist(book, events)
+        if then is not None:
+            then()
         self._publish(book, events)
 
     # --- bookkeeping batches -------------------------------------------------------------------------
@@ -269,9 +277,12 @@ class SlotManagerBase(DispatchedActor):
             note()
 
     def _apply(
-        self, result: tuple[SlotBook, tuple[SlotEvent, ...]], writes: Iterable[Callable[[], Any]] = ()
+        self,
+        result: tuple[SlotBook, tuple[SlotEvent, ...]],
+        writes: Iterable[Callable[[], Any]] = (),
+        then: Callable[[], None] | None = None,
     ) -> None:
-        self._commit(result[0], result[1], writes)
+        self._commit(result[0], result[1], writes, then)
 
     def _query(self, client_id: str) -> None:
         sent = self.sent_ms.get(client_id)

@@ -27,10 +27,14 @@ class ExchangeReplies(SlotManagerBase):
     def _on_accepted(self, m: Accepted) -> None:
         o = m.order
         s = self.book.find(m.client_id)
-        if s is not None and s.working:
-            log_order(log, "accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules)
+        # logged once stored, and before the lines of what the report itself caused (fills)
+        line = (
+            (lambda: log_order(log, "accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules))
+            if s is not None and s.working
+            else None
+        )
         result = corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms())
-        self._apply(result, [lambda: self.store.record_order(o, now_ms())])
+        self._apply(result, [lambda: self.store.record_order(o, now_ms())], line)
 
     def _on_rejected(self, m: Rejected) -> None:
         book, events = coreslots.reject(self.book, m.client_id, now_ms(), m.reason)
