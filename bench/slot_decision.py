@@ -12,6 +12,9 @@ The scenario (bench/live_latency.py): spot, 3+3 window, interval 10 USDT, the pr
 every tick, so each decision is a Cancel of the buy that fell below the window and a Place of a new buy
 one level below the centre. The Decisions are the core strategy's for the actor's book (computed outside
 the timing); after each, the exchange's Cancelled and Accepted replies are fed back, one message each.
+Before each message the log writer thread is let finish the lines logged so far (the bot is idle between
+ticks, and a reply takes an exchange round trip), so each message counts the lines it logs itself, not
+the backlog of the one before (without that wait the replies measured ~50 us more).
 
 Timed with perf_counter_ns: ``on_receive(Decisions)`` up to the first order handed on (the ORDERS
 reference's ``tell``, the span the live stage "slot manager (checks, core transition, SQLite commit)"
@@ -62,7 +65,7 @@ from market_maker.core.risk import on_market_data, start_risk  # noqa: E402
 from market_maker.core.rules import SymbolRules  # noqa: E402
 from market_maker.core.slots import Slot, SlotBook  # noqa: E402
 from market_maker.core.strategy import actions_for_window  # noqa: E402
-from market_maker.ops.log_handoff import stop_handoff  # noqa: E402
+from market_maker.ops.log_handoff import flush_handoff, stop_handoff  # noqa: E402
 from market_maker.ops.logs import install_logging  # noqa: E402
 from market_maker.runtime.params import bot_params  # noqa: E402
 from market_maker.store import open_store  # noqa: E402
@@ -163,6 +166,7 @@ def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
                 acts = tuple(a for a in acts if is_order_action(a))
                 origin = time.perf_counter_ns()
                 d = Decisions(acts, price, win.center, interval, False, False, now, origin, (origin,) * 3)
+                flush_handoff()  # idle before it: the log writer has written every line so far
                 t0 = time.perf_counter_ns()
                 actor.on_receive(d)
                 t1 = time.perf_counter_ns()
@@ -175,6 +179,7 @@ def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
                 odd += timed and kinds != ["CancelOrder", "Submit"]
                 for _, m in sent:  # the exchange's answers: the cancel's first (it went out first)
                     reply = _reply(m, actor)
+                    flush_handoff()  # the exchange's round trip (loopback: ~0.5 ms) is idle time here
                     t0 = time.perf_counter_ns()
                     actor.on_receive(reply)
                     t1 = time.perf_counter_ns()
