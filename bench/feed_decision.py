@@ -35,6 +35,7 @@ import json
 import statistics
 import sys
 import time
+from bisect import bisect_right
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -243,10 +244,12 @@ def threaded_run(window: int, n: int, gap_s: float = 0.003) -> dict[str, Any]:
             time.sleep(gap_s)
     finally:
         strategy.stop()
-    if len(rec.ticks) != n:
+    if len(rec.ticks) < 0.9 * n:  # a tick may coalesce with the next one under load: a few, not many
         raise SystemExit(f"unexpected: {len(rec.ticks)} tick decisions for {n} frames")
-    pairs = list(zip(handed, rec.ticks, strict=True))[n // 10 :]
-    spans = [(hops[0] - t0, hops[1] - hops[0]) for t0, (_, hops) in pairs]
+    spans = []
+    for origin, hops in rec.ticks[len(rec.ticks) // 10 :]:
+        t0 = handed[bisect_right(handed, origin) - 1]  # the frame's handler call began just before its stamp
+        spans.append((hops[0] - t0, hops[1] - hops[0]))
     hop, decide = (percentiles([s[k] / 1000 for s in spans]) for k in (0, 1))
     return {
         f"threads_{window}+{window} frame->strategy": hop,
