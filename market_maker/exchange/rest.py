@@ -145,7 +145,8 @@ class RestClient:
         signing (listenKey endpoints). An error answer whose code is in ``ok_codes`` ("already so")
         is returned as its body instead of raised.
         """
-        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        # encoded once for every attempt; a signed attempt appends its own timestamp and signature
+        query = encode_params({k: v for k, v in params.items() if v is not None}) if params else ""
         endpoint = f"{method} {path}"
         skew_retried = False
         attempts = 0
@@ -155,7 +156,7 @@ class RestClient:
                 self.sync_time()
             self.limiter.acquire(weight, orders)
             try:
-                return self._send_once(method, path, clean, signed, key or signed, endpoint, ok_codes)
+                return self._send_once(method, path, query, signed, key or signed, endpoint, ok_codes)
             except RateLimitedError as exc:
                 if attempts > self._max_retries or not self.limiter.may_wait(exc.retry_after_s):
                     raise
@@ -174,18 +175,17 @@ class RestClient:
         self,
         method: str,
         path: str,
-        params: dict[str, ParamValue],
+        query: str,
         signed: bool,
         with_key: bool,
         endpoint: str,
         ok_codes: Collection[int],
     ) -> Any:
-        if signed:
-            params = {**params, "recvWindow": self.recv_window_ms, "timestamp": self.server_clock.now_ms()}
-        qs = encode_params(params)
-        if signed:
-            qs = f"{qs}&signature={sign(self._api_secret, qs)}"
-        target = f"{path}?{qs}" if qs else path
+        if signed:  # the same bytes encode_params gives for {..., recvWindow, timestamp}: all unreserved
+            stamp = f"recvWindow={self.recv_window_ms}&timestamp={self.server_clock.now_ms()}"
+            query = f"{query}&{stamp}" if query else stamp
+            query = f"{query}&signature={sign(self._api_secret, query)}"
+        target = f"{path}?{query}" if query else path
         self.sent += 1
         status, headers, body = self._transport.send(method, target, with_key, endpoint)
         self.limiter.observe(status, headers)

@@ -1,7 +1,7 @@
 """Signing against Binance's documented test vector (reference §A.2)."""
 
 from decimal import Decimal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,6 +43,12 @@ def test_decimals_are_never_sent_in_exponent_notation_and_booleans_are_lowercase
 
 def test_non_ascii_values_are_percent_encoded_before_signing() -> None:
     assert encode_params({"newClientOrderId": "a b/é"}) == "newClientOrderId=a%20b%2F%C3%A9"
+
+
+@given(st.text())
+def test_percent_encoding_is_what_quote_gives_whatever_the_text(text: str) -> None:
+    # the unreserved fast path must never change a byte of what is signed
+    assert encode_params({text: text}) == f"{quote(text, safe='')}={quote(text, safe='-_.~')}"
 
 
 def test_ws_api_signature_sorts_params_and_leaves_out_the_signature() -> None:
