@@ -40,6 +40,7 @@ from market_maker.exchange.errors import ConnectFailedError, UnknownOutcomeError
 USER_AGENT = "market-maker/0.1"
 POOL_SIZE = 10  # connections kept per client (order lanes and queries share one client)
 _NO_RETRY = Retry(total=False, redirect=False)  # every retry decision is the REST client's
+_MAX_LINES = 32  # header lines a connection remembers (ours are about six)
 
 
 class SendHook:
@@ -55,11 +56,26 @@ class _Probed:
     """Mixin for urllib3's connections: calls the send hook before a request's first socket write."""
 
     sock: Any
+    _buffer: list[bytes]  # http.client's lines of the request head being built
 
     def __init__(self, *args: Any, send_hook: SendHook, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._send_hook = send_hook
         self._pending: tuple[str, str] | None = None
+        self._lines: dict[tuple[str, tuple[str, ...]], bytes] = {}
+
+    def putheader(self, header: str, *values: str) -> None:
+        # http.client checks and encodes every header line of every request (~8 us a request); ours
+        # are the same few lines each time, so each is built once per connection and then reused
+        key = (header, values)
+        line = self._lines.get(key)
+        if line is not None:
+            self._buffer.append(line)
+            return
+        size = len(self._buffer)
+        super().putheader(header, *values)  # type: ignore[misc]
+        if len(self._buffer) == size + 1 and len(self._lines) < _MAX_LINES:
+            self._lines[key] = self._buffer[-1]
 
     def request(self, method: str, url: str, *args: Any, **kw: Any) -> None:
         self._pending = (method, url)
@@ -80,11 +96,12 @@ class _Probed:
         super().send(data)  # type: ignore[misc]
 
 
-class ProbedHTTPConnection(_Probed, HTTPConnection):
+# (mypy: urllib3 narrows http.client's putheader signature, so any override disagrees with one of them)
+class ProbedHTTPConnection(_Probed, HTTPConnection):  # type: ignore[misc]
     """urllib3's HTTP connection with the send hook."""
 
 
-class ProbedHTTPSConnection(_Probed, HTTPSConnection):
+class ProbedHTTPSConnection(_Probed, HTTPSConnection):  # type: ignore[misc]
     """urllib3's HTTPS connection with the send hook."""
 
 

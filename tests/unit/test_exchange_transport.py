@@ -185,3 +185,15 @@ def test_a_kept_alive_connection_the_server_closed_is_replaced(listener: socket.
     time.sleep(0.05)  # the server's close has reached the client
     assert transport.send("GET", "/b", False, "GET /b")[0] == 200
     assert len(heads) == 2
+
+
+def test_reused_header_lines_give_the_same_bytes_as_fresh_ones(server: tuple[int, list[bytes]]) -> None:
+    port, heads = server
+    kept = Transport(f"http://127.0.0.1:{port}", "k", (2.0, 2.0))
+    for _ in range(3):  # the second and third heads reuse the lines the first one built
+        kept.send("POST", "/api/v3/order?a=1", True, "POST /api/v3/order")
+    Transport(f"http://127.0.0.1:{port}", "k", (2.0, 2.0)).send("POST", "/api/v3/order?a=1", True, "")
+    kept.send("GET", "/api/v3/time", False, "GET /api/v3/time")  # unkeyed: no key line
+    assert heads[0] == heads[1] == heads[2] == heads[3]
+    assert b"\r\nX-MBX-APIKEY: k" in heads[0] and b"Content-Length: 0" in heads[0]
+    assert b"X-MBX-APIKEY" not in heads[4] and b"Content-Length" not in heads[4]
