@@ -34,16 +34,25 @@ class SendProbe:
         self._local.armed = (origin_ns, kind, hops)
 
     def disarm(self) -> None:
-        """The call is over: later requests (retries, queries) are not this decision's first send."""
-        self._local.armed = None
+        """The call is over: later requests (retries, queries) are not this decision's first send.
+
+        The send seen while armed is reported now, after the request went out and its answer came
+        back, so the observer's work (metrics) never delays the order's own write."""
+        local = self._local
+        local.armed = None
+        sent = getattr(local, "sent", None)
+        if sent is not None:
+            local.sent = None
+            origin, kind, hops, sent_ns = sent
+            self.observer.order_sent(kind, origin, sent_ns)
+            self.observer.order_stages(kind, origin, hops, sent_ns)
 
     def __call__(self, method: str, path: str) -> None:
-        """The REST client's before-send hook: must return at once."""
-        armed = getattr(self._local, "armed", None)
+        """The REST connection's send hook, right before the request's first write: notes the time."""
+        sent_ns = time.perf_counter_ns()
+        local = self._local
+        armed = getattr(local, "armed", None)
         if armed is None or not armed[0] or method not in ("POST", "DELETE") or path not in ORDER_PATHS:
             return
-        sent_ns = time.perf_counter_ns()
-        self._local.armed = None
-        origin, kind, hops = armed
-        self.observer.order_sent(kind, origin, sent_ns)
-        self.observer.order_stages(kind, origin, hops, sent_ns)
+        local.armed = None
+        local.sent = (*armed, sent_ns)
