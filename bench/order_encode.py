@@ -174,7 +174,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         f"`{doc['command']}`, {doc['date_utc']}; {doc['runs']} runs x {doc['calls']} places and cancels per "
         "way, median over runs of each run's p50 / p99.",
         "",
-        "| request | urllib3 (now) p50 / p99 us | requests (before) p50 / p99 us | ratio of p50 |",
+        "| request | urllib3 (now) p50 / p99 us | requests.Session (old) p50 / p99 us | ratio of p50 |",
         "|---|---|---|---|",
     ]
     for kind in ("place", "cancel"):
