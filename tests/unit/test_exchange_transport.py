@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +200,99 @@ def test_reused_header_lines_give_the_same_bytes_as_fresh_ones(server: tuple[int
     assert heads[0] == heads[1] == heads[2] == heads[3]
     assert b"\r\nX-MBX-APIKEY: k" in heads[0] and b"Content-Length: 0" in heads[0]
     assert b"X-MBX-APIKEY" not in heads[4] and b"Content-Length" not in heads[4]
+
+
+def _tls_files(tmp: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem)."""
+    crypto = pytest.importorskip("cryptography")
+    del crypto
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None, signer: Any, ca: bool
+    ) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            builder = builder.add_extension(san, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert("test CA", ca_key, None, ca_key, True)
+    leaf = cert("127.0.0.1", leaf_key, ca.subject, ca_key, False)
+    paths = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, listener: socket.socket) -> Iterator[tuple[int, Path, list[bytes]]]:
+    """A keep-alive HTTPS server on loopback; yields its port, the CA that signed it, the heads it read."""
+    ca, cert, key = _tls_files(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener.setblocking(True)
+    heads: list[bytes] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+                tls = context.wrap_socket(conn, server_side=True)
+            except OSError:  # closed at the end, or a client that refused our certificate
+                if listener.fileno() < 0:
+                    return
+                continue
+            threading.Thread(target=serve, args=(tls, heads), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1], ca, heads
+
+
+def test_https_is_verified_with_the_default_trust_store_and_timed_at_the_tls_write(
+    tls_server: tuple[int, Path, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, ca, heads = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the default trust store, pointed at the test CA
+    transport = Transport(f"https://127.0.0.1:{port}", "k", (2.0, 2.0))
+    fired: list[tuple[str, int]] = []
+    transport.hook.fn = lambda method, path: fired.append((path, len(heads)))
+    assert transport.send("POST", "/api/v3/order?a=1", True, "POST /api/v3/order")[0] == 200
+    assert fired == [("/api/v3/order", 0)] and heads[0].startswith(b"POST /api/v3/order?a=1 HTTP/1.1")
+
+
+def test_an_untrusted_https_certificate_sends_nothing(
+    tls_server: tuple[int, Path, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, _, heads = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent")  # trusts nothing: the server's certificate fails
+    transport = Transport(f"https://127.0.0.1:{port}", "k", (2.0, 2.0))
+    fired: list[str] = []
+    transport.hook.fn = lambda method, path: fired.append(path)
+    with pytest.raises(e.UnknownOutcomeError, match="SSL"):  # classified as before: not "never sent"
+        transport.send("POST", "/api/v3/order", True, "POST /api/v3/order")
+    assert fired == [] and heads == []  # the hook comes after the handshake: nothing was timed or sent
