@@ -18,6 +18,7 @@ only when ``bot.cancel_on_exit`` is set; the book is flushed and the lock releas
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -96,6 +97,10 @@ class RunOptions:
     max_restarts: int = 5  # deaths of one actor within restart_window_s before giving up
     restart_window_s: float = 60.0
     stop_timeout_s: float = 5.0
+    # Once trading-ready, move the start-up heap out of the garbage collector's way (gc.freeze): a full
+    # collection then scans only what was allocated since (8.8 ms -> well under 1 ms, measured by the
+    # slot manager's benchmark). The run command sets it; in-process tests that start many systems do not.
+    freeze_heap: bool = False
 
 
 class TradingSystem:
@@ -238,6 +243,9 @@ class TradingSystem:
         self._wait_stream(w.PRICE, "market-data")
         self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watchdog.start()
+        if self.options.freeze_heap:
+            gc.collect()  # what start-up left as garbage is freed, not frozen
+            gc.freeze()
         log.info(
             "trading %s on %s %s as bot %s: interval %s, order %s, windows %d/%d",
             cfg.trading.symbol,

@@ -104,7 +104,10 @@ class LiveBot:
             self.config.exchange.market, self.sim.rest_url, self.sim.ws_url, key, secret, symbol=SYMBOL
         )
         self.system = TradingSystem(
-            self.config, exchange, RunOptions(heartbeat_s=3600, risk_clock_s=1.0), self.recorder
+            self.config,
+            exchange,
+            RunOptions(heartbeat_s=3600, risk_clock_s=1.0, freeze_heap=True),
+            self.recorder,
         )
         self.system.start()
         return self

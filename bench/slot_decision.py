@@ -19,9 +19,9 @@ the backlog of the one before (without that wait the replies measured ~50 us mor
 Timed with perf_counter_ns: ``on_receive(Decisions)`` up to the first order handed on (the ORDERS
 reference's ``tell``, the span the live stage "slot manager (checks, core transition, SQLite commit)"
 measures, without the mailbox wait), up to the end of the decision, and each reply's ``on_receive``.
-``SlotManagerBase._send`` sleeps HAND_OFF_S after each tell (to let an order lane take the GIL; even
-``time.sleep(0)`` takes ~70 us on this box); here no lane waits, so every case runs twice: with that
-sleep as shipped, and with ``_send``'s sleep left out (what the slot manager itself costs).
+``SlotManagerBase._send`` calls ``slot_base.hand_off`` (``os.sched_yield``) after each tell, to let an
+order lane take the GIL; here no lane waits, so every case runs twice: with that hand-off as shipped,
+and with it left out (what the slot manager itself costs).
 
     python bench/slot_decision.py            # 3 runs x 5 000 decisions, 10 and 1 000 slots
     python bench/slot_decision.py --quick    # 1 run x 1 000 decisions, results not written
@@ -119,15 +119,11 @@ def filled_slots(n: int, qty: int, base: int = FAR, bot: str = BOT) -> dict[int,
     return out
 
 
-class _NoSleep:
-    """The ``time`` module as slot_base sees it, but for a ``sleep`` that returns at once."""
+def _no_hand_off() -> None:
+    """Nothing: the hand-off left out."""
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
 
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        """Nothing: the hand-off sleep left out."""
+SHIPPED_HAND_OFF = slot_base.hand_off
 
 
 def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
@@ -135,7 +131,7 @@ def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
     config = config_from_mapping(BOT_CONFIG, {})
     params = bot_params(config, RULES)
     interval, qty = params.interval, params.grid.order_qty
-    slot_base.time = time if hand_off else _NoSleep()  # type: ignore[assignment]  # _send's time.sleep
+    slot_base.hand_off = SHIPPED_HAND_OFF if hand_off else _no_hand_off
     samples: dict[str, list[float]] = {k: [] for k in WHAT}
     odd = 0  # timed decisions that were not exactly one cancel and one place
     with tempfile.TemporaryDirectory() as tmp:
@@ -233,13 +229,13 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         "",
         f"Median over {doc['runs']} runs of {doc['decisions']} decisions of each run's p50 / p99 (us):",
         "",
-        "| slots in the book | hand-off sleep | to first send | whole decision | Cancelled | Accepted |",
+        "| slots in the book | hand-off | to first send | whole decision | Cancelled | Accepted |",
         "|---|---|---|---|---|---|",
     ]
     for c in doc["cases"]:
         m = c["median"]
         cells = [f"{m[k]['p50_us']:.0f} / {m[k]['p99_us']:.0f}" if k in m else "-" for k in WHAT]
-        sleep = f"{doc['hand_off_us']:.0f} us" if c["hand_off"] else "left out"
+        sleep = doc.get("hand_off", "as shipped") if c["hand_off"] else "left out"
         lines.append(f"| {c['slots']} | {sleep} | " + " | ".join(cells) + " |")
     lines += ["", machine_line(doc["machine"]), "", doc["method"], ""]
     path.write_text("\n".join(lines))
@@ -268,10 +264,10 @@ def main() -> int:
                     text = ", ".join(f"{k} {v['p50_us']:.0f}/{v['p99_us']:.0f}" for k, v in med.items())
                     odd = sum(r["not_one_cancel_one_place"] for r in runs)
                     sleep = "as shipped" if hand_off else "left out"
-                    print(f"{n} slots, hand-off sleep {sleep}: p50/p99 us {text} (odd {odd})")
+                    print(f"{n} slots, hand-off {sleep}: p50/p99 us {text} (odd {odd})")
         finally:
             stop_handoff()
-            slot_base.time = time
+            slot_base.hand_off = SHIPPED_HAND_OFF
     if args.quick:
         return 0
     doc = {
@@ -280,7 +276,7 @@ def main() -> int:
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "runs": args.runs,
         "decisions": args.decisions,
-        "hand_off_us": slot_base.HAND_OFF_S * 1e6,
+        "hand_off": f"{SHIPPED_HAND_OFF.__module__}.{SHIPPED_HAND_OFF.__name__}",
         "cases": cases,
         "machine": machine(),
         "method": " ".join((__doc__ or "").split("\n\n")[1:4]).replace("\n", " "),

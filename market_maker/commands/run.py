@@ -115,7 +115,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         streams=("market",),  # the user stream is quiet while nothing trades: not a health signal
     )
     observer = OpsObserver(ops, exchange)
-    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat), observer)
+    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat, freeze_heap=True), observer)
     try:
         try:
             ops.start()
