@@ -50,8 +50,10 @@ class PriceFeed:
             # tick-to-order latency starts when the frame came off the socket (the stream stamps it)
             received_ns = event.received_ns or time.perf_counter_ns()
             price = (event.bid + event.ask) // 2
-            self.observer.market_data(price)
             self.on_price(price, received_ns)
+            # the strategy is told first: metrics and health (a Decimal price, locks) are done while
+            # its thread wakes, not before
+            self.observer.market_data(price)
             if received_ns >= self._seen_due_ns:
                 # no lock: two market connections racing here at most send one MarketDataSeen more
                 self._seen_due_ns = received_ns + SEEN_EVERY_NS
