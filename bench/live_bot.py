@@ -9,6 +9,7 @@ masking, INFO), written to a file, because the per-order log lines are part of t
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from actors.system import RunOptions, TradingSystem
 from market_maker.config import Config, config_from_mapping
 from market_maker.exchange.factory import make_exchange
 from market_maker.ops.logs import install_logging
+from market_maker.runtime.cpu_pin import pin_process
 
 INTERVAL = "10"  # USDT between grid levels
 BOT_CONFIG: dict[str, Any] = {
@@ -33,7 +35,9 @@ BOT_CONFIG: dict[str, Any] = {
         "buy_window_size": 3,
         "sell_window_size": 3,
     },
-    "bot": {"id": "bench"},
+    # pinned to one CPU as `bot.cpu` does for `run` (market_maker/runtime/cpu_pin.py); the benchmarks'
+    # --cpu option changes it (-1: not pinned)
+    "bot": {"id": "bench", "cpu": 0},
     "exchange": {"venue": "sim", "market": "spot"},
     # the market is driven straight up: no risk trigger may stop the buys it measures
     "risk": {
@@ -47,6 +51,7 @@ BOT_CONFIG: dict[str, Any] = {
     },
     # reconcile (30 s) and cleanup (60 s, which also prunes FREE slots) keep their defaults
 }
+ALL_CPUS = os.sched_getaffinity(0)  # before any pinning: the simulator may run on every CPU
 BALANCES = {"USDT": "100000000", "BTC": "0"}
 
 
@@ -93,6 +98,7 @@ class LiveBot:
         """Start the simulator, then the bot; returns once the bot trades (reconciled, streams up)."""
         key, secret = secrets.token_hex(16), secrets.token_hex(16)
         self.sim = SimProcess([(key, secret, BALANCES)])
+        os.sched_setaffinity(self.sim.pid, ALL_CPUS)  # not pinned with the bot (a spawned child inherits it)
         db = self.workdir / "bot.sqlite"
         data = merged(BOT_CONFIG, {"engine": {"type": "simple", "database": str(db)}, **self.sections})
         data = merged(data, {"ops": {"log_file": str(self.workdir / "bot.log")}})
@@ -100,6 +106,8 @@ class LiveBot:
         devnull = open(Path("/dev/null"), "w")  # noqa: SIM115 - lives as long as the process
         install_logging(self.config.ops, [key, secret], stream=devnull)
         logging.getLogger("websocket").setLevel(logging.WARNING)
+        if self.config.bot.cpu is not None:
+            pin_process(self.config.bot.cpu)  # as the run command does
         exchange = make_exchange(
             self.config.exchange.market, self.sim.rest_url, self.sim.ws_url, key, secret, symbol=SYMBOL
         )
@@ -130,6 +138,7 @@ class LiveBot:
         if self.sim is not None:
             self.sim.stop()
             self.sim = None
+        os.sched_setaffinity(0, ALL_CPUS)
 
 
 def first_per_decision(samples: list[tuple[str, int, int]]) -> list[float]:

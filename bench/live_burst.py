@@ -52,10 +52,10 @@ def _decisions(strategy: Any) -> int:
     return int(strategy.proxy().decisions.get(timeout=30)) if strategy is not None else 0
 
 
-def run_once(seconds: float, rate: float) -> dict[str, Any]:
+def run_once(seconds: float, rate: float, cpu: int = 0) -> dict[str, Any]:
     """A fresh simulator and bot; ``seconds`` of ``rate`` updates per second; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        bot = LiveBot(Path(tmp)).start()
+        bot = LiveBot(Path(tmp), {"bot": {"cpu": None if cpu < 0 else cpu}}).start()
         try:
             assert bot.sim is not None and bot.system is not None
             box = bot.system.box
@@ -147,12 +147,13 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=1000.0, help="price updates per second")
     ap.add_argument("--quick", action="store_true", help="1 run of 10 s, results not written")
     ap.add_argument("--out", default=str(RESULTS / "live_burst.json"))
+    ap.add_argument("--cpu", type=int, default=0, help="pin the bot to this CPU (bot.cpu); -1: not pinned")
     args = ap.parse_args()
     if args.quick:
         args.runs, args.seconds = 1, 10.0
     runs = []
     for i in range(args.runs):
-        r = run_once(args.seconds, args.rate)
+        r = run_once(args.seconds, args.rate, args.cpu)
         runs.append(r)
         print(
             f"run {i + 1}: {r['updates']} updates ({r['drive']['rate_hz']:.0f}/s), strategy woke "
@@ -181,6 +182,7 @@ def main() -> int:
         "rate_hz": args.rate,
         "median": med,
         "runs": runs,
+        "bot_cpu": None if args.cpu < 0 else args.cpu,
         "machine": machine(),
         "method": " ".join((__doc__ or "").split("\n\n")[1:2]).replace("\n", " "),
     }

@@ -46,10 +46,10 @@ from live_support import (  # noqa: E402
 TARGET_P50_US, TARGET_P99_US = 250, 1000
 
 
-def run_once(ticks: int, rate: float, warmup: int) -> dict[str, Any]:
+def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0) -> dict[str, Any]:
     """Start a fresh simulator and bot, drive ``warmup`` then ``ticks`` prices; the figures."""
     with tempfile.TemporaryDirectory() as tmp:
-        bot = LiveBot(Path(tmp)).start()
+        bot = LiveBot(Path(tmp), {"bot": {"cpu": None if cpu < 0 else cpu}}).start()
         try:
             assert bot.sim is not None
             price = 100000
@@ -144,12 +144,13 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=300, help="ticks before measuring")
     ap.add_argument("--quick", action="store_true", help="1 run of 1 000 ticks, results not written")
     ap.add_argument("--out", default=str(RESULTS / "live_latency.json"))
+    ap.add_argument("--cpu", type=int, default=0, help="pin the bot to this CPU (bot.cpu); -1: not pinned")
     args = ap.parse_args()
     if args.quick:
         args.runs, args.ticks, args.warmup = 1, 1000, 100
     runs = []
     for i in range(args.runs):
-        r = run_once(args.ticks, args.rate, args.warmup)
+        r = run_once(args.ticks, args.rate, args.warmup, args.cpu)
         runs.append(r)
         e = r["every_request"]
         print(
@@ -193,6 +194,7 @@ def main() -> int:
         ],
         "targets_us": {"p50": TARGET_P50_US, "p99": TARGET_P99_US},
         "runs": runs,
+        "bot_cpu": None if args.cpu < 0 else args.cpu,
         "machine": machine(),
         "method": " ".join((__doc__ or "").split("\n\n")[1:3]).replace("\n", " "),
     }

@@ -46,6 +46,14 @@ def run(args: argparse.Namespace) -> int:
     if args.for_seconds is not None and args.for_seconds <= 0:
         print("error: --for must be > 0 seconds", file=sys.stderr)
         return 2
+    if config.bot.cpu is not None:  # before any thread starts: they all inherit it
+        from market_maker.runtime.cpu_pin import PinError, pin_process
+
+        try:
+            pin_process(config.bot.cpu)
+        except PinError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     from market_maker.ops.logs import install_logging, secrets_of
 
     install_logging(config.ops, secrets_of(config))

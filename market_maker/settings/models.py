@@ -80,6 +80,8 @@ class BotConfig(Section):
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,12}$")] = "mm1"
     cancel_on_exit: bool = False
+    # pin the process to this CPU (see market_maker/runtime/cpu_pin.py); None: the OS places its threads
+    cpu: Annotated[int, Field(ge=0)] | None = None
 
 
 def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:

@@ -114,6 +114,16 @@ def test_run_with_a_bad_config_exits_2(tmp_path: Path) -> None:
     assert main(["run", "--config", cfg]) == 2
 
 
+def test_run_with_a_cpu_it_cannot_use_exits_2_naming_bot_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _write(tmp_path, {"bot": {"id": "pin1", "cpu": 4096}})
+    assert main(["run", "--config", cfg, "--for", "1"]) == 2
+    errors = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    allowed = sorted(os.sched_getaffinity(0))
+    assert errors == [f"error: bot.cpu: CPU 4096 is not available to this process (allowed: {allowed})"]
+
+
 def test_a_second_bot_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
     with bot_run(tmp_path) as run:
         run.price("100000")
