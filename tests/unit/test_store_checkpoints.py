@@ -92,3 +92,28 @@ def test_a_failed_checkpoint_is_logged_and_the_thread_goes_on(
     assert calls >= 3 and checkpoints.passes >= 2
     assert "checkpoint failed" in caplog.text
     store.close()
+
+
+def _wal_salts(db: Path) -> bytes:
+    """The WAL header's salts: they change exactly when the WAL restarts from its beginning."""
+    with open(f"{db}-wal", "rb") as f:
+        return f.read(32)[16:24]
+
+
+def test_the_checkpointer_restarts_the_wal_itself_so_the_next_order_commit_does_not(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    store = open_store(str(db), "mm1", "BTCUSDT")
+    start_checkpoints(store, every_s=3600).stop()  # the writer's settings, no thread passes
+    other = open_store(str(db), "mm1", "BTCUSDT")  # the checkpointer's own connection
+    try:
+        _write_books(store, 50)
+        before = _wal_salts(db)
+        Checkpointer(other, every_s=3600).run_pass()  # one pass, on this thread
+        restarted = _wal_salts(db)
+        assert restarted != before  # the pass itself began a new WAL (its one write)
+        _write_books(store, 5)  # the next order commits append to it: no second restart
+        assert _wal_salts(db) == restarted
+        assert other.get_control("wal_restarted_ms") is not None
+    finally:
+        other.close()
+        store.close()
