@@ -51,6 +51,9 @@ BOT_CONFIG: dict[str, Any] = {
     },
     # reconcile (30 s) and cleanup (60 s, which also prunes FREE slots) keep their defaults
 }
+# the simulator pushes an open kline's update at Binance's documented spot pace (2 s), not on every price
+# step: otherwise each tick's bookTicker frame is followed by a kline frame the bot must read at once
+SIM_SETTINGS = {"kline_push_ms": 2000}
 ALL_CPUS = os.sched_getaffinity(0)  # before any pinning: the simulator may run on every CPU
 BALANCES = {"USDT": "100000000", "BTC": "0"}
 
@@ -97,7 +100,7 @@ class LiveBot:
     def start(self) -> LiveBot:
         """Start the simulator, then the bot; returns once the bot trades (reconciled, streams up)."""
         key, secret = secrets.token_hex(16), secrets.token_hex(16)
-        self.sim = SimProcess([(key, secret, BALANCES)])
+        self.sim = SimProcess([(key, secret, BALANCES)], **SIM_SETTINGS)
         os.sched_setaffinity(self.sim.pid, ALL_CPUS)  # not pinned with the bot (a spawned child inherits it)
         db = self.workdir / "bot.sqlite"
         data = merged(BOT_CONFIG, {"engine": {"type": "simple", "database": str(db)}, **self.sections})

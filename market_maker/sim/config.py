@@ -103,8 +103,14 @@ class SimConfig:
     clock_skew_ms: int = 0  # server clock offset
     force_partial_fills: bool = False  # every resting order's first fill takes half of it
     drop_streams_every_s: float = 0.0  # cut every WebSocket this often (0: never)
+    # least market time between two updates of a still-open kline on its stream; Binance documents
+    # 2000 ms (spot, 1000 for 1s candles) and 250 ms (USD-M). 0: an update on every path step. A kline's
+    # closing update always goes out.
+    kline_push_ms: int = 0
 
     def __post_init__(self) -> None:
+        if self.kline_push_ms < 0:
+            raise SimConfigError(f"sim config: kline_push_ms must be >= 0, got {self.kline_push_ms}")
         if not self.symbols:
             raise SimConfigError("sim config: symbols must list at least one symbol")
         for spec in self.symbols:

@@ -75,8 +75,11 @@ class ListenKey:
 class Hub:
     """Every open WebSocket and what it listens to."""
 
-    def __init__(self, rules: dict[str, SymbolRules], candles: dict[str, CandleBook]) -> None:
+    def __init__(
+        self, rules: dict[str, SymbolRules], candles: dict[str, CandleBook], kline_push_ms: int = 0
+    ) -> None:
         self.rules = rules
+        self.kline_push_ms = kline_push_ms  # see SimConfig.kline_push_ms
         self.candles = candles
         self.conns: set[Conn] = set()
         self.stalled = False
@@ -84,6 +87,7 @@ class Hub:
         self._agg_id = 0
         self.update_id = 0
         self._last_kline: dict[tuple[str, str], Row] = {}
+        self._kline_pushed: dict[tuple[str, str, bool], int] = {}  # market time of the last open update
         self.closing = asyncio.Event()  # set at shutdown: held answers (timeout faults) end at once
 
     # --- registry ----------------------------------------------------------------------------------
@@ -210,10 +214,10 @@ class Hub:
                 }
             return {"lastUpdateId": self.update_id, "bids": bids, "asks": asks}
         if kind.startswith("kline_"):
-            return self._kline(symbol, kind[6:], r, now)
+            return self._kline(symbol, kind[6:], r, now, fut)
         return None
 
-    def _kline(self, symbol: str, interval: str, r: SymbolRules, now: int) -> Any:
+    def _kline(self, symbol: str, interval: str, r: SymbolRules, now: int, fut: bool = False) -> Any:
         if interval not in INTERVALS_MS:
             return None
         row = self.candles[symbol].current(interval)
@@ -225,6 +229,11 @@ class Hub:
         closed = prev is not None and prev[0] != row[0]
         if closed and prev is not None:  # the previous candle closed: send it final (x=true) first
             row = prev
+        elif self.kline_push_ms:  # an open candle's update, at most one per kline_push_ms of market time
+            pushed = self._kline_pushed.get((symbol, interval, fut))
+            if pushed is not None and 0 < now - pushed < self.kline_push_ms:
+                return None
+            self._kline_pushed[(symbol, interval, fut)] = now
         k = wire.kline_row(row, iv, r)
         return {
             "e": "kline",

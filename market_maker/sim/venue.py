@@ -71,7 +71,7 @@ class Venue:
             cfg.default_leverage,
             cfg.max_open_orders,
         )
-        self.hub = Hub(self.rules, self.candles)
+        self.hub = Hub(self.rules, self.candles, cfg.kline_push_ms)
         self.faults = Faults(
             timeout_hold_s=cfg.timeout_hold_s,
             latency_ms=cfg.latency_ms,

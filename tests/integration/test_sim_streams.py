@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -207,3 +208,34 @@ class TestServerPings:
         opcode, _frame = ws.recv_data_frame(control_frame=True)  # websocket-client answers with a pong
         assert opcode == websocket.ABNF.OPCODE_PING
         ws.close()
+
+
+def test_open_kline_updates_come_at_binances_pace_and_every_close_goes_out() -> None:
+    from market_maker.sim.config import SimConfig
+
+    def drive(server: SimServer, ws: websocket.WebSocket, steps: int, pause_s: float) -> list[Any]:
+        for _ in range(steps):
+            server.control.step()
+            time.sleep(pause_s)
+        klines, quotes = [], 0
+        while quotes < steps:
+            m = recv_json(ws)
+            if m["stream"] == "btcusdt@bookTicker":
+                quotes += 1
+            else:
+                klines.append(m["data"])
+        return klines
+
+    with SimServer(SimConfig(step_mode=True, step_ms=100, kline_push_ms=1000)) as server:
+        ws = websocket.create_connection(
+            server.ws_url + "/stream?streams=btcusdt@bookTicker/btcusdt@kline_1m", timeout=5
+        )
+        time.sleep(0.1)  # let the server register the socket before the market moves
+        paced = drive(server, ws, 30, 0.1)  # 3 s of wall time, 30 quotes
+        fast = drive(server, ws, 1300, 0.0)  # 130 s of market time at once: two minutes close
+        ws.close()
+    open_times = [k["E"] for k in paced if not k["k"]["x"]]
+    assert 2 <= len(open_times) <= 4  # one a second (the update speed set here), not one per quote
+    assert all(b - a >= 1000 for a, b in pairwise(open_times))
+    closes = [k for k in fast if k["k"]["x"]]
+    assert len(closes) >= 2 and len({k["k"]["t"] for k in closes}) == len(closes)  # each minute closes once
