@@ -8,6 +8,7 @@ masking, INFO), written to a file, because the per-order log lines are part of t
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -142,6 +143,10 @@ class LiveBot:
             self.sim.stop()
             self.sim = None
         os.sched_setaffinity(0, ALL_CPUS)
+        # the run froze its heap (freeze_heap, as the run command does); this process goes on to host the
+        # next run, so hand that heap back to the collector or every run's memory would stay
+        gc.unfreeze()
+        gc.collect()
 
 
 def first_per_decision(samples: list[tuple[str, int, int]]) -> list[float]:

@@ -1,12 +1,16 @@
 """Benchmark 1: tick-to-order latency through the real actors and the real connector, simulator over loopback.
 
-What is timed: from the moment the PriceMonitorActor's stream callback receives a market-data frame
-(``perf_counter_ns`` taken first thing in the callback) to the moment the ExchangeActor's connector
-hands the order request (signed, URL built) to ``requests`` for the socket write. In between: the
-LatestBox coalescing hand-off, the StrategyActor asking the core for actions, the SlotManagerActor's
-checks, core transition and SQLite transaction (intent row before the order), the hand-off to an order
-lane through the ExchangeActor's order desk, and the gateway, order encoding and HMAC signature. Each
-hop is stamped (actors/stages.py): the runs print every stage's p50 and p99.
+What is timed: from the moment websocket-client hands a market-data frame to the PriceMonitorActor's
+stream (``perf_counter_ns`` taken first thing in ``ws.Connection._handle_message``, before JSON
+decoding) to the moment the ExchangeActor's order lane writes the order request to the socket (the
+transport's connection calls the probe right before the request's first ``sendall``, after signing,
+encoding and any connect). In between: JSON and parsing, the LatestBox coalescing hand-off, the
+StrategyActor asking the core for actions, the SlotManagerActor's checks, core transition and SQLite
+commit (intent row before the order) on the same thread as the strategy (actors/dispatch.py), the
+hand-off to an order lane through the ExchangeActor's order desk, and the gateway, rate limiter,
+order encoding and HMAC signature. Each hop is stamped (actors/stages.py): the runs print every
+stage's p50 and p99. The bot is pinned to one CPU (``bot.cpu``, ``--cpu``; -1: not pinned); the
+simulator may use every CPU and pushes an open kline at Binance's spot pace (2 s).
 
 How the market is driven: the simulator runs in its own process and sets the price one grid level
 (10 USDT) higher every 1/rate seconds, so every tick moves the grid: the bot cancels the buy that fell
