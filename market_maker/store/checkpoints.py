@@ -21,6 +21,9 @@ from market_maker.store.store import Store
 log = logging.getLogger(__name__)
 
 WRITER_BACKSTOP_PAGES = 10_000  # the writer checkpoints itself only if the thread falls this far behind
+# the restart write's own frames (1-2): a checkpoint of no more than these restarts nothing, so an idle
+# bot stops writing instead of restarting the WAL every second for its own last restart
+RESTART_OWN_FRAMES = 2
 RESTART_KEY = "wal_restarted_ms"  # control row the checkpointer writes to restart the WAL (see _run)
 EVERY_S = 1.0  # about 500 WAL pages a second at 25 decisions a second: well under SQLite's 1 000
 
@@ -64,7 +67,7 @@ class Checkpointer:
         first after a checkpoint."""
         result = self.store.checkpoint()
         self.passes += 1
-        if result is not None and not result[0] and result[1] and result[1] == result[2]:
+        if result is not None and not result[0] and result[1] > RESTART_OWN_FRAMES and result[1] == result[2]:
             self.store.set_control(RESTART_KEY, str(time.time_ns() // 1_000_000))
 
 

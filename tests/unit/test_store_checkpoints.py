@@ -113,7 +113,15 @@ def test_the_checkpointer_restarts_the_wal_itself_so_the_next_order_commit_does_
         assert restarted != before  # the pass itself began a new WAL (its one write)
         _write_books(store, 5)  # the next order commits append to it: no second restart
         assert _wal_salts(db) == restarted
-        assert other.get_control("wal_restarted_ms") is not None
+        stamp = other.get_control("wal_restarted_ms")
+        assert stamp is not None
+        time.sleep(0.002)
+        Checkpointer(other, every_s=3600).run_pass()  # moves the order commits: restarts again
+        again = other.get_control("wal_restarted_ms")
+        assert again is not None and again != stamp
+        salts = _wal_salts(db)
+        Checkpointer(other, every_s=3600).run_pass()  # only its own restart write to move: idle now
+        assert other.get_control("wal_restarted_ms") == again and _wal_salts(db) == salts
     finally:
         other.close()
         store.close()
