@@ -44,15 +44,15 @@ from live_support import (  # noqa: E402
     SYMBOL,
     SimProcess,
     command_line,
+    filled_slots,
     machine,
     machine_line,
     median_of,
     proc_status,
 )
 
-from market_maker.core.ids import encode  # noqa: E402
-from market_maker.core.model import Side, SlotState  # noqa: E402
-from market_maker.core.slots import Slot, SlotBook  # noqa: E402
+from market_maker.core.model import Side  # noqa: E402
+from market_maker.core.slots import SlotBook  # noqa: E402
 from market_maker.exchange.factory import make_exchange  # noqa: E402
 from market_maker.store import open_store  # noqa: E402
 
@@ -84,24 +84,7 @@ engine: {{type: simple, database: {db}}}
 
 def seed_filled_slots(db: Path) -> None:
     """900 FILLED slots bought at 110 000.00 and up (above the market: they hold)."""
-    slots = {}
-    for i in range(FILLED):
-        level = 11_000_000 + 1000 * i  # ticks of 0.01
-        slots[level] = Slot(
-            level,
-            SlotState.FILLED,
-            Side.BUY,
-            order_price=level,
-            order_qty=QTY_STEPS,
-            order_filled=QTY_STEPS,
-            client_id=encode(BOT, level, Side.BUY, i),
-            generation=i,
-            trip_gen=i,
-            bought=QTY_STEPS,
-            held=QTY_STEPS,
-            lots=((QTY_STEPS, level),),
-            tp_price=level + 1000,
-        )
+    slots = filled_slots(FILLED, QTY_STEPS, 11_000_000, BOT)  # ticks of 0.01
     store = open_store(str(db), BOT, SYMBOL)
     try:
         store.save_book(SlotBook(BOT, slots, next_gen=FILLED, held_total=FILLED * QTY_STEPS))

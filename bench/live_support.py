@@ -21,6 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from market_maker.core.ids import encode
+from market_maker.core.model import Side, SlotState
+from market_maker.core.slots import Slot
+
 SYMBOL = "BTCUSDT"
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -196,3 +200,27 @@ def machine_line(mach: dict[str, Any]) -> str:
 def command_line() -> str:
     """How the benchmark was run (for the results file)."""
     return "python " + " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]])
+
+
+def filled_slots(n: int, qty: int, base: int, bot: str) -> dict[int, Slot]:
+    """``n`` FILLED slots of bot ``bot`` holding ``qty`` steps each, 1 000 ticks apart from ``base`` up,
+    bought there (above the market they hold): generations 0 .. n-1."""
+    out = {}
+    for i in range(n):
+        level = base + 1000 * i
+        out[level] = Slot(
+            level,
+            SlotState.FILLED,
+            Side.BUY,
+            order_price=level,
+            order_qty=qty,
+            order_filled=qty,
+            client_id=encode(bot, level, Side.BUY, i),
+            generation=i,
+            trip_gen=i,
+            bought=qty,
+            held=qty,
+            lots=((qty, level),),
+            tp_price=level + 1000,
+        )
+    return out

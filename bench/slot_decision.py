@@ -42,7 +42,15 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from live_bot import BOT_CONFIG  # noqa: E402
-from live_support import RESULTS, SYMBOL, command_line, machine, machine_line, percentiles  # noqa: E402
+from live_support import (  # noqa: E402
+    RESULTS,
+    SYMBOL,
+    command_line,
+    filled_slots,
+    machine,
+    machine_line,
+    percentiles,
+)
 
 import actors.slot_base as slot_base  # noqa: E402
 from actors import wiring as w  # noqa: E402
@@ -59,11 +67,10 @@ from actors.slot_manager import SlotManagerActor, SlotSettings  # noqa: E402
 from market_maker.config import config_from_mapping  # noqa: E402
 from market_maker.core.actions import is_order_action  # noqa: E402
 from market_maker.core.grid import grid_window  # noqa: E402
-from market_maker.core.ids import encode  # noqa: E402
-from market_maker.core.model import Market, OrderSnapshot, OrderStatus, Side, SlotState  # noqa: E402
+from market_maker.core.model import Market, OrderSnapshot, OrderStatus, Side  # noqa: E402
 from market_maker.core.risk import on_market_data, start_risk  # noqa: E402
 from market_maker.core.rules import SymbolRules  # noqa: E402
-from market_maker.core.slots import Slot, SlotBook  # noqa: E402
+from market_maker.core.slots import SlotBook  # noqa: E402
 from market_maker.core.strategy import actions_for_window  # noqa: E402
 from market_maker.ops.log_handoff import flush_handoff, stop_handoff  # noqa: E402
 from market_maker.ops.logs import install_logging  # noqa: E402
@@ -95,30 +102,6 @@ class Recorder:
             self.told.append((time.perf_counter_ns(), message))
 
 
-def filled_slots(n: int, qty: int, base: int = FAR, bot: str = BOT) -> dict[int, Slot]:
-    """``n`` FILLED slots holding ``qty`` steps each, one level (10.00) apart from ``base`` ticks up,
-    bought there (above the market they hold): generations 0 .. n-1."""
-    out = {}
-    for i in range(n):
-        level = base + 1000 * i
-        out[level] = Slot(
-            level,
-            SlotState.FILLED,
-            Side.BUY,
-            order_price=level,
-            order_qty=qty,
-            order_filled=qty,
-            client_id=encode(bot, level, Side.BUY, i),
-            generation=i,
-            trip_gen=i,
-            bought=qty,
-            held=qty,
-            lots=((qty, level),),
-            tp_price=level + 1000,
-        )
-    return out
-
-
 def _no_hand_off() -> None:
     """Nothing: the hand-off left out."""
 
@@ -137,7 +120,7 @@ def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"{tmp}/bot.sqlite", BOT, SYMBOL)
         far = max(n_slots - 3, 0)  # the three working buys make up the rest
-        book = SlotBook(BOT, filled_slots(far, qty), next_gen=far, held_total=far * qty)
+        book = SlotBook(BOT, filled_slots(far, qty, FAR, BOT), next_gen=far, held_total=far * qty)
         store.save_book(book)
         refs = {name: Recorder(name == w.ORDERS) for name in (w.STRATEGY, w.RISK, w.EXCHANGE, w.ORDERS)}
         wiring = w.Wiring()
