@@ -4,11 +4,14 @@ Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (
 
 - Trailing, with one level of slack on each side: a working buy is cancelled when its level lies more
   than one interval below the buy window (the price ran away up), above the center (skew moved the
-  window down), or off the current lattice (the interval changed); a working sell when its price lies
-  more than one interval above the sell window or below the center. Why the slack: the center rounds
-  to the nearest level, so as the price falls to within half an interval of the nearest buy the window
-  moves down one level and that very buy would leave the window just before it can fill; and a price
-  hovering around a half level would cancel and re-place the far end of the grid on every flip.
+  window down), or off the current lattice (the interval changed); a working sell (a take-profit) only
+  when its price lies more than one interval above the sell window (the price fell away) or strictly
+  below the center (skew moved the window). Why the slack: the center rounds to the nearest level, so
+  as the price rises to within half an interval of a take-profit the center rounds onto it; cancelling
+  it there (the window read literally) re-placed it one interval higher again and again, so it ran
+  half an interval ahead of the price and filled only on jumps. Buys mirror this: as the price falls
+  to within half an interval of the nearest buy, that buy sits at the center and is kept. A price
+  hovering around a half level would also cancel and re-place the far end of the grid on every flip.
   (A cancel is asked once: a slot with a cancel in flight is left alone; after a refused cancel the
   slot waits out its cancel back-off, a visible :class:`Skip`, before it is asked again.)
 - A FREE level of the buy window gets a buy at its level for ``order_qty`` steps, nearest the center
@@ -113,7 +116,7 @@ def actions_for_window(
                 why = _buy_trailing(level, win)
             else:
                 continue
-        elif not halted and (order_price > sell_ceiling or order_price <= c):
+        elif not halted and (order_price > sell_ceiling or order_price < c):
             why = _sell_trailing(order_price, win)
         else:
             continue
@@ -210,10 +213,10 @@ def _buy_trailing(level: int, win: GridWindow) -> str:
 
 def _sell_trailing(price: int, win: GridWindow) -> str:
     """Why a working sell at ``price`` must be cancelled for the window ``win`` (the caller has found that
-    it is more than one interval above the sell window, or at or below the center)."""
+    it is more than one interval above the sell window, or strictly below the center)."""
     if price > win.sell_hi + win.interval:
         return "trailing: price fell behind the sell window"
-    return "trailing: price is at or below the grid center"
+    return "trailing: price is below the grid center"
 
 
 def backoff_until(book: SlotBook, now_ms: int) -> int | None:
