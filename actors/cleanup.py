@@ -1,4 +1,4 @@
-"""CleanupActor: the cleanup schedule (stale orders outside the window, the open-order cap)."""
+"""CleanupActor: the stale-order cleanup's schedule (the rule itself: ``market_maker/core/cleanup.py``)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from actors.wiring import Wiring
 class CleanupActor(DispatchedActor):
     """Tells the slot manager CleanupDue every ``interval_s``."""
 
-    def __init__(self, wiring: Wiring, interval_s: float, stale_after_s: float, max_open_orders: int) -> None:
+    def __init__(self, wiring: Wiring, interval_s: float, stale_after_s: float) -> None:
         super().__init__()
         self.wiring = wiring
         self.interval_s = interval_s
-        self.due = CleanupDue(int(stale_after_s * 1000), max_open_orders)
+        self.due = CleanupDue(int(stale_after_s * 1000))
         self.timers: Timers | None = None
 
     def on_start(self) -> None:

@@ -303,7 +303,6 @@ class ReconcileDue:
 
 @dataclass(frozen=True, slots=True)
 class CleanupDue:
-    """Time to cancel stale orders outside the window and enforce the open-order cap."""
+    """Time to cancel stale orders (``market_maker/core/cleanup.py``)."""
 
     stale_after_ms: int
-    max_open_orders: int

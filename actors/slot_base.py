@@ -73,7 +73,6 @@ class SlotSettings:
     market: Market
     heartbeat_s: float
     equity_s: float = 5.0
-    max_open_orders: int = 50
 
 
 class SlotManagerBase(DispatchedActor):

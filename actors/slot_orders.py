@@ -19,11 +19,11 @@ from actors.slot_base import SlotManagerBase, log, now_ms
 from actors.stages import stamp
 from market_maker.core import slots as coreslots
 from market_maker.core.actions import Cancel, Place
+from market_maker.core.cleanup import stale_cancels
 from market_maker.core.grid import grid_window, window_for_center
 from market_maker.core.model import Market, Side, SlotState
 from market_maker.core.slots import Slot
-from market_maker.core.strategy import actions_for_window
-from market_maker.runtime.cleanup_rules import cleanup_cancels
+from market_maker.core.strategy import actions_for_window, open_orders
 from market_maker.runtime.heartbeat import log_order
 
 
@@ -95,8 +95,9 @@ class OrderDecisions(SlotManagerBase):
         if self.halted or (self.buys_blocked and p.side is Side.BUY):
             return "risk"  # decided before the risk change reached the strategy
         working = self.book.ix.working  # the index: O(working orders), not O(book)
-        if len(working) >= self.settings.max_open_orders:
-            return f"open-order cap {self.settings.max_open_orders}"
+        cap = self.params.grid.max_open_orders
+        if cap and open_orders(self.book) >= cap:
+            return f"open-order cap {cap}"
         # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
         slots = self.book.slots
         if p.side is Side.BUY:
@@ -153,7 +154,5 @@ class OrderDecisions(SlotManagerBase):
         if not self.trading or not self.reconciled or not self.interval or not self.center:
             return
         win = window_for_center(self.center, self.interval, self.params.grid)
-        for cid, reason in cleanup_cancels(
-            self.book, win, self.sent_ms, now, m.stale_after_ms, m.max_open_orders
-        ):
-            self._cancel(cid, reason)
+        for c in stale_cancels(self.book, win, self.sent_ms, now, m.stale_after_ms, self.halted):
+            self._cancel(c.client_id, c.reason)

@@ -187,7 +187,6 @@ class TradingSystem:
             market=cfg.exchange.market,
             heartbeat_s=self.options.heartbeat_s,
             equity_s=self.options.equity_s,
-            max_open_orders=cfg.cleanup.max_open_orders,
         )
         feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
         o, obs = self.options, self.observer
@@ -226,7 +225,6 @@ class TradingSystem:
                 self.wiring,
                 cfg.cleanup.interval_seconds,
                 cfg.cleanup.stale_order_age_seconds,
-                cfg.cleanup.max_open_orders,
             ),
         }
         # The risk actor runs before the first reconcile: a sell that filled while the bot was down closes

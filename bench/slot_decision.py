@@ -126,7 +126,7 @@ def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
         wiring = w.Wiring()
         for name, ref in refs.items():
             wiring.set(name, ref)
-        settings = SlotSettings(Market.SPOT, 3600, 3600, config.cleanup.max_open_orders)
+        settings = SlotSettings(Market.SPOT, 3600, 3600)
         actor = SlotManagerActor(wiring, store, params, settings, store.load_book() or book, interval)
         orders = refs[w.ORDERS].told
         try:

@@ -46,6 +46,7 @@ class TradingValues:
     max_consecutive_losses: int
     max_drawdown_pct: Decimal
     cooldown_seconds: int
+    max_open_orders: int = 0  # cleanup.max_open_orders; 0: no cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ def core_params(rules: SymbolRules, v: TradingValues, name: Callable[[str], str]
             max_inventory=steps("max_inventory", v.max_inventory),
             skew_factor=v.inventory_skew_factor,
             target_inventory=steps("target_inventory", v.target_inventory, positive=False),
+            max_open_orders=v.max_open_orders,
         )
         fixed = None
         if v.baseline_atr.strip().lower() != "rolling":

@@ -75,6 +75,7 @@ def core_params(s: BacktestSettings) -> CoreParams:
             max_consecutive_losses=s.max_consecutive_losses,
             max_drawdown_pct=s.max_drawdown_pct,
             cooldown_seconds=s.cooldown_seconds,
+            max_open_orders=s.max_open_orders,
         )
         cp = shared_core_params(rules, values, lambda field: f"setting {field}")
     except ParamsError as exc:

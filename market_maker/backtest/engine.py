@@ -143,6 +143,7 @@ def _result(r: Replay) -> RunResult:
     halted = np.asarray(r.mark_halted, dtype=np.bool_)
     r.counters.halted_candles = int(np.count_nonzero(np.where(at >= 0, halted[np.maximum(at, 0)], False)))
     r.counters.risk_triggered_candles = int(np.count_nonzero(r.ms.atr_spike | r.ms.volume_spike))
+    r.counters.tp_held = sum(1 for s in r.book if s.held > 0)
     last = int(c.close[-1]) if n else 0
     return RunResult(
         candles=c,

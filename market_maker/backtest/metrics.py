@@ -126,6 +126,13 @@ def summarize(run: RunResult) -> dict[str, Any]:
         "interval_changes": run.counters.interval_changes,
         "risk_triggered_candles": run.counters.risk_triggered_candles,
         "halted_candles": run.counters.halted_candles,
+        "cap_cancels": run.counters.cap_cancels,
+        "stale_cancels": run.counters.stale_cancels,
+        "tp_at_target": run.counters.tp_at_target,
+        "tp_above_target": run.counters.tp_above_target,
+        "tp_held": run.counters.tp_held,
+        "tp_moved_up_passed": run.counters.tp_moved_up_passed,
+        "tp_moved_up_away": run.counters.tp_moved_up_away,
         "params": dict(run.params),
     }
 
@@ -149,6 +156,9 @@ SUMMARY_ROWS = (
     ("Fills (all / buy / sell)", ("fills", "buy_fills", "sell_fills")),
     ("Orders placed / post-only rejects / cancels", ("orders_placed", "post_only_rejects", "cancels")),
     ("Buys refused: insufficient balance", "balance_rejects"),
+    ("Take-profits: at level + I / above / held", ("tp_at_target", "tp_above_target", "tp_held")),
+    ("Take-profits moved up: passed / fell away", ("tp_moved_up_passed", "tp_moved_up_away")),
+    ("Cancels: open-order cap / stale cleanup", ("cap_cancels", "stale_cancels")),
     ("Candles", "candles"),
 )
 

@@ -21,12 +21,15 @@ from market_maker.backtest.market_series import MarketSeries
 from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
+from market_maker.core.cleanup import stale_cancels
 from market_maker.core.fills import apply_fill, cancelled
+from market_maker.core.grid import grid_window
 from market_maker.core.model import Fill, Side
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
 from market_maker.core.slots import SlotBook, reject, submit, submit_acked
+from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
@@ -73,6 +76,12 @@ class Replay:
         self.mark_cash: list[float] = []
         self.mark_halted: list[bool] = []
         self.flags = (False, False)
+        self.sent: dict[str, int] = {}  # client id -> send time, for the stale-order cleanup
+        self.cleanup_every = int(settings.cleanup_interval_seconds * 1000)
+        self.stale_after = int(settings.stale_order_age_seconds * 1000)
+        self.next_cleanup = int(candles.open_time_ms[0]) + self.cleanup_every if len(candles) else 0
+        # level -> (price, the center had passed it) of the take-profit cancelled last at that level
+        self.sell_cancelled: dict[int, tuple[int, bool]] = {}
 
     # --- core plumbing --------------------------------------------------------------------------
 
@@ -88,6 +97,11 @@ class Replay:
     ) -> None:
         slot = self.book.find(client_id)
         assert slot is not None
+        if side is Side.SELL and qty + slot.order_filled == slot.order_qty:  # the take-profit closes
+            if slot.order_price == slot.tp_price:
+                self.counters.tp_at_target += 1
+            else:
+                self.counters.tp_above_target += 1
         self.trade_id += 1
         notional = self.unit * price * qty
         fee = self.fm.fee(notional, maker)
@@ -144,6 +158,13 @@ class Replay:
 
     def _place(self, a: Place, candle: int) -> None:
         self.counters.orders_placed += 1
+        if a.side is Side.SELL:
+            before = self.sell_cancelled.pop(a.level, None)
+            if before is not None and a.price > before[0]:
+                if before[1]:
+                    self.counters.tp_moved_up_passed += 1
+                else:
+                    self.counters.tp_moved_up_away += 1
         # The exchange answers at once, so the order's PENDING book is never read: an accepted order
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
@@ -166,11 +187,19 @@ class Replay:
             fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
             self._fill(cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
-        self.book, _ = submit_acked(self.book, a)
+        self.book, cid = submit_acked(self.book, a)
+        self.sent[cid] = self.now
 
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.find(a.client_id)
         assert slot is not None
+        self.sent.pop(a.client_id, None)
+        if a.reason.startswith("open-order cap"):
+            self.counters.cap_cancels += 1
+        elif a.reason.startswith("stale"):
+            self.counters.stale_cancels += 1
+        if slot.side is Side.SELL:
+            self.sell_cancelled[slot.level] = (slot.order_price, a.reason == SELL_BELOW_CENTER)
         # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
         # would never be read, and the reply settles the slot the same without it (a unit test checks).
         self.book, events = cancelled(
@@ -180,10 +209,12 @@ class Replay:
         self._events(events)
 
     def act(self, candle: int) -> None:
-        """Let the core act at the current price until its quiet band is not empty.
+        """Let the core act at the current price until it asks for no Place and no Cancel.
 
         One core evaluation gives the actions and the band after them (:func:`evaluate`); the book
-        changes only when an order action is carried out, so only then is it evaluated again.
+        changes only when an order action is carried out, so only then is it evaluated again. The
+        band of a settled book may hold no price at all (the price sits exactly on a resting order,
+        which trades only when the path goes through it): then the next waypoint is simply played.
         """
         ev = self._evaluate()
         for _ in range(_MAX_ROUNDS):
@@ -199,12 +230,11 @@ class Replay:
                     changed = True
                 elif isinstance(a, Skip):
                     self.counters.filter_skips += 1
-            if changed:
-                ev = self._evaluate()
-            if not ev.band.empty:
+            if not changed:
                 self.band = ev.band
                 self.band_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
                 return
+            ev = self._evaluate()
         raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
 
     def _evaluate(self) -> Evaluation:
@@ -317,10 +347,28 @@ class Replay:
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
         if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
             self.clock(now, now)  # trades run through the candle up to its close
+        if now >= self.next_cleanup:
+            changed = self.cleanup(close, now) or changed
         if self.exhaustive or changed or self.risk.halted != halted or not self.quiet(close, now):
             self.price = close
             self.act(j)
         self.mark(j)
+
+    def cleanup(self, price: int, now: int) -> bool:
+        """The periodic stale-order cleanup (core: :func:`stale_cancels`), due at ``now``; True when it
+        cancelled something.
+
+        It runs at the first processed candle close at or after each due time. The candles the engine
+        skips need none: the quiet band proved that the strategy cancels nothing there, and an order
+        the cleanup would cancel is one the strategy cancels itself (the trailing rule, at any age).
+        """
+        while self.next_cleanup <= now:
+            self.next_cleanup += self.cleanup_every
+        win = grid_window(price, self.interval, self.book.held_total, self.cp.grid)
+        stale = stale_cancels(self.book, win, self.sent, now, self.stale_after, self.risk.halted)
+        for a in stale:
+            self._cancel(a)
+        return bool(stale)
 
     def mark(self, j: int) -> None:
         """Record position and cash after candle ``j``."""

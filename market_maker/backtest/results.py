@@ -55,6 +55,15 @@ class Counters:
     interval_changes: int = 0
     risk_triggered_candles: int = 0
     halted_candles: int = 0
+    cap_cancels: int = 0  # buys the open-order cap cancelled (room for a take-profit, or excess)
+    stale_cancels: int = 0  # orders the stale-order cleanup cancelled
+    tp_at_target: int = 0  # take-profits that closed at level + the interval frozen at the buy's fill
+    tp_above_target: int = 0  # take-profits that closed above it (placed at C + I after a rise)
+    tp_held: int = 0  # slots still holding a position after the last candle
+    # take-profits cancelled, then placed again higher: after the center passed them (the price rose
+    # past them unfilled, or skew moved the window), or after the price fell away from them
+    tp_moved_up_passed: int = 0
+    tp_moved_up_away: int = 0
 
 
 @dataclass

@@ -49,6 +49,10 @@ class BacktestSettings:
     max_drawdown_pct: Decimal = Decimal(10)
     cooldown_seconds: int = 300
     stale_price_seconds: Decimal = Decimal(30)
+    # cleanup (config: cleanup.*)
+    max_open_orders: int = 50  # 0: no cap
+    stale_order_age_seconds: Decimal = Decimal(3600)
+    cleanup_interval_seconds: Decimal = Decimal(60)
     # symbol (config: trading.symbol and the sim section's filters)
     symbol: str = "BTCUSDT"
     base_asset: str = "BTC"
@@ -141,6 +145,9 @@ def from_config(cfg: Config) -> BacktestSettings:
         max_drawdown_pct=r.max_drawdown_pct,
         cooldown_seconds=r.cooldown_seconds,
         stale_price_seconds=Decimal(str(r.stale_price_seconds)),
+        max_open_orders=cfg.cleanup.max_open_orders,
+        stale_order_age_seconds=Decimal(str(cfg.cleanup.stale_order_age_seconds)),
+        cleanup_interval_seconds=Decimal(str(cfg.cleanup.interval_seconds)),
         symbol=t.symbol,
         base_asset=assets[0],
         quote_asset=assets[1],

@@ -34,6 +34,7 @@ class GridParams:
     max_inventory: int  # steps: cap on held + working buys, and the skew's scale
     skew_factor: Decimal = Decimal(0)  # 0..1
     target_inventory: int = 0  # steps
+    max_open_orders: int = 0  # the open-order cap (see strategy.py); 0: no cap
 
     def __post_init__(self) -> None:
         if self.buy_window < 1 or self.sell_window < 1:
@@ -46,6 +47,8 @@ class GridParams:
             raise ValueError(f"skew_factor must be within 0..1, got {self.skew_factor}")
         if self.target_inventory < 0:
             raise ValueError(f"target_inventory must be >= 0 steps, got {self.target_inventory}")
+        if self.max_open_orders < 0:
+            raise ValueError(f"max_open_orders must be >= 0 (0: no cap), got {self.max_open_orders}")
 
 
 class GridWindow(NamedTuple):

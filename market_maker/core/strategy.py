@@ -24,11 +24,18 @@ Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (
   position are never dropped.
 - A post-only order must not cross the market: a buy at or above the price, or a sell at or below it,
   is skipped (only inventory skew can move a window across the price) and placed once the price moves.
+- The open-order cap (``max_open_orders``, 0: none) bounds the orders that work at once, as Binance's
+  MAX_NUM_ORDERS filter does (orders being cancelled do not count). A take-profit goes before a buy:
+  when the cap is full, the working buy farthest from the center is cancelled to make room for it
+  (the sell follows once the cancel is done); a buy is placed only while there is room, so a
+  cancelled buy is never placed back into a full cap (no churn). More orders than the cap (adopted
+  at start-up, or a lowered cap) cancels the farthest buys down to it.
 - Risk *triggered*: working buys are cancelled and no buy is placed; sells continue. Circuit breaker
   *halted*: working buys are cancelled and no order at all is placed (working sells are left working:
   cancelling them could not be followed by a better one).
 
-Output order is stable: cancels (by level), then sells (by level), then buys (nearest the center first).
+Output order is stable: cancels (trailing and risk by level, then the cap's), then sells (by level), then
+buys (nearest the center first).
 """
 
 from __future__ import annotations
@@ -40,9 +47,10 @@ from market_maker.core.grid import GridParams, GridWindow, center, grid_window, 
 from market_maker.core.model import Side, SlotState
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
-from market_maker.core.slots import SlotBook
+from market_maker.core.slots import Slot, SlotBook
 
 _NO_SELL = 1 << 62  # above any price
+SELL_BELOW_CENTER = "trailing: price is below the grid center"  # a take-profit the center passed
 # enum members as module constants: reading ``Side.BUY`` goes through the enum's metaclass each time,
 # several times the cost of a global, and the loops below read them for every working slot and level
 _BUY = Side.BUY
@@ -92,6 +100,9 @@ def actions_for_window(
     min_sell = _NO_SELL
     slots = book.slots
     ix = book.ix
+    cap = params.max_open_orders
+    counted = 0  # working orders that count against the cap (those not on their way out)
+    kept_buys: list[Slot] = []  # working buys the trailing rule keeps: what the cap may cancel
     # the trailing bounds, as plain integers: a working order inside them is kept without more ado
     iv, c = win.interval, win.center
     buy_floor, sell_ceiling = win.buy_lo - iv, win.sell_hi + iv
@@ -106,7 +117,10 @@ def actions_for_window(
                 max_buy = order_price
         elif order_price < min_sell:
             min_sell = order_price
-        if s.state is not _LOCKED or s.cancel_requested:
+        if s.cancel_requested:
+            continue  # on its way out: it no longer counts against the cap
+        if s.state is not _LOCKED:
+            counted += 1
             continue
         if is_buy:
             if block_buys:
@@ -115,60 +129,90 @@ def actions_for_window(
             elif level % iv or level < buy_floor or level > c:
                 why = _buy_trailing(level, win)
             else:
+                counted += 1
+                if cap and s.cancel_retry_ms <= now_ms:
+                    kept_buys.append(s)
                 continue
         elif not halted and (order_price > sell_ceiling or order_price < c):
             why = _sell_trailing(order_price, win)
         else:
+            counted += 1
             continue
         if s.cancel_retry_ms > now_ms:
+            counted += 1  # it keeps working until its cancel may be asked again
             if not probe:
                 cancels.append(Skip(level, "cancel ({}) in back-off until {}", args=(why, s.cancel_retry_ms)))
         elif probe:
             return (Cancel(level, s.client_id, why),)
         else:
             cancels.append(Cancel(level, s.client_id, why))
+    room = cap - counted if cap else _NO_SELL  # orders the open-order cap still allows
+    if room < 0 or kept_buys:
+        # the cap's victims: the buys farthest from the center first (they are the least likely to fill)
+        kept_buys.sort(key=lambda b: (-abs(c - b.level), b.level))
+    while room < 0 and kept_buys:  # more orders work than the cap allows (e.g. adopted at start-up)
+        b = kept_buys.pop(0)
+        if probe:
+            return (Cancel(b.level, b.client_id, f"open-order cap {cap}"),)
+        cancels.append(Cancel(b.level, b.client_id, f"open-order cap {cap}"))
+        room += 1
     # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
     upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL)) if ix.filled else 0
     filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])] if upto else []
 
-    out: list[Action] = cancels
     if halted:
-        return tuple(out)
+        return tuple(cancels)
+    sells: list[Action] = []
     # A probe builds no skip that the price does not cause: nobody would read it.
     for s in filled:
         target = max(s.tp_price, win.sell_lo)  # in the sell window (see above)
         if s.backoff_until_ms > now_ms:
             if not probe:
-                out.append(Skip(s.level, "sell in reject back-off until {}", args=(s.backoff_until_ms,)))
+                sells.append(Skip(s.level, "sell in reject back-off until {}", args=(s.backoff_until_ms,)))
         elif price is not None and target <= price:
             a: Action = Skip(
                 s.level, "sell at {} would cross the price {}", resumes_below=target, args=(target, price)
             )
             if probe:
                 return (a,)
-            out.append(a)
+            sells.append(a)
         elif target <= max_buy:
             if not probe:
-                out.append(
+                sells.append(
                     Skip(s.level, "sell at {} would not stay above working buy {}", args=(target, max_buy))
                 )
         elif (fail := rules.check(target, s.held)) is not None:
             if not probe:
-                out.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
+                sells.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
+        elif room <= 0:
+            # A take-profit closes a position: it goes before a buy. The farthest buy makes room for it
+            # (cancelled now, the sell placed once the cancel is done); a buy is never placed back while
+            # the cap is full, so this cannot churn.
+            if kept_buys:
+                b = kept_buys.pop(0)
+                why = f"open-order cap {cap}: room for the take-profit of {s.level}"
+                a = Cancel(b.level, b.client_id, why)
+                if probe:
+                    return (a,)
+                cancels.append(a)  # the room it makes is this sell's: no buy may take it
+            if not probe:
+                sells.append(Skip(s.level, "sell waits for room under the open-order cap {}", args=(cap,)))
         else:
             a = Place(s.level, _SELL, target, s.held)
             if probe:
                 return (a,)
-            out.append(a)
+            sells.append(a)
             min_sell = min(min_sell, target)
+            room -= 1
+    out: list[Action] = cancels + sells if sells else cancels
     if block_buys:
         return tuple(out)
 
     budget = params.max_inventory - book.held_total - book.buy_working_total
     qty = params.order_qty
-    # A probe places nothing, so the budget stays put: once it is short and the levels (descending)
-    # are below the price, no later level can be placed or cross the price; the answer is "nothing".
-    probe_done = probe and qty > budget
+    # A probe places nothing, so the budget and the room stay put: once either is short and the levels
+    # (descending) are below the price, no later level can be placed or cross the price: "nothing".
+    probe_done = probe and (qty > budget or room <= 0)
     for level in win.buy_levels():
         if probe_done and (price is None or level < price):
             break
@@ -186,6 +230,9 @@ def actions_for_window(
         elif level >= min_sell:
             if not probe:
                 out.append(Skip(level, "buy would not stay below working sell {}", args=(min_sell,)))
+        elif room <= 0:
+            if not probe:
+                out.append(Skip(level, "open-order cap {}: no room for a buy", args=(cap,)))
         elif qty > budget:
             if not probe:
                 out.append(Skip(level, "max inventory: {} steps left, order needs {}", args=(budget, qty)))
@@ -198,7 +245,21 @@ def actions_for_window(
                 return (a,)
             out.append(a)
             budget -= qty
+            room -= 1
     return tuple(out)
+
+
+def trailing_keeps(s: Slot, win: GridWindow, halted: bool = False) -> bool:
+    """True when the trailing rule keeps the working order of slot ``s`` for the window ``win``.
+
+    The same bounds :func:`actions_for_window` applies inline (there, as plain integers, for speed):
+    a buy on the lattice from one interval below the buy window up to the center; a sell from the
+    center up to one interval above the sell window, or any sell while trading is halted.
+    """
+    iv = win.interval
+    if s.side is _BUY:
+        return not s.level % iv and win.buy_lo - iv <= s.level <= win.center
+    return halted or win.center <= s.order_price <= win.sell_hi + iv
 
 
 def _buy_trailing(level: int, win: GridWindow) -> str:
@@ -216,7 +277,7 @@ def _sell_trailing(price: int, win: GridWindow) -> str:
     it is more than one interval above the sell window, or strictly below the center)."""
     if price > win.sell_hi + win.interval:
         return "trailing: price fell behind the sell window"
-    return "trailing: price is below the grid center"
+    return SELL_BELOW_CENTER
 
 
 def backoff_until(book: SlotBook, now_ms: int) -> int | None:
@@ -314,3 +375,9 @@ class ActionMemo:
         book, risk, interval, params, rules = self._args
         win = window_for_center(c, interval, params)
         return win, actions_for_window(win, book, risk, params, rules, self._now, price)
+
+
+def open_orders(book: SlotBook) -> int:
+    """The working orders that count against the open-order cap: all but those being cancelled."""
+    slots = book.slots
+    return sum(1 for lv in book.ix.working if not slots[lv].cancel_requested)

@@ -60,6 +60,7 @@ def bot_params(config: Config, rules: SymbolRules) -> BotParams:
         max_consecutive_losses=r.max_consecutive_losses,
         max_drawdown_pct=r.max_drawdown_pct,
         cooldown_seconds=r.cooldown_seconds,
+        max_open_orders=config.cleanup.max_open_orders,
     )
     cp = core_params(rules, values, lambda field: f"{'risk' if field in _RISK_KEYS else 'trading'}.{field}")
     return BotParams(cp.rules, cp.grid, cp.risk, cp.interval, cp.dynamic, r.max_position_drift)

@@ -33,7 +33,7 @@ from market_maker.core.slots import (
     request_cancel,
     submit,
 )
-from market_maker.core.strategy import calculate_actions
+from market_maker.core.strategy import calculate_actions, open_orders
 
 START = 10_000_000  # 100000.00
 
@@ -119,6 +119,8 @@ def step(w: World, op: str, a: int, b: int) -> None:
         for act in calculate_actions(w.price, w.interval, w.book, w.risk, w.params, BTC, w.now):
             if isinstance(act, Place):
                 assert BTC.check(act.price, act.qty) is None, act  # no order off filters or below minNotional
+                cap = w.params.max_open_orders
+                assert not cap or open_orders(w.book) < cap, act  # never more orders than the cap
                 w.book, cid = submit(w.book, act)
                 assert cid not in w.issued  # client ids never repeat
                 w.issued.add(cid)
@@ -225,6 +227,7 @@ PARAMS = st.builds(
     max_inventory=st.integers(200, 3000),
     skew_factor=st.sampled_from([Decimal(0), Decimal("0.0005"), Decimal("0.01")]),
     target_inventory=st.integers(0, 500),
+    max_open_orders=st.sampled_from([0, 0, 2, 3, 7]),
 )
 LENGTHS = st.integers(5, 120)
 SEEDS = st.integers(0, 2**32)
