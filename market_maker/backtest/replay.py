@@ -347,9 +347,10 @@ class Replay:
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
         if self.risk.halted_until_ms or self.risk.stale:  # only then can the clock change anything
             self.clock(now, now)  # trades run through the candle up to its close
-        if now >= self.next_cleanup:
-            changed = self.cleanup(close, now) or changed
         if self.exhaustive or changed or self.risk.halted != halted or not self.quiet(close, now):
+            self.price = close
+            self.act(j)
+        if now >= self.next_cleanup and self.cleanup(close, now):  # after the strategy, as live
             self.price = close
             self.act(j)
         self.mark(j)
@@ -358,9 +359,10 @@ class Replay:
         """The periodic stale-order cleanup (core: :func:`stale_cancels`), due at ``now``; True when it
         cancelled something.
 
-        It runs at the first processed candle close at or after each due time. The candles the engine
-        skips need none: the quiet band proved that the strategy cancels nothing there, and an order
-        the cleanup would cancel is one the strategy cancels itself (the trailing rule, at any age).
+        It runs at the first processed candle close at or after each due time, after the strategy has
+        acted there. The candles the engine skips need none: the quiet band proved that the strategy
+        cancels nothing there, and an order the cleanup would cancel is one the strategy cancels
+        itself (the trailing rule, at any age).
         """
         while self.next_cleanup <= now:
             self.next_cleanup += self.cleanup_every
