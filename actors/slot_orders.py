@@ -96,7 +96,7 @@ class OrderDecisions(SlotManagerBase):
             return "risk"  # decided before the risk change reached the strategy
         working = self.book.ix.working  # the index: O(working orders), not O(book)
         cap = self.params.grid.max_open_orders
-        if cap and open_orders(self.book) >= cap:
+        if cap and len(working) >= cap and open_orders(self.book) >= cap:  # the count only near the cap
             return f"open-order cap {cap}"
         # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
         slots = self.book.slots
