@@ -190,6 +190,18 @@ def write_md(doc: dict, path: Path) -> None:  # type: ignore[type-arg]
                 else "| | | | | | | |"
             )
         )
+    lines += [
+        "",
+        "Reading it: *TP above* are take-profits placed at C + I rather than level + I (the dynamic "
+        "interval grew since the buy, or the path jumped over the sell window); *moved up, center "
+        "passed* happens only when skew or an interval change moves the center past a working "
+        "take-profit (0 on every static grid without skew); *fell away* are take-profits cancelled when "
+        "the price fell more than the sell window below them and placed again higher after a jump. With "
+        "skew 0.5 the skewed window falls far below the price after a few buys, so their take-profits "
+        "lie above the sell window and are held (HODL until profitable): few fills, and the quiet band, "
+        "narrow with skew, makes those runs slow. Wall times were taken beside other jobs on the 2-core "
+        "box: compare rows, not machines.",
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
