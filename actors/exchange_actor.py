@@ -43,7 +43,7 @@ from actors.send_probe import SendProbe
 from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.model import Market
-from market_maker.durable.gateway import DirectGateway, OrderGateway
+from market_maker.engines.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.types import OrderUpdate, StreamStatus, UserEvent

@@ -13,7 +13,7 @@ from market_maker.core.slots import SlotBook
 
 
 class Observer:
-    """No-op base: subclass and override what you need (see market_maker.runtime.ops_link)."""
+    """No-op base: subclass and override what you need (see actors.ops_observer)."""
 
     def bind(self, rules: SymbolRules) -> None:
         """The symbol's rules, once known (before any other call)."""

@@ -32,8 +32,8 @@ from actors.wiring import Wiring
 from market_maker.core import risk as corerisk
 from market_maker.core.interval import next_interval
 from market_maker.core.risk import RiskState
-from market_maker.runtime.controls import PAUSE_KEY, RESUME_KEY
 from market_maker.runtime.params import BotParams
+from market_maker.store.controls import PAUSE_KEY, RESUME_KEY
 
 if TYPE_CHECKING:
     from market_maker.store import Store

@@ -39,8 +39,8 @@ from market_maker.core.slot_events import (
     SlotEvent,
 )
 from market_maker.core.slots import SlotBook
+from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
 from market_maker.ops.logs import order_event
-from market_maker.runtime.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
 from market_maker.runtime.params import BotParams
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ from actors.slot_base import DRIFT_CONTROL_KEY, SlotSettings, log, now_ms
 from actors.slot_orders import OrderDecisions
 from actors.slot_reconcile import Reconciliation
 from actors.timers import Timers
-from market_maker.runtime.heartbeat import heartbeat_line, log_heartbeat, open_fees
+from market_maker.ops.heartbeat import heartbeat_line, log_heartbeat, open_fees
 from market_maker.store.checkpoints import Checkpointer, start_checkpoints
 
 __all__ = ["SlotManagerActor", "SlotSettings"]

@@ -24,7 +24,7 @@ from market_maker.core.grid import grid_window, window_for_center
 from market_maker.core.model import Market, Side, SlotState
 from market_maker.core.slots import Slot
 from market_maker.core.strategy import actions_for_window, open_orders
-from market_maker.runtime.heartbeat import log_order
+from market_maker.ops.heartbeat import log_order
 
 
 class OrderDecisions(SlotManagerBase):

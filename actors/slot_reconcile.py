@@ -22,7 +22,7 @@ from market_maker.core.ids import decode
 from market_maker.core.slot_events import (
     Ignored,
 )
-from market_maker.runtime.heartbeat import log_order
+from market_maker.ops.heartbeat import log_order
 
 
 class Reconciliation(ExchangeReplies):

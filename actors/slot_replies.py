@@ -17,7 +17,7 @@ from market_maker.core import fills as corefills
 from market_maker.core import slots as coreslots
 from market_maker.core.ids import decode
 from market_maker.core.model import Fill, SlotState
-from market_maker.runtime.heartbeat import log_order
+from market_maker.ops.heartbeat import log_order
 from market_maker.store.records import NOT_FOUND, UNKNOWN
 
 

@@ -58,13 +58,13 @@ from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
-from market_maker.durable import Engine, EngineError, start_engine
-from market_maker.durable.gateway import DirectGateway
+from market_maker.engines import Engine, EngineError, start_engine
+from market_maker.engines.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
 from market_maker.runtime.params import BotParams, ParamsError, bot_params
-from market_maker.runtime.safety import UnsafeError, check_account
 from market_maker.runtime.warmup import warm_up
+from market_maker.startup.safety import UnsafeError, check_account
 from market_maker.store import Store, StoreError, StoreLockedError, open_store
 
 log = logging.getLogger("market_maker.system")

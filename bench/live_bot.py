@@ -24,8 +24,8 @@ from actors.stages import STAGES, spans_us
 from actors.system import RunOptions, TradingSystem
 from market_maker.config import Config, config_from_mapping
 from market_maker.exchange.factory import make_exchange
+from market_maker.ops.cpu_pin import pin_process
 from market_maker.ops.logs import install_logging
-from market_maker.runtime.cpu_pin import pin_process
 
 INTERVAL = "10"  # USDT between grid levels
 BOT_CONFIG: dict[str, Any] = {
@@ -36,7 +36,7 @@ BOT_CONFIG: dict[str, Any] = {
         "buy_window_size": 3,
         "sell_window_size": 3,
     },
-    # pinned to one CPU as `bot.cpu` does for `run` (market_maker/runtime/cpu_pin.py); the benchmarks'
+    # pinned to one CPU as `bot.cpu` does for `run` (market_maker/ops/cpu_pin.py); the benchmarks'
     # --cpu option changes it (-1: not pinned)
     "bot": {"id": "bench", "cpu": 0},
     "exchange": {"venue": "sim", "market": "spot"},

@@ -161,7 +161,7 @@ def _download(args: argparse.Namespace, config: Any, symbol: str, start: int, en
     sim = None
     url = args.url or config.exchange.rest_url
     if url is None:  # venue sim without a URL: the simulator of this configuration, started here
-        from market_maker.runtime.sim_config import sim_config
+        from market_maker.settings.sim_config import sim_config
         from market_maker.sim.server import SimServer
 
         sim = SimServer(sim_config(config, step_mode=True)).start()

@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the pause request to the bot's store (exit 3 when no bot is running)."""
-    from market_maker.runtime.controls import control_verb, request_pause
+    from market_maker.commands._control import control_verb
+    from market_maker.store.controls import request_pause
 
     return control_verb(args, request_pause, "pause")

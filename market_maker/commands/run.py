@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --for must be > 0 seconds", file=sys.stderr)
         return 2
     if config.bot.cpu is not None:  # before any thread starts: they all inherit it
-        from market_maker.runtime.cpu_pin import PinError, pin_process
+        from market_maker.ops.cpu_pin import PinError, pin_process
 
         try:
             pin_process(config.bot.cpu)
@@ -72,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
+    from actors.ops_observer import status_input
     from actors.system import RunOptions, StartError, TradingSystem
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
-    from market_maker.runtime.ops_link import status_input
-    from market_maker.runtime.patient_start import WaitStopped, patient_start
+    from market_maker.startup.patient_start import WaitStopped, patient_start
 
     sim = None
     sim_key = ""
@@ -113,8 +113,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _stop_sim(sim)
         return 1
+    from actors.ops_observer import OpsObserver
     from market_maker.ops.service import OpsService
-    from market_maker.runtime.ops_link import OpsObserver
 
     # /status asks the running system (with a timeout) when a request comes in
     ops = OpsService.from_config(
@@ -164,7 +164,7 @@ def _routed(config: Any, ws_url: str) -> bool:
 
 def _start_sim(config: Any) -> tuple[Any, str, str]:
     from market_maker.ops.logs import add_secrets
-    from market_maker.runtime.sim_config import sim_balances, sim_config
+    from market_maker.settings.sim_config import sim_balances, sim_config
     from market_maker.sim.server import SimServer
 
     sim = SimServer(sim_config(config)).start()
@@ -176,7 +176,7 @@ def _start_sim(config: Any) -> tuple[Any, str, str]:
 
 
 def _paper_check(config: Any, sim: Any, key: str) -> int:
-    from market_maker.runtime.paper_check import compare_fills
+    from market_maker.commands._paper_check import compare_fills
     from market_maker.store import StoreError, open_store
 
     try:

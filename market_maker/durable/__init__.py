@@ -1,27 +1,8 @@
-"""The order engines: Simple (direct connector calls) and Durable (DBOS workflows).
+"""The Durable engine's DBOS parts: the order workflows and their ids, where DBOS keeps its state, the
+listing of a bot's workflows, the crash hook of the reliability tests, and the workflow gateway.
 
-    engine = start_engine(config, exchange, store)   # after exchange.start(), before the actors
-    ExchangeActor.start(wiring, exchange, gateway=engine.gateway)
-    ...
-    engine.close()                                    # after the actors stopped
-
-Durable: every order placement and cancellation is a DBOS workflow whose id derives from the symbol
-and the client order id (:mod:`.ids`); its exchange call is a step that is idempotent (it queries by
-client id before placing) and its outcome is written to the store in a second step. On start the
-interrupted workflows of this bot are recovered and finished *before* the actors start, so
-reconciliation sees the exchange as the workflows left it. See docs/durable.md.
+Starting either engine and the Simple engine's gateway are in :mod:`market_maker.engines`.
+:mod:`.outcomes` (what became of a placement or cancellation, and the direct connector calls both
+engines make) stays here: DBOS pickles step outputs by module path, so workflows recorded in an
+existing system database name ``market_maker.durable.outcomes``.
 """
-
-from market_maker.durable.engine import Engine, EngineError, start_engine
-from market_maker.durable.gateway import DirectGateway, OrderGateway
-from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
-
-__all__ = [
-    "CancelOutcome",
-    "DirectGateway",
-    "Engine",
-    "EngineError",
-    "OrderGateway",
-    "PlaceOutcome",
-    "start_engine",
-]

@@ -127,7 +127,7 @@ def _account(exchange: Exchange) -> dict[str, Any]:
 def check_exchange(config: Config, exchange: Exchange, description: str) -> Iterator[CheckResult]:
     """Exchange reachable, symbol trading, clock skew, key permissions, balance vs the worst-case grid."""
     from market_maker.runtime.params import ParamsError, bot_params
-    from market_maker.runtime.safety import symbol_status, worst_case_notional
+    from market_maker.startup.safety import symbol_status, worst_case_notional
 
     try:
         exchange.start()

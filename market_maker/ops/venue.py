@@ -51,7 +51,7 @@ def open_venue(config: Config, *, allow_embedded_sim: bool) -> Iterator[Venue]:
                     "venue sim without exchange.rest_url: the simulator runs inside the bot, so only the"
                     " bot can reach its orders (point exchange.rest_url/ws_url at a `sim-exchange`)"
                 )
-            from market_maker.runtime.sim_config import sim_balances, sim_config
+            from market_maker.settings.sim_config import sim_balances, sim_config
             from market_maker.sim.server import SimServer
 
             sim = SimServer(sim_config(config))

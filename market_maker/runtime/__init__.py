@@ -1,1 +1,2 @@
-"""The running bot's plumbing outside the actors: start-up checks, config mapping, heartbeat, logging."""
+"""What is left of the bot's start-up plumbing while it is being rehomed: the configuration in core
+units (``params``) and the ATR warm-up (``warmup``)."""

@@ -31,7 +31,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slot_events import RoundTripClosed
 from market_maker.core.slots import SlotBook
 from market_maker.exchange.factory import make_exchange
-from market_maker.runtime.sim_config import sim_balances, sim_config
+from market_maker.settings.sim_config import sim_balances, sim_config
 from market_maker.sim.config import SimConfig
 from market_maker.sim.server import SimServer
 from market_maker.store import OrderRow, open_store

@@ -10,12 +10,12 @@ from pathlib import Path
 from invariants import BotRun, check_invariants, make_config
 from prometheus_client.parser import text_string_to_metric_families
 
+from actors.ops_observer import OpsObserver
 from actors.system import RunOptions, TradingSystem
 from market_maker.exchange.factory import make_exchange
 from market_maker.ops.service import OpsService
 from market_maker.ops.status_doc import StatusInput
-from market_maker.runtime.ops_link import OpsObserver
-from market_maker.runtime.sim_config import sim_balances, sim_config
+from market_maker.settings.sim_config import sim_balances, sim_config
 from market_maker.sim.server import SimServer
 
 HISTOGRAM = "mm_tick_to_order_latency_seconds"

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from market_maker.config import config_from_mapping
-from market_maker.durable import EngineError, start_engine
 from market_maker.durable.faults import CrashPlan, plan_from_env
 from market_maker.durable.settings import durable_settings
+from market_maker.engines import EngineError, start_engine
 from market_maker.store import open_store
 
 

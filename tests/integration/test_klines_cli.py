@@ -23,7 +23,7 @@ from market_maker.commands._config_arg import DEFAULT_CONFIG
 from market_maker.commands._kline_download import download_klines, rest_client
 from market_maker.config import load_config
 from market_maker.core.model import Market
-from market_maker.runtime.sim_config import sim_config
+from market_maker.settings.sim_config import sim_config
 from market_maker.sim.server import SimServer
 
 N = 2500

@@ -14,12 +14,12 @@ from typing import Any
 from invariants import BotRun, make_config
 from test_ops_bot_support import KEY, SECRET, OpsBot, Receiver, running_receiver, wait_until
 
+from actors.ops_observer import OpsObserver
 from actors.system import RunOptions, TradingSystem
 from market_maker.exchange.factory import make_exchange
 from market_maker.ops.service import OpsService
 from market_maker.ops.status_doc import StatusInput
-from market_maker.runtime.ops_link import OpsObserver
-from market_maker.runtime.sim_config import sim_balances, sim_config
+from market_maker.settings.sim_config import sim_balances, sim_config
 from market_maker.sim.server import SimConfig, SimServer
 
 

@@ -10,12 +10,12 @@ import textwrap
 import pytest
 
 from market_maker.config import ConfigError, config_from_mapping
-from market_maker.runtime.cpu_pin import PinError, pin_process
+from market_maker.ops.cpu_pin import PinError, pin_process
 
 CHILD = textwrap.dedent(
     """
     import os, sys, threading
-    from market_maker.runtime.cpu_pin import pin_process
+    from market_maker.ops.cpu_pin import pin_process
 
     cpu = int(sys.argv[1])
     go, done = threading.Event(), threading.Event()

@@ -13,7 +13,6 @@ import time
 from typing import Protocol
 
 from market_maker.durable import faults
-from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.durable.ids import workflow_prefixes
 from market_maker.durable.outcomes import why
 from market_maker.durable.settings import (
@@ -23,6 +22,7 @@ from market_maker.durable.settings import (
     durable_settings,
     prepare_sqlite,
 )
+from market_maker.engines.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange
 from market_maker.settings.models import Config
 from market_maker.store import Store

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from market_maker.config import Config
 from market_maker.core.model import Market
 from market_maker.settings.errors import ConfigError
+from market_maker.settings.models import Config
 from market_maker.sim.config import SimConfig, SymbolSpec
 
 

@@ -1,33 +1,14 @@
-"""Requests from the command line to a running bot, through the store's control rows.
-
-The risk actor polls them every second: ``pause`` = "1" stops new buys (a manual risk trigger) until
-it is "0"; a new ``resume`` value un-pauses and resets a halted circuit breaker.
-"""
+"""The ``pause`` / ``resume`` verbs: write a request to the bot's store control rows
+(:mod:`market_maker.store.controls`) and say whether a bot is running to apply it."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 
 from market_maker.config import Config
 from market_maker.store import Store, StoreError, open_store
-
-PAUSE_KEY = "pause"
-RESUME_KEY = "resume"
-
-
-def request_pause(store: Store) -> None:
-    """Ask the bot to cancel its buys and place no new ones until resumed."""
-    store.set_control(PAUSE_KEY, "1")
-
-
-def request_resume(store: Store) -> None:
-    """Ask the bot to un-pause and reset its circuit breaker."""
-    with store.atomic():
-        store.set_control(PAUSE_KEY, "0")
-        store.set_control(RESUME_KEY, str(time.time_ns()))
 
 
 def send_control(config: Config, request: Callable[[Store], None], what: str) -> int:
