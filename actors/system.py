@@ -55,6 +55,7 @@ from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.model import Side
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
@@ -62,9 +63,9 @@ from market_maker.durable import Engine, EngineError, start_engine
 from market_maker.durable.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
-from market_maker.runtime.params import BotParams, ParamsError, bot_params
 from market_maker.runtime.safety import UnsafeError, check_account
 from market_maker.runtime.warmup import warm_up
+from market_maker.settings.params import ParamsError, trading_params
 from market_maker.store import Store, StoreError, StoreLockedError, open_store
 
 log = logging.getLogger("market_maker.system")
@@ -124,7 +125,7 @@ class TradingSystem:
         self.decisions = Dispatcher("decisions")
         self.store: Store | None = None
         self.engine: Engine | None = None  # Simple (direct calls) or Durable (DBOS workflows)
-        self.params: BotParams | None = None
+        self.params: TradingParams | None = None
         self.failed = ""  # why supervision gave up ("" while healthy)
         self.restarts: dict[str, list[float]] = {}
         self._factories: dict[str, Callable[[bool], pykka.ActorRef[Any]]] = {}
@@ -157,7 +158,7 @@ class TradingSystem:
         try:
             self.exchange.start()
             rules = self.exchange.symbol_rules()
-            params = self.params = bot_params(cfg, rules)
+            params = self.params = trading_params(cfg, rules)
             price = self._last_price()
             stored = store.load_book()
             check = check_account(cfg, self.exchange, params, price, _own_buys(stored, rules))
@@ -187,7 +188,8 @@ class TradingSystem:
             market=cfg.exchange.market,
             heartbeat_s=self.options.heartbeat_s,
             equity_s=self.options.equity_s,
-            max_open_orders=cfg.cleanup.max_open_orders,
+            max_open_orders=params.max_open_orders,
+            max_position_drift=cfg.risk.max_position_drift,
         )
         feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
         o, obs = self.options, self.observer
@@ -225,8 +227,8 @@ class TradingSystem:
             w.CLEANUP: lambda restart: CleanupActor.start(
                 self.wiring,
                 cfg.cleanup.interval_seconds,
-                cfg.cleanup.stale_order_age_seconds,
-                cfg.cleanup.max_open_orders,
+                params.stale_order_age_ms / 1000,
+                params.max_open_orders,
             ),
         }
         # The risk actor runs before the first reconcile: a sell that filled while the bot was down closes
