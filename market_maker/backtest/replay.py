@@ -15,7 +15,6 @@ from decimal import Decimal
 import numpy as np
 
 from market_maker.backtest.candles import Candles
-from market_maker.backtest.core_params import CoreParams
 from market_maker.backtest.fill_model import FillModel, candle_path, would_cross
 from market_maker.backtest.market_series import MarketSeries
 from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
@@ -23,6 +22,7 @@ from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
 from market_maker.core.fills import apply_fill, cancelled
 from market_maker.core.model import Fill, Side
+from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
@@ -32,7 +32,7 @@ _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core 
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
 
 
-class EngineError(RuntimeError):
+class BacktestError(RuntimeError):
     """The core kept asking for actions at one price: a bug, reported rather than looped on."""
 
 
@@ -40,7 +40,12 @@ class Replay:
     """Mutable state of one run (the core's state objects are immutable; this holds the latest)."""
 
     def __init__(
-        self, candles: Candles, settings: BacktestSettings, cp: CoreParams, ms: MarketSeries, exhaustive: bool
+        self,
+        candles: Candles,
+        settings: BacktestSettings,
+        cp: TradingParams,
+        ms: MarketSeries,
+        exhaustive: bool,
     ) -> None:
         self.exhaustive = exhaustive
         self.c = candles
@@ -205,7 +210,9 @@ class Replay:
                 self.band = ev.band
                 self.band_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
                 return
-        raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
+        raise BacktestError(
+            f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}"
+        )
 
     def _evaluate(self) -> Evaluation:
         # extend=0: neighbouring cells are proven quiet only when the price reaches them (widen_to)
