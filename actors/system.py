@@ -59,10 +59,11 @@ from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
-from market_maker.durable import Engine, EngineError, start_engine
+from market_maker.durable import Engine, EngineStartError, start_engine
 from market_maker.durable.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.runtime.safety import UnsafeError, check_account
 from market_maker.runtime.warmup import warm_up
 from market_maker.settings.params import ParamsError, trading_params
@@ -70,7 +71,6 @@ from market_maker.store import Store, StoreError, StoreLockedError, open_store
 
 log = logging.getLogger("market_maker.system")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 4
 
 # start order; stop order is the reverse
 START_ORDER = (w.SLOTS, w.EXCHANGE, w.RISK, w.STRATEGY, w.PRICE, w.RECONCILER, w.CLEANUP)
@@ -171,7 +171,7 @@ class TradingSystem:
             raise StartError(f"exchange: {exc}", EXIT_ERROR) from None
         try:  # Durable: DBOS launches and finishes interrupted workflows before any actor starts
             self.engine = start_engine(cfg, self.exchange, store)
-        except EngineError as exc:
+        except EngineStartError as exc:
             raise StartError(str(exc), EXIT_ERROR) from None
         gateway = self.engine.gateway
         log.info(

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:  # the heavy modules (numpy, matplotlib) load only when the verb runs
     from market_maker.backtest.candles import Candles

@@ -12,7 +12,7 @@ interrupted workflows of this bot are recovered and finished *before* the actors
 reconciliation sees the exchange as the workflows left it. See docs/durable.md.
 """
 
-from market_maker.durable.engine import Engine, EngineError, start_engine
+from market_maker.durable.engine import Engine, EngineStartError, start_engine
 from market_maker.durable.gateway import DirectGateway, OrderGateway
 from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
 
@@ -20,7 +20,7 @@ __all__ = [
     "CancelOutcome",
     "DirectGateway",
     "Engine",
-    "EngineError",
+    "EngineStartError",
     "OrderGateway",
     "PlaceOutcome",
     "start_engine",

@@ -21,7 +21,7 @@ from market_maker.core.model import Fill
 from market_maker.core.risk import on_market_data, start_risk
 from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
 from market_maker.core.strategy import calculate_actions
-from market_maker.sim.engine import USDM, Engine, EngineError, Fees, OrderEvent
+from market_maker.sim.engine import USDM, BinanceError, Engine, Fees, OrderEvent
 from market_maker.sim.paths import KlineReplay
 
 SETTINGS = BacktestSettings().with_overrides(
@@ -81,7 +81,7 @@ def _through_simulator(candles, s: BacktestSettings) -> list[tuple[str, str, int
                     book, cid = submit(book, a)
                     try:
                         eng.place(USDM, key, sym, a.side, "LIMIT", "GTX", a.price, a.qty, cid, pt.time_ms)
-                    except EngineError as exc:
+                    except BinanceError as exc:
                         book, _ = reject(book, cid, pt.time_ms, exc.msg)
                     else:
                         book = ack(book, cid)
