@@ -53,7 +53,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
     """``["price_interval=5,10", "buy_window_size=3,5"]`` -> ``{name: [values]}``; names are configuration
     keys, alone or as a path (see :mod:`market_maker.settings.overrides`); ConfigError on a bad spec."""
     grid: dict[str, list[str]] = {}
-    seen: dict[tuple[str, ...], str] = {}
+    seen: set[tuple[str, ...]] = set()
     for spec in specs:
         name, sep, values = spec.partition("=")
         name = name.strip()
@@ -65,7 +65,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
             raise ConfigError([f"--sweep: {line}" for line in exc.errors]) from None
         if path in seen:
             raise ConfigError([f"--sweep {spec!r}: {'.'.join(path)} is given twice"])
-        seen[path] = name
+        seen.add(path)
         items = [v.strip() for v in values.split(",")]
         if any(not v for v in items):
             raise ConfigError([f"--sweep {spec!r}: an empty value"])

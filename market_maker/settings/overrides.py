@@ -10,7 +10,7 @@ problem is one line of a :class:`ConfigError` naming the key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,10 +32,14 @@ def _sections() -> dict[str, type[BaseModel]]:
     return out
 
 
-def setting_path(name: str, config: Config | None = None) -> tuple[str, ...]:
+def _is_mapping(annotation: Any) -> bool:
+    return annotation is dict or get_origin(annotation) is dict
+
+
+def setting_path(name: str) -> tuple[str, ...]:
     """The key path ``name`` means; ConfigError (one line) when it is unknown or ambiguous.
 
-    ``config`` is needed only to check a path into a mapping (``sim.balances.USDT``): its keys are free.
+    A path may go one step into a mapping (``sim.balances.USDT``): its keys are free.
     """
     sections = _sections()
     parts = tuple(name.strip().split("."))
@@ -52,11 +56,7 @@ def setting_path(name: str, config: Config | None = None) -> tuple[str, ...]:
         raise ConfigError([f"{name}: {_UNKNOWN}"])
     if len(parts) == 2:
         return parts
-    if (
-        len(parts) == 3
-        and config is not None
-        and isinstance(getattr(getattr(config, parts[0]), parts[1]), dict)
-    ):
+    if len(parts) == 3 and parts[2] and _is_mapping(model.model_fields[parts[1]].annotation):
         return parts
     raise ConfigError([f"{name}: {_UNKNOWN}"])
 
@@ -67,7 +67,7 @@ def apply_overrides(config: Config, overrides: Mapping[str, str], source: str = 
     errors: list[str] = []
     for name, text in overrides.items():
         try:
-            path = setting_path(name, config)
+            path = setting_path(name)
         except ConfigError as exc:
             errors += [f"{source}: {line}" for line in exc.errors]
             continue
