@@ -31,8 +31,8 @@ from actors.timers import Timers
 from actors.wiring import Wiring
 from market_maker.core import risk as corerisk
 from market_maker.core.interval import next_interval
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
-from market_maker.runtime.params import BotParams
 from market_maker.store.controls import PAUSE_KEY, RESUME_KEY
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class RiskActor(DispatchedActor):
         self,
         wiring: Wiring,
         store: Store,
-        params: BotParams,
+        params: TradingParams,
         risk: RiskState,
         interval: int,
         clock_s: float = 1.0,

@@ -29,6 +29,7 @@ from actors.observer import Observer
 from actors.timers import Timers
 from actors.wiring import Wiring
 from market_maker.core.model import Market, SlotState
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.slot_events import (
     Filled,
@@ -39,9 +40,8 @@ from market_maker.core.slot_events import (
     SlotEvent,
 )
 from market_maker.core.slots import SlotBook
-from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
 from market_maker.ops.logs import order_event
-from market_maker.runtime.params import BotParams
+from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
 
 if TYPE_CHECKING:
     from market_maker.store import Store
@@ -68,11 +68,14 @@ def now_ms() -> int:
 
 @dataclass(frozen=True, slots=True)
 class SlotSettings:
-    """The slot manager's settings besides the core parameters."""
+    """The slot manager's settings besides the core parameters (defaults: the configuration's)."""
 
     market: Market
     heartbeat_s: float
     equity_s: float = 5.0
+    # base asset: how far the exchange's position may drift from ours (risk.max_position_drift); a
+    # reconciliation rule of the shell, compared with the exchange's decimal position, so not a core unit
+    max_position_drift: Decimal = Decimal("0.001")
 
 
 class SlotManagerBase(DispatchedActor):
@@ -82,7 +85,7 @@ class SlotManagerBase(DispatchedActor):
         self,
         wiring: Wiring,
         store: Store,
-        params: BotParams,
+        params: TradingParams,
         settings: SlotSettings,
         book: SlotBook,
         interval: int,

@@ -95,7 +95,7 @@ class Reconciliation(ExchangeReplies):
             )
             return Decimal(0)
         drift = exchange_position - self.offset - mine
-        limit = self.params.max_position_drift
+        limit = self.settings.max_position_drift
         if drift == 0:
             self.drift_strikes = 0
             return drift

@@ -21,10 +21,10 @@ from actors.messages import Decisions, DecisionsTaken, PriceTick, Republish, Ris
 from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.actions import Action, Skip
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import ActionMemo
-from market_maker.runtime.params import BotParams
 
 log = logging.getLogger("market_maker.strategy")
 
@@ -41,7 +41,7 @@ class StrategyActor(DispatchedActor):
         self,
         wiring: Wiring,
         box: LatestBox[tuple[int, int]],
-        params: BotParams,
+        params: TradingParams,
         book: SlotBook | None,
         risk: RiskState | None,
         interval: int,

@@ -55,21 +55,22 @@ from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.model import Side
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
-from market_maker.engines import Engine, EngineError, start_engine
+from market_maker.engines import Engine, EngineStartError, start_engine
 from market_maker.engines.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
-from market_maker.runtime.params import BotParams, ParamsError, bot_params
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.runtime.warmup import warm_up
+from market_maker.settings.params import ParamsError, trading_params
 from market_maker.startup.safety import UnsafeError, check_account
 from market_maker.store import Store, StoreError, StoreLockedError, open_store
 
 log = logging.getLogger("market_maker.system")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNSAFE = 0, 1, 2, 4
 
 # start order; stop order is the reverse
 START_ORDER = (w.SLOTS, w.EXCHANGE, w.RISK, w.STRATEGY, w.PRICE, w.RECONCILER, w.CLEANUP)
@@ -124,7 +125,7 @@ class TradingSystem:
         self.decisions = Dispatcher("decisions")
         self.store: Store | None = None
         self.engine: Engine | None = None  # Simple (direct calls) or Durable (DBOS workflows)
-        self.params: BotParams | None = None
+        self.params: TradingParams | None = None
         self.failed = ""  # why supervision gave up ("" while healthy)
         self.restarts: dict[str, list[float]] = {}
         self._factories: dict[str, Callable[[bool], pykka.ActorRef[Any]]] = {}
@@ -157,7 +158,7 @@ class TradingSystem:
         try:
             self.exchange.start()
             rules = self.exchange.symbol_rules()
-            params = self.params = bot_params(cfg, rules)
+            params = self.params = trading_params(cfg, rules)
             price = self._last_price()
             stored = store.load_book()
             check = check_account(cfg, self.exchange, params, price, _own_buys(stored, rules))
@@ -170,7 +171,7 @@ class TradingSystem:
             raise StartError(f"exchange: {exc}", EXIT_ERROR) from None
         try:  # Durable: DBOS launches and finishes interrupted workflows before any actor starts
             self.engine = start_engine(cfg, self.exchange, store)
-        except EngineError as exc:
+        except EngineStartError as exc:
             raise StartError(str(exc), EXIT_ERROR) from None
         gateway = self.engine.gateway
         log.info(
@@ -187,6 +188,7 @@ class TradingSystem:
             market=cfg.exchange.market,
             heartbeat_s=self.options.heartbeat_s,
             equity_s=self.options.equity_s,
+            max_position_drift=cfg.risk.max_position_drift,
         )
         feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
         o, obs = self.options, self.observer
@@ -224,7 +226,7 @@ class TradingSystem:
             w.CLEANUP: lambda restart: CleanupActor.start(
                 self.wiring,
                 cfg.cleanup.interval_seconds,
-                cfg.cleanup.stale_order_age_seconds,
+                params.stale_order_age_ms / 1000,
             ),
         }
         # The risk actor runs before the first reconcile: a sell that filled while the bot was down closes

@@ -54,8 +54,8 @@ def _one(candles, settings: BacktestSettings, repeat: int) -> dict[str, object]:
     wc = statistics.median(cpu)
     n = len(candles)
     return {
-        "price_interval": str(settings.price_interval),
-        "dynamic_interval": settings.dynamic_interval,
+        "price_interval": str(settings.config.trading.price_interval),
+        "dynamic_interval": settings.config.trading.dynamic_interval,
         "candles": n,
         "cold_seconds": round(cold, 3),
         "cold_candles_per_s": round(n / cold),
@@ -124,13 +124,14 @@ def main() -> int:
     if args.md_only:
         write_md(json.loads(args.out.read_text()), args.out.with_suffix(".md"), notes)
         return 0
-    base = BacktestSettings(buy_window_size=5, sell_window_size=5)
-    base = base.with_overrides(dict(item.split("=", 1) for item in args.set))
+    windows = {"buy_window_size": "5", "sell_window_size": "5"}
+    base = BacktestSettings().with_overrides({**windows, **dict(item.split("=", 1) for item in args.set)})
+    rules = base.params.rules
     if args.data:
-        candles = concat([load_klines(p, base.tick_size, base.step_size) for p in args.data])
+        candles = concat([load_klines(p, rules.tick_size, rules.step_size) for p in args.data])
     else:
         candles = synthetic_candles(
-            args.candles, seed=args.seed, tick_size=base.tick_size, step_size=base.step_size
+            args.candles, seed=args.seed, tick_size=rules.tick_size, step_size=rules.step_size
         )
     results = []
     for iv in args.intervals.split(","):

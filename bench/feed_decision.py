@@ -55,12 +55,13 @@ from market_maker.config import config_from_mapping  # noqa: E402
 from market_maker.core.actions import Place  # noqa: E402
 from market_maker.core.fills import apply_fill  # noqa: E402
 from market_maker.core.model import Fill, Side  # noqa: E402
+from market_maker.core.params import TradingParams  # noqa: E402
 from market_maker.core.pnl import ZERO  # noqa: E402
 from market_maker.core.risk import on_market_data, start_risk  # noqa: E402
 from market_maker.core.slots import SlotBook, ack, submit  # noqa: E402
 from market_maker.exchange.streams import MarketStream  # noqa: E402
 from market_maker.exchange.ws import StreamSettings  # noqa: E402
-from market_maker.runtime.params import BotParams, bot_params  # noqa: E402
+from market_maker.settings.params import trading_params  # noqa: E402
 from market_maker.sim.candles import CandleBook  # noqa: E402
 from market_maker.sim.config import SymbolSpec  # noqa: E402
 from market_maker.sim.hub import Conn, Hub  # noqa: E402
@@ -141,11 +142,11 @@ def frame_run(futures: bool, n: int, stream: str = "bookTicker") -> dict[str, An
 # --- (b) decision --------------------------------------------------------------------------------------
 
 
-def live_params(window: int) -> BotParams:
+def live_params(window: int) -> TradingParams:
     """The live benchmark's bot parameters with a ``window`` + ``window`` grid."""
     sections = {"trading": {"buy_window_size": window, "sell_window_size": window}}
     data = merged(BOT_CONFIG, {"engine": {"type": "simple", "database": ":memory:"}, **sections})
-    return bot_params(config_from_mapping(data, {}), RULES)
+    return trading_params(config_from_mapping(data, {}), RULES)
 
 
 def working(book: SlotBook, level: int, side: Side, price: int, qty: int) -> SlotBook:
@@ -154,7 +155,7 @@ def working(book: SlotBook, level: int, side: Side, price: int, qty: int) -> Slo
     return ack(book, cid)
 
 
-def live_book(price: int, params: BotParams, sells: int, trade_id: int) -> SlotBook:
+def live_book(price: int, params: TradingParams, sells: int, trade_id: int) -> SlotBook:
     """The book as the live run has it when the price has just risen one level to ``price`` (a multiple of
     the interval, so the centre): the buys the last two decisions left (the lowest now more than one level
     below the window), and ``sells`` filled buys whose take-profit sells work at centre + I, + 2I, ..."""

@@ -74,7 +74,7 @@ from market_maker.core.slots import SlotBook  # noqa: E402
 from market_maker.core.strategy import actions_for_window  # noqa: E402
 from market_maker.ops.log_handoff import flush_handoff, stop_handoff  # noqa: E402
 from market_maker.ops.logs import install_logging  # noqa: E402
-from market_maker.runtime.params import bot_params  # noqa: E402
+from market_maker.settings.params import trading_params  # noqa: E402
 from market_maker.store import open_store  # noqa: E402
 
 RULES = SymbolRules(SYMBOL, "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), min_notional=Decimal("5"))
@@ -112,7 +112,7 @@ SHIPPED_HAND_OFF = slot_base.hand_off
 def run_once(n_slots: int, decisions: int, hand_off: bool) -> dict[str, Any]:
     """One fresh store and actor; ``decisions`` timed decisions with their two replies; the samples (us)."""
     config = config_from_mapping(BOT_CONFIG, {})
-    params = bot_params(config, RULES)
+    params = trading_params(config, RULES)
     interval, qty = params.interval, params.grid.order_qty
     slot_base.hand_off = SHIPPED_HAND_OFF if hand_off else _no_hand_off
     samples: dict[str, list[float]] = {k: [] for k in WHAT}

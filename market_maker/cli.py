@@ -1,7 +1,7 @@
 """The command line: ``python -m market_maker <verb>`` (also installed as ``market-maker``).
 
-Exit codes (stable, documented in the README): 0 ok, 1 error, 2 bad config or usage, 3 not running,
-4 unsafe to trade.
+Exit codes: the one table in :mod:`market_maker.exit_codes` (0 ok, 1 error, 2 bad config or usage,
+3 not running, 4 unsafe to trade).
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_RUNNING = 3
-EXIT_UNSAFE = 4
+from market_maker.exit_codes import EXIT_OK, EXIT_USAGE
 
 # verb -> module under market_maker.commands; modules import lazily so `--help` stays fast.
 VERBS: dict[str, str] = {

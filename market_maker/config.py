@@ -22,6 +22,7 @@ from pydantic import SecretStr, ValidationError
 
 from market_maker.settings.errors import ConfigError, format_validation_error, key_text
 from market_maker.settings.models import (
+    BacktestConfig,
     BotConfig,
     CleanupConfig,
     Config,
@@ -38,6 +39,7 @@ from market_maker.settings.secrets import FORBIDDEN_SECRET_KEYS, resolve_credent
 from market_maker.settings.yaml_exact import dump_yaml, load_yaml, parse_scalar
 
 __all__ = [
+    "BacktestConfig",
     "BotConfig",
     "CleanupConfig",
     "Config",

@@ -4,7 +4,7 @@ Public API (see docs/backtesting.md)::
 
     from market_maker.backtest.loaders import load_klines          # Binance CSV / zip / REST JSON
     from market_maker.backtest.synthetic import synthetic_candles  # seeded candles
-    from market_maker.backtest.settings import BacktestSettings, from_config
+    from market_maker.backtest.settings import BacktestSettings    # BacktestSettings(config)
     from market_maker.backtest.engine import run_backtest          # -> RunResult
     from market_maker.backtest.metrics import summarize            # -> summary dict
     from market_maker.backtest.report import write_report          # summary, CSVs, PNG, HTML

@@ -29,13 +29,12 @@ from decimal import Decimal
 import numpy as np
 
 from market_maker.backtest.candles import Candles
-from market_maker.backtest.core_params import core_params
 from market_maker.backtest.market_series import MarketSeries, market_series
-from market_maker.backtest.replay import EngineError, Replay
+from market_maker.backtest.replay import BacktestError, Replay
 from market_maker.backtest.results import RunResult
 from market_maker.backtest.settings import BacktestSettings
 
-__all__ = ["EngineError", "run_backtest"]
+__all__ = ["BacktestError", "run_backtest"]
 
 
 def _next_exit(low: np.ndarray, high: np.ndarray, start: int, stop: int, lo: int, hi: int) -> int:
@@ -71,7 +70,7 @@ def run_backtest(
     ``exhaustive`` asks the core at every waypoint and every close instead of skipping quiet ones:
     slow, and by construction the same result (the tests check that it is).
     """
-    cp = core_params(settings)
+    cp = settings.params
     if candles.tick_size != cp.rules.tick_size or candles.step_size != cp.rules.step_size:
         raise ValueError(
             f"{candles.source}: candles are in tick {candles.tick_size} / step {candles.step_size}, "

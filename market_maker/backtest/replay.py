@@ -15,7 +15,6 @@ from decimal import Decimal
 import numpy as np
 
 from market_maker.backtest.candles import Candles
-from market_maker.backtest.core_params import CoreParams
 from market_maker.backtest.fill_model import FillModel, candle_path, would_cross
 from market_maker.backtest.market_series import MarketSeries
 from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
@@ -25,6 +24,7 @@ from market_maker.core.cleanup import stale_cancels
 from market_maker.core.fills import apply_fill, cancelled
 from market_maker.core.grid import grid_window
 from market_maker.core.model import Fill, Side
+from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
@@ -35,7 +35,7 @@ _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core 
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
 
 
-class EngineError(RuntimeError):
+class BacktestError(RuntimeError):
     """The core kept asking for actions at one price: a bug, reported rather than looped on."""
 
 
@@ -43,7 +43,12 @@ class Replay:
     """Mutable state of one run (the core's state objects are immutable; this holds the latest)."""
 
     def __init__(
-        self, candles: Candles, settings: BacktestSettings, cp: CoreParams, ms: MarketSeries, exhaustive: bool
+        self,
+        candles: Candles,
+        settings: BacktestSettings,
+        cp: TradingParams,
+        ms: MarketSeries,
+        exhaustive: bool,
     ) -> None:
         self.exhaustive = exhaustive
         self.c = candles
@@ -77,8 +82,8 @@ class Replay:
         self.mark_halted: list[bool] = []
         self.flags = (False, False)
         self.sent: dict[str, int] = {}  # client id -> send time, for the stale-order cleanup
-        self.cleanup_every = int(settings.cleanup_interval_seconds * 1000)
-        self.stale_after = int(settings.stale_order_age_seconds * 1000)
+        self.cleanup_every = int(settings.config.cleanup.interval_seconds * 1000)
+        self.stale_after = cp.stale_order_age_ms
         self.next_cleanup = int(candles.open_time_ms[0]) + self.cleanup_every if len(candles) else 0
         # level -> (price, the center had passed it) of the take-profit cancelled last at that level
         self.sell_cancelled: dict[int, tuple[int, bool]] = {}
@@ -235,7 +240,9 @@ class Replay:
                 self.band_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
                 return
             ev = self._evaluate()
-        raise EngineError(f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}")
+        raise BacktestError(
+            f"the core still asks for actions after {_MAX_ROUNDS} rounds at price {self.price}"
+        )
 
     def _evaluate(self) -> Evaluation:
         # extend=0: neighbouring cells are proven quiet only when the price reaches them (widen_to)

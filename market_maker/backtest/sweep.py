@@ -21,9 +21,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from market_maker.backtest.candles import Candles
-from market_maker.backtest.core_params import core_params
 from market_maker.backtest.market_series import market_series
-from market_maker.backtest.settings import BacktestSettings, SettingsError
+from market_maker.backtest.settings import BacktestSettings
+from market_maker.settings.errors import ConfigError
+from market_maker.settings.overrides import setting_path
 
 LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "max_drawdown", "fees", "post_only_rejects", "cancels"})
 RANKABLE = (
@@ -49,21 +50,25 @@ class SweepRow:
 
 
 def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
-    """``["price_interval=5,10", "buy_window_size=3,5"]`` -> ``{name: [values]}`` (validated names)."""
+    """``["price_interval=5,10", "buy_window_size=3,5"]`` -> ``{name: [values]}``; names are configuration
+    keys, alone or as a path (see :mod:`market_maker.settings.overrides`); ConfigError on a bad spec."""
     grid: dict[str, list[str]] = {}
-    known = set(BacktestSettings.__dataclass_fields__)
+    seen: set[tuple[str, ...]] = set()
     for spec in specs:
         name, sep, values = spec.partition("=")
         name = name.strip()
         if not sep or not name or not values.strip():
-            raise SettingsError(f"sweep spec {spec!r} must look like name=v1,v2,...")
-        if name not in known:
-            raise SettingsError(f"sweep spec {spec!r}: unknown setting {name!r}")
-        if name in grid:
-            raise SettingsError(f"sweep spec {spec!r}: {name} is given twice")
+            raise ConfigError([f"--sweep {spec!r}: must look like name=v1,v2,..."])
+        try:
+            path = setting_path(name)
+        except ConfigError as exc:
+            raise ConfigError([f"--sweep: {line}" for line in exc.errors]) from None
+        if path in seen:
+            raise ConfigError([f"--sweep {spec!r}: {'.'.join(path)} is given twice"])
+        seen.add(path)
         items = [v.strip() for v in values.split(",")]
         if any(not v for v in items):
-            raise SettingsError(f"sweep spec {spec!r}: an empty value")
+            raise ConfigError([f"--sweep {spec!r}: an empty value"])
         grid[name] = items
     return grid
 
@@ -124,7 +129,7 @@ def run_sweep(
     for combo in combos:
         # Fail fast on a bad value before any process starts, and compute the market series here
         # once: forked workers inherit the cache instead of each recomputing it.
-        cp = core_params(base.with_overrides(combo))
+        cp = base.with_overrides(combo).params
         market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
     n_proc = max(1, min(processes or mp.cpu_count(), len(combos)))
     rows: list[SweepRow] = []

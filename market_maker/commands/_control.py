@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from market_maker.config import Config
+from market_maker.exit_codes import EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
 from market_maker.store import Store, StoreError, open_store
 
 
@@ -22,13 +23,13 @@ def send_control(config: Config, request: Callable[[Store], None], what: str) ->
             store.close()
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     who = f"bot {config.bot.id} on {config.trading.symbol}"
     if holder is None:
         print(f"{who}: {what} recorded, but no bot is running; it applies at the next start", file=sys.stderr)
-        return 3
+        return EXIT_NOT_RUNNING
     print(f"{who}: {what} sent (the bot applies it within a few seconds)")
-    return 0
+    return EXIT_OK
 
 
 def control_verb(args: argparse.Namespace, request: Callable[[Store], None], what: str) -> int:
@@ -36,4 +37,4 @@ def control_verb(args: argparse.Namespace, request: Callable[[Store], None], wha
     from market_maker.commands._config_arg import config_or_none
 
     config = config_or_none(args)
-    return 2 if config is None else send_control(config, request, what)
+    return EXIT_USAGE if config is None else send_control(config, request, what)

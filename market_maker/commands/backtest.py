@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:  # the heavy modules (numpy, matplotlib) load only when the verb runs
     from market_maker.backtest.candles import Candles
@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         action="extend",
         default=[],
-        help="override backtest settings, e.g. price_interval=0.05 tick_size=0.001 (see docs/backtesting.md)",
+        help="override configuration keys, e.g. price_interval=0.05 sim.tick_size=0.001"
+        " (see docs/backtesting.md)",
     )
     parser.add_argument(
         "--capital", metavar="QUOTE", help="initial quote capital (default: the config's sim balance)"
@@ -83,25 +84,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> BacktestSettings:
-    from market_maker.backtest.settings import BacktestSettings, from_config
-    from market_maker.config import load_config
+    from market_maker.backtest.settings import BacktestSettings
+    from market_maker.config import Config, load_config
 
-    base = from_config(load_config(args.config, os.environ)) if args.config else BacktestSettings()
+    base = BacktestSettings(load_config(args.config, os.environ) if args.config else Config())
     overrides: dict[str, str] = {}
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise _UsageError(f"--set {item!r}: expected NAME=VALUE")
         overrides[name.strip()] = value
-    if args.capital is not None:
-        overrides["initial_capital"] = args.capital
     if args.volume_share is not None:
-        overrides["volume_share"] = args.volume_share
+        overrides["backtest.volume_share"] = args.volume_share
     if args.fill_on_touch:
-        overrides["fill_on_touch"] = "true"
+        overrides["backtest.fill_on_touch"] = "true"
     if args.no_post_only:
-        overrides["post_only"] = "false"
-    return base.with_overrides(overrides)
+        overrides["backtest.post_only"] = "false"
+    settings = base.with_overrides(overrides)
+    if args.capital is not None:  # the account's quote balance, once --set has said what the quote is
+        settings = settings.with_overrides(
+            {f"sim.balances.{settings.params.rules.quote_asset}": args.capital}
+        )
+    return settings
 
 
 class _UsageError(Exception):
@@ -126,29 +130,30 @@ def run(args: argparse.Namespace) -> int:
     """Load, run (or sweep), print the summary and write the report; exit 2 on bad input."""
     from market_maker.backtest.candles import DataError, concat
     from market_maker.backtest.loaders import load_klines
-    from market_maker.backtest.settings import SettingsError
+    from market_maker.backtest.replay import BacktestError
     from market_maker.backtest.synthetic import synthetic_candles
     from market_maker.config import ConfigError
 
     try:
         settings = _settings(args)
+        rules = settings.params.rules
         if args.synthetic is not None:
             candles = synthetic_candles(
                 args.synthetic,
                 seed=args.seed,
                 start_price="100000",
-                tick_size=settings.tick_size,
-                step_size=settings.step_size,
+                tick_size=rules.tick_size,
+                step_size=rules.step_size,
             )
         else:
             for p in args.data:
-                _check_symbol(p, settings.symbol)
-            candles = concat([load_klines(p, settings.tick_size, settings.step_size) for p in args.data])
+                _check_symbol(p, rules.symbol)
+            candles = concat([load_klines(p, rules.tick_size, rules.step_size) for p in args.data])
     except ConfigError as exc:
         for line in exc.errors:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_USAGE
-    except (DataError, SettingsError, _UsageError, ValueError) as exc:
+    except (DataError, _UsageError, ValueError) as exc:  # ValueError: ParamsError among others
         print(f"error: {exc}", file=sys.stderr)
         if isinstance(exc, DataError) and "not a multiple of" in str(exc):
             print("hint: set the symbol's tick/step with --set tick_size=... step_size=...", file=sys.stderr)
@@ -163,7 +168,11 @@ def run(args: argparse.Namespace) -> int:
         if args.sweep:
             return _sweep(args, candles, settings)
         return _single(args, candles, settings)
-    except (SettingsError, ValueError) as exc:
+    except ConfigError as exc:  # a bad --sweep name or value
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the output was piped into e.g. head
@@ -173,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
             f"error: writing the report: {exc.filename or ''} {exc.strerror or exc}".rstrip(), file=sys.stderr
         )
         return EXIT_ERROR
-    except RuntimeError as exc:  # EngineError: the core kept asking for actions (a bug, said plainly)
+    except BacktestError as exc:  # the core kept asking for actions (a bug, said plainly)
         print(f"error: backtest stopped: {exc}", file=sys.stderr)
         return EXIT_ERROR
 

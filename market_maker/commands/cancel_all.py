@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from market_maker.commands._config_arg import add_config_argument, config_or_none
 from market_maker.core.ids import is_own
 from market_maker.exchange.errors import ExchangeError
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from market_maker.ops.venue import VenueError, open_venue
 
 HELP = (

@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from market_maker.config import ConfigError, dump_config, load_config
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 HELP = "Validate a configuration file (plus MM_* environment overrides) and print the merged result."
 

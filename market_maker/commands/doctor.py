@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.commands._config_arg import add_config_argument, config_or_none
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.ops.doctor import (
     CheckResult,
     Status,

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from market_maker.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from market_maker.commands._config_arg import add_config_argument, config_or_none
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from market_maker.sim.candles import INTERVALS_MS as SIM_INTERVALS_MS
 
 HELP = "Get a kline history file for backtests: download it over REST, or write seeded synthetic candles."

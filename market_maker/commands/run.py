@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from market_maker.commands._config_arg import add_config_argument, config_or_none
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 HELP = "Run the bot (default: paper trading on the built-in simulator with config/default.yaml)."
 
@@ -42,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     """Load the config, start the simulator if asked, run the bot until stopped; the exit code."""
     config = config_or_none(args)
     if config is None:
-        return 2
+        return EXIT_USAGE
     if args.for_seconds is not None and args.for_seconds <= 0:
         print("error: --for must be > 0 seconds", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if config.bot.cpu is not None:  # before any thread starts: they all inherit it
         from market_maker.ops.cpu_pin import PinError, pin_process
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             pin_process(config.bot.cpu)
         except PinError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     from market_maker.ops.logs import install_logging, secrets_of
 
     install_logging(config.ops, secrets_of(config))
@@ -108,11 +109,11 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         for line in exc.errors:
             print(f"error: {line}", file=sys.stderr)
         _stop_sim(sim)
-        return 2
+        return EXIT_USAGE
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         _stop_sim(sim)
-        return 1
+        return EXIT_ERROR
     from actors.ops_observer import OpsObserver
     from market_maker.ops.service import OpsService
 
@@ -132,13 +133,13 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         except OSError as exc:
             print(f"error: ops endpoint {config.ops.host}:{config.ops.port}: {exc.strerror}", file=sys.stderr)
             exchange.close()
-            return 1
+            return EXIT_ERROR
         try:
             with patient_start(exchange, stop):  # a spent budget or a ban left by an earlier run: wait
                 system.start()
         except WaitStopped as exc:
             log.info("not started: %s", exc)
-            return 0
+            return EXIT_OK
         except StartError as exc:
             print(f"error: {exc}", file=sys.stderr)
             log.error("not trading: %s", exc)
@@ -187,10 +188,10 @@ def _paper_check(config: Any, sim: Any, key: str) -> int:
             store.close()
     except StoreError as exc:
         log.error("paper check: %s", exc)
-        return 1
+        return EXIT_ERROR
     check = compare_fills(sim.control.trades(key, config.trading.symbol), stored, config.exchange.market)
     (log.info if check.ok else log.error)(check.line())
-    return 0 if check.ok else 1
+    return EXIT_OK if check.ok else EXIT_ERROR
 
 
 def _stop_sim(sim: Any) -> None:

@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+
 HELP = "Run the Binance-compatible exchange simulator (REST + WebSocket on loopback) until Ctrl-C."
 
 
@@ -55,12 +57,12 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, args.step_mode)
     except (ValueError, SimConfigError, PathError) as exc:
         print(f"sim-exchange: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         sim = SimServer(cfg, host=args.host, port=args.port).start()
     except (RuntimeError, PathError, OSError) as exc:
         print(f"sim-exchange: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     done = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"REST      {sim.rest_url}  (spot /api/v3, USD-M /fapi)", flush=True)
@@ -75,4 +77,4 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         sim.stop()
         print("simulator stopped", flush=True)
-    return 0
+    return EXIT_OK

@@ -7,8 +7,8 @@ import json
 import sys
 import time
 
-from market_maker.cli import EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
 from market_maker.commands._config_arg import add_config_argument, config_or_none
+from market_maker.exit_codes import EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
 from market_maker.ops.client import EndpointDisabledError, NotRunningError, fetch_status
 from market_maker.ops.status_view import render_status
 from market_maker.settings.models import Config

@@ -11,6 +11,7 @@ import sys
 import time
 
 from market_maker.commands._config_arg import add_config_argument, config_or_none
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 HELP = "List the Durable engine's recent and pending order workflows (id, status, age)."
 
@@ -30,16 +31,16 @@ def run(args: argparse.Namespace) -> int:
     """Print pending workflows, then the most recent ones; exit 0, 1 (unreadable) or 2 (usage)."""
     if args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     config = config_or_none(args)
     if config is None:
-        return 2
+        return EXIT_USAGE
     if config.engine.type != "durable":
         print(
             f"error: engine.type is {config.engine.type}: only the durable engine runs workflows",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     from market_maker.durable.listing import ListingError, age_text, list_workflows
     from market_maker.durable.settings import durable_settings
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ValueError, ListingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     now = int(time.time() * 1000)
     scope = "every bot" if args.all else f"bot {bot} on {symbol}"
     print(f"workflows of {scope} in {settings.where}")
@@ -63,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
         for r in rows:
             age = age_text(now - r.created_ms)
             print(f"  {r.workflow_id:<{width}}  {r.status:<10}  {age:>5}  {r.executor_id}")
-    return 0
+    return EXIT_OK

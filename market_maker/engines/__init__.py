@@ -15,14 +15,14 @@ reconciliation sees the exchange as the workflows left it. See docs/durable.md.
 """
 
 from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
-from market_maker.engines.engine import Engine, EngineError, start_engine
+from market_maker.engines.engine import Engine, EngineStartError, start_engine
 from market_maker.engines.gateway import DirectGateway, OrderGateway
 
 __all__ = [
     "CancelOutcome",
     "DirectGateway",
     "Engine",
-    "EngineError",
+    "EngineStartError",
     "OrderGateway",
     "PlaceOutcome",
     "start_engine",

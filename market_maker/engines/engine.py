@@ -36,7 +36,7 @@ _running: DurableEngine | None = None  # DBOS is a process-wide singleton: one d
 _running_lock = threading.Lock()
 
 
-class EngineError(RuntimeError):
+class EngineStartError(RuntimeError):
     """The engine cannot start (bad settings, database unreachable, recovery not finished)."""
 
 
@@ -92,7 +92,7 @@ class DurableEngine:
 
 
 def start_engine(config: Config, exchange: Exchange, store: Store) -> Engine:
-    """The engine ``config.engine.type`` asks for, started; raises :class:`EngineError`.
+    """The engine ``config.engine.type`` asks for, started; raises :class:`EngineStartError`.
 
     Durable: ``exchange`` must be started (its rules loaded) and ``store`` locked by this process,
     because recovered workflows place and cancel orders before this returns.
@@ -111,10 +111,10 @@ def _start_durable(config: Config, exchange: Exchange, store: Store) -> DurableE
         if settings.sqlite_path is not None:
             prepare_sqlite(settings.sqlite_path)
     except (ValueError, OSError) as exc:
-        raise EngineError(f"durable engine: {exc}") from None
+        raise EngineStartError(f"durable engine: {exc}") from None
     with _running_lock:
         if _running is not None:
-            raise EngineError(
+            raise EngineStartError(
                 f"durable engine: bot {_running.bot_id} on {_running.symbol} already runs in this process "
                 "(DBOS allows one durable bot per process)"
             )
@@ -143,9 +143,9 @@ def _start_durable(config: Config, exchange: Exchange, store: Store) -> DurableE
             engine.close()
         except Exception:
             log.debug("stopping DBOS after a failed start failed", exc_info=True)
-        if isinstance(exc, EngineError):
+        if isinstance(exc, EngineStartError):
             raise
-        raise EngineError(f"durable engine on {settings.where}: {why(exc)}") from None
+        raise EngineStartError(f"durable engine on {settings.where}: {why(exc)}") from None
     log.info(
         "durable engine: workflows in %s as executor %s (version %s)%s",
         settings.where,
@@ -187,7 +187,7 @@ def _wait_recovered(bot: str, symbol: str, timeout_s: float) -> list[str]:
                 left.discard(wid)
                 log.info("recovered workflow %s: %s", wid, st.status if st else "gone")
         if left and time.monotonic() > deadline:
-            raise EngineError(
+            raise EngineStartError(
                 f"durable engine: {len(left)} interrupted workflows did not finish within {timeout_s:g} s "
                 f"({', '.join(sorted(left)[:3])}): refusing to trade before they do"
             )

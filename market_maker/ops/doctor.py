@@ -126,7 +126,7 @@ def _account(exchange: Exchange) -> dict[str, Any]:
 
 def check_exchange(config: Config, exchange: Exchange, description: str) -> Iterator[CheckResult]:
     """Exchange reachable, symbol trading, clock skew, key permissions, balance vs the worst-case grid."""
-    from market_maker.runtime.params import ParamsError, bot_params
+    from market_maker.settings.params import ParamsError, trading_params
     from market_maker.startup.safety import symbol_status, worst_case_notional
 
     try:
@@ -145,7 +145,7 @@ def check_exchange(config: Config, exchange: Exchange, description: str) -> Iter
     if isinstance(exchange, FuturesExchange) and exchange.market is Market.USDM:
         yield from _guarded("futures", lambda: _futures(config, exchange))
     try:
-        params = bot_params(config, rules)
+        params = trading_params(config, rules)
     except ParamsError as exc:
         yield CheckResult("grid", Status.FAIL, str(exc))
         return

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 
 from market_maker.core.interval import next_interval
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState, on_candle, on_market_data, start_risk
 from market_maker.exchange.base import Exchange
-from market_maker.runtime.params import BotParams
 
 log = logging.getLogger(__name__)
 
 
 def warm_up(
-    exchange: Exchange, params: BotParams, atr_interval: str, now_ms: int
+    exchange: Exchange, params: TradingParams, atr_interval: str, now_ms: int
 ) -> tuple[RiskState, int, int]:
     """(risk state, interval ticks, last closed candle's open time) after replaying recent closed klines.
 

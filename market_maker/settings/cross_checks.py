@@ -36,10 +36,7 @@ def _multiple(value: Decimal, unit: Decimal) -> bool:
 def _grid_problems(cfg: Config) -> list[tuple[str, str]]:
     t, r = cfg.trading, cfg.risk
     problems: list[tuple[str, str]] = []
-    if t.dynamic_interval:
-        for key in ("min_interval", "max_interval"):
-            if getattr(r, key) is None:
-                problems.append((f"risk.{key}", "required when trading.dynamic_interval is true"))
+    if t.dynamic_interval:  # unset bounds are half and four times price_interval (settings/params.py)
         if r.min_interval is not None and t.price_interval < r.min_interval:
             problems.append(
                 ("trading.price_interval", f"{t.price_interval} is below risk.min_interval {r.min_interval}")
@@ -107,7 +104,9 @@ def _sim_problems(cfg: Config) -> list[tuple[str, str]]:
         )
     if t.order_quantity < s.min_qty:
         problems.append(("trading.order_quantity", f"{t.order_quantity} is below sim.min_qty {s.min_qty}"))
-    widest = cfg.risk.max_interval if t.dynamic_interval and cfg.risk.max_interval else t.price_interval
+    widest = t.price_interval
+    if t.dynamic_interval:
+        widest = cfg.risk.max_interval if cfg.risk.max_interval is not None else t.price_interval * 4
     lowest_buy = s.start_price - widest * t.buy_window_size
     if lowest_buy <= 0:
         problems.append(

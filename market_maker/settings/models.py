@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from market_maker.core.model import Market
 from market_maker.settings import cross_checks
@@ -45,6 +45,21 @@ _PLACES = 18
 PositiveDecimal = Annotated[Decimal, Field(gt=0, lt=_MAX, decimal_places=_PLACES, allow_inf_nan=False)]
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, lt=_MAX, decimal_places=_PLACES, allow_inf_nan=False)]
 FeeRate = Annotated[Decimal, Field(ge=0, le=Decimal("0.1"), decimal_places=_PLACES, allow_inf_nan=False)]
+
+
+def _off_or_above_one(value: Decimal) -> Decimal:
+    if 0 < value <= 1:
+        raise ValueError("must be 0 (the rule off) or greater than 1")
+    return value
+
+
+# a trigger's multiple of its reference: 0 turns the trigger off
+SpikeMultiple = Annotated[
+    Decimal,
+    Field(ge=0, lt=_MAX, decimal_places=_PLACES, allow_inf_nan=False),
+    AfterValidator(_off_or_above_one),
+]
+Share = Annotated[Decimal, Field(gt=0, le=1, decimal_places=_PLACES, allow_inf_nan=False)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
 
 
@@ -192,16 +207,12 @@ class RiskConfig(Section):
     max_interval: PositiveDecimal | None = None
     target_inventory: NonNegativeDecimal = Decimal("0")
     max_inventory: PositiveDecimal = Decimal("0.05")
-    atr_spike_multiple: Annotated[
-        Decimal, Field(gt=1, lt=_MAX, decimal_places=_PLACES, allow_inf_nan=False)
-    ] = Decimal("3")
-    volume_spike_multiple: Annotated[
-        Decimal, Field(gt=1, lt=_MAX, decimal_places=_PLACES, allow_inf_nan=False)
-    ] = Decimal("5")
+    atr_spike_multiple: SpikeMultiple = Decimal("3")
+    volume_spike_multiple: SpikeMultiple = Decimal("5")
     stale_price_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 30.0
     max_consecutive_losses: Annotated[int, Field(ge=0)] = 5
-    max_drawdown_pct: Annotated[Decimal, Field(gt=0, le=100, decimal_places=_PLACES, allow_inf_nan=False)] = (
-        Decimal("10")
+    max_drawdown_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=_PLACES, allow_inf_nan=False)] = (
+        Decimal("10")  # 0: off
     )
     cooldown_seconds: Annotated[int, Field(ge=0)] = 300
     max_leverage: Annotated[int, Field(ge=1, le=125)] = 1
@@ -366,6 +377,19 @@ class SimSection(Section):
         return None
 
 
+class BacktestConfig(Section):
+    """How the backtester fills orders (``python -m market_maker backtest``; see docs/backtesting.md).
+
+    Everything else a backtest reads is the bot's own configuration: the grid and risk rules, and from
+    the ``sim`` section the symbol's filters, the fees and the starting balance of the quote asset.
+    """
+
+    post_only: bool = True  # a crossing order is rejected (else it fills at once as a taker)
+    # an order fills at most this share of a candle's volume per candle; None: whole when crossed
+    volume_share: Share | None = None
+    fill_on_touch: bool = False  # fill resting orders the price only reaches (else: trades through)
+
+
 class Credentials(Section):
     """API key, secret and ops token, filled by the loader from the environment or the secrets file.
 
@@ -399,6 +423,7 @@ class Config(Section):
     cleanup: CleanupConfig = Field(default_factory=CleanupConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
     sim: SimSection = Field(default_factory=SimSection)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     credentials: Credentials = Field(default_factory=Credentials)
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from market_maker.sim.engine import EngineError
+from market_maker.sim.engine import BinanceError
 
 MAX_RECV_WINDOW = 60_000
 
@@ -34,35 +34,35 @@ def check_signature(secret: str, query: str, body: str) -> None:
     b, sig_b = strip_signature(body)
     sig = sig_q or sig_b
     if not sig:
-        raise EngineError(
+        raise BinanceError(
             -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed."
         )
     if not hmac.compare_digest(sign(secret, q + b), sig.lower()):
-        raise EngineError(-1022, "Signature for this request is not valid.")
+        raise BinanceError(-1022, "Signature for this request is not valid.")
 
 
 def check_timestamp(params: dict[str, str], server_ms: int) -> None:
     """Binance's rule: ``timestamp < server + 1000`` and ``server - timestamp <= recvWindow`` (-1021)."""
     ts_raw = params.get("timestamp")
     if not ts_raw:
-        raise EngineError(
+        raise BinanceError(
             -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
         )
     try:
         ts = int(ts_raw)
         window = float(params.get("recvWindow", "5000"))
     except ValueError:
-        raise EngineError(
+        raise BinanceError(
             -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed."
         ) from None
     if ts > 10**14:  # microseconds
         ts //= 1000
     if not 0 < window <= MAX_RECV_WINDOW:
-        raise EngineError(-1131, "recvWindow must be less than 60000")
+        raise BinanceError(-1131, "recvWindow must be less than 60000")
     if ts >= server_ms + 1000:
-        raise EngineError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        raise BinanceError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
     if server_ms - ts > window:
-        raise EngineError(-1021, "Timestamp for this request is outside of the recvWindow.")
+        raise BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
 
 
 def ws_api_payload(params: dict[str, object]) -> str:

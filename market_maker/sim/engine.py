@@ -43,7 +43,7 @@ _FUTURES_FILTER_ERRORS = {
 }
 
 
-class EngineError(Exception):
+class BinanceError(Exception):
     """A request the exchange refuses: Binance error code, message and HTTP status."""
 
     def __init__(self, code: int, msg: str, status: int = 400) -> None:
@@ -288,7 +288,7 @@ class Engine:
         elif client_id is not None:
             o = self._by_client.get((venue, api_key, symbol, client_id))
         if o is None:
-            raise EngineError(-2013, "Order does not exist.")
+            raise BinanceError(-2013, "Order does not exist.")
         return o
 
     def position(self, api_key: str, symbol: str) -> Position:
@@ -337,10 +337,10 @@ class Engine:
         reduce_only: bool = False,
         quote_qty: Decimal | None = None,
     ) -> tuple[Order, list[Event]]:
-        """Validate and accept an order; it trades at once if it crosses. Raises :class:`EngineError`."""
+        """Validate and accept an order; it trades at once if it crosses. Raises :class:`BinanceError`."""
         rules = self.rules.get(symbol)
         if rules is None:
-            raise EngineError(-1121, "Invalid symbol.")
+            raise BinanceError(-1121, "Invalid symbol.")
         acct = self.accounts[api_key]
         bid, ask = self.bid_ask(symbol)
         is_market = type_ == "MARKET"
@@ -352,19 +352,19 @@ class Engine:
         open_here = self._open.get(key, {})
         if len(open_here) >= self.max_open_orders and not is_market:
             if venue == SPOT:
-                raise EngineError(-1013, "Filter failure: MAX_NUM_ORDERS")
-            raise EngineError(-2025, "Reach max open order limit.")
+                raise BinanceError(-1013, "Filter failure: MAX_NUM_ORDERS")
+            raise BinanceError(-2025, "Reach max open order limit.")
         if (venue, api_key, symbol, client_id) in self._by_client and self._by_client[
             (venue, api_key, symbol, client_id)
         ].is_open:
             if venue == SPOT:
-                raise EngineError(-2010, "Duplicate order sent.")
-            raise EngineError(-4116, "ClientOrderId is duplicated.")
+                raise BinanceError(-2010, "Duplicate order sent.")
+            raise BinanceError(-4116, "ClientOrderId is duplicated.")
         crosses = is_market or (price >= ask if side is Side.BUY else price <= bid)
         if crosses and (type_ == "LIMIT_MAKER" or tif == "GTX"):
             if venue == SPOT:
-                raise EngineError(-2010, "Order would immediately match and take.")
-            raise EngineError(
+                raise BinanceError(-2010, "Order would immediately match and take.")
+            raise BinanceError(
                 -5022,
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             )
@@ -413,7 +413,7 @@ class Engine:
         if venue == SPOT:
             failed = r.check(price, qty)  # MARKET orders: checked at the reference price
             if failed:
-                raise EngineError(-1013, f"Filter failure: {failed}")
+                raise BinanceError(-1013, f"Filter failure: {failed}")
             return
         p, q = r.tick_size * price, r.step_size * qty
         name = None
@@ -429,9 +429,9 @@ class Engine:
             name = "PRICE_MAX"
         if name:
             code, msg = _FUTURES_FILTER_ERRORS[name]
-            raise EngineError(code, msg)
+            raise BinanceError(code, msg)
         if not reduce_only and r.min_notional > 0 and p * q < r.min_notional:
-            raise EngineError(
+            raise BinanceError(
                 -4164,
                 f"Order's notional must be no smaller than {r.min_notional.normalize()} "
                 "(unless you choose reduce only).",
@@ -446,7 +446,7 @@ class Engine:
             asset, amount = r.base_asset, r.step_size * o.qty
         bal = acct.spot.setdefault(asset, [ZERO, ZERO])
         if bal[0] < amount:
-            raise EngineError(-2010, "Account has insufficient balance for requested action.")
+            raise BinanceError(-2010, "Account has insufficient balance for requested action.")
         bal[0] -= amount
         bal[1] += amount
         o.locked = amount
@@ -464,12 +464,12 @@ class Engine:
                 0,
             )
             if pos.amount * sign >= 0 or o.qty + pending > abs(pos.amount):
-                raise EngineError(-2022, "ReduceOnly Order is rejected.")
+                raise BinanceError(-2022, "ReduceOnly Order is rejected.")
             return
         adding = o.qty if pos.amount * sign >= 0 else max(0, o.qty - abs(pos.amount))
         need = r.notional(ref_price, adding) / self._leverage(acct, o.symbol)
         if need > 0 and need > self.available_margin(acct.api_key, r.quote_asset):
-            raise EngineError(-2019, "Margin is insufficient.")
+            raise BinanceError(-2019, "Margin is insufficient.")
         o.margin = need
 
     # --- cancelling --------------------------------------------------------------------------------
@@ -486,13 +486,13 @@ class Engine:
     ) -> tuple[Order, list[Event]]:
         """Cancel one open order; -2011 "Unknown order sent." when it is unknown or already closed."""
         if symbol not in self.rules:
-            raise EngineError(-1121, "Invalid symbol.")
+            raise BinanceError(-1121, "Invalid symbol.")
         try:
             o = self.find(venue, api_key, symbol, order_id, client_id)
-        except EngineError:
-            raise EngineError(-2011, "Unknown order sent.") from None
+        except BinanceError:
+            raise BinanceError(-2011, "Unknown order sent.") from None
         if not o.is_open:
-            raise EngineError(-2011, "Unknown order sent.")
+            raise BinanceError(-2011, "Unknown order sent.")
         acct = self.accounts[api_key]
         o.status = "CANCELED"
         o.update_ms = now_ms
@@ -508,7 +508,7 @@ class Engine:
     ) -> tuple[list[Order], list[Event]]:
         """Cancel every open order of an account on one symbol."""
         if symbol not in self.rules:
-            raise EngineError(-1121, "Invalid symbol.")
+            raise BinanceError(-1121, "Invalid symbol.")
         done: list[Order] = []
         events: list[Event] = []
         for o in self.open_orders(venue, api_key, symbol):
@@ -676,9 +676,9 @@ class Engine:
     def set_leverage(self, api_key: str, symbol: str, leverage: int) -> None:
         """Change a symbol's leverage (1..125); -4028 otherwise."""
         if symbol not in self.rules:
-            raise EngineError(-1121, "Invalid symbol.")
+            raise BinanceError(-1121, "Invalid symbol.")
         if not 1 <= leverage <= 125:
-            raise EngineError(-4028, f"Leverage {leverage} is not valid")
+            raise BinanceError(-4028, f"Leverage {leverage} is not valid")
         self.accounts[api_key].leverage[symbol] = leverage
 
     def leverage_of(self, api_key: str, symbol: str) -> int:
@@ -688,18 +688,18 @@ class Engine:
     def set_margin_type(self, api_key: str, symbol: str, margin_type: str) -> None:
         """CROSSED or ISOLATED; -4046 when unchanged, -4047/-4048 with open orders or a position."""
         if symbol not in self.rules:
-            raise EngineError(-1121, "Invalid symbol.")
+            raise BinanceError(-1121, "Invalid symbol.")
         if margin_type not in ("CROSSED", "ISOLATED"):
-            raise EngineError(
+            raise BinanceError(
                 -1102, "Mandatory parameter 'marginType' was not sent, was empty/null, or malformed."
             )
         acct = self.accounts[api_key]
         if acct.margin_type.get(symbol, "CROSSED") == margin_type:
-            raise EngineError(-4046, "No need to change margin type.")
+            raise BinanceError(-4046, "No need to change margin type.")
         if self.open_orders(USDM, api_key, symbol):
-            raise EngineError(-4047, "Margin type cannot be changed if there exists open orders.")
+            raise BinanceError(-4047, "Margin type cannot be changed if there exists open orders.")
         if acct.positions.get(symbol, Position()).amount:
-            raise EngineError(-4048, "Margin type cannot be changed if there exists position.")
+            raise BinanceError(-4048, "Margin type cannot be changed if there exists position.")
         acct.margin_type[symbol] = margin_type
 
     # --- events ------------------------------------------------------------------------------------

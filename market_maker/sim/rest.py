@@ -18,7 +18,7 @@ from aiohttp import web
 from market_maker.core.rules import SymbolRules
 from market_maker.sim import wire
 from market_maker.sim.auth import check_signature, check_timestamp
-from market_maker.sim.engine import SPOT, EngineError
+from market_maker.sim.engine import SPOT, BinanceError
 from market_maker.sim.venue import Venue
 
 NONE, KEY, SIGNED = 0, 1, 2  # security: public, API key only (USER_STREAM), signed
@@ -57,9 +57,9 @@ def parse_params(raw: str) -> Params:
     return out
 
 
-def err(code: int, msg: str) -> EngineError:
+def err(code: int, msg: str) -> BinanceError:
     """A 400 Binance error."""
-    return EngineError(code, msg)
+    return BinanceError(code, msg)
 
 
 def mandatory(p: Params, name: str) -> str:
@@ -135,13 +135,13 @@ def account_key(request: web.BaseRequest, v: Venue) -> str:
     """The API key from ``X-MBX-APIKEY``, or 401 -2015 (-2014 when missing)."""
     key = request.headers.get("X-MBX-APIKEY")
     if not key:
-        raise EngineError(-2014, "API-key format invalid.", 401)
+        raise BinanceError(-2014, "API-key format invalid.", 401)
     if key not in v.engine.accounts:
-        raise EngineError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
     return key
 
 
-def error_response(e: EngineError, headers: dict[str, str]) -> web.Response:
+def error_response(e: BinanceError, headers: dict[str, str]) -> web.Response:
     """``{"code","msg"}`` with the error's HTTP status."""
     return web.Response(
         status=e.status, text=wire.dumps({"code": e.code, "msg": e.msg}), content_type=JSON, headers=headers
@@ -167,11 +167,11 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
     headers = {"X-MBX-USED-WEIGHT-1M": str(verdict.used)}
     if verdict.status:
         headers["Retry-After"] = str(verdict.retry_after)
-        return error_response(EngineError(-1003, verdict.msg, verdict.status), headers)
+        return error_response(BinanceError(-1003, verdict.msg, verdict.status), headers)
     if f.fail_next > 0 or (f.error_rate and v.fault_rng.random() < f.error_rate):
         f.fail_next = max(0, f.fail_next - 1)
         return error_response(
-            EngineError(-1000, "An unknown error occurred while processing the request.", f.fail_status),
+            BinanceError(-1000, "An unknown error occurred while processing the request.", f.fail_status),
             headers,
         )
     now = v.now_ms()
@@ -186,7 +186,7 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
             counter = v.spot_orders if route.venue == SPOT else v.futures_orders
             n = counter.add(key, now_s)
             if n is None:
-                limited = EngineError(
+                limited = BinanceError(
                     -1015, f"Too many new orders; current limit is {counter.limit} orders per 10 SECOND.", 429
                 )
                 return error_response(limited, headers)
@@ -195,13 +195,13 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
                 f.reject_next -= 1
                 raise err(-2010, "Order was rejected by the matching engine (injected fault).")
         result = route.handler(v, key, params, now)
-    except EngineError as e:
+    except BinanceError as e:
         return error_response(e, headers)
     if route.places_order and f.timeout_next > 0:
         f.timeout_next -= 1  # accepted, but the answer never comes in time
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(v.hub.closing.wait(), f.timeout_hold_s)
-        timeout = EngineError(
+        timeout = BinanceError(
             -1007,
             "Timeout waiting for response from backend server. Send status unknown; "
             "execution status unknown.",

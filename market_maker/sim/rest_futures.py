@@ -10,7 +10,7 @@ from typing import Any
 from market_maker.core.model import Side
 from market_maker.core.rules import RuleError, SymbolRules
 from market_maker.sim import wire
-from market_maker.sim.engine import USDM, EngineError, Position
+from market_maker.sim.engine import USDM, BinanceError, Position
 from market_maker.sim.hub import depth
 from market_maker.sim.rest import (
     KEY,
@@ -309,7 +309,7 @@ def _dual_post(v: Venue, key: str, p: Params, now: int) -> Any:
     if (want == "true") == v.dual_side.get(key, False):
         raise err(-4059, "No need to change position side.")
     # the simulator implements one-way mode only; say so rather than pretend to hedge
-    raise EngineError(-4068, "The simulator supports one-way position mode only.")
+    raise BinanceError(-4068, "The simulator supports one-way position mode only.")
 
 
 def _position_rows(v: Venue, key: str, sym: str | None) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 
 from market_maker.sim import wire
 from market_maker.sim.auth import check_timestamp, sign, ws_api_payload
-from market_maker.sim.engine import EngineError
+from market_maker.sim.engine import BinanceError
 from market_maker.sim.hub import Conn
 from market_maker.sim.venue import Venue
 
@@ -129,11 +129,11 @@ def _ws_api(v: Venue, conn: Conn, text: str) -> Any:
         if not isinstance(params, dict):
             raise TypeError
     except (ValueError, KeyError, TypeError, AttributeError):
-        return _ws_error(None, EngineError(-1102, "Invalid JSON request."))
+        return _ws_error(None, BinanceError(-1102, "Invalid JSON request."))
     now = v.now_ms()
     try:
         result = _ws_api_call(v, conn, method, params, now)
-    except EngineError as e:
+    except BinanceError as e:
         return _ws_error(rid, e)
     return {"id": rid, "status": 200, "result": result, "rateLimits": _rate_limits(v, conn)}
 
@@ -147,19 +147,19 @@ def _ws_api_call(v: Venue, conn: Conn, method: str, params: dict[str, Any], now:
         key = str(params.get("apiKey", ""))
         acct = v.engine.accounts.get(key)
         if acct is None:
-            raise EngineError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+            raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         check_timestamp({k: str(x) for k, x in params.items()}, now)
         sig = str(params.get("signature", ""))
         if not sig or sign(acct.api_secret, ws_api_payload(params)) != sig.lower():
-            raise EngineError(-1022, "Signature for this request is not valid.")
+            raise BinanceError(-1022, "Signature for this request is not valid.")
         if conn.sub_id is not None:
-            raise EngineError(-2035, "User Data Stream subscription already active.")
+            raise BinanceError(-2035, "User Data Stream subscription already active.")
         conn.account, conn.sub_id = key, conn.next_sub_id
         conn.next_sub_id += 1
         return {"subscriptionId": conn.sub_id}
     if method == "userDataStream.unsubscribe":
         if conn.sub_id is None:
-            raise EngineError(-2036, "User Data Stream subscription not active.")
+            raise BinanceError(-2036, "User Data Stream subscription not active.")
         conn.send(
             wire.dumps({"subscriptionId": conn.sub_id, "event": {"e": "eventStreamTerminated", "E": now}})
         )
@@ -167,10 +167,10 @@ def _ws_api_call(v: Venue, conn: Conn, method: str, params: dict[str, Any], now:
         return {}
     if method == "session.subscriptions":
         return [] if conn.sub_id is None else [{"subscriptionId": conn.sub_id}]
-    raise EngineError(-1020, "This operation is not supported.")
+    raise BinanceError(-1020, "This operation is not supported.")
 
 
-def _ws_error(rid: Any, e: EngineError) -> dict[str, Any]:
+def _ws_error(rid: Any, e: BinanceError) -> dict[str, Any]:
     return {"id": rid, "status": e.status, "error": {"code": e.code, "msg": e.msg}}
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from market_maker.config import Config
 from market_maker.core.model import Market
+from market_maker.core.params import TradingParams
 from market_maker.exchange import parse
 from market_maker.exchange.base import Exchange, FuturesExchange
 from market_maker.exchange.errors import ExchangeError
-from market_maker.runtime.params import BotParams
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,14 @@ def symbol_status(exchange: Exchange) -> str:
     return str(parse.symbol_info(info, exchange.symbol).get("status", ""))
 
 
-def worst_case_notional(params: BotParams, price: int) -> Decimal:
+def worst_case_notional(params: TradingParams, price: int) -> Decimal:
     """Quote needed if every buy level fills at once (capped by max_inventory), at ``price``."""
     steps = min(params.grid.buy_window * params.grid.order_qty, params.grid.max_inventory)
     return params.rules.notional(price, steps)
 
 
 def check_account(
-    config: Config, exchange: Exchange, params: BotParams, price: int, own_locked: Decimal = Decimal(0)
+    config: Config, exchange: Exchange, params: TradingParams, price: int, own_locked: Decimal = Decimal(0)
 ) -> AccountCheck:
     """Run every check; raises :class:`UnsafeError` (one line) on the first that fails.
 

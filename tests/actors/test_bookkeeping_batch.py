@@ -19,11 +19,11 @@ from actors.wiring import Wiring
 from market_maker.core.grid import GridParams
 from market_maker.core.ids import encode
 from market_maker.core.model import Fill, Market, OrderSnapshot, OrderStatus, Side, SlotState
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.exchange.types import OrderUpdate
-from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
@@ -44,7 +44,7 @@ def test_a_backlog_of_fills_is_stored_in_one_transaction(tmp_path: Path) -> None
             yield
 
     store.atomic = counted  # type: ignore[method-assign]
-    params = BotParams(RULES, GridParams(5, 5, IV, 10_000), RiskParams(), IV, None, Decimal("0.001"))
+    params = TradingParams(RULES, GridParams(5, 5, IV, 10_000), RiskParams(), IV)
     risk = on_market_data(start_risk(params.risk), 0)
     wiring = Wiring()
     slots = SlotManagerActor.start(

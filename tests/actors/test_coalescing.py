@@ -19,12 +19,12 @@ from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Market
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.exchange.streams import MarketStream
 from market_maker.exchange.ws import StreamSettings
-from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
@@ -50,7 +50,7 @@ def test_box_take_returns_the_newest_put_and_notifies_once_per_empty_box(ops: li
 def test_a_burst_of_prices_reaches_the_strategy_as_a_few_ticks_ending_at_the_newest(tmp_path: Path) -> None:
     wiring = Wiring()
     box: LatestBox[tuple[int, int]] = LatestBox()
-    params = BotParams(RULES, GridParams(5, 5, 100, 10_000), RiskParams(), 1000, None, Decimal("0.001"))
+    params = TradingParams(RULES, GridParams(5, 5, 100, 10_000), RiskParams(), 1000)
     risk = on_market_data(start_risk(params.risk), 0)
     store = open_store(str(tmp_path / "db.sqlite"), "t1", "BTCUSDT")
     book = SlotBook("t1")

@@ -21,10 +21,10 @@ from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Market
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
-from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
@@ -37,7 +37,7 @@ def _price_is(strategy: Any, price: int) -> bool:
 def test_a_burst_while_the_slot_manager_is_stuck_queues_one_decision_then_the_newest(tmp_path: Path) -> None:
     wiring = Wiring()
     box: LatestBox[tuple[int, int]] = LatestBox()
-    params = BotParams(RULES, GridParams(5, 5, 100, 10_000), RiskParams(), 1000, None, Decimal("0.001"))
+    params = TradingParams(RULES, GridParams(5, 5, 100, 10_000), RiskParams(), 1000)
     risk = on_market_data(start_risk(params.risk), 0)
     path = tmp_path / "db.sqlite"
     store = open_store(str(path), "t1", "BTCUSDT", busy_timeout_s=120)

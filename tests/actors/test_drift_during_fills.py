@@ -23,11 +23,11 @@ from actors.wiring import Wiring
 from market_maker.core.grid import GridParams
 from market_maker.core.ids import encode
 from market_maker.core.model import Fill, Market, OrderSnapshot, OrderStatus, Side, SlotState
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.exchange.types import OrderUpdate
-from market_maker.runtime.params import BotParams
 from market_maker.store import open_store
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
@@ -49,12 +49,17 @@ class RiskProbe(pykka.ThreadingActor):
 
 def _start(tmp_path: Path) -> tuple[Any, Any, OrderSnapshot]:
     store = open_store(str(tmp_path / "db.sqlite"), "t1", "BTCUSDT", busy_timeout_s=60)
-    params = BotParams(RULES, GridParams(5, 5, IV, 10_000), RiskParams(), IV, None, Decimal("0.0005"))
+    params = TradingParams(RULES, GridParams(5, 5, IV, 10_000), RiskParams(), IV)
     wiring = Wiring()
     risk_probe = RiskProbe.start()
     wiring.set(w.RISK, risk_probe)
     slots = SlotManagerActor.start(
-        wiring, store, params, SlotSettings(Market.SPOT, 3600, 3600), SlotBook("t1"), IV
+        wiring,
+        store,
+        params,
+        SlotSettings(Market.SPOT, 3600, 3600, max_position_drift=Decimal("0.0005")),
+        SlotBook("t1"),
+        IV,
     )
     wiring.set(w.SLOTS, slots)
     slots.tell(RiskUpdate(on_market_data(start_risk(params.risk), 0), IV, 0))

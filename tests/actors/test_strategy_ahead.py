@@ -14,10 +14,10 @@ from actors.wiring import Wiring
 from market_maker.core.actions import Place
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook, ack, submit
-from market_maker.runtime.params import BotParams
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
 IV = 1000
@@ -37,7 +37,7 @@ class Slots:
 def strategy() -> tuple[StrategyActor, Slots, LatestBox[tuple[int, int]]]:
     wiring, slots = Wiring(), Slots()
     wiring.set(w.SLOTS, slots)
-    params = BotParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV, None, Decimal("0.001"))
+    params = TradingParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV)
     box: LatestBox[tuple[int, int]] = LatestBox()
     actor = StrategyActor(wiring, box, params, SlotBook("t1"), on_market_data(start_risk(params.risk), 0), IV)
     return actor, slots, box

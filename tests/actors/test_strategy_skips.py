@@ -17,10 +17,10 @@ from actors.wiring import Wiring
 from market_maker.core.actions import Place
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
+from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook, reject, submit
-from market_maker.runtime.params import BotParams
 
 RULES = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"))
 IV = 1000
@@ -47,7 +47,7 @@ def rejected(book: SlotBook, level: int, now_ms: int) -> SlotBook:
 def test_a_skip_is_logged_once_per_reason(caplog: pytest.LogCaptureFixture) -> None:
     wiring, slots = Wiring(), Slots()
     wiring.set(w.SLOTS, slots)
-    params = BotParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV, None, Decimal("0.001"))
+    params = TradingParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV)
     risk = on_market_data(start_risk(params.risk), 0)
     far = 1 << 50  # back-offs that outlast the test
     book = rejected(SlotBook("t1"), PRICE - IV, far)

@@ -3,7 +3,7 @@
 The same seeded candles are written as a Binance CSV; the simulator replays that file (its kline
 replay: four points a candle, the backtester's waypoints) in step mode, and the real actor system
 (TradingSystem, Simple engine, USD-M so that fees are in the quote asset as in the backtest) trades it.
-The settings of both sides come from the one bot configuration (``backtest.settings.from_config``).
+The settings of both sides come from the one bot configuration (``BacktestSettings(config)``).
 
 Synchronisation is by condition, never by sleeping: for each path point the test steps the simulator,
 waits until the slot manager has taken the strategy's decisions at that point's price, then lets the
@@ -31,7 +31,7 @@ from invariants import bot_run
 
 from market_maker.backtest.engine import run_backtest
 from market_maker.backtest.kline_csv import write_candles
-from market_maker.backtest.settings import from_config
+from market_maker.backtest.settings import BacktestSettings
 from market_maker.backtest.synthetic import synthetic_candles
 from market_maker.core.ids import decode
 from market_maker.sim.config import SimConfig
@@ -123,8 +123,8 @@ def test_the_actor_system_on_the_simulator_makes_the_backtesters_fills(tmp_path:
         exchange=usdm,
         sim=sim_section,
     ) as run:
-        settings = from_config(run.config)  # the bot's own configuration, as `backtest --config` reads it
-        assert (settings.tick_size, settings.step_size) == (TICK, STEP)
+        settings = BacktestSettings(run.config)  # the bot's own configuration, as `backtest --config` does
+        assert (settings.params.rules.tick_size, settings.params.rules.step_size) == (TICK, STEP)
         sim = _sim_fills(run, [p.price for p in points])
 
     bt = run_backtest(candles, settings)

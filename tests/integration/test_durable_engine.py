@@ -11,7 +11,7 @@ import pytest
 from market_maker.config import config_from_mapping
 from market_maker.durable.faults import CrashPlan, plan_from_env
 from market_maker.durable.settings import durable_settings
-from market_maker.engines import EngineError, start_engine
+from market_maker.engines import EngineStartError, start_engine
 from market_maker.store import open_store
 
 
@@ -39,7 +39,7 @@ def test_a_durable_engine_starts_on_a_wal_file_and_a_second_one_in_the_process_i
         conn = sqlite3.connect(tmp_path / "bot.dbos.sqlite")
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.close()
-        with pytest.raises(EngineError, match="one durable bot per process"):
+        with pytest.raises(EngineStartError, match="one durable bot per process"):
             start_engine(cfg, exchange, store)
     finally:
         engine.close()
@@ -69,7 +69,7 @@ def test_a_bad_crash_hook_setting_stops_the_start_with_one_line(
     monkeypatch.setenv("MM_CRASH_POINT", "sometimes")
     store = open_store(db, "e1", cfg.trading.symbol)
     try:
-        with pytest.raises(EngineError, match="MM_CRASH_POINT='sometimes'"):
+        with pytest.raises(EngineStartError, match="MM_CRASH_POINT='sometimes'"):
             start_engine(cfg, object(), store)  # type: ignore[arg-type]
     finally:
         store.close()

@@ -81,9 +81,14 @@ def test_the_shipped_avax_config_runs_the_shipped_slice(tmp_path: Path) -> None:
     assert (tmp_path / "report.html").exists() and (tmp_path / "fills.csv").exists()
 
 
-def test_bad_setting_is_usage_error() -> None:
+def test_bad_setting_is_usage_error_naming_the_key() -> None:
     p = _run("--synthetic", "100", "--set", "buy_window_size=many")
-    assert p.returncode == 2 and "setting buy_window_size: 'many' is not an integer" in p.stderr
+    assert p.returncode == 2 and p.stderr.startswith("error: --set: trading.buy_window_size: Input should be")
+    p = _run("--synthetic", "100", "--set", "trading.price_interval=0.005")
+    assert p.returncode == 2
+    assert p.stderr == "error: --set: trading.price_interval: 0.005 is not a multiple of sim.tick_size 0.01\n"
+    p = _run("--synthetic", "100", "--set", "interval_seconds=5")
+    assert p.returncode == 2 and "say reconcile.interval_seconds or cleanup.interval_seconds" in p.stderr
 
 
 def test_sweep_ranks_and_writes_csv_and_heatmap(tmp_path: Path) -> None:

@@ -21,25 +21,28 @@ Q = 15_000  # a quarter of a 1-minute candle: waypoint k is at open + k * Q
 
 # Price 100 +/- a few, tick 0.01, step 0.001; interval 1.00, windows 2 + 2, 0.5 per order, fee 0.1%.
 # Risk rules off, so the scenario is about the grid, the fill model and the money.
-HAND = BacktestSettings(
-    price_interval=D("1"),
-    order_quantity=D("0.5"),
-    buy_window_size=2,
-    sell_window_size=2,
-    max_inventory=D("10"),
-    atr_spike_multiple=D(0),
-    volume_spike_multiple=D(0),
-    max_consecutive_losses=0,
-    max_drawdown_pct=D(0),
-    stale_price_seconds=D(0),
-    symbol="TESTUSDT",
-    base_asset="TEST",
-    quote_asset="USDT",
-    tick_size=D("0.01"),
-    step_size=D("0.001"),
-    initial_capital=D("10000"),
-    maker_fee=D("0.001"),
-    taker_fee=D("0.002"),
+HAND = BacktestSettings().with_overrides(
+    {
+        "price_interval": "1",
+        "order_quantity": "0.5",
+        "buy_window_size": "2",
+        "sell_window_size": "2",
+        "max_inventory": "10",
+        "atr_spike_multiple": "0",
+        "volume_spike_multiple": "0",
+        "max_consecutive_losses": "0",
+        "max_drawdown_pct": "0",
+        "symbol": "TESTUSDT",
+        "base_asset": "TEST",
+        "quote_asset": "USDT",
+        "tick_size": "0.01",
+        "step_size": "0.001",
+        "min_qty": "0",
+        "min_notional": "0",
+        "sim.balances.USDT": "10000",
+        "maker_fee": "0.001",
+        "taker_fee": "0.002",
+    }
 )
 
 # (open, high, low, close) in price units. Rising or flat candles play open, low, high, close;
@@ -166,7 +169,7 @@ def test_fill_on_touch_fills_at_the_exact_price() -> None:
 
 def test_accounting_matches_the_fills() -> None:
     c = synthetic_candles(3000, seed=11)
-    run = run_backtest(c, BacktestSettings(price_interval=D("40")))
+    run = run_backtest(c, BacktestSettings().with_overrides({"price_interval": "40"}))
     unit = c.tick_size * c.step_size
     buys = [f for f in run.fills if f.side is Side.BUY]
     sells = [f for f in run.fills if f.side is Side.SELL]
@@ -193,7 +196,7 @@ SCENARIOS = [
         "cooldown_seconds": "120",
     },
     {"price_interval": "20", "max_consecutive_losses": "2", "cooldown_seconds": "600"},
-    {"price_interval": "30", "initial_capital": "250", "stale_price_seconds": "10"},
+    {"price_interval": "30", "sim.balances.USDT": "250", "stale_price_seconds": "10"},
     {"price_interval": "50", "atr_interval": "5m", "dynamic_interval": "true", "stale_price_seconds": "45"},
 ]
 
@@ -258,7 +261,7 @@ def test_a_volume_spike_on_a_falling_candle_pulls_the_buys_until_it_clears() -> 
 
 def test_buys_need_free_quote() -> None:
     # 60 quote buys one 0.5 @ 99 (49.5 + fee) but not the second at 98 as well
-    poor = HAND.with_overrides({"initial_capital": "60"})
+    poor = HAND.with_overrides({"sim.balances.USDT": "60"})
     run = run_backtest(_candles(HAND_OHLC[:3]), poor)
     assert run.counters.balance_rejects >= 1
     assert [(f.side, f.price) for f in run.fills] == [(Side.BUY, 9900)]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from market_maker.backtest.core_params import core_params
 from market_maker.backtest.engine import run_backtest
 from market_maker.backtest.market_series import market_series
 from market_maker.backtest.metrics import (
@@ -49,8 +48,10 @@ def test_daily_returns_sharpe_and_sortino_by_hand() -> None:
 
 def test_market_series_equals_folding_the_core_per_candle() -> None:
     c = synthetic_candles(3000, seed=5, volatility=0.002)
-    s = BacktestSettings(dynamic_interval=True, price_interval=D("50"), baseline_window=60, atr_period=10)
-    cp = core_params(s)
+    s = BacktestSettings().with_overrides(
+        {"dynamic_interval": "true", "price_interval": "50", "baseline_window": "60", "atr_period": "10"}
+    )
+    cp = s.params
     assert cp.dynamic is not None
     ms = market_series(c, cp.risk, cp.interval, cp.dynamic)
     state = start_risk(cp.risk)
@@ -70,7 +71,7 @@ def test_market_series_equals_folding_the_core_per_candle() -> None:
 
 def test_report_files(tmp_path: Path) -> None:
     c = synthetic_candles(4000, seed=2)
-    run = run_backtest(c, BacktestSettings(price_interval=D("60")))
+    run = run_backtest(c, BacktestSettings().with_overrides({"price_interval": "60"}))
     summary = summarize(run)
     paths = write_report(run, summary, tmp_path / "out")
     names = sorted(p.name for p in paths)
@@ -105,10 +106,16 @@ def test_report_files(tmp_path: Path) -> None:
 
 def test_risk_rules_read_candles_of_the_configured_atr_interval() -> None:
     c = synthetic_candles(3000, seed=6, volatility=0.002)
-    s = BacktestSettings(
-        atr_interval="5m", dynamic_interval=True, price_interval=D("50"), baseline_window=30, atr_period=5
+    s = BacktestSettings().with_overrides(
+        {
+            "atr_interval": "5m",
+            "dynamic_interval": "true",
+            "price_interval": "50",
+            "baseline_window": "30",
+            "atr_period": "5",
+        }
     )
-    cp = core_params(s)
+    cp = s.params
     assert cp.dynamic is not None and cp.risk_candle_ms == 300_000
     ms = market_series(c, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
     # fold the core per 5-minute candle, built by hand from the minutes

@@ -10,7 +10,7 @@ import pytest
 
 from market_maker.backtest.engine import run_backtest
 from market_maker.backtest.metrics import summarize
-from market_maker.backtest.settings import BacktestSettings, SettingsError
+from market_maker.backtest.settings import BacktestSettings
 from market_maker.backtest.sweep import (
     SweepRow,
     combinations,
@@ -21,6 +21,7 @@ from market_maker.backtest.sweep import (
     write_heatmap,
 )
 from market_maker.backtest.synthetic import synthetic_candles
+from market_maker.config import ConfigError
 
 
 def test_parse_grid_and_combinations() -> None:
@@ -35,13 +36,23 @@ def test_parse_grid_and_combinations() -> None:
     ("spec", "message"),
     [
         ("price_interval", "must look like name=v1,v2"),
-        ("nope=1,2", "unknown setting 'nope'"),
+        ("nope=1,2", "nope: unknown setting"),
+        (
+            "interval_seconds=1,2",
+            "interval_seconds: a key of several sections: say reconcile",
+        ),
         ("price_interval=1,,2", "an empty value"),
     ],
 )
 def test_bad_sweep_specs(spec: str, message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(ConfigError, match=message):
         parse_grid([spec])
+
+
+def test_a_key_and_its_path_are_one_setting() -> None:
+    assert parse_grid(["trading.price_interval=5,10"]) == {"trading.price_interval": ["5", "10"]}
+    with pytest.raises(ConfigError, match=r"trading\.price_interval is given twice"):
+        parse_grid(["price_interval=5,10", "trading.price_interval=20"])
 
 
 def _row(v: str, ret: float | None, dd: float) -> SweepRow:
@@ -81,5 +92,7 @@ def test_parallel_sweep_ranks_the_same_runs_as_single_backtests(tmp_path: Path) 
 
 def test_a_bad_value_fails_before_any_run() -> None:
     c = synthetic_candles(50, seed=1)
-    with pytest.raises(SettingsError, match="setting buy_window_size: 'x' is not an integer"):
+    with pytest.raises(
+        ConfigError, match=r"--set: trading\.buy_window_size: Input should be a valid integer"
+    ):
         run_sweep(c, BacktestSettings(), {"buy_window_size": ["3", "x"]}, processes=2)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from market_maker.backtest.core_params import core_params
 from market_maker.backtest.engine import run_backtest
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.backtest.synthetic import synthetic_candles
@@ -22,27 +21,30 @@ from market_maker.core.model import Fill
 from market_maker.core.risk import on_market_data, start_risk
 from market_maker.core.slots import SlotBook, ack, reject, request_cancel, submit
 from market_maker.core.strategy import calculate_actions
-from market_maker.sim.engine import USDM, Engine, EngineError, Fees, OrderEvent
+from market_maker.sim.engine import USDM, BinanceError, Engine, Fees, OrderEvent
 from market_maker.sim.paths import KlineReplay
 
-SETTINGS = BacktestSettings(
-    price_interval=D("40"),
-    order_quantity=D("0.001"),
-    max_inventory=D("0.02"),
-    atr_spike_multiple=D(0),
-    volume_spike_multiple=D(0),
-    max_consecutive_losses=0,
-    max_drawdown_pct=D(0),
-    stale_price_seconds=D(0),
-    maker_fee=D("0.0002"),
-    taker_fee=D("0.0005"),
+SETTINGS = BacktestSettings().with_overrides(
+    {
+        "price_interval": "40",
+        "order_quantity": "0.001",
+        "max_inventory": "0.02",
+        "atr_spike_multiple": "0",
+        "volume_spike_multiple": "0",
+        "max_consecutive_losses": "0",
+        "max_drawdown_pct": "0",
+        "maker_fee": "0.0002",
+        "taker_fee": "0.0005",
+    }
 )
 
 
 def _through_simulator(candles, s: BacktestSettings) -> list[tuple[str, str, int, int, int]]:  # type: ignore[no-untyped-def]
-    cp = core_params(s)
+    cp, fm = s.params, s.fill_model()
     rules, sym, key = cp.rules, cp.rules.symbol, "k"
-    eng = Engine({sym: rules}, {sym: int(candles.open[0])}, Fees(D(0), D(0)), Fees(s.maker_fee, s.taker_fee))
+    eng = Engine(
+        {sym: rules}, {sym: int(candles.open[0])}, Fees(D(0), D(0)), Fees(fm.maker_fee, fm.taker_fee)
+    )
     eng.add_account(key, "secret", {"USDT": D("10000000")})
     book, risk = SlotBook(s.bot_id), start_risk(cp.risk)
     out = []
@@ -79,7 +81,7 @@ def _through_simulator(candles, s: BacktestSettings) -> list[tuple[str, str, int
                     book, cid = submit(book, a)
                     try:
                         eng.place(USDM, key, sym, a.side, "LIMIT", "GTX", a.price, a.qty, cid, pt.time_ms)
-                    except EngineError as exc:
+                    except BinanceError as exc:
                         book, _ = reject(book, cid, pt.time_ms, exc.msg)
                     else:
                         book = ack(book, cid)

@@ -22,25 +22,25 @@ LAYERS: dict[str, frozenset[str]] = {
     "exchange": frozenset({"core"}),
     "store": frozenset({"core"}),
     "sim": frozenset({"core"}),
-    "grid_params": frozenset({"core"}),
+    "exit_codes": frozenset(),  # the one table of process exit codes
     "settings": frozenset({"core", "sim"}),
     "config": frozenset({"core", "settings"}),
-    "backtest": frozenset({"core", "settings", "config", "grid_params"}),
-    "runtime": frozenset({"core", "settings", "config", "grid_params", "exchange"}),
+    "backtest": frozenset({"core", "settings", "config"}),
+    "runtime": frozenset({"core", "settings", "config", "exchange"}),
     "durable": frozenset({"core", "settings", "exchange", "store"}),
     "engines": frozenset({"core", "settings", "config", "exchange", "store", "durable"}),
     "startup": frozenset({"core", "settings", "config", "exchange", "runtime"}),
     "ops": frozenset({"core", "settings", "config", "exchange", "store", "sim", "runtime", "startup"}),
     "actors": frozenset(
         {"core", "settings", "config", "exchange", "store", "runtime", "startup", "engines", "ops"}
+        | {"exit_codes"}
     ),
-    "cli": frozenset(),  # finds the verbs by name (importlib), imports none of them
+    "cli": frozenset({"exit_codes"}),  # finds the verbs by name (importlib), imports none of them but that
     "commands": frozenset(
         {
             "core",
             "settings",
             "config",
-            "grid_params",
             "exchange",
             "store",
             "sim",
@@ -52,6 +52,7 @@ LAYERS: dict[str, frozenset[str]] = {
             "ops",
             "actors",
             "cli",
+            "exit_codes",
         }
     ),
     "__main__": frozenset({"cli"}),

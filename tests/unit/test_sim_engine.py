@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from market_maker.core.model import Side
 from market_maker.sim.config import SymbolSpec
-from market_maker.sim.engine import SPOT, USDM, BalanceEvent, Engine, EngineError, Fees, OrderEvent, Position
+from market_maker.sim.engine import SPOT, USDM, BalanceEvent, BinanceError, Engine, Fees, OrderEvent, Position
 
 RULES = SymbolSpec().rules()
 P100K = 10_000_000  # 100000.00 in ticks
@@ -79,10 +79,10 @@ def test_force_partial_splits_a_fill_in_two() -> None:
 
 def test_post_only_crossing_is_rejected_with_the_venue_code() -> None:
     e = make_engine()
-    with pytest.raises(EngineError) as spot:
+    with pytest.raises(BinanceError) as spot:
         e.place(SPOT, KEY, "BTCUSDT", Side.BUY, "LIMIT_MAKER", "", P100K + 1, 10, "c1", 1)
     assert (spot.value.code, spot.value.msg) == (-2010, "Order would immediately match and take.")
-    with pytest.raises(EngineError) as fut:
+    with pytest.raises(BinanceError) as fut:
         e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTX", P100K, 10, "c2", 1)
     assert fut.value.code == -5022
     assert e.account(KEY).spot["USDT"] == [Decimal("10000"), Decimal("0")]
@@ -109,18 +109,18 @@ def test_rejections_filters_duplicates_balance_unknown() -> None:
         ((USDM, Side.BUY, P100K - 1, 10**9, "d"), (-4005, "Quantity greater than max quantity.")),
     ]
     for (venue, side, price, qty, cid), (code, msg) in cases:
-        with pytest.raises(EngineError) as err:
+        with pytest.raises(BinanceError) as err:
             e.place(venue, KEY, "BTCUSDT", side, "LIMIT", "GTC", price, qty, cid, 1)
         assert err.value.code == code
         if msg:
             assert err.value.msg == msg
     e.place(SPOT, KEY, "BTCUSDT", Side.BUY, "LIMIT", "GTC", P100K - 1, 100, "dup", 1)
-    with pytest.raises(EngineError, match=r"Duplicate order sent\."):
+    with pytest.raises(BinanceError, match=r"Duplicate order sent\."):
         e.place(SPOT, KEY, "BTCUSDT", Side.BUY, "LIMIT", "GTC", P100K - 2, 100, "dup", 1)
-    with pytest.raises(EngineError) as err:
+    with pytest.raises(BinanceError) as err:
         e.cancel(SPOT, KEY, "BTCUSDT", 999, None, 1)
     assert err.value.code == -2011
-    with pytest.raises(EngineError) as err:
+    with pytest.raises(BinanceError) as err:
         e.find(SPOT, KEY, "BTCUSDT", None, "nope")
     assert err.value.code == -2013
     e.cancel(SPOT, KEY, "BTCUSDT", None, "dup", 2)
@@ -130,10 +130,10 @@ def test_rejections_filters_duplicates_balance_unknown() -> None:
 def test_futures_position_pnl_fees_reduce_only_and_margin() -> None:
     e = make_engine({"USDT": "1000"})
     # 0.1 BTC at 100000 = 10000 notional; 20x needs 500 margin: fine. 0.3 BTC needs 1500: refused.
-    with pytest.raises(EngineError) as err:
+    with pytest.raises(BinanceError) as err:
         e.place(USDM, KEY, "BTCUSDT", Side.BUY, "LIMIT", "GTC", P100K - 100, 30_000, "big", 1)
     assert err.value.code == -2019
-    with pytest.raises(EngineError) as err:
+    with pytest.raises(BinanceError) as err:
         e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", P100K + 100, 100, "ro", 1, reduce_only=True)
     assert err.value.code == -2022
     _, ev = e.place(USDM, KEY, "BTCUSDT", Side.BUY, "LIMIT", "GTC", P100K - 100, 10_000, "b1", 1)
@@ -169,7 +169,7 @@ def test_spot_money_is_conserved(orders, moves, partial) -> None:
     e = make_engine({"USDT": "1000000", "BTC": "10"})
     e.force_partial = partial
     for i, (side, off, qty) in enumerate(orders):
-        with contextlib.suppress(EngineError):
+        with contextlib.suppress(BinanceError):
             e.place(SPOT, KEY, "BTCUSDT", side, "LIMIT", "GTC", P100K + off, qty, f"c{i}", 1)
     for off, vol in moves:
         e.on_trade("BTCUSDT", P100K + off, vol, 2)
@@ -208,7 +208,7 @@ def test_futures_position_and_wallet_follow_the_fills(orders, moves) -> None:
     """Position = signed sum of fills; wallet = start + realized PnL - fees; reduce-only never flips."""
     e = make_engine({"USDT": "100000"})
     for i, (side, off, qty, reduce_only) in enumerate(orders):
-        with contextlib.suppress(EngineError):
+        with contextlib.suppress(BinanceError):
             e.place(
                 USDM,
                 KEY,

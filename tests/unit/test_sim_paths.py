@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from market_maker.sim.auth import check_signature, check_timestamp, sign, ws_api_payload
 from market_maker.sim.candles import CandleBook
 from market_maker.sim.config import SimConfig, SimConfigError, SymbolSpec
-from market_maker.sim.engine import EngineError
+from market_maker.sim.engine import BinanceError
 from market_maker.sim.limits import OrderCounter, WeightLimiter
 from market_maker.sim.paths import KlineReplay, PathError, PathPoint, RandomWalk, load_klines
 
@@ -129,12 +129,12 @@ def test_signature_and_timestamp_rules() -> None:
     sig = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
     assert sign(secret, qs + "&" + body) == sig
     check_signature(secret, qs + "&", body + "&signature=" + sig.upper())  # hex is case-insensitive
-    with pytest.raises(EngineError) as bad:
+    with pytest.raises(BinanceError) as bad:
         check_signature(secret, qs, body + "&signature=" + sig)
     assert bad.value.code == -1022
     check_timestamp({"timestamp": "1000"}, 1999)
     for ts, server, window in (("3000", 1999, "5000"), ("1000", 7001, "5000"), ("1000", 2001, "1000")):
-        with pytest.raises(EngineError) as late:
+        with pytest.raises(BinanceError) as late:
             check_timestamp({"timestamp": ts, "recvWindow": window}, server)
         assert late.value.code == -1021
     assert ws_api_payload({"timestamp": 1, "apiKey": "k", "signature": "x"}) == "apiKey=k&timestamp=1"
