@@ -40,8 +40,8 @@ from market_maker.core.slot_events import (
     SlotEvent,
 )
 from market_maker.core.slots import SlotBook
-from market_maker.ops.logs import order_event
 from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
+from market_maker.ops.logs import order_event
 
 if TYPE_CHECKING:
     from market_maker.store import Store

@@ -53,8 +53,7 @@ AVAX = {
     "min_qty": "1",
     "min_notional": "5",
     "symbol": "AVAXUSDT",
-    "base_asset": "AVAX",
-    "initial_capital": "100000",
+    "sim.balances.USDT": "100000",
 }
 AVAX_INTERVALS = ("0.005", "0.01", "0.02", "0.05", "0.1", "0.2")
 FT_TICK = Decimal("0.00000001")
@@ -66,9 +65,7 @@ FT = {
     "min_qty": "0",
     "min_notional": "0",
     "symbol": "ETHBTC",
-    "base_asset": "ETH",
-    "quote_asset": "BTC",
-    "initial_capital": "100",
+    "sim.balances.BTC": "100",
 }
 FT_PERCENT = ("0.1", "0.2", "0.5", "1", "2")
 
