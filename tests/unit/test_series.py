@@ -39,14 +39,15 @@ def candles(draw: st.DrawFn, max_size: int = 80, gaps: bool = False) -> list[Can
     price = 100_000
     t = draw(st.integers(0, 9)) * MINUTE  # not always aligned to longer candles
     out = []
-    for _ in range(n):
+    for i in range(n):
         o = price
         c = max(10, o + draw(st.integers(-400, 400)))
         h = max(o, c) + draw(st.integers(0, 300))
         lo = max(1, min(o, c) - draw(st.integers(0, 300)))
         out.append(Candle(t, o, h, lo, c, volume=draw(st.integers(0, 5000))))
         price = c
-        t += MINUTE * (draw(st.sampled_from([1, 1, 1, 1, 2, 7])) if gaps else 1)
+        # missing minutes, but 1-minute data: the first two candles are a minute apart
+        t += MINUTE * (draw(st.sampled_from([1, 1, 1, 1, 2, 7])) if gaps and i else 1)
     return out
 
 
