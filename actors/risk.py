@@ -1,5 +1,9 @@
 """RiskActor: ATR, baseline, triggers, circuit breaker and the dynamic interval; tells the strategy.
 
+The rules are the core's (:mod:`market_maker.core.risk`, :func:`market_maker.core.series.close_candle`,
+the same step the backtester's series are proven equal to); this actor feeds them messages, the clock
+and the control rows, and logs, saves and tells what changed.
+
 Inputs: closed candles, market-data arrivals, closed round trips, equity, breaker trips (position
 drift), and the store's control rows (``pause`` / ``resume`` written by the CLI), polled on a timer.
 The persistent part of the state (breaker, loss streak, equity peak, pause) is saved through the store
@@ -30,9 +34,9 @@ from actors.observer import Observer
 from actors.timers import Timers
 from actors.wiring import Wiring
 from market_maker.core import risk as corerisk
-from market_maker.core.interval import next_interval
 from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
+from market_maker.core.series import close_candle
 from market_maker.store.controls import PAUSE_KEY, RESUME_KEY
 
 if TYPE_CHECKING:
@@ -123,16 +127,11 @@ class RiskActor(DispatchedActor):
             self._poll_control()
             self.state = corerisk.on_clock(self.state, now_ms(), p)
         elif isinstance(message, MarketDataSeen):
-            if self.state.stale or self.state.last_data_ms is None:
-                self.state = corerisk.on_market_data(self.state, message.time_ms)
-            else:
-                self.state = replace(self.state, last_data_ms=message.time_ms)  # no need to tell anyone
+            self.state = corerisk.on_market_data(self.state, message.time_ms)
         elif isinstance(message, CandleClosed):
-            self.state = corerisk.on_candle(self.state, message.candle, p)
-            if self.params.dynamic is not None:
-                self.interval = next_interval(
-                    self.interval, self.state.atr.scaled, self.state.baseline_scaled, self.params.dynamic
-                )
+            self.state, self.interval = close_candle(
+                self.state, self.interval, message.candle, p, self.params.dynamic
+            )
         elif isinstance(message, RoundTripDone):
             rt = message.round_trip
             self.state = corerisk.on_round_trip(self.state, rt.realized, rt.time_ms, p, rt.qty)
@@ -143,9 +142,7 @@ class RiskActor(DispatchedActor):
         elif isinstance(message, Republish):
             self.wiring.tell(w.STRATEGY, RiskUpdate(self.state, self.interval))
         elif isinstance(message, TripBreaker):
-            if not self.state.halted:
-                until = now_ms() + p.cooldown_ms if p.cooldown_ms > 0 else 0
-                self.state = replace(self.state, halt_reason=message.reason, halted_until_ms=until)
+            self.state = corerisk.trip(self.state, message.reason, now_ms(), p)
         else:
             log.warning("risk: unexpected message %r", message)
         if (self.state, self.interval) != before:
@@ -159,13 +156,12 @@ class RiskActor(DispatchedActor):
     def _poll_control(self) -> None:
         paused = self.store.get_control(PAUSE_KEY) == "1"
         resume = self.store.get_control(RESUME_KEY) or ""
-        if resume and resume != self.resume_seen:
+        new_resume = bool(resume) and resume != self.resume_seen  # each request is handled once
+        if new_resume:
             self.resume_seen = resume
             if self.state.halted:
                 log.warning("manual resume: circuit breaker reset (was: %s)", self.state.halt_reason)
-            self.state = corerisk.reset_breaker(self.state)
-        if paused != self.state.paused:
-            self.state = corerisk.set_paused(self.state, paused)
+        self.state = corerisk.on_controls(self.state, paused, new_resume)
 
     def _publish(self, force: bool = False, old: RiskState | None = None, old_interval: int = 0) -> None:
         s = self.state

@@ -50,6 +50,7 @@ from actors.observer import Observer
 from actors.price_monitor import PriceFeed, PriceMonitorActor
 from actors.reconciler import ReconcilerActor
 from actors.risk import RiskActor
+from actors.risk_warmup import warm_up
 from actors.slot_manager import SlotManagerActor, SlotSettings
 from actors.strategy import StrategyActor
 from actors.wiring import Wiring
@@ -64,7 +65,6 @@ from market_maker.engines.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
 from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
-from market_maker.runtime.warmup import warm_up
 from market_maker.settings.params import ParamsError, trading_params
 from market_maker.startup.safety import UnsafeError, check_account
 from market_maker.store import Store, StoreError, StoreLockedError, open_store

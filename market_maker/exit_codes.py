@@ -1,6 +1,6 @@
 """The process exit codes of every command (stable, documented in the README): one table.
 
-A leaf module, so the command line, the actor system and the runtime helpers all name the same codes
+A leaf module, so the command line, the actor system and the control verbs all name the same codes
 without importing each other.
 """
 

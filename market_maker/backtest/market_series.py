@@ -1,12 +1,13 @@
 """Per-candle market state that does not depend on our trading: risk triggers and the dynamic interval.
 
-The core's :func:`~market_maker.core.risk.on_candle` (ATR, baseline ATR, volume average, the ATR-spike
-and volume-spike triggers) and :func:`~market_maker.core.interval.next_interval` see only candles, never
-our orders. So they are evaluated for the whole history before the replay, by the core's whole-history
-forms of the same rules (:mod:`market_maker.core.series`, tested equal to folding the per-candle
-functions), and kept as arrays (value in force *after* each candle closes). The engine then only needs
-the candles where one of them changes. The pass is cached per (candles, parameters): a sweep over grid
-settings pays it once.
+What a closed candle changes (ATR, baseline ATR, volume average, the ATR-spike and volume-spike
+triggers, the dynamic interval) sees only candles, never our orders: the live risk actor applies it
+candle by candle with the core's :func:`~market_maker.core.series.close_candle`. So here it is
+evaluated for the whole history before the replay, by the core's whole-history forms of the same step
+(:mod:`market_maker.core.series`; property tests prove this module's series equal to folding
+``close_candle``), and kept as arrays (value in force *after* each candle closes). The engine then
+only needs the candles where one of them changes. The pass is cached per (candles, parameters): a
+sweep over grid settings pays it once.
 """
 
 from __future__ import annotations
@@ -111,23 +112,26 @@ def aggregate(candles: Candles, candle_ms: int) -> tuple[Candles, npt.NDArray[np
     group = t // candle_ms
     starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1]))).astype(np.int64)
     ends = np.concatenate((starts[1:] - 1, [len(t) - 1])).astype(np.int64)
+    keep = len(starts)
     if len(t) and t[-1] + step < (group[-1] + 1) * candle_ms:
-        starts, ends = starts[:-1], ends[:-1]
-    if len(starts) == 0:
+        keep -= 1
+    if keep == 0:
         empty = np.zeros(0, dtype=np.int64)
         return Candles(empty, empty, empty, empty, empty, empty, candles.tick_size, candles.step_size), empty
+    # reduce over every group, then drop the unclosed one: a group's reduceat runs up to the next start,
+    # so with the last start dropped first the last closed group would take in the unclosed one's candles
     agg = Candles(
-        group[starts] * candle_ms,
-        candles.open[starts],
-        np.maximum.reduceat(candles.high, starts)[: len(starts)],
-        np.minimum.reduceat(candles.low, starts)[: len(starts)],
-        candles.close[ends],
-        np.add.reduceat(candles.volume, starts)[: len(starts)],
+        group[starts[:keep]] * candle_ms,
+        candles.open[starts[:keep]],
+        np.maximum.reduceat(candles.high, starts)[:keep],
+        np.minimum.reduceat(candles.low, starts)[:keep],
+        candles.close[ends[:keep]],
+        np.add.reduceat(candles.volume, starts)[:keep],
         candles.tick_size,
         candles.step_size,
         candles.source,
     )
-    return agg, ends
+    return agg, ends[:keep]
 
 
 def market_series(

@@ -9,8 +9,9 @@ Rules (ARCHITECTURE.md §4, field-notes "Money"):
   not meet them.
 - *Halted* (no new orders at all) when the circuit breaker trips: ``max_consecutive_losses`` losing
   round trips in a row, or a drawdown of ``max_drawdown_pct`` measured from the equity **peak** (not
-  from the start). It resumes after ``cooldown_ms`` (if non-zero) or on a manual reset; a resume clears
-  the loss streak and restarts the peak from the next equity reading, so it does not re-trip at once.
+  from the start), or a :func:`trip` for a reason the shell sees (position drift). It resumes after
+  ``cooldown_ms`` (if non-zero) or on a manual reset (:func:`on_controls`); a resume clears the loss
+  streak and restarts the peak from the next equity reading, so it does not re-trip at once.
 - The baseline ATR is fixed (ticks x SCALE, from config) or rolling: a Wilder ATR over the longer
   ``baseline_window``. A zero value for a multiple, a count or a duration disables that rule.
 
@@ -144,7 +145,13 @@ def _resume(state: RiskState) -> RiskState:
     return replace(state, halt_reason="", halted_until_ms=0, consecutive_losses=0, equity_peak=None)
 
 
-def _halt(state: RiskState, reason: str, now_ms: int, params: RiskParams) -> RiskState:
+def trip(state: RiskState, reason: str, now_ms: int, params: RiskParams) -> RiskState:
+    """Trip the circuit breaker at ``now_ms`` for ``reason``: halted until the cooldown ends, or until
+    a manual reset when ``cooldown_ms`` is 0. A breaker already halted keeps its first reason and end.
+
+    The loss streak and the drawdown trip it here; so does the shell for a reason the core cannot see
+    (the position on the exchange drifting from the book's).
+    """
     if state.halted:
         return state
     until = now_ms + params.cooldown_ms if params.cooldown_ms > 0 else 0
@@ -176,7 +183,7 @@ def on_round_trip(
     losses = state.consecutive_losses + 1 if realized < 0 else 0
     state = replace(state, consecutive_losses=losses)
     if params.max_consecutive_losses > 0 and losses >= params.max_consecutive_losses:
-        return _halt(state, f"{losses} losing round trips in a row", now_ms, params)
+        return trip(state, f"{losses} losing round trips in a row", now_ms, params)
     return state
 
 
@@ -194,7 +201,7 @@ def on_equity(state: RiskState, equity: Decimal, now_ms: int, params: RiskParams
         state = replace(state, equity_peak=peak)
     dd = drawdown_pct(peak, equity)
     if params.max_drawdown_pct > 0 and dd >= params.max_drawdown_pct:
-        return _halt(state, f"drawdown {dd:.2f}% from equity peak {peak}", now_ms, params)
+        return trip(state, f"drawdown {dd:.2f}% from equity peak {peak}", now_ms, params)
     return state
 
 
@@ -206,3 +213,14 @@ def set_paused(state: RiskState, paused: bool) -> RiskState:
 def reset_breaker(state: RiskState) -> RiskState:
     """Manual reset of a halted circuit breaker (also restarts the loss streak and the equity peak)."""
     return _resume(state)
+
+
+def on_controls(state: RiskState, paused: bool, resume: bool) -> RiskState:
+    """The operator's requests (``pause`` / ``resume``): a new resume request resets the breaker, as
+    :func:`reset_breaker`; then the pause follows ``paused``.
+
+    ``resume`` is True only for a request not handled before: each one resets the breaker once.
+    """
+    if resume:
+        state = _resume(state)
+    return state if paused == state.paused else replace(state, paused=paused)

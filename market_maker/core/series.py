@@ -1,22 +1,61 @@
-"""Whole-history forms of the per-candle rules, for the backtester's fast path.
+"""The market state after each closed candle: one per-candle step, and its whole-history form.
 
-A backtest must not build a state object per candle, so this module runs the *same* rules as
-:class:`~market_maker.core.atr.AtrState`, :func:`~market_maker.core.interval.next_interval` and
-:func:`~market_maker.core.risk.on_candle` over whole columns of closed candles in tight loops of plain
-integers. Property tests check that each series equals folding the per-candle functions, value for
-value, so live trading and backtests cannot drift apart.
+What a closed candle changes does not depend on our trading: the ATR, the baseline ATR, the volume
+average, the ATR-spike and volume-spike triggers (:func:`~market_maker.core.risk.on_candle`) and the
+dynamic interval (:func:`~market_maker.core.interval.interval_after_close`: unchanged until the ATR has
+a full period, then the clamped, tick-rounded rule with hysteresis). :func:`close_candle` is that one
+step; the live risk actor calls it on every closed candle, and the start-up warm-up folds it over the
+recent history (:func:`close_candles`).
+
+A backtest must not build a state object per candle, so the rest of this module runs the *same* rules
+over whole columns of closed candles in tight loops of plain integers. Property tests check that each
+series equals folding :func:`close_candle`, value for value, so live trading and backtests cannot drift
+apart.
 
 Element ``i`` of every series is the value *after* candle ``i`` closed (what applies to candle ``i+1``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from market_maker.core.atr import SCALE
-from market_maker.core.interval import IntervalParams
-from market_maker.core.risk import RiskParams
+from market_maker.core.interval import IntervalParams, interval_after_close
+from market_maker.core.model import Candle
+from market_maker.core.risk import RiskParams, RiskState, on_candle
+
+
+def close_candle(
+    risk: RiskState, interval: int, candle: Candle, params: RiskParams, dynamic: IntervalParams | None
+) -> tuple[RiskState, int]:
+    """(risk state, interval ticks) after one more *closed* candle.
+
+    ``dynamic`` None is a static interval: it stays ``interval``.
+    """
+    risk = on_candle(risk, candle, params)
+    if dynamic is not None:
+        interval = interval_after_close(interval, risk.atr, risk.baseline_scaled, dynamic)
+    return risk, interval
+
+
+def close_candles(
+    risk: RiskState,
+    interval: int,
+    candles: Iterable[Candle],
+    params: RiskParams,
+    dynamic: IntervalParams | None,
+) -> tuple[RiskState, int]:
+    """:func:`close_candle` folded over ``candles`` in order."""
+    for candle in candles:
+        risk, interval = close_candle(risk, interval, candle, params, dynamic)
+    return risk, interval
+
+
+def warm_up_candles(params: RiskParams) -> int:
+    """How many closed candles make the ATR, and a rolling baseline, ready (a warm-up reads that many)."""
+    rolling = params.baseline_window if params.baseline_atr is None else 0
+    return params.atr_period + rolling + 1
 
 
 def true_ranges(highs: Sequence[int], lows: Sequence[int], closes: Sequence[int]) -> list[int]:
@@ -59,8 +98,8 @@ def interval_series(
 ) -> list[int]:
     """The dynamic interval (ticks) after each candle, starting from ``start``, with hysteresis.
 
-    Before the ATR has seen ``atr_period`` candles the interval stays where it is, as it does live.
-    Same rule as :func:`~market_maker.core.interval.next_interval`, inlined for speed (tested equal).
+    Before the ATR has seen ``atr_period`` candles the interval stays where it is. Same rule as
+    :func:`~market_maker.core.interval.interval_after_close`, inlined for speed (tested equal).
     """
     lo, hi = params.min_interval, params.max_interval
     g_num, g_den = params.gain_ratio

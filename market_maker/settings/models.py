@@ -95,7 +95,7 @@ class BotConfig(Section):
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,12}$")] = "mm1"
     cancel_on_exit: bool = False
-    # pin the process to this CPU (see market_maker/runtime/cpu_pin.py); None: the OS places its threads
+    # pin the process to this CPU (see market_maker/ops/cpu_pin.py); None: the OS places its threads
     cpu: Annotated[int, Field(ge=0)] | None = None
 
 

@@ -22,9 +22,9 @@ from market_maker.backtest.metrics import (
 from market_maker.backtest.report import write_report
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.backtest.synthetic import synthetic_candles
-from market_maker.core.interval import next_interval
 from market_maker.core.model import Candle
-from market_maker.core.risk import on_candle, start_risk
+from market_maker.core.risk import start_risk
+from market_maker.core.series import close_candle
 
 
 def test_drawdown_is_measured_from_the_peak_not_the_start() -> None:
@@ -57,9 +57,7 @@ def test_market_series_equals_folding_the_core_per_candle() -> None:
     state = start_risk(cp.risk)
     cur = cp.interval
     for j in range(len(c)):
-        state = on_candle(state, c.candle(j), cp.risk)
-        if state.atr.ready:
-            cur = next_interval(cur, state.atr.scaled, state.baseline_scaled, cp.dynamic)
+        state, cur = close_candle(state, cur, c.candle(j), cp.risk, cp.dynamic)
         assert (bool(ms.atr_spike[j]), bool(ms.volume_spike[j]), int(ms.interval[j])) == (
             state.atr_spike,
             state.volume_spike,
@@ -131,9 +129,7 @@ def test_risk_rules_read_candles_of_the_configured_atr_interval() -> None:
             int(c.close[j + 4]),
             int(c.volume[j : j + 5].sum()),
         )
-        state = on_candle(state, five, cp.risk)
-        if state.atr.ready:
-            cur = next_interval(cur, state.atr.scaled, state.baseline_scaled, cp.dynamic)
+        state, cur = close_candle(state, cur, five, cp.risk, cp.dynamic)
         for m in range(j + 4, len(c)):
             expect_a[m], expect_i[m] = state.atr_spike, cur
     assert ms.atr_spike.tolist() == expect_a

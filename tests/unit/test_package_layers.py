@@ -26,14 +26,12 @@ LAYERS: dict[str, frozenset[str]] = {
     "settings": frozenset({"core", "sim"}),
     "config": frozenset({"core", "settings"}),
     "backtest": frozenset({"core", "settings", "config"}),
-    "runtime": frozenset({"core", "settings", "config", "exchange"}),
     "durable": frozenset({"core", "settings", "exchange", "store"}),
     "engines": frozenset({"core", "settings", "config", "exchange", "store", "durable"}),
-    "startup": frozenset({"core", "settings", "config", "exchange", "runtime"}),
-    "ops": frozenset({"core", "settings", "config", "exchange", "store", "sim", "runtime", "startup"}),
+    "startup": frozenset({"core", "settings", "config", "exchange"}),
+    "ops": frozenset({"core", "settings", "config", "exchange", "store", "sim", "startup"}),
     "actors": frozenset(
-        {"core", "settings", "config", "exchange", "store", "runtime", "startup", "engines", "ops"}
-        | {"exit_codes"}
+        {"core", "settings", "config", "exchange", "store", "startup", "engines", "ops", "exit_codes"}
     ),
     "cli": frozenset({"exit_codes"}),  # finds the verbs by name (importlib), imports none of them but that
     "commands": frozenset(
@@ -45,7 +43,6 @@ LAYERS: dict[str, frozenset[str]] = {
             "store",
             "sim",
             "backtest",
-            "runtime",
             "durable",
             "engines",
             "startup",

@@ -8,12 +8,14 @@ from market_maker.core.risk import (
     RiskParams,
     on_candle,
     on_clock,
+    on_controls,
     on_equity,
     on_market_data,
     on_round_trip,
     reset_breaker,
     set_paused,
     start_risk,
+    trip,
 )
 
 
@@ -92,3 +94,26 @@ def test_volume_spike_only_counts_with_a_falling_price() -> None:
     down = on_candle(r, _candle(100, 100, 80, 82, v=100), p)
     assert down.triggered and down.reasons == ("volume spike with falling price",)
     assert not on_candle(down, _candle(82, 84, 81, 83, v=10), p).triggered
+
+
+def test_a_trip_from_the_shell_halts_like_a_loss_streak_and_keeps_its_first_reason() -> None:
+    p = RiskParams(cooldown_ms=60_000)
+    r = trip(start_risk(p), "position drift 0.01 beyond 0.005", 5_000, p)
+    assert r.halted and r.buys_blocked and r.halted_until_ms == 65_000
+    again = trip(r, "position drift 0.02 beyond 0.005", 9_000, p)
+    assert again == r  # one halt, one reason, one end: a second trip while halted changes nothing
+    assert not on_clock(r, 65_000, p).halted  # the cooldown ends it as any other halt
+    manual = RiskParams(cooldown_ms=0)
+    m = trip(start_risk(manual), "drift", 0, manual)
+    assert m.halted_until_ms == 0 and on_clock(m, 10**12, manual).halted  # until a manual reset
+
+
+def test_operator_controls_pause_and_resume() -> None:
+    p = RiskParams(max_consecutive_losses=1, stale_price_ms=0)
+    halted = on_round_trip(on_controls(start_risk(p), True, False), Decimal(-1), 0, p)
+    assert halted.halted and halted.reasons == ("manual pause",)
+    assert on_controls(halted, True, False) == halted  # the same rows read again: nothing changes
+    resumed = on_controls(halted, False, True)
+    assert not resumed.halted and not resumed.triggered and resumed.consecutive_losses == 0
+    assert on_controls(halted, False, False).halted  # un-paused, but no resume asked: still halted
+    assert on_controls(halted, True, True) == set_paused(reset_breaker(halted), True)
