@@ -41,6 +41,8 @@ def stale_cancels(
         s = slots[level]
         if s.state is not SlotState.LOCKED or s.cancel_requested or trailing_keeps(s, win, halted):
             continue
+        if s.cancel_retry_ms > now_ms:
+            continue  # a refused cancel's back-off runs: the strategy asks again when it ends
         age = now_ms - sent_ms.get(s.client_id, now_ms)
         if age > stale_after_ms:
             out.append(Cancel(level, s.client_id, f"stale: {age // 1000} s old and outside the window"))

@@ -27,9 +27,12 @@ Rules (ARCHITECTURE.md §4), evaluated against the window of the skewed center (
 - The open-order cap (``max_open_orders``, 0: none) bounds the orders that work at once, as Binance's
   MAX_NUM_ORDERS filter does (orders being cancelled do not count). A take-profit goes before a buy:
   when the cap is full, the working buy farthest from the center is cancelled to make room for it
-  (the sell follows once the cancel is done); a buy is placed only while there is room, so a
-  cancelled buy is never placed back into a full cap (no churn). More orders than the cap (adopted
-  at start-up, or a lowered cap) cancels the farthest buys down to it.
+  (the sell follows once the cancel is done). Buys fill the room nearest the center first, and under
+  a full cap a free level nearer the center than the farthest working buy takes that buy's place:
+  which buys work is a function of the book and the center, whatever order fills and prices arrive
+  in, so a capped buy is never placed back while nearer ones work (no churn, and a price flipping
+  between two centers moves nothing). More orders than the cap (adopted at start-up, or a lowered
+  cap) cancels the farthest buys down to it.
 - Risk *triggered*: working buys are cancelled and no buy is placed; sells continue. Circuit breaker
   *halted*: working buys are cancelled and no order at all is placed (working sells are left working:
   cancelling them could not be followed by a better one).
@@ -210,9 +213,10 @@ def actions_for_window(
 
     budget = params.max_inventory - book.held_total - book.buy_working_total
     qty = params.order_qty
-    # A probe places nothing, so the budget and the room stay put: once either is short and the levels
-    # (descending) are below the price, no later level can be placed or cross the price: "nothing".
-    probe_done = probe and (qty > budget or room <= 0)
+    # A probe places nothing, so the budget and the room stay put: once either is short (and no working
+    # buy could give up its room) and the levels (descending) are below the price, no later level can be
+    # placed or cross the price: "nothing".
+    probe_done = probe and (qty > budget or (room <= 0 and not kept_buys))
     for level in win.buy_levels():
         if probe_done and (price is None or level < price):
             break
@@ -230,15 +234,26 @@ def actions_for_window(
         elif level >= min_sell:
             if not probe:
                 out.append(Skip(level, "buy would not stay below working sell {}", args=(min_sell,)))
-        elif room <= 0:
-            if not probe:
-                out.append(Skip(level, "open-order cap {}: no room for a buy", args=(cap,)))
         elif qty > budget:
             if not probe:
                 out.append(Skip(level, "max inventory: {} steps left, order needs {}", args=(budget, qty)))
         elif (fail := rules.check(level, qty)) is not None:
             if not probe:
                 out.append(Skip(level, "buy {} steps at {} fails {}", args=(qty, level, fail)))
+        elif room <= 0:
+            # Under a full cap the buys nearest the center work: a free level nearer than the farthest
+            # working buy takes its place (cancelled now, this level placed once the cancel is done).
+            # Which buys work is then a function of the book and the center alone, not of the order in
+            # which fills and prices arrived, so the live bot and the backtester end up alike; and a
+            # price flipping between two centers moves no order (the nearest levels stay the nearest).
+            if kept_buys and kept_buys[0].level < level:  # buys lie below the center: lower is farther
+                b = kept_buys.pop(0)
+                a = Cancel(b.level, b.client_id, f"open-order cap {cap}: room for the nearer buy at {level}")
+                if probe:
+                    return (a,)
+                out.append(a)
+            if not probe:
+                out.append(Skip(level, "open-order cap {}: no room for a buy", args=(cap,)))
         else:
             a = Place(level, _BUY, level, qty)
             if probe:
