@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.messages import Status
+from actors.observer import Observer
 from actors.system import RunOptions, TradingSystem
 from market_maker.config import Config, config_from_mapping
 from market_maker.core.ids import decode
@@ -91,11 +92,17 @@ class BotRun:
     options: RunOptions
     system: TradingSystem | None = None
     foreign_order_ids: set[int] = field(default_factory=set)  # orders a "human" placed on the account
+    observer: Observer | None = None  # what the actors report as it happens (none: the no-op default)
 
     @property
     def control(self) -> Any:
         """The simulator's control API."""
         return self.sim.control
+
+    @property
+    def symbol(self) -> str:
+        """The traded symbol (the configuration's)."""
+        return self.config.trading.symbol
 
     @property
     def rules(self) -> SymbolRules:
@@ -110,10 +117,10 @@ class BotRun:
             self.sim.ws_url,
             self.key,
             self.secret,
-            symbol=SYMBOL,
+            symbol=self.symbol,
             timeout_s=(3.05, 5.0),
         )
-        self.system = TradingSystem(self.config, exchange, self.options)
+        self.system = TradingSystem(self.config, exchange, self.options, self.observer)
         self.system.start()
         return self.system
 
@@ -145,7 +152,7 @@ class BotRun:
 
     def price(self, price: str) -> Status:
         """Move the market to ``price`` and wait until the bot has seen it and acted on it."""
-        self.control.set_price(SYMBOL, price)
+        self.control.set_price(self.symbol, price)
         ticks = self.rules.price_to_ticks(price)
         self.wait_for(lambda st: st.price == ticks, f"price {price} seen")
         return self.settle()
@@ -155,7 +162,7 @@ class BotRun:
         market, bot = self.config.exchange.market.value, self.config.bot.id
         return [
             o
-            for o in self.control.open_orders(self.key, SYMBOL)
+            for o in self.control.open_orders(self.key, self.symbol)
             if o.get("market") == market and decode(o["clientOrderId"], bot) is not None
         ]
 
@@ -164,7 +171,7 @@ class BotRun:
         market = self.config.exchange.market.value
         return [
             t
-            for t in self.control.trades(self.key, SYMBOL)
+            for t in self.control.trades(self.key, self.symbol)
             if t.get("market") == market and int(t["orderId"]) not in self.foreign_order_ids
         ]
 
@@ -187,7 +194,7 @@ class BotRun:
 
     def store_orders(self) -> list[OrderRow]:
         """The bot's order rows (intent to last status)."""
-        store = open_store(self.config.engine.database, self.config.bot.id, SYMBOL)
+        store = open_store(self.config.engine.database, self.config.bot.id, self.symbol)
         try:
             return store.orders()
         finally:
@@ -261,11 +268,13 @@ def bot_run(
     check: bool = True,
     adjust_sim: Callable[[SimConfig], SimConfig] | None = None,
     before_start: Callable[[SimServer], None] | None = None,
+    observer: Observer | None = None,
     **sections: dict[str, Any],
 ) -> Iterator[BotRun]:
     """Simulator + bot; on a clean exit: settle, stop, and assert the invariants. ``adjust_sim``
     changes the simulator's settings beyond the config's ``sim`` section (e.g. its limits);
-    ``before_start`` acts on the running simulator before the bot starts."""
+    ``before_start`` acts on the running simulator before the bot starts; ``observer`` hears what
+    the actors report (e.g. each cancel's reason)."""
     config = make_config(tmp_path / "bot.sqlite", **sections)
     cfg = sim_config(config, step_mode=step_mode)
     sim = SimServer(adjust_sim(cfg) if adjust_sim else cfg).start()
@@ -273,7 +282,8 @@ def bot_run(
     sim.create_account(key, secret, sim_balances(config))
     if before_start is not None:
         before_start(sim)
-    run = BotRun(sim, config, key, secret, options or RunOptions(heartbeat_s=3600, risk_clock_s=0.2))
+    opts = options or RunOptions(heartbeat_s=3600, risk_clock_s=0.2)
+    run = BotRun(sim, config, key, secret, opts, observer=observer)
     try:
         run.start()
         yield run
