@@ -222,6 +222,7 @@ class ReferenceGrid:
             self.fill(s, now)
 
     def fill(self, s: Slot, now: int) -> None:
+        """One whole fill at the order's price; the fee is the maker rate times the notional, in quote."""
         notional = self.unit * s.order_price * s.order_qty
         fee = notional * self.s.maker_fee
         side = "BUY" if s.state == "buying" else "SELL"
@@ -283,6 +284,7 @@ class ReferenceGrid:
     # --- the rules ----------------------------------------------------------------------------------
 
     def position(self) -> int:
+        """Steps held, summed over the slots (a take-profit's steps are held until it fills)."""
         return sum(s.held for s in self.slots.values())
 
     def center(self, price: int) -> int:
