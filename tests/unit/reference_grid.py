@@ -4,11 +4,13 @@ Read it beside the docs; each rule names where it comes from:
 
 - [bt] docs/backtesting.md: "The fill model" (four waypoints, trade-through fills at the order's
   price, post-only rejects, fees, free quote), "Risk and the interval" (ATR on closed candles, the
-  interval changes at the close of the candle that closes it), "Settings" (0 turns a risk rule off;
-  dynamic bounds half and four times ``price_interval`` when not given).
+  interval changes at the close of the candle that closes it; missing candles that leave the market
+  silent for longer than ``stale_price_seconds`` fire the stale-data trigger inside the gap),
+  "Settings" (dynamic bounds half and four times ``price_interval`` when not given).
 - [card] the design card's section 4 (shared/design/ARCHITECTURE.md): center with inventory skew,
-  windows, take-profit ``max(level + I_at_fill, C + I)`` held while above the sell window, and the
-  trailing rule as corrected in 2026-12 (also the module docstring of market_maker/core/strategy.py).
+  windows, take-profit ``max(level + I_at_fill, C + I)`` held while above the sell window, the
+  trailing rule as corrected in 2026-12 (also the module docstring of market_maker/core/strategy.py),
+  and risk *triggered*: working buys cancelled, no new buys, sells continue.
 - [arch] docs/architecture.md, "Departures from the design card": center rounded half up, one level
   of trailing slack, no order that would cross the price is sent, the generation counter is book-wide.
 - Where the docs leave a number open, the core's docstrings give it: [atr] market_maker/core/atr.py
@@ -18,9 +20,10 @@ Read it beside the docs; each rule names where it comes from:
 
 Nothing is skipped: every waypoint of every candle and every close is decided in full, with no
 quiet band and no memo. Nothing is shared with the engine but the core's rounding helper
-(``round_half_up``). Not modelled (the test turns them off): risk triggers, the circuit breaker,
-stale data, partial fills (``volume_share``), ``fill_on_touch``, ``post_only=false``, the open-order
-cap and the stale-order cleanup.
+(``round_half_up``). Not modelled (the test turns them off or keeps them out of reach): the ATR and
+volume spike triggers, the circuit breaker, partial fills (``volume_share``), ``fill_on_touch``,
+``post_only=false``, risk candles longer than the data's, the open-order cap and the stale-order
+cleanup.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ class Settings:
     baseline_ticks: int | None = None  # a fixed baseline ATR, ticks
     min_interval: int | None = None  # ticks; None = half of price_interval [bt]
     max_interval: int | None = None  # ticks; None = four times price_interval [bt]
+    stale_price_ms: int = 30_000  # no market data for longer than this: no buys [bt, card]
     candle_ms: int = 60_000
 
 
@@ -180,6 +184,7 @@ class ReferenceGrid:
         self.interval = s.interval
         self.slots: dict[int, Slot] = {}
         self.next_gen = 0  # [arch] one counter for the whole book
+        self.stale = False  # the stale-data trigger: no market data for longer than the limit
         self.out = Outcome(cash=s.capital)
         # dynamic interval state [atr]
         self.prev_close: int | None = None
@@ -190,12 +195,17 @@ class ReferenceGrid:
 
     def run(self, candles: list[Candle]) -> Outcome:
         """Replay ``candles``: four waypoints each, then its close [bt]."""
+        prev: Candle | None = None
         for c in candles:
+            if prev is not None:
+                self.gap(prev, c)
+            prev = c
             quarter = self.s.candle_ms // 4
             rising = c.close >= c.open
             path = [c.open, c.low, c.high, c.close] if rising else [c.open, c.high, c.low, c.close]
             for k, price in enumerate(path):
                 now = c.open_time_ms + k * quarter
+                self.stale = False  # market data again
                 self.fill_crossed(price, now)
                 self.act(price, now)
             now = c.open_time_ms + self.s.candle_ms - 1
@@ -205,6 +215,15 @@ class ReferenceGrid:
             self.out.interval_at_close.append(self.interval)
             self.out.position_at_close.append(self.position())
         return self.out
+
+    def gap(self, prev: Candle, c: Candle) -> None:
+        """[bt] Candles missing between ``prev`` and ``c``: if the market is silent for longer than the
+        stale-data limit, the trigger fires inside the gap, at the last price the market showed."""
+        last_data = prev.open_time_ms + self.s.candle_ms - 1  # prev's close time
+        silent = c.open_time_ms - (prev.open_time_ms + self.s.candle_ms)
+        if silent > self.s.stale_price_ms:
+            self.stale = True
+            self.act(prev.close, last_data + self.s.stale_price_ms + 1)
 
     # --- the fill model [bt] ------------------------------------------------------------------------
 
@@ -321,7 +340,9 @@ class ReferenceGrid:
         # Trailing [card, corrected 2026-12; arch: one level of slack]
         cancels = []
         for slot in slots:
-            if slot.state == "buying":
+            if slot.state == "buying" and self.stale:
+                cancels.append(slot)  # [card] risk triggered: working buys are cancelled
+            elif slot.state == "buying":
                 off_lattice = slot.level % iv != 0
                 if off_lattice or slot.level < buy_lo - iv or slot.level > c:
                     cancels.append(slot)
@@ -350,6 +371,8 @@ class ReferenceGrid:
             orders.append(Order("SELL", slot.level, target, slot.held))
             working_sells.append(target)
 
+        if self.stale:
+            return cancels, orders  # [card] risk triggered: no new buys
         # Buys [card]: the free levels of the buy window, nearest the center first
         budget = s.max_inventory - self.position() - sum(w.order_qty for w in slots if w.state == "buying")
         for level in range(buy_hi, buy_lo - 1, -iv):
