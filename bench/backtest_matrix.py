@@ -210,7 +210,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "backtest_matrix.json")
     args = ap.parse_args()
     avax_base = BacktestSettings().with_overrides(AVAX)
-    avax = concat([load_klines(p, avax_base.tick_size, avax_base.step_size) for p in args.data])
+    rules = avax_base.params.rules
+    avax = concat([load_klines(p, rules.tick_size, rules.step_size) for p in args.data])
     sets: list[tuple[str, Candles, BacktestSettings, list[str]]] = [
         ("avax", avax, avax_base, list(AVAX_INTERVALS)),
         ("avax-gappy", gappy(avax), avax_base, list(AVAX_INTERVALS)),

@@ -189,8 +189,8 @@ def actions_for_window(
                 sells.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
         elif room <= 0:
             # A take-profit closes a position: it goes before a buy. The farthest buy makes room for it
-            # (cancelled now, the sell placed once the cancel is done); a buy is never placed back while
-            # the cap is full, so this cannot churn.
+            # (cancelled now, the sell placed once the cancel is done); that buy, the farthest, gets no
+            # room back while the cap is full, so this cannot churn.
             if kept_buys:
                 b = kept_buys.pop(0)
                 why = f"open-order cap {cap}: room for the take-profit of {s.level}"
