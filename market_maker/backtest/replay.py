@@ -102,11 +102,13 @@ class Replay:
     ) -> None:
         slot = self.book.find(client_id)
         assert slot is not None
-        if side is Side.SELL and qty + slot.order_filled == slot.order_qty:  # the take-profit closes
-            if slot.order_price == slot.tp_price:
-                self.counters.tp_at_target += 1
-            else:
-                self.counters.tp_above_target += 1
+        if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
+            self.sent.pop(client_id, None)
+            if side is Side.SELL:  # the take-profit closes
+                if slot.order_price == slot.tp_price:
+                    self.counters.tp_at_target += 1
+                else:
+                    self.counters.tp_above_target += 1
         self.trade_id += 1
         notional = self.unit * price * qty
         fee = self.fm.fee(notional, maker)
