@@ -23,7 +23,6 @@ mutated and nothing does I/O. Fills and exchange snapshots are applied in :mod:`
 
 from __future__ import annotations
 
-import weakref
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -111,10 +110,11 @@ class BookIndex(NamedTuple):
     working: frozenset[int]  # levels with a PENDING or LOCKED order
     filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
     backoff: frozenset[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
-    # The book put() made this mapping from and the level it wrote: lets the store's writer find what
-    # changed since the book it saved without comparing every level (changed_since). Weak, so a book
-    # never keeps its ancestors alive; None for a mapping put() did not make.
-    parent: tuple[weakref.ref[SlotBook], int] | None = None
+    # The mappings of the last TRAIL books this one was made from by put(), newest first, each with the
+    # level written after it: lets the store's writer find what changed since the book it saved without
+    # comparing every level (changed_since). Bounded, so a book keeps at most TRAIL ancestor mappings
+    # alive (never whole books); empty for a mapping put() did not make.
+    trail: tuple[tuple[Mapping[int, Slot], int], ...] = ()
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
@@ -154,33 +154,26 @@ def _update_index(
     now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
         backoff = backoff | {lv} if now else backoff - {lv}
-    return BookIndex(slots, working, filled, backoff, (weakref.ref(book), lv))
+    return BookIndex(slots, working, filled, backoff, ((book.slots, lv), *ix.trail[: TRAIL - 1]))
 
 
 def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
     """The levels (ascending) whose slot differs between ``old`` and ``new`` (not the same object, None
-    counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions whose
-    books are all still alive; None when that is not known (the caller then compares every level).
-    O(transitions), not O(book)."""
+    counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions; None
+    when that is not known (the caller then compares every level). O(transitions), not O(book)."""
     levels: set[int] = set()
-    book = new
-    for _ in range(TRAIL + 1):
-        if book.slots is old.slots:  # old itself, or a copy of it with other counters (replace)
-            before, after = old.slots.get, new.slots.get
-            return sorted(lv for lv in levels if before(lv) is not after(lv))
-        link = book.ix.parent
-        if link is None:
+    if new.slots is not old.slots:  # not old itself, nor a copy of it with other counters (replace)
+        for mapping, lv in new.ix.trail:
+            levels.add(lv)
+            if mapping is old.slots:
+                break
+        else:
             return None
-        ref, lv = link
-        levels.add(lv)
-        parent = ref()
-        if parent is None:
-            return None
-        book = parent
-    return None
+    before, after = old.slots.get, new.slots.get
+    return sorted(lv for lv in levels if before(lv) is not after(lv))
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # weak: see BookIndex.parent
+@dataclass(frozen=True, slots=True)
 class SlotBook:
     """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
 
