@@ -7,6 +7,7 @@ same and passes the same tests. One source of truth: nothing here is a second im
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -24,12 +25,14 @@ def _ext_modules() -> list:
     except ImportError:
         print("market_maker: mypyc not available: installing the pure-Python core", file=sys.stderr)
         return []
-    sources = sorted(
-        str(p.relative_to(ROOT))
-        for p in (ROOT / "market_maker" / "core").glob("*.py")
-        if p.name != "__init__.py"
-    )
-    return mypycify(sources, opt_level="3", group_name="market_maker_core")
+    # the core, and the backtester's replay loop (it drives the core once per event: hot path too);
+    # market_maker/_compiled.py lists the same modules and decides at import which build runs
+    spec = importlib.util.spec_from_file_location("_compiled", ROOT / "market_maker" / "_compiled.py")
+    assert spec is not None and spec.loader is not None
+    compiled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compiled)  # alone: importing the package would pick a build already
+    sources = [str(p.relative_to(ROOT)) for p in compiled.SOURCES.values()]
+    return mypycify(sources, opt_level="3", group_name=compiled.GROUP)
 
 
 setup(ext_modules=_ext_modules())

@@ -29,14 +29,18 @@ VERBS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every verb registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every verb registered; with ``only``, that verb's module is the only one
+    imported (the others are registered by name), so a verb starts without loading the rest."""
     parser = argparse.ArgumentParser(
         prog="market_maker",
         description="Trailing grid market maker for Binance spot and USD-M futures.",
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, module_name in VERBS.items():
+        if only is not None and verb != only:
+            sub.add_parser(verb)
+            continue
         module = importlib.import_module(f"market_maker.commands.{module_name}")
         p = sub.add_parser(verb, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
@@ -44,9 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _verb(argv: Sequence[str]) -> str | None:
+    """The verb ``argv`` names (its first word, the parser has no global options); None if none."""
+    return argv[0] if argv and argv[0] in VERBS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the verb; returns the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_verb(argv))
     args = parser.parse_args(argv)
     if getattr(args, "_module", None) is None:
         parser.print_help(sys.stderr)

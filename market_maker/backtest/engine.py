@@ -29,8 +29,9 @@ from decimal import Decimal
 import numpy as np
 
 from market_maker.backtest.candles import Candles
+from market_maker.backtest.errors import BacktestError
 from market_maker.backtest.market_series import MarketSeries, market_series
-from market_maker.backtest.replay import BacktestError, Replay
+from market_maker.backtest.replay import Replay
 from market_maker.backtest.results import RunResult
 from market_maker.backtest.settings import BacktestSettings
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from market_maker.backtest import candle_cache
 from market_maker.backtest.candles import Candles, DataError
 from market_maker.backtest.fast_csv import parse_csv
 
@@ -45,14 +46,22 @@ def load_klines(
     from the data as the coarsest grid that every value lies on (the symbol's real tick can be
     coarser than what a short file shows, never finer; pass the exchange's values when you have them).
     """
-    name, text = _read_text(Path(path))
+    path = Path(path)
+    if tick_size is not None and step_size is not None:
+        cached = candle_cache.load(path, Decimal(tick_size), Decimal(step_size))
+        if cached is not None:
+            return cached
+    name, text = _read_text(path)
     is_json = text.lstrip().startswith("[")
+    candles: Candles | None = None
     if not is_json and tick_size is not None and step_size is not None:
-        fast = parse_csv(text, name, Decimal(tick_size), Decimal(step_size))
-        if fast is not None:
-            return fast  # a clean file; anything odd goes through the careful parser below
-    rows = _json_rows(name, text) if is_json else _csv_rows(name, text)
-    return _build(name, rows, tick_size, step_size)
+        candles = parse_csv(text, name, Decimal(tick_size), Decimal(step_size))
+    if candles is None:  # anything the fast path does not like goes through the careful parser
+        rows = _json_rows(name, text) if is_json else _csv_rows(name, text)
+        candles = _build(name, rows, tick_size, step_size)
+    if tick_size is not None and step_size is not None:
+        candle_cache.store(path, candles)
+    return candles
 
 
 def _read_text(path: Path) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from market_maker.backtest.candles import Candles
+from market_maker.backtest.errors import BacktestError
 from market_maker.backtest.fill_model import FillModel, candle_path, would_cross
 from market_maker.backtest.market_series import MarketSeries
 from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
@@ -33,10 +34,6 @@ from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
-
-
-class BacktestError(RuntimeError):
-    """The core kept asking for actions at one price: a bug, reported rather than looped on."""
 
 
 class Replay:

@@ -129,8 +129,8 @@ def _check_symbol(path: Path, symbol: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, run (or sweep), print the summary and write the report; exit 2 on bad input."""
     from market_maker.backtest.candles import DataError, concat
+    from market_maker.backtest.errors import BacktestError
     from market_maker.backtest.loaders import load_klines
-    from market_maker.backtest.replay import BacktestError
     from market_maker.backtest.synthetic import synthetic_candles
     from market_maker.config import ConfigError
 
@@ -190,12 +190,13 @@ def run(args: argparse.Namespace) -> int:
 def _single(args: argparse.Namespace, candles: Candles, settings: BacktestSettings) -> int:
     from market_maker.backtest.engine import run_backtest
     from market_maker.backtest.metrics import summarize, summary_table
-    from market_maker.backtest.report import write_report
 
     run_result = run_backtest(candles, settings, progress=not args.no_progress)
     summary = summarize(run_result)
     print(json.dumps(summary, indent=2) if args.json else summary_table(summary))
     if args.report is not None:
+        from market_maker.backtest.report import write_report  # matplotlib: only for a report
+
         for path in write_report(run_result, summary, args.report):
             print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK

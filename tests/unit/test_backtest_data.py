@@ -186,3 +186,52 @@ def test_vectorized_fast_path_equals_the_row_parser(tmp_path: Path) -> None:
     assert parse_csv("\n".join(ROWS[:5]).replace("8.9", "8.9 ", 1), "x", D("0.001"), D("1")) is None
     assert parse_csv("\n".join(ROWS[:5]).replace("8.9", "8.9e0", 1), "x", D("0.001"), D("1")) is None
     assert parse_csv("\n".join([ROWS[1], ROWS[0]]), "x", D("0.001"), D("1")) is None
+
+
+def test_parsed_candles_are_cached_and_a_changed_file_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from market_maker.backtest import candle_cache, loaders
+
+    src = _write(tmp_path, "AVAXUSDT-1m-x.csv", [HEADER, *ROWS[:50]])
+    first = load_klines(src, "0.001", "1")
+    entry = src.with_name(src.name + candle_cache.SUFFIX)
+    assert entry.exists()
+    parses: list[str] = []
+    real = loaders.parse_csv
+    monkeypatch.setattr(loaders, "parse_csv", lambda *a: parses.append(a[1]) or real(*a))
+    again = load_klines(src, "0.001", "1")
+    assert parses == []  # read back from the cache, not parsed
+    for col in ("open_time_ms", "open", "high", "low", "close", "volume"):
+        assert np.array_equal(getattr(first, col), getattr(again, col))
+    assert again.source == first.source
+    # the same size, rewritten at once: a different close must be seen
+    rows = list(ROWS[:50])
+    f = rows[10].split(",")
+    assert f[4] != f[3]  # close differs from low: swapping keeps the candle valid and the size
+    f[4] = f[3]
+    rows[10] = ",".join(f)
+    src.write_text("\n".join([HEADER, *rows]) + "\n")
+    changed = load_klines(src, "0.001", "1")
+    assert parses == [str(src)]
+    assert changed.close[10] == changed.low[10] != first.close[10]
+    # another tick size is another entry: not the cached ticks of 0.001
+    assert load_klines(src, "0.0001", "1").close[10] == 10 * changed.close[10]
+
+
+def test_damaged_or_unwritable_cache_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from market_maker.backtest import candle_cache
+
+    src = _write(tmp_path, "k.csv", [HEADER, *ROWS[:20]])
+    src.with_name(src.name + candle_cache.SUFFIX).write_bytes(b"not an npz")
+    want = load_klines(src, "0.001", "1")  # the damaged entry is ignored (and replaced)
+    assert np.array_equal(load_klines(src, "0.001", "1").close, want.close)
+    # the place beside the file cannot take it (here a directory of that name, which even root cannot
+    # replace): the entry goes to the user's cache directory instead
+    beside = src.with_name(src.name + candle_cache.SUFFIX)
+    beside.unlink()
+    beside.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    load_klines(src, "0.001", "1")
+    assert list((tmp_path / "xdg" / "market_maker" / "candles").glob("*" + candle_cache.SUFFIX))
+    assert np.array_equal(load_klines(src, "0.001", "1").close, want.close)

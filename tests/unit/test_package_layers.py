@@ -53,7 +53,8 @@ LAYERS: dict[str, frozenset[str]] = {
         }
     ),
     "__main__": frozenset({"cli"}),
-    "__init__": frozenset(),
+    "_compiled": frozenset(),  # picks the compiled or the source build before anything else loads
+    "__init__": frozenset({"_compiled"}),
 }
 
 
