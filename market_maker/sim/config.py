@@ -92,6 +92,8 @@ class SimConfig:
     futures_weight_limit: int = 2400
     spot_order_limit_10s: int = 100  # ORDERS per 10 s, per account
     futures_order_limit_10s: int = 300
+    spot_order_limit_1d: int = 200_000  # ORDERS per day (UTC), per account
+    futures_order_limit_1m: int = 1200  # ORDERS per minute, per account
     max_open_orders: int = 200  # MAX_NUM_ORDERS per account and symbol
     ban_seconds: int = 120  # first 418 ban; doubles on each repeat
     listen_key_ttl_s: int = 3600

@@ -25,14 +25,16 @@ from market_maker.sim import streams
 from market_maker.sim.config import SimConfig
 from market_maker.sim.control import Control, http_control
 from market_maker.sim.rest import Route, dispatch
+from market_maker.sim.rest_accounts import ROUTES as ACCOUNT_ROUTES
 from market_maker.sim.rest_futures import ROUTES as FUTURES_ROUTES
+from market_maker.sim.rest_market import ROUTES as MARKET_ROUTES
 from market_maker.sim.rest_spot import ROUTES as SPOT_ROUTES
 from market_maker.sim.venue import Venue
 
 __all__ = ["SimConfig", "SimServer"]
 
 log = logging.getLogger(__name__)
-ROUTES: dict[tuple[str, str], Route] = {**SPOT_ROUTES, **FUTURES_ROUTES}
+ROUTES: dict[tuple[str, str], Route] = {**SPOT_ROUTES, **FUTURES_ROUTES, **MARKET_ROUTES, **ACCOUNT_ROUTES}
 
 
 class SimServer:
@@ -213,7 +215,7 @@ class SimServer:
             return await http_control(request, self._control)
         if streams.is_ws_path(path) and request.headers.get("Upgrade", "").lower() == "websocket":
             return await streams.handle(request, v)
-        if path.startswith(("/api/", "/fapi/")):
+        if path.startswith(("/api/", "/fapi/", "/sapi/", "/dapi/")):
             return web.json_response(
                 {"code": -1000, "msg": f"Unknown endpoint {request.method} {path}."}, status=404
             )

@@ -14,7 +14,7 @@ from market_maker.sim.candles import CandleBook
 from market_maker.sim.config import SimConfig
 from market_maker.sim.engine import UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
-from market_maker.sim.limits import OrderCounter, WeightLimiter
+from market_maker.sim.limits import FixedWindowCounter, OrderCounter, WeightLimiter
 from market_maker.sim.paths import KlineReplay, PathPoint, RandomWalk, load_klines
 
 
@@ -84,6 +84,8 @@ class Venue:
         self.futures_limiter = WeightLimiter(cfg.futures_weight_limit, cfg.ban_seconds)
         self.spot_orders = OrderCounter(cfg.spot_order_limit_10s)
         self.futures_orders = OrderCounter(cfg.futures_order_limit_10s)
+        self.spot_orders_1d = FixedWindowCounter(cfg.spot_order_limit_1d, 86_400)
+        self.futures_orders_1m = FixedWindowCounter(cfg.futures_order_limit_1m, 60)
         self.dual_side: dict[str, bool] = {}
         self.spot_info = ""  # exchangeInfo bodies, built once by the REST layer
         self.futures_info = ""

@@ -317,20 +317,28 @@ def account_update(ev: BalanceEvent, r: SymbolRules, event_ms: int) -> dict[str,
     }
 
 
-def kline_row(row: list[int], interval_ms: int, r: SymbolRules) -> list[Any]:
-    """A REST kline array (12 fields) from a candle row."""
+def kline_row(row: list[int], interval_ms: int, r: SymbolRules, futures: bool = False) -> list[Any]:
+    """A REST kline array (12 fields) from a candle row: spot decimals with 8 places, USD-M at the
+    symbol's tick and step."""
     quote = r.tick_size * r.step_size * row[6]
+    if futures:
+        o, h, lo, c = (fp(r, t) for t in row[1:5])
+        volume, money = fq(r, row[5]), fd
+    else:
+        o, h, lo, c = (f8(r.tick_size * t) for t in row[1:5])
+        volume, money = f8(r.step_size * row[5]), f8
+    half = r.step_size * row[5] / 2
     return [
         row[0],
-        f8(r.tick_size * row[1]),
-        f8(r.tick_size * row[2]),
-        f8(r.tick_size * row[3]),
-        f8(r.tick_size * row[4]),
-        f8(r.step_size * row[5]),
+        o,
+        h,
+        lo,
+        c,
+        volume,
         row[0] + interval_ms - 1,
-        f8(quote),
+        money(quote),
         row[7],
-        f8(r.step_size * row[5] / 2),
-        f8(quote / 2),
+        money(half),
+        money(quote / 2),
         "0",
     ]
