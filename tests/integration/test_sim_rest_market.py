@@ -6,11 +6,20 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
+import requests
 from test_sim_support import SIM_BALANCES, SIM_KEY, SIM_SECRET, SignedApi
 
 from market_maker.sim.server import SimConfig, SimServer
 
 SYM = "BTCUSDT"
+
+
+def limit_buy(api: SignedApi, market: str = "spot", price: str = "99000") -> requests.Response:
+    """A resting limit buy on spot (0.001) or USD-M (0.01)."""
+    path, qty = ("/api/v3/order", "0.001") if market == "spot" else ("/fapi/v1/order", "0.01")
+    return api.call(
+        "POST", path, symbol=SYM, side="BUY", type="LIMIT", timeInForce="GTC", quantity=qty, price=price
+    )
 
 
 def test_24hr_tickers_cover_the_prints_of_the_day(sim: SimServer, sim_api: SignedApi) -> None:
@@ -57,16 +66,7 @@ def test_avg_price_and_agg_trades_select_as_binance_does(sim: SimServer, sim_api
 def test_all_orders_lists_every_order_of_the_account(sim: SimServer, sim_api: SignedApi) -> None:
     ids = []
     for i in range(3):
-        placed = sim_api.call(
-            "POST",
-            "/api/v3/order",
-            symbol=SYM,
-            side="BUY",
-            type="LIMIT",
-            timeInForce="GTC",
-            quantity="0.001",
-            price=str(99000 - i),
-        ).json()
+        placed = limit_buy(sim_api, price=str(99000 - i)).json()
         ids.append(placed["orderId"])
     cancel = sim_api.call("DELETE", "/api/v3/order", symbol=SYM, orderId=ids[0])
     listed = sim_api.call("GET", "/api/v3/allOrders", symbol=SYM)
@@ -95,27 +95,9 @@ def test_order_count_headers_and_limits(sim: SimServer, sim_api: SignedApi) -> N
     assert {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200} in fut_info[
         "rateLimits"
     ]
-    spot = sim_api.call(
-        "POST",
-        "/api/v3/order",
-        symbol=SYM,
-        side="BUY",
-        type="LIMIT",
-        timeInForce="GTC",
-        quantity="0.001",
-        price="99000",
-    )
+    spot = limit_buy(sim_api)
     assert spot.headers["X-MBX-ORDER-COUNT-10S"] == "1" and spot.headers["X-MBX-ORDER-COUNT-1D"] == "1"
-    fut = sim_api.call(
-        "POST",
-        "/fapi/v1/order",
-        symbol=SYM,
-        side="BUY",
-        type="LIMIT",
-        timeInForce="GTC",
-        quantity="0.01",
-        price="99000",
-    )
+    fut = limit_buy(sim_api, "usdm")
     assert fut.headers["X-MBX-ORDER-COUNT-10S"] == "1" and fut.headers["X-MBX-ORDER-COUNT-1M"] == "1"
 
 
@@ -127,16 +109,7 @@ def test_the_long_order_limits_refuse_with_1015() -> None:
 
 def _refuses_past_the_long_limits(sim_api: SignedApi) -> None:
     def spot() -> tuple[int, dict]:
-        r = sim_api.call(
-            "POST",
-            "/api/v3/order",
-            symbol=SYM,
-            side="BUY",
-            type="LIMIT",
-            timeInForce="GTC",
-            quantity="0.001",
-            price="99000",
-        )
+        r = limit_buy(sim_api)
         return r.status_code, r.json()
 
     assert spot()[0] == 200 and spot()[0] == 200
@@ -145,19 +118,7 @@ def _refuses_past_the_long_limits(sim_api: SignedApi) -> None:
         "code": -1015,
         "msg": "Too many new orders; current limit is 2 orders per 1 DAY.",
     }
-    fut = [
-        sim_api.call(
-            "POST",
-            "/fapi/v1/order",
-            symbol=SYM,
-            side="BUY",
-            type="LIMIT",
-            timeInForce="GTC",
-            quantity="0.01",
-            price="99000",
-        )
-        for _ in range(2)
-    ]
+    fut = [limit_buy(sim_api, "usdm") for _ in range(2)]
     assert fut[0].status_code == 200 and fut[1].json()["code"] == -1015
 
 
