@@ -57,6 +57,7 @@ class DepthDiffs:
         cur.touch, cur.last_id, cur.pushed_ms, cur.step = touch, update_id, time_ms, step
         return step
 
-    def start(self, symbol: str, speed_ms: int, touch: tuple[int, int], update_id: int, time_ms: int) -> None:
-        """Start a stream at the current book (a first subscriber), unless it runs already."""
-        self._cursors.setdefault((symbol, speed_ms), _Cursor(touch, update_id, time_ms))
+    def start(self, symbol: str, speed_ms: int, touch: tuple[int, int], update_id: int) -> None:
+        """Start a stream at the current book (a first subscriber), unless it runs already; its first
+        event goes out with the next print that changes the book."""
+        self._cursors.setdefault((symbol, speed_ms), _Cursor(touch, update_id, -speed_ms))

@@ -54,11 +54,11 @@ class MarketData:
         self.update_id += 1
         return self.tapes[symbol].add(trade_id, p.price, p.volume, p.time_ms, p.price <= bid)
 
-    def start_diff(self, symbol: str, kind: str, futures: bool, touch: tuple[int, int], now_ms: int) -> None:
+    def start_diff(self, symbol: str, kind: str, futures: bool, touch: tuple[int, int]) -> None:
         """A client subscribed to ``kind`` of ``symbol``: start its diff stream at the current book."""
         speed = diff_speed_ms(kind, futures)
         if speed is not None and symbol in self.rules:
-            self.diffs.start(symbol, speed, touch, self.update_id, now_ms)
+            self.diffs.start(symbol, speed, touch, self.update_id)
 
     def payload(
         self, symbol: str, kind: str, fut: bool, p: PathPoint, pr: Print, bid: int, ask: int, now: int

@@ -24,6 +24,10 @@ _MARKET_PREFIXES = {
     "/public/stream": True,
     "/market/ws": True,
     "/market/stream": True,
+    # USD-M's unrouted form (Binance's fstream.binance.com/ws and /stream): every USD-M stream, USD-M
+    # shapes. The bare /ws and /stream are spot's (stream.binance.com), as this port serves both.
+    "/fstream/ws": True,
+    "/fstream/stream": True,
 }
 
 
@@ -32,7 +36,7 @@ _ILLEGAL_STREAM = b'{"code":-1,"msg":"Illegal format ws or stream"}'
 
 def is_ws_path(path: str) -> bool:
     """True for every path this module serves."""
-    return path.startswith(("/ws", "/stream", "/public/", "/market/", "/private/")) or path in (
+    return path.startswith(("/ws", "/stream", "/public/", "/market/", "/private/", "/fstream/")) or path in (
         "/public",
         "/market",
         "/private",
@@ -79,13 +83,12 @@ async def _refuse(request: web.BaseRequest, v: Venue) -> web.WebSocketResponse:
 
 def _subscribe(v: Venue, conn: Conn, names: list[str]) -> None:
     """Add streams to a connection; a diff depth stream starts at the current book."""
-    now = v.now_ms()
     for name in names:
         conn.streams.add(name)
         symbol, _, kind = name.partition("@")
         rules = next((r for s, r in v.rules.items() if s.lower() == symbol), None)
         if rules is not None:
-            v.hub.market.start_diff(rules.symbol, kind, conn.futures, v.engine.bid_ask(rules.symbol), now)
+            v.hub.market.start_diff(rules.symbol, kind, conn.futures, v.engine.bid_ask(rules.symbol))
 
 
 def _ws(v: Venue) -> web.WebSocketResponse:
