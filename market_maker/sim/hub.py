@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ class Conn:
     next_sub_id: int = 0
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     close_after: bool = False  # close the socket once the queue is drained
+    opened_s: float = field(default_factory=time.monotonic)
+    writer_task: asyncio.Future[None] | None = None
 
     def send(self, text: str) -> None:
         """Queue a text frame; a client that stopped reading is cut off, as Binance does."""
@@ -201,12 +204,44 @@ class Hub:
             n += 1
         return n
 
-    async def close_all(self) -> None:
-        """Close every WebSocket cleanly (server shutdown)."""
+    async def close_all(self, now_ms: int) -> None:
+        """Close every WebSocket cleanly (server shutdown): spot streams and the WebSocket API are told
+        first with a ``serverShutdown`` event, as Binance does; queued messages go out before the close."""
         conns = list(self.conns)
         for c in conns:
-            self.remove(c)
+            notice = shutdown_notice(c, now_ms)
+            if notice is not None:
+                c.send(notice)
+            self.finish(c)
+        writers = [c.writer_task for c in conns if c.writer_task is not None]
+        if writers:
+            await asyncio.wait(writers, timeout=2.0)
         await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
+
+    def finish(self, c: Conn) -> None:
+        """Close a connection once its queued messages are out."""
+        c.close_after = True
+        self.remove(c)
+
+    def cut_old(self, max_age_s: float) -> int:
+        """Close every connection older than ``max_age_s`` (Binance's 24-hour cut)."""
+        now = time.monotonic()
+        old = [c for c in self.conns if now - c.opened_s >= max_age_s]
+        for c in old:
+            self.finish(c)
+        return len(old)
+
+
+def shutdown_notice(c: Conn, now_ms: int) -> str | None:
+    """The ``serverShutdown`` event in the connection's framing: spot market streams (raw, or combined
+    as stream ``!serverShutdown``) and the WebSocket API (``{"event": ...}``); None for USD-M, whose
+    documentation has no such event."""
+    event = f'{{"e":"serverShutdown","E":{now_ms}}}'
+    if c.kind == "ws-api":
+        return f'{{"event":{event}}}'
+    if c.kind == "market" and not c.futures:
+        return wrap(c, "!serverShutdown", event)
+    return None
 
 
 def wrap(c: Conn, stream: str, text: str) -> str:

@@ -48,7 +48,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
                 "contractType": "PERPETUAL",
                 "deliveryDate": 4133404800000,
                 "onboardDate": 1569398400000,
-                "status": "TRADING",
+                "status": v.engine.symbol_status.get(r.symbol, "TRADING"),
                 "maintMarginPercent": "2.5000",
                 "requiredMarginPercent": "5.0000",
                 "baseAsset": r.base_asset,

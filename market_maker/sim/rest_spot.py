@@ -53,7 +53,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
         symbols.append(
             {
                 "symbol": r.symbol,
-                "status": "TRADING",
+                "status": v.engine.symbol_status.get(r.symbol, "TRADING"),
                 "baseAsset": r.base_asset,
                 "baseAssetPrecision": 8,
                 "quoteAsset": r.quote_asset,

@@ -171,7 +171,7 @@ class SimServer:
             self._ticker.cancel()
         if self._venue:
             self._venue.hub.closing.set()
-            await self._venue.hub.close_all()
+            await self._venue.hub.close_all(self._venue.now_ms())
         if self._runner:
             await self._runner.cleanup()
 
@@ -198,6 +198,8 @@ class SimServer:
                     next_drop = now + drop_every
                 if now >= next_expiry:
                     v.hub.expire_keys(v.now_ms())
+                    if v.cfg.ws_max_connection_s:
+                        v.hub.cut_old(v.cfg.ws_max_connection_s)
                     next_expiry = now + 1
             except Exception:  # a bug in one tick must not stop the market
                 log.exception("simulator market tick failed")

@@ -103,7 +103,7 @@ async def _serve(request: web.BaseRequest, v: Venue, conn: Conn, on_text: Any) -
     except BaseException:
         v.hub.remove(conn)
         raise
-    writer = asyncio.ensure_future(conn.writer())
+    writer = conn.writer_task = asyncio.ensure_future(conn.writer())
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from market_maker.sim.candles import CandleBook
-from market_maker.sim.config import SimConfig
+from market_maker.sim.config import SYMBOL_STATUSES, SimConfig
 from market_maker.sim.engine import UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
 from market_maker.sim.limits import FixedWindowCounter, OrderCounter, WeightLimiter
@@ -79,6 +79,7 @@ class Venue:
             error_rate=cfg.error_rate,
         )
         self.engine.force_partial = cfg.force_partial_fills
+        self.engine.symbol_status.update({s.symbol: s.status for s in cfg.symbols})
         self.fault_rng = random.Random(cfg.seed ^ 0x5EED)
         self.spot_limiter = WeightLimiter(cfg.spot_weight_limit, cfg.ban_seconds)
         self.futures_limiter = WeightLimiter(cfg.futures_weight_limit, cfg.ban_seconds)
@@ -192,6 +193,15 @@ class Venue:
         for events, at_ms in held:
             self.hub.user_events(events, at_ms)
         return len(held)
+
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """Change a symbol's status (exchangeInfo shows it; see SymbolSpec.status)."""
+        if symbol not in self.rules:
+            raise ValueError(f"set_symbol_status: unknown symbol {symbol!r}")
+        if status not in SYMBOL_STATUSES:
+            raise ValueError(f"set_symbol_status: status must be one of {', '.join(SYMBOL_STATUSES)}")
+        self.engine.symbol_status[symbol] = status
+        self.spot_info = self.futures_info = ""  # rebuild the exchangeInfo bodies
 
     # --- views -------------------------------------------------------------------------------------
 

@@ -178,7 +178,16 @@ def execution_report(ev: OrderEvent, r: SymbolRules, event_ms: int) -> dict[str,
         "Q": "0.00000000",
         "W": o.time_ms,
         "V": "EXPIRE_MAKER",
+        **({"eR": expiry_reason(o)} if ev.exec_type == "EXPIRED" else {}),
     }
+
+
+def expiry_reason(o: Order) -> str:
+    """Why a spot order expired (``eR``, Binance's ``expiryReason`` since 2026-03): an IOC or FOK that
+    found nothing to fill, else the exchange's own cancel."""
+    return {"IOC": "UNFILLED_IOC_QUANTITY_EXPIRED", "FOK": "UNFILLED_FOK_ORDER_EXPIRED"}.get(
+        o.tif, "EXCHANGE_CANCELED"
+    )
 
 
 def account_position(ev: BalanceEvent, event_ms: int) -> dict[str, Any]:
