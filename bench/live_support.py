@@ -96,6 +96,7 @@ class SimProcess:
             "step_mode": True,
             "spot_weight_limit": 1_000_000_000,
             "spot_order_limit_10s": 1_000_000_000,
+            "spot_order_limit_1d": 1_000_000_000,
         }
         ctx = mp.get_context("spawn")
         self._conn, child = ctx.Pipe()

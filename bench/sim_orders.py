@@ -37,6 +37,7 @@ CONFIG = f"""\
 tick_interval_ms: 10
 spot_weight_limit: 1000000000
 spot_order_limit_10s: 1000000000
+spot_order_limit_1d: 1000000000
 accounts:
   - api_key: {KEY}
     api_secret: {SECRET}

@@ -13,6 +13,8 @@ from typing import Any
 
 from market_maker.core.rules import SymbolRules
 
+SYMBOL_STATUSES = ("TRADING", "BREAK", "HALT", "END_OF_DAY", "CANCEL_ONLY")
+
 
 class SimConfigError(ValueError):
     """A simulator configuration value is missing, unknown or malformed."""
@@ -34,6 +36,10 @@ class SymbolSpec:
     min_notional: str = "5"
     max_notional: str = "9000000"
     start_price: str = "100000"
+    # TRADING, or a status in which new orders are refused and cancels still work (and resting orders do
+    # not fill): BREAK, HALT, END_OF_DAY, CANCEL_ONLY (Binance spot's, from 2026-07); see also
+    # Control.set_symbol_status
+    status: str = "TRADING"
 
     def rules(self) -> SymbolRules:
         """The symbol's filters as core rules."""
@@ -92,6 +98,8 @@ class SimConfig:
     futures_weight_limit: int = 2400
     spot_order_limit_10s: int = 100  # ORDERS per 10 s, per account
     futures_order_limit_10s: int = 300
+    spot_order_limit_1d: int = 200_000  # ORDERS per day (UTC), per account
+    futures_order_limit_1m: int = 1200  # ORDERS per minute, per account
     max_open_orders: int = 200  # MAX_NUM_ORDERS per account and symbol
     ban_seconds: int = 120  # first 418 ban; doubles on each repeat
     listen_key_ttl_s: int = 3600
@@ -103,6 +111,9 @@ class SimConfig:
     clock_skew_ms: int = 0  # server clock offset
     force_partial_fills: bool = False  # every resting order's first fill takes half of it
     drop_streams_every_s: float = 0.0  # cut every WebSocket this often (0: never)
+    # a WebSocket connection is cut after this many seconds, as Binance cuts every connection at 24 hours
+    # (0: never)
+    ws_max_connection_s: float = 86_400.0
     # least market time between two updates of a still-open kline on its stream; Binance documents
     # 2000 ms (spot, 1000 for 1s candles) and 250 ms (USD-M). 0: an update on every path step. A kline's
     # closing update always goes out.
@@ -113,7 +124,14 @@ class SimConfig:
             raise SimConfigError(f"sim config: kline_push_ms must be >= 0, got {self.kline_push_ms}")
         if not self.symbols:
             raise SimConfigError("sim config: symbols must list at least one symbol")
+        if self.ws_max_connection_s < 0:
+            raise SimConfigError("sim config: ws_max_connection_s must not be negative")
         for spec in self.symbols:
+            if spec.status not in SYMBOL_STATUSES:
+                raise SimConfigError(
+                    f"sim config: symbols[{spec.symbol}].status {spec.status!r} is not one of "
+                    + ", ".join(SYMBOL_STATUSES)
+                )
             for name in (
                 "tick_size",
                 "step_size",

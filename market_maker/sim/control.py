@@ -146,6 +146,11 @@ class Control:
         client see the price of a print before its fills, deterministically."""
         return self._run(lambda: self._v.hold_user_events(bool(on)))
 
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """Set ``symbol``'s status: TRADING, or BREAK, HALT, END_OF_DAY, CANCEL_ONLY (new orders refused,
+        cancels accepted, resting orders do not fill)."""
+        self._run(lambda: self._v.set_symbol_status(symbol, status))
+
     def price(self, symbol: str) -> str:
         """The last traded price of ``symbol``."""
         return self._run(lambda: str(self._v.rules[symbol].ticks_to_price(self._v.engine.last[symbol])))
@@ -182,6 +187,7 @@ _OPS = {
     "set_price",
     "step",
     "hold_user_events",
+    "set_symbol_status",
     "price",
     "open_orders",
     "balances",

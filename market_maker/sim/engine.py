@@ -238,6 +238,8 @@ class Engine:
         self._order_ids = itertools.count(1)
         self._trade_ids: dict[str, itertools.count] = {s: itertools.count(1) for s in markets}
         self.force_partial = False
+        # symbol -> status; anything but TRADING refuses new orders and stops fills, cancels still work
+        self.symbol_status: dict[str, str] = {}
 
     # --- accounts ----------------------------------------------------------------------------------
 
@@ -341,6 +343,10 @@ class Engine:
         rules = self.rules.get(symbol)
         if rules is None:
             raise BinanceError(-1121, "Invalid symbol.")
+        if self.symbol_status.get(symbol, "TRADING") != "TRADING":
+            if venue == SPOT:
+                raise BinanceError(-2010, "Market is closed.")
+            raise BinanceError(-1122, "Invalid symbol status.")
         acct = self.accounts[api_key]
         bid, ask = self.bid_ask(symbol)
         is_market = type_ == "MARKET"
@@ -538,6 +544,8 @@ class Engine:
         """The market traded ``volume`` steps at ``price``: fill the resting orders it went through."""
         self.last[symbol] = price
         events: list[Event] = []
+        if self.symbol_status.get(symbol, "TRADING") != "TRADING":
+            return events  # not trading: nothing matches
         for venue in (SPOT, USDM):
             book = self._books.get((venue, symbol))
             if book is None:

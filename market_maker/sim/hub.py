@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,9 @@ from aiohttp import web
 
 from market_maker.core.rules import SymbolRules
 from market_maker.sim import wire
-from market_maker.sim.candles import INTERVALS_MS, CandleBook, Row
+from market_maker.sim.candles import CandleBook
 from market_maker.sim.engine import SPOT, BalanceEvent, Event, OrderEvent
+from market_maker.sim.market_data import MarketData
 from market_maker.sim.paths import PathPoint
 
 MAX_BACKLOG = 10_000  # queued messages before a slow WebSocket client is disconnected
@@ -39,6 +41,8 @@ class Conn:
     next_sub_id: int = 0
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     close_after: bool = False  # close the socket once the queue is drained
+    opened_s: float = field(default_factory=time.monotonic)
+    writer_task: asyncio.Future[None] | None = None
 
     def send(self, text: str) -> None:
         """Queue a text frame; a client that stopped reading is cut off, as Binance does."""
@@ -79,15 +83,10 @@ class Hub:
         self, rules: dict[str, SymbolRules], candles: dict[str, CandleBook], kline_push_ms: int = 0
     ) -> None:
         self.rules = rules
-        self.kline_push_ms = kline_push_ms  # see SimConfig.kline_push_ms
-        self.candles = candles
+        self.market = MarketData(rules, candles, kline_push_ms)
         self.conns: set[Conn] = set()
         self.stalled = False
         self.listen_keys: dict[str, ListenKey] = {}
-        self._agg_id = 0
-        self.update_id = 0
-        self._last_kline: dict[tuple[str, str], Row] = {}
-        self._kline_pushed: dict[tuple[str, str, bool], int] = {}  # market time of the last open update
         self.closing = asyncio.Event()  # set at shutdown: held answers (timeout faults) end at once
 
     # --- registry ----------------------------------------------------------------------------------
@@ -126,14 +125,18 @@ class Hub:
 
     # --- market data -------------------------------------------------------------------------------
 
+    @property
+    def update_id(self) -> int:
+        """The book's update id (one per market print): REST depth's ``lastUpdateId``."""
+        return self.market.update_id
+
     def market_point(
         self, symbol: str, p: PathPoint, trade_id: int, bid: int, ask: int, event_ms: int
     ) -> None:
-        """Push one path point to every market-stream subscriber of ``symbol``."""
+        """Record one path point and push it to every market-stream subscriber of ``symbol``."""
+        pr = self.market.record(symbol, p, trade_id, bid)  # also while stalled: REST stays current
         if self.stalled:
             return
-        self.update_id += 1
-        self._agg_id += 1
         low = symbol.lower()
         cache: dict[tuple[bool, str], str] = {}
         for c in self.conns:
@@ -145,120 +148,12 @@ class Hub:
                 key = (c.futures, stream)
                 text = cache.get(key)
                 if text is None:
-                    payload = self._payload(
-                        symbol, stream[len(low) + 1 :], c.futures, p, trade_id, bid, ask, event_ms
+                    payload = self.market.payload(
+                        symbol, stream[len(low) + 1 :], c.futures, p, pr, bid, ask, event_ms
                     )
                     text = cache[key] = "" if payload is None else wire.dumps(payload)
                 if text:
                     c.send(wrap(c, stream, text))
-
-    def _payload(
-        self, symbol: str, kind: str, fut: bool, p: PathPoint, tid: int, bid: int, ask: int, now: int
-    ) -> Any:
-        r = self.rules[symbol]
-        if kind == "trade":
-            return {
-                "e": "trade",
-                "E": now,
-                "s": symbol,
-                "t": tid,
-                "p": wire.f8(r.tick_size * p.price),
-                "q": wire.f8(r.step_size * p.volume),
-                "T": p.time_ms,
-                "m": p.price <= bid,
-                "M": True,
-            }
-        if kind == "aggTrade":
-            out = {
-                "e": "aggTrade",
-                "E": now,
-                "s": symbol,
-                "a": self._agg_id,
-                "p": wire.f8(r.tick_size * p.price),
-                "q": wire.f8(r.step_size * p.volume),
-                "f": tid,
-                "l": tid,
-                "T": p.time_ms,
-                "m": p.price <= bid,
-                "M": True,
-            }
-            if fut:
-                out["nq"] = out["q"]
-            return out
-        if kind == "bookTicker":
-            out = {
-                "u": self.update_id,
-                "s": symbol,
-                "b": wire.f8(r.tick_size * bid),
-                "B": "1.00000000",
-                "a": wire.f8(r.tick_size * ask),
-                "A": "1.00000000",
-            }
-            return {"e": "bookTicker", **out, "E": now, "T": p.time_ms} if fut else out
-        if kind.startswith("depth"):
-            n = kind[5:].split("@")[0]
-            if n not in ("5", "10", "20"):
-                return None
-            bids, asks = depth(r, bid, ask, int(n))
-            if fut:
-                return {
-                    "e": "depthUpdate",
-                    "E": now,
-                    "T": p.time_ms,
-                    "s": symbol,
-                    "U": self.update_id,
-                    "u": self.update_id,
-                    "pu": self.update_id - 1,
-                    "b": bids,
-                    "a": asks,
-                }
-            return {"lastUpdateId": self.update_id, "bids": bids, "asks": asks}
-        if kind.startswith("kline_"):
-            return self._kline(symbol, kind[6:], r, now, fut)
-        return None
-
-    def _kline(self, symbol: str, interval: str, r: SymbolRules, now: int, fut: bool = False) -> Any:
-        if interval not in INTERVALS_MS:
-            return None
-        row = self.candles[symbol].current(interval)
-        if row is None:
-            return None
-        iv = INTERVALS_MS[interval]
-        prev = self._last_kline.get((symbol, interval))
-        self._last_kline[(symbol, interval)] = row
-        closed = prev is not None and prev[0] != row[0]
-        if closed and prev is not None:  # the previous candle closed: send it final (x=true) first
-            row = prev
-        elif self.kline_push_ms:  # an open candle's update, at most one per kline_push_ms of market time
-            pushed = self._kline_pushed.get((symbol, interval, fut))
-            if pushed is not None and 0 < now - pushed < self.kline_push_ms:
-                return None
-            self._kline_pushed[(symbol, interval, fut)] = now
-        k = wire.kline_row(row, iv, r)
-        return {
-            "e": "kline",
-            "E": now,
-            "s": symbol,
-            "k": {
-                "t": k[0],
-                "T": k[6],
-                "s": symbol,
-                "i": interval,
-                "f": -1,
-                "L": -1,
-                "o": k[1],
-                "c": k[4],
-                "h": k[2],
-                "l": k[3],
-                "v": k[5],
-                "n": k[8],
-                "x": closed,
-                "q": k[7],
-                "V": k[9],
-                "Q": k[10],
-                "B": "0",
-            },
-        }
 
     # --- user data ---------------------------------------------------------------------------------
 
@@ -309,21 +204,46 @@ class Hub:
             n += 1
         return n
 
-    async def close_all(self) -> None:
-        """Close every WebSocket cleanly (server shutdown)."""
+    async def close_all(self, now_ms: int) -> None:
+        """Close every WebSocket cleanly (server shutdown): spot streams and the WebSocket API are told
+        first with a ``serverShutdown`` event, as Binance does; queued messages go out before the close."""
         conns = list(self.conns)
         for c in conns:
-            self.remove(c)
+            notice = shutdown_notice(c, now_ms)
+            if notice is not None:
+                c.send(notice)
+            self.finish(c)
+        writers = [c.writer_task for c in conns if c.writer_task is not None]
+        if writers:
+            await asyncio.wait(writers, timeout=2.0)
         await asyncio.gather(*(c.ws.close() for c in conns), return_exceptions=True)
+
+    def finish(self, c: Conn) -> None:
+        """Close a connection once its queued messages are out."""
+        c.close_after = True
+        self.remove(c)
+
+    def cut_old(self, max_age_s: float) -> int:
+        """Close every connection older than ``max_age_s`` (Binance's 24-hour cut)."""
+        now = time.monotonic()
+        old = [c for c in self.conns if now - c.opened_s >= max_age_s]
+        for c in old:
+            self.finish(c)
+        return len(old)
+
+
+def shutdown_notice(c: Conn, now_ms: int) -> str | None:
+    """The ``serverShutdown`` event in the connection's framing: spot market streams (raw, or combined
+    as stream ``!serverShutdown``) and the WebSocket API (``{"event": ...}``); None for USD-M, whose
+    documentation has no such event."""
+    event = f'{{"e":"serverShutdown","E":{now_ms}}}'
+    if c.kind == "ws-api":
+        return f'{{"event":{event}}}'
+    if c.kind == "market" and not c.futures:
+        return wrap(c, "!serverShutdown", event)
+    return None
 
 
 def wrap(c: Conn, stream: str, text: str) -> str:
     """Combined-stream connections get ``{"stream":..., "data":...}``."""
     return f'{{"stream":"{stream}","data":{text}}}' if c.combined else text
-
-
-def depth(r: SymbolRules, bid: int, ask: int, levels: int) -> tuple[list[list[str]], list[list[str]]]:
-    """A synthetic order book: one-tick levels, size growing with distance from the touch."""
-    bids = [[wire.f8(r.tick_size * (bid - i)), wire.f8(r.step_size * 1000 * (i + 1))] for i in range(levels)]
-    asks = [[wire.f8(r.tick_size * (ask + i)), wire.f8(r.step_size * 1000 * (i + 1))] for i in range(levels)]
-    return bids, asks

@@ -120,3 +120,24 @@ class OrderCounter:
             return None
         self._times[account].append(now_s)
         return n + 1
+
+
+@dataclass
+class FixedWindowCounter:
+    """New orders per account in fixed windows of ``window_s`` (Binance's ORDERS 1 DAY on spot, resetting
+    at 00:00 UTC, and 1 MINUTE on USD-M)."""
+
+    limit: int
+    window_s: int
+    _counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # account -> (window, count)
+
+    def count(self, account: str, now_s: float) -> int:
+        """Orders in the current window."""
+        window, n = self._counts.get(account, (-1, 0))
+        return n if window == int(now_s // self.window_s) else 0
+
+    def add(self, account: str, now_s: float) -> int:
+        """Record one new order (the caller checked :meth:`count` against the limit); the new count."""
+        n = self.count(account, now_s) + 1
+        self._counts[account] = (int(now_s // self.window_s), n)
+        return n

@@ -141,6 +141,27 @@ def account_key(request: web.BaseRequest, v: Venue) -> str:
     return key
 
 
+def count_order(v: Venue, venue: str, key: str, now_s: float, headers: dict[str, str]) -> BinanceError | None:
+    """Count a new order against the account's ORDERS limits (spot: 10 s and 1 day; USD-M: 10 s and 1
+    minute) and set the ``X-MBX-ORDER-COUNT-*`` headers; the -1015 to answer when one is full."""
+    burst = v.spot_orders if venue == SPOT else v.futures_orders
+    long, label, per = (
+        (v.spot_orders_1d, "1D", "1 DAY") if venue == SPOT else (v.futures_orders_1m, "1M", "1 MINUTE")
+    )
+    if long.count(key, now_s) >= long.limit:
+        return BinanceError(
+            -1015, f"Too many new orders; current limit is {long.limit} orders per {per}.", 429
+        )
+    n = burst.add(key, now_s)
+    if n is None:
+        return BinanceError(
+            -1015, f"Too many new orders; current limit is {burst.limit} orders per 10 SECOND.", 429
+        )
+    headers["X-MBX-ORDER-COUNT-10S"] = str(n)
+    headers[f"X-MBX-ORDER-COUNT-{label}"] = str(long.add(key, now_s))
+    return None
+
+
 def error_response(e: BinanceError, headers: dict[str, str]) -> web.Response:
     """``{"code","msg"}`` with the error's HTTP status."""
     return web.Response(
@@ -183,14 +204,9 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
                 check_timestamp(params, now)
                 check_signature(v.engine.accounts[key].api_secret, query, body)
         if route.places_order:
-            counter = v.spot_orders if route.venue == SPOT else v.futures_orders
-            n = counter.add(key, now_s)
-            if n is None:
-                limited = BinanceError(
-                    -1015, f"Too many new orders; current limit is {counter.limit} orders per 10 SECOND.", 429
-                )
-                return error_response(limited, headers)
-            headers["X-MBX-ORDER-COUNT-10S"] = str(n)
+            refused = count_order(v, route.venue, key, now_s, headers)
+            if refused is not None:
+                return error_response(refused, headers)
             if f.reject_next > 0:
                 f.reject_next -= 1
                 raise err(-2010, "Order was rejected by the matching engine (injected fault).")

@@ -9,9 +9,8 @@ from typing import Any
 
 from market_maker.core.model import Side
 from market_maker.core.rules import RuleError, SymbolRules
-from market_maker.sim import wire
+from market_maker.sim import book, funding, wire
 from market_maker.sim.engine import USDM, BinanceError, Position
-from market_maker.sim.hub import depth
 from market_maker.sim.rest import (
     KEY,
     NONE,
@@ -49,7 +48,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
                 "contractType": "PERPETUAL",
                 "deliveryDate": 4133404800000,
                 "onboardDate": 1569398400000,
-                "status": "TRADING",
+                "status": v.engine.symbol_status.get(r.symbol, "TRADING"),
                 "maintMarginPercent": "2.5000",
                 "requiredMarginPercent": "5.0000",
                 "baseAsset": r.base_asset,
@@ -114,6 +113,12 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
                 "intervalNum": 10,
                 "limit": cfg.futures_order_limit_10s,
             },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": cfg.futures_order_limit_1m,
+            },
         ],
         "exchangeFilters": [],
         "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "-10000"} for a in quotes],
@@ -149,9 +154,9 @@ def _book_ticker(v: Venue, key: str, p: Params, now: int) -> Any:
     return {
         "symbol": r.symbol,
         "bidPrice": wire.fp(r, bid),
-        "bidQty": "1",
+        "bidQty": wire.fq(r, book.level_steps(bid)),
         "askPrice": wire.fp(r, ask),
-        "askQty": "1",
+        "askQty": wire.fq(r, book.level_steps(ask)),
         "time": now,
         "lastUpdateId": v.hub.update_id,
     }
@@ -160,7 +165,7 @@ def _book_ticker(v: Venue, key: str, p: Params, now: int) -> Any:
 def _depth(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
     bid, ask = v.engine.bid_ask(r.symbol)
-    bids, asks = depth(r, bid, ask, min(int_param(p, "limit") or 500, 1000))
+    bids, asks = book.snapshot(r, bid, ask, min(int_param(p, "limit") or 500, 1000), wire.fp, wire.fq)
     return {"lastUpdateId": v.hub.update_id, "E": now, "T": now, "bids": bids, "asks": asks}
 
 
@@ -172,9 +177,9 @@ def _premium_index(v: Venue, key: str, p: Params, now: int) -> Any:
         "markPrice": px,
         "indexPrice": px,
         "estimatedSettlePrice": px,
-        "lastFundingRate": "0.00000000",
-        "interestRate": "0.00000000",
-        "nextFundingTime": 0,
+        "lastFundingRate": wire.f8(funding.RATE),
+        "interestRate": wire.f8(funding.RATE),
+        "nextFundingTime": funding.next_time_ms(now),
         "time": now,
     }
 
@@ -428,7 +433,7 @@ def _listen_key_close(v: Venue, key: str, p: Params, now: int) -> Any:
 
 
 def _klines(v: Venue, key: str, p: Params, now: int) -> Any:
-    return klines(v, p, 1500)
+    return klines(v, p, 1500, futures=True)
 
 
 def _klines_weight(p: Params) -> int:

@@ -10,10 +10,10 @@ from typing import Any
 
 from market_maker.core.model import Side
 from market_maker.core.rules import RuleError, SymbolRules
-from market_maker.sim import wire
+from market_maker.sim import book, wire
 from market_maker.sim.candles import INTERVALS_MS
 from market_maker.sim.engine import SPOT, OrderEvent, Trade
-from market_maker.sim.hub import depth
+from market_maker.sim.market_data import spot_price, spot_qty
 from market_maker.sim.rest import (
     NONE,
     SIGNED,
@@ -53,7 +53,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
         symbols.append(
             {
                 "symbol": r.symbol,
-                "status": "TRADING",
+                "status": v.engine.symbol_status.get(r.symbol, "TRADING"),
                 "baseAsset": r.base_asset,
                 "baseAssetPrecision": 8,
                 "quoteAsset": r.quote_asset,
@@ -123,6 +123,12 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
                 "intervalNum": 10,
                 "limit": cfg.spot_order_limit_10s,
             },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "DAY",
+                "intervalNum": 1,
+                "limit": cfg.spot_order_limit_1d,
+            },
             {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000},
         ],
         "exchangeFilters": [],
@@ -133,7 +139,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
 def _exchange_info(v: Venue, key: str, p: Params, now: int) -> Any:
     if not v.spot_info:
         v.spot_info = info_json(exchange_info_body(v))
-    wanted = _symbols_param(v, p)
+    wanted = symbols_param(v, p)
     if wanted is None:  # precomputed body, only the time spliced in
         return Raw(f'{{"serverTime":{now},' + v.spot_info[1:])
     body = exchange_info_body(v)
@@ -141,7 +147,7 @@ def _exchange_info(v: Venue, key: str, p: Params, now: int) -> Any:
     return {"serverTime": now, **body}
 
 
-def _symbols_param(v: Venue, p: Params) -> list[str] | None:
+def symbols_param(v: Venue, p: Params) -> list[str] | None:
     if p.get("symbol"):
         wanted = [p["symbol"]]
     elif p.get("symbols"):
@@ -160,7 +166,7 @@ def _symbols_param(v: Venue, p: Params) -> list[str] | None:
 
 
 def _ticker_price(v: Venue, key: str, p: Params, now: int) -> Any:
-    wanted = _symbols_param(v, p)
+    wanted = symbols_param(v, p)
     rows = [
         {"symbol": s, "price": wire.f8(v.rules[s].tick_size * v.engine.last[s])}
         for s in (wanted or list(v.rules))
@@ -169,7 +175,7 @@ def _ticker_price(v: Venue, key: str, p: Params, now: int) -> Any:
 
 
 def _book_ticker(v: Venue, key: str, p: Params, now: int) -> Any:
-    wanted = _symbols_param(v, p)
+    wanted = symbols_param(v, p)
     rows = []
     for s in wanted or list(v.rules):
         r = v.rules[s]
@@ -177,10 +183,10 @@ def _book_ticker(v: Venue, key: str, p: Params, now: int) -> Any:
         rows.append(
             {
                 "symbol": s,
-                "bidPrice": wire.f8(r.tick_size * bid),
-                "bidQty": "1.00000000",
-                "askPrice": wire.f8(r.tick_size * ask),
-                "askQty": "1.00000000",
+                "bidPrice": spot_price(r, bid),
+                "bidQty": spot_qty(r, book.level_steps(bid)),
+                "askPrice": spot_price(r, ask),
+                "askQty": spot_qty(r, book.level_steps(ask)),
             }
         )
     return rows[0] if p.get("symbol") else rows
@@ -190,12 +196,12 @@ def _depth(v: Venue, key: str, p: Params, now: int) -> Any:
     r = symbol_rules(v, p)
     limit = min(int_param(p, "limit") or 100, 5000)
     bid, ask = v.engine.bid_ask(r.symbol)
-    bids, asks = depth(r, bid, ask, limit)
+    bids, asks = book.snapshot(r, bid, ask, limit, spot_price, spot_qty)
     return {"lastUpdateId": v.hub.update_id, "bids": bids, "asks": asks}
 
 
-def klines(v: Venue, p: Params, max_limit: int) -> Any:
-    """GET klines (spot and futures share the layout)."""
+def klines(v: Venue, p: Params, max_limit: int, futures: bool = False) -> Any:
+    """GET klines (spot and futures share the layout; futures decimals at the symbol's tick and step)."""
     r = symbol_rules(v, p)
     interval = mandatory(p, "interval")
     if interval not in INTERVALS_MS:
@@ -204,7 +210,7 @@ def klines(v: Venue, p: Params, max_limit: int) -> Any:
     if not 1 <= limit <= max_limit:
         raise err(-1130, "Invalid data sent for a parameter.")
     rows = v.candles[r.symbol].klines(interval, int_param(p, "startTime"), int_param(p, "endTime"), limit)
-    return [wire.kline_row(row, INTERVALS_MS[interval], r) for row in rows]
+    return [wire.kline_row(row, INTERVALS_MS[interval], r, futures) for row in rows]
 
 
 def _klines(v: Venue, key: str, p: Params, now: int) -> Any:

@@ -25,14 +25,16 @@ from market_maker.sim import streams
 from market_maker.sim.config import SimConfig
 from market_maker.sim.control import Control, http_control
 from market_maker.sim.rest import Route, dispatch
+from market_maker.sim.rest_accounts import ROUTES as ACCOUNT_ROUTES
 from market_maker.sim.rest_futures import ROUTES as FUTURES_ROUTES
+from market_maker.sim.rest_market import ROUTES as MARKET_ROUTES
 from market_maker.sim.rest_spot import ROUTES as SPOT_ROUTES
 from market_maker.sim.venue import Venue
 
 __all__ = ["SimConfig", "SimServer"]
 
 log = logging.getLogger(__name__)
-ROUTES: dict[tuple[str, str], Route] = {**SPOT_ROUTES, **FUTURES_ROUTES}
+ROUTES: dict[tuple[str, str], Route] = {**SPOT_ROUTES, **FUTURES_ROUTES, **MARKET_ROUTES, **ACCOUNT_ROUTES}
 
 
 class SimServer:
@@ -169,7 +171,7 @@ class SimServer:
             self._ticker.cancel()
         if self._venue:
             self._venue.hub.closing.set()
-            await self._venue.hub.close_all()
+            await self._venue.hub.close_all(self._venue.now_ms())
         if self._runner:
             await self._runner.cleanup()
 
@@ -196,6 +198,8 @@ class SimServer:
                     next_drop = now + drop_every
                 if now >= next_expiry:
                     v.hub.expire_keys(v.now_ms())
+                    if v.cfg.ws_max_connection_s:
+                        v.hub.cut_old(v.cfg.ws_max_connection_s)
                     next_expiry = now + 1
             except Exception:  # a bug in one tick must not stop the market
                 log.exception("simulator market tick failed")
@@ -213,7 +217,7 @@ class SimServer:
             return await http_control(request, self._control)
         if streams.is_ws_path(path) and request.headers.get("Upgrade", "").lower() == "websocket":
             return await streams.handle(request, v)
-        if path.startswith(("/api/", "/fapi/")):
+        if path.startswith(("/api/", "/fapi/", "/sapi/", "/dapi/")):
             return web.json_response(
                 {"code": -1000, "msg": f"Unknown endpoint {request.method} {path}."}, status=404
             )

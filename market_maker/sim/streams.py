@@ -8,12 +8,13 @@ import json
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from market_maker.sim import wire
 from market_maker.sim.auth import check_timestamp, sign, ws_api_payload
 from market_maker.sim.engine import BinanceError
 from market_maker.sim.hub import Conn
+from market_maker.sim.stream_names import INVALID_STREAM, is_served
 from market_maker.sim.venue import Venue
 
 _MARKET_PREFIXES = {
@@ -23,12 +24,19 @@ _MARKET_PREFIXES = {
     "/public/stream": True,
     "/market/ws": True,
     "/market/stream": True,
+    # USD-M's unrouted form (Binance's fstream.binance.com/ws and /stream): every USD-M stream, USD-M
+    # shapes. The bare /ws and /stream are spot's (stream.binance.com), as this port serves both.
+    "/fstream/ws": True,
+    "/fstream/stream": True,
 }
+
+
+_ILLEGAL_STREAM = b'{"code":-1,"msg":"Illegal format ws or stream"}'
 
 
 def is_ws_path(path: str) -> bool:
     """True for every path this module serves."""
-    return path.startswith(("/ws", "/stream", "/public/", "/market/", "/private/")) or path in (
+    return path.startswith(("/ws", "/stream", "/public/", "/market/", "/private/", "/fstream/")) or path in (
         "/public",
         "/market",
         "/private",
@@ -49,14 +57,38 @@ async def handle(request: web.BaseRequest, v: Venue) -> web.StreamResponse:
         if path == prefix or path.startswith(prefix + "/"):
             conn = Conn(_ws(v), request, "market", futures=futures, combined=prefix.endswith("stream"))
             if prefix.endswith("stream"):
-                conn.streams.update(s for s in request.query.get("streams", "").split("/") if s)
+                names = [s for s in request.query.get("streams", "").split("/") if s]
             elif path != prefix:
                 name = path[len(prefix) + 1 :]
                 if len(name) == 64 and name.isalnum():  # looks like a listenKey that does not exist
                     raise web.HTTPBadRequest(text='{"code":-1125,"msg":"This listenKey does not exist."}')
-                conn.streams.add(name)
+                names = [name]
+            else:
+                names = []
+            if not all(is_served(n, futures) for n in names):
+                return await _refuse(request, v)
+            _subscribe(v, conn, names)
             return await _serve(request, v, conn, _market_control)
     raise web.HTTPNotFound()
+
+
+async def _refuse(request: web.BaseRequest, v: Venue) -> web.WebSocketResponse:
+    """A connection URL naming a stream that does not exist: opened, then closed with a policy
+    violation and Binance's message."""
+    ws = _ws(v)
+    await ws.prepare(request)
+    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=_ILLEGAL_STREAM)
+    return ws
+
+
+def _subscribe(v: Venue, conn: Conn, names: list[str]) -> None:
+    """Add streams to a connection; a diff depth stream starts at the current book."""
+    for name in names:
+        conn.streams.add(name)
+        symbol, _, kind = name.partition("@")
+        rules = next((r for s, r in v.rules.items() if s.lower() == symbol), None)
+        if rules is not None:
+            v.hub.market.start_diff(rules.symbol, kind, conn.futures, v.engine.bid_ask(rules.symbol))
 
 
 def _ws(v: Venue) -> web.WebSocketResponse:
@@ -71,7 +103,7 @@ async def _serve(request: web.BaseRequest, v: Venue, conn: Conn, on_text: Any) -
     except BaseException:
         v.hub.remove(conn)
         raise
-    writer = asyncio.ensure_future(conn.writer())
+    writer = conn.writer_task = asyncio.ensure_future(conn.writer())
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
@@ -94,8 +126,13 @@ def _market_control(v: Venue, conn: Conn, text: str) -> Any:
         params = req.get("params", [])
     except (ValueError, KeyError, TypeError):
         return {"code": 2, "msg": "Invalid request: could not parse the message"}
+    if method in ("SUBSCRIBE", "UNSUBSCRIBE") and not isinstance(params, list):
+        return {"error": {"code": 2, "msg": "Invalid request: params must be an array"}, "id": rid}
     if method == "SUBSCRIBE":
-        conn.streams.update(str(s) for s in params)
+        names = [str(s) for s in params]
+        if conn.kind == "market" and not all(is_served(n, conn.futures) for n in names):
+            return {"error": {"code": 2, "msg": INVALID_STREAM}, "id": rid}
+        _subscribe(v, conn, names)
         return {"result": None, "id": rid}
     if method == "UNSUBSCRIBE":
         conn.streams.difference_update(str(s) for s in params)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from market_maker.sim.candles import CandleBook
-from market_maker.sim.config import SimConfig
+from market_maker.sim.config import SYMBOL_STATUSES, SimConfig
 from market_maker.sim.engine import UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
-from market_maker.sim.limits import OrderCounter, WeightLimiter
+from market_maker.sim.limits import FixedWindowCounter, OrderCounter, WeightLimiter
 from market_maker.sim.paths import KlineReplay, PathPoint, RandomWalk, load_klines
 
 
@@ -79,11 +79,14 @@ class Venue:
             error_rate=cfg.error_rate,
         )
         self.engine.force_partial = cfg.force_partial_fills
+        self.engine.symbol_status.update({s.symbol: s.status for s in cfg.symbols})
         self.fault_rng = random.Random(cfg.seed ^ 0x5EED)
         self.spot_limiter = WeightLimiter(cfg.spot_weight_limit, cfg.ban_seconds)
         self.futures_limiter = WeightLimiter(cfg.futures_weight_limit, cfg.ban_seconds)
         self.spot_orders = OrderCounter(cfg.spot_order_limit_10s)
         self.futures_orders = OrderCounter(cfg.futures_order_limit_10s)
+        self.spot_orders_1d = FixedWindowCounter(cfg.spot_order_limit_1d, 86_400)
+        self.futures_orders_1m = FixedWindowCounter(cfg.futures_order_limit_1m, 60)
         self.dual_side: dict[str, bool] = {}
         self.spot_info = ""  # exchangeInfo bodies, built once by the REST layer
         self.futures_info = ""
@@ -190,6 +193,15 @@ class Venue:
         for events, at_ms in held:
             self.hub.user_events(events, at_ms)
         return len(held)
+
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """Change a symbol's status (exchangeInfo shows it; see SymbolSpec.status)."""
+        if symbol not in self.rules:
+            raise ValueError(f"set_symbol_status: unknown symbol {symbol!r}")
+        if status not in SYMBOL_STATUSES:
+            raise ValueError(f"set_symbol_status: status must be one of {', '.join(SYMBOL_STATUSES)}")
+        self.engine.symbol_status[symbol] = status
+        self.spot_info = self.futures_info = ""  # rebuild the exchangeInfo bodies
 
     # --- views -------------------------------------------------------------------------------------
 

@@ -178,7 +178,16 @@ def execution_report(ev: OrderEvent, r: SymbolRules, event_ms: int) -> dict[str,
         "Q": "0.00000000",
         "W": o.time_ms,
         "V": "EXPIRE_MAKER",
+        **({"eR": expiry_reason(o)} if ev.exec_type == "EXPIRED" else {}),
     }
+
+
+def expiry_reason(o: Order) -> str:
+    """Why a spot order expired (``eR``, Binance's ``expiryReason`` since 2026-03): an IOC or FOK that
+    found nothing to fill, else the exchange's own cancel."""
+    return {"IOC": "UNFILLED_IOC_QUANTITY_EXPIRED", "FOK": "UNFILLED_FOK_ORDER_EXPIRED"}.get(
+        o.tif, "EXCHANGE_CANCELED"
+    )
 
 
 def account_position(ev: BalanceEvent, event_ms: int) -> dict[str, Any]:
@@ -317,20 +326,28 @@ def account_update(ev: BalanceEvent, r: SymbolRules, event_ms: int) -> dict[str,
     }
 
 
-def kline_row(row: list[int], interval_ms: int, r: SymbolRules) -> list[Any]:
-    """A REST kline array (12 fields) from a candle row."""
+def kline_row(row: list[int], interval_ms: int, r: SymbolRules, futures: bool = False) -> list[Any]:
+    """A REST kline array (12 fields) from a candle row: spot decimals with 8 places, USD-M at the
+    symbol's tick and step."""
     quote = r.tick_size * r.step_size * row[6]
+    if futures:
+        o, h, lo, c = (fp(r, t) for t in row[1:5])
+        volume, money = fq(r, row[5]), fd
+    else:
+        o, h, lo, c = (f8(r.tick_size * t) for t in row[1:5])
+        volume, money = f8(r.step_size * row[5]), f8
+    half = r.step_size * row[5] / 2
     return [
         row[0],
-        f8(r.tick_size * row[1]),
-        f8(r.tick_size * row[2]),
-        f8(r.tick_size * row[3]),
-        f8(r.tick_size * row[4]),
-        f8(r.step_size * row[5]),
+        o,
+        h,
+        lo,
+        c,
+        volume,
         row[0] + interval_ms - 1,
-        f8(quote),
+        money(quote),
         row[7],
-        f8(r.step_size * row[5] / 2),
-        f8(quote / 2),
+        money(half),
+        money(quote / 2),
         "0",
     ]

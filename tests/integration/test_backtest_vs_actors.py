@@ -112,7 +112,9 @@ class CancelReasons(Observer):
 def _fast_replay_limits(cfg: SimConfig) -> SimConfig:
     """The replay runs hundreds of times faster than real minutes; the venue's order and weight limits
     are raised in proportion so that the pace of the test, not the strategy, never meets them."""
-    return replace(cfg, futures_order_limit_10s=10_000, futures_weight_limit=100_000)
+    return replace(
+        cfg, futures_order_limit_10s=10_000, futures_order_limit_1m=60_000, futures_weight_limit=100_000
+    )
 
 
 def _first_point(sim: SimServer) -> None:
