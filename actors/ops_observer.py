@@ -198,7 +198,7 @@ def status_input(
         center=r.ticks_to_price(st.center) if st.center else None,
         interval=r.ticks_to_price(st.interval) if st.interval else None,
         slots=slot_counts(book),
-        ladder=ladder_from_book(book, r, st.price or None, now_ms=now),
+        ladder=ladder_from_book(book, r, st.price or None, placed_at_ms=st.sent_ms, now_ms=now),
         position=book.position(r),
         realized_pnl=st.realized,
         unrealized_pnl=book.unrealized_pnl(st.price, r) if st.price else Decimal(0),

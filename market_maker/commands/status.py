@@ -45,21 +45,51 @@ def run(args: argparse.Namespace) -> int:
     if args.watch is not None and args.watch <= 0:
         print("error: --watch: SECONDS must be positive", file=sys.stderr)
         return EXIT_USAGE
-    while True:  # once, or until Ctrl-C with --watch (the CLI turns KeyboardInterrupt into exit 0)
-        try:
-            text = _snapshot(config, args.json)
-        except EndpointDisabledError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except NotRunningError as exc:
+    screen = _Screen() if args.watch is not None and sys.stdout.isatty() else None
+    try:
+        while True:  # once, or until Ctrl-C with --watch (the CLI turns KeyboardInterrupt into exit 0)
+            try:
+                text = _snapshot(config, args.json)
+            except EndpointDisabledError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            except NotRunningError as exc:
+                if args.watch is None:
+                    print(f"not running: {exc}", file=sys.stderr)
+                    return EXIT_NOT_RUNNING
+                text = f"not running: {exc}"
             if args.watch is None:
-                print(f"not running: {exc}", file=sys.stderr)
-                return EXIT_NOT_RUNNING
-            text = f"not running: {exc}"
-        if args.watch is None:
-            print(text)
-            return EXIT_OK
-        # Clear the screen only on a terminal; piped output stays a plain sequence of snapshots.
-        prefix = "\x1b[H\x1b[2J" if sys.stdout.isatty() else ""
-        print(prefix + text, flush=True)
-        time.sleep(args.watch)
+                print(text)
+                return EXIT_OK
+            if screen is not None:
+                screen.draw(text)
+            else:  # piped output stays a plain sequence of snapshots
+                print(text, flush=True)
+            time.sleep(args.watch)
+    finally:
+        if screen is not None:
+            screen.close()
+
+
+class _Screen:
+    """Redraws a snapshot in place on a terminal: the alternate screen (as ``watch`` and ``top`` use),
+    the cursor sent home and each line overwritten, no clear-and-scroll flicker; on close the normal
+    screen comes back with the last snapshot printed on it."""
+
+    def __init__(self) -> None:
+        self.last = ""
+        sys.stdout.write("\x1b[?1049h\x1b[?25l")  # alternate screen, cursor hidden
+
+    def draw(self, text: str) -> None:
+        """Overwrite the screen with ``text``: home, each line then erase-to-end-of-line, erase below."""
+        self.last = text
+        body = "".join(f"{line}\x1b[K\n" for line in text.splitlines())
+        sys.stdout.write(f"\x1b[H{body}\x1b[J")
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        """Leave the alternate screen and show the last snapshot on the normal one."""
+        sys.stdout.write("\x1b[?25h\x1b[?1049l")
+        if self.last:
+            sys.stdout.write(self.last + "\n")
+        sys.stdout.flush()

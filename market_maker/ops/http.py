@@ -133,7 +133,7 @@ class OpsServer:
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, name="ops-http", daemon=True)
         self._thread.start()
-        log.info("ops endpoint listening on %s (auth %s)", self.url, "bearer" if self._token else "none")
+        log.debug("ops endpoint listening on %s (auth %s)", self.url, "bearer" if self._token else "none")
         return self
 
     def stop(self) -> None:
