@@ -9,7 +9,7 @@ import time
 
 from market_maker.commands._config_arg import add_config_argument, config_or_none
 from market_maker.exit_codes import EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE
-from market_maker.ops.client import EndpointDisabledError, NotRunningError, fetch_status
+from market_maker.ops.client import EndpointDisabledError, NotRunningError, fetch_status, ops_url
 from market_maker.ops.status_view import render_status
 from market_maker.settings.models import Config
 
@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--config, --json, --watch [SECONDS]."""
     add_config_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the status document as JSON")
+    parser.add_argument(
+        "--url", action="store_true", help="print the ops endpoint's address (e.g. for curl .../metrics)"
+    )
     parser.add_argument(
         "--watch",
         nargs="?",
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     if args.watch is not None and args.watch <= 0:
         print("error: --watch: SECONDS must be positive", file=sys.stderr)
         return EXIT_USAGE
+    if args.url:
+        return _print_url(config)
     screen = _Screen() if args.watch is not None and sys.stdout.isatty() else None
     try:
         while True:  # once, or until Ctrl-C with --watch (the CLI turns KeyboardInterrupt into exit 0)
@@ -69,6 +74,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if screen is not None:
             screen.close()
+
+
+def _print_url(config: Config) -> int:
+    try:
+        print(ops_url(config))
+    except EndpointDisabledError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NotRunningError as exc:
+        print(f"not running: {exc}", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    return EXIT_OK
 
 
 class _Screen:
