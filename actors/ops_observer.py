@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.ops.alerts import AlertKind
 from market_maker.ops.service import OpsService
-from market_maker.ops.status_doc import StatusInput, ladder_from_book, slot_counts
+from market_maker.ops.status_doc import FillRow, StatusInput, ladder_from_book, slot_counts
 
 
 class OpsObserver(Observer):
@@ -40,6 +41,7 @@ class OpsObserver(Observer):
         self.equity: Decimal | None = None
         self.drawdown: Decimal | None = None
         self.drift: Decimal | None = None
+        self.last_fills: deque[FillRow] = deque(maxlen=10)
         ops.metrics.on_scrape(self._refresh_rate_limit)
         self._halt_reason = ""  # the breaker's reason last seen ("" while clear)
         self._reasons: tuple[str, ...] = ()  # the risk triggers last seen
@@ -79,9 +81,13 @@ class OpsObserver(Observer):
         self.counts["rejected"] += 1
         self.ops.metrics.order_rejected(reason.split(":")[0][:40])
 
-    def fill(self, side: str) -> None:
+    def fill(
+        self, side: str, price: Decimal | None = None, qty: Decimal | None = None, trade_id: int = 0
+    ) -> None:
         self.counts["fills"] += 1
         self.ops.metrics.fill(side)
+        if price is not None and qty is not None:  # newest first, for the dashboard's last fills
+            self.last_fills.appendleft(FillRow(int(time.time() * 1000), side, price, qty, trade_id))
 
     def round_trip(self) -> None:
         self.ops.metrics.round_trip()
@@ -155,7 +161,6 @@ def rate_limit_of(exchange: object) -> tuple[int, int] | None:
     return (limiter.used("weight", 60), limit) if limit else None
 
 
-
 def status_input(
     config: Config,
     status: Callable[[], Status | None],
@@ -186,6 +191,7 @@ def status_input(
         rate_limit_used=weight[0] if weight else None,
         rate_limit_limit=weight[1] if weight else None,
         uptime_s=round(time.monotonic() - o.started, 3),
+        last_fills=tuple(o.last_fills),
     )
     st, r = status(), rules()
     if st is None or r is None:

@@ -205,7 +205,7 @@ class SlotManagerBase(DispatchedActor):
     def _report(self, e: SlotEvent) -> None:
         r = self.rules
         if isinstance(e, Filled):
-            self.observer.fill(e.side.value)
+            self.observer.fill(e.side.value, r.ticks_to_price(e.price), r.steps_to_qty(e.qty), e.trade_id)
             log_order(
                 log,
                 "filled",

@@ -23,6 +23,7 @@ from market_maker.ops.health import Health, HealthTracker
 from market_maker.ops.http import OpsServer
 from market_maker.ops.metrics import BotMetrics
 from market_maker.ops.status_doc import StatusInput, status_document
+from market_maker.ops.web_controls import web_controls
 from market_maker.settings.models import Config
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class OpsService:
                 host=ops.host,
                 port=ops.port,
                 token=token.get_secret_value() if token is not None else None,
+                controls=web_controls(config),
             )
         webhook = config.webhook_url()
         if webhook:

@@ -30,13 +30,20 @@ WAIT_S = 120.0  # generous: a busy 2-core box
 class DefaultRun:
     """One default ``run`` process; see the module docstring."""
 
-    def __init__(self, tmp_path: Path, bot_id: str = "paper1", args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        bot_id: str = "paper1",
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.dir = tmp_path / bot_id
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
         self.env.update(
             MM_ENGINE__DATABASE=str(self.dir / "paper.sqlite"), MM_BOT__ID=bot_id, PYTHONPATH=str(REPO)
         )
+        self.env.update(env or {})
         self.args = args
         self.log_path = self.dir / "run.log"
         self.proc: subprocess.Popen[bytes] | None = None
