@@ -10,11 +10,13 @@ which :func:`market_maker.ops.client.fetch_status` tells apart by the bot id in 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from market_maker.settings.models import Config
 from market_maker.store import StoreError, open_store
 from market_maker.store.database import is_url
+from market_maker.store.lock import process_gone
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +51,31 @@ def withdraw(config: Config, url: str) -> None:
         log.info("ops address left in the store: %s", exc)
 
 
-def recorded(config: Config) -> str | None:
-    """The address the bot recorded, or None (no database yet, or no running bot wrote one)."""
+def recorded(config: Config, wait_s: float = 0.0, grace_s: float = 0.0) -> str | None:
+    """The address the bot recorded, or None (no database yet, or no running bot wrote one).
+
+    A bot launched a moment ago (``run & status``) may not have opened its store yet: look again for
+    ``grace_s``; one that holds its lock but has not recorded an address yet is starting: wait for it
+    up to ``wait_s``.
+    """
+    start = time.monotonic()
+    while True:
+        url, starting = _look(config)
+        waited = time.monotonic() - start
+        if url is not None or waited >= (wait_s if starting else grace_s):
+            return url
+        time.sleep(0.2)
+
+
+def _look(config: Config) -> tuple[str | None, bool]:
+    """(recorded address, a live bot holds the lock)."""
     db = config.engine.database
     if not is_url(db) and db != ":memory:" and not Path(db).exists():
-        return None  # never create a database just to look into it
+        return None, False  # never create a database just to look into it
     store = open_store(db, config.bot.id, config.trading.symbol)
     try:
-        return store.get_control(ADDRESS_KEY)
+        holder = store.lock_holder()
+        live = holder is not None and not process_gone(holder.pid, holder.host)
+        return store.get_control(ADDRESS_KEY), live
     finally:
         store.close()

@@ -10,6 +10,9 @@ from market_maker.ops import address
 from market_maker.settings.models import Config
 from market_maker.store import StoreError
 
+STARTING_WAIT_S = 15.0  # a bot that holds its lock gets this long to record its address (start-up)
+LAUNCH_GRACE_S = 3.0  # ... and one launched just before `status` this long to open its store
+
 
 class NotRunningError(Exception):
     """No bot answered at the configured ops address (one line, safe to print)."""
@@ -33,7 +36,7 @@ def ops_url(config: Config) -> str:
         host = f"[{ops.host}]" if ":" in ops.host else ops.host
         return f"http://{host}:{ops.port}"
     try:
-        url = address.recorded(config)
+        url = address.recorded(config, wait_s=STARTING_WAIT_S, grace_s=LAUNCH_GRACE_S)
     except StoreError as exc:
         raise NotRunningError(f"cannot read the ops address from the store: {exc}") from None
     if url is None:

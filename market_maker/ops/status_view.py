@@ -11,9 +11,21 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from market_maker.ops.heartbeat import plain
+
 
 def _v(value: Any, missing: str = "-") -> str:
     return missing if value is None else str(value)
+
+
+def _money(value: Any) -> str:
+    """PnL and fees for the eye: at most 8 decimals, no trailing zeros (``--json`` keeps every digit)."""
+    if value is None:
+        return "-"
+    try:
+        return plain(round(Decimal(str(value)), 8))
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _pct(value: Any) -> str:
@@ -111,8 +123,8 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
         *_ladder(doc),
         "",
         f"Position {doc['position']}",
-        f"PnL realized {pnl['realized']}  unrealized {pnl['unrealized']}  fees {pnl['fees']}"
-        f"  net {pnl['net']}  round trips {pnl['round_trips']}",
+        f"PnL realized {_money(pnl['realized'])}  unrealized {_money(pnl['unrealized'])}"
+        f"  fees {_money(pnl['fees'])}  net {_money(pnl['net'])}  round trips {pnl['round_trips']}",
         f"Equity {_v(eq['equity'])}  peak {_v(eq['peak'])}  drawdown {_pct(eq['drawdown_pct'])}",
         _risk(doc),
         _streams(doc, now_ms),
