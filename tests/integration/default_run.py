@@ -77,6 +77,12 @@ class DefaultRun:
             self._log.close()
         return self.code if self.code is not None else -1
 
+    def wait(self) -> int:
+        """Wait for the run to end by itself (``--for``); the exit code."""
+        assert self.proc is not None
+        self.proc.wait(timeout=WAIT_S)
+        return self.stop()
+
     def log(self) -> str:
         """Everything the run wrote so far."""
         return self.log_path.read_text(errors="replace")

@@ -52,3 +52,11 @@ def test_default_run_logs_one_readable_line_per_event_and_stops_without_a_warnin
     trades = re.search(r"paper check: the database holds all (\d+) fills", text)
     assert trades and kinds["filled"] == int(trades.group(1)), (kinds, trades)
     assert len(others) <= START_STOP_MAX, "\n".join(others)  # no per-order detail lines (accepted...)
+
+
+def test_run_warns_once_when_the_interval_cannot_beat_the_fees(tmp_path: Path) -> None:
+    with DefaultRun(tmp_path, args=("--for", "3"), env={"MM_TRADING__PRICE_INTERVAL": "50"}) as bot:
+        assert bot.wait() == 0
+    warned = [line for line in bot.log().splitlines() if "cannot beat the round-trip fees" in line]
+    assert len(warned) == 1, warned
+    assert " WARNING " in warned[0] and "the break-even interval is 200.21 USDT" in warned[0]
