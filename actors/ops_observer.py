@@ -106,7 +106,9 @@ class OpsObserver(Observer):
         m.set_grid(self._price(center), self._price(interval))
         m.set_slots(slot_counts(book))
         m.set_position(book.position(self.rules))
-        m.set_pnl(realized, book.unrealized_pnl(price, self.rules) if price else Decimal(0), fees)
+        unrealized = book.unrealized_pnl(price, self.rules) if price else Decimal(0)
+        m.set_pnl(realized, unrealized, fees)
+        self.ops.history.add(realized, unrealized, fees)
         m.set_open_orders(sum(1 for s in book if s.working), self.foreign)
 
     def risk(self, state: RiskState, equity: Decimal | None = None) -> None:

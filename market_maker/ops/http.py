@@ -68,9 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
                 health = ops._health()
                 text = "ok\n" if health.ok else f"unhealthy: {health.reason}\n"
                 self._send(200 if health.ok else 503, text.encode(), "text/plain; charset=utf-8")
-            elif path == "/status":
-                body = json.dumps(ops._status(), separators=(",", ":")).encode()
-                self._send(200, body, "application/json")
+            elif path in ("/status", "/history"):
+                doc = ops._status() if path == "/status" else ops._history()
+                self._send(200, json.dumps(doc, separators=(",", ":")).encode(), "application/json")
             else:
                 self._send(
                     404, b"not found: try /, /metrics, /healthz or /status\n", "text/plain; charset=utf-8"
@@ -149,7 +149,9 @@ class OpsServer:
         port: int = 0,
         token: str | None = None,
         controls: Mapping[str, Callable[[], str]] | None = None,
+        history: StatusFn | None = None,
     ) -> None:
+        self._history = history or (lambda: {"pnl": []})
         self._metrics = metrics
         self._controls = dict(controls or {})  # POST path -> action returning one line; token only
         self._health = health

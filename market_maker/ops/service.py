@@ -22,6 +22,7 @@ from market_maker.ops.alerts import AlertKind, ReconnectStormDetector, WebhookNo
 from market_maker.ops.health import Health, HealthTracker
 from market_maker.ops.http import OpsServer
 from market_maker.ops.metrics import BotMetrics
+from market_maker.ops.pnl_history import PnlHistory
 from market_maker.ops.status_doc import StatusInput, status_document
 from market_maker.ops.web_controls import web_controls
 from market_maker.settings.models import Config
@@ -49,6 +50,7 @@ class OpsService:
         self.alerts = alerts
         self.storm = storm or ReconnectStormDetector()
         self._status = status
+        self.history = PnlHistory()  # the bot adds samples; the dashboard reads /history
         self._announced: tuple[Config, str] | None = None
 
     @classmethod
@@ -70,6 +72,7 @@ class OpsService:
                 port=ops.port,
                 token=token.get_secret_value() if token is not None else None,
                 controls=web_controls(config),
+                history=service.history.document,
             )
         webhook = config.webhook_url()
         if webhook:

@@ -73,6 +73,8 @@ def test_dashboard_shows_the_ladder_and_a_live_pnl_read_only(tmp_path: Path) -> 
                 assert errors == []
             finally:
                 browser.close()
+        history = requests.get(url + "/history", timeout=10).json()["pnl"]  # what seeds a late page's chart
+        assert history and {"time_ms", "realized", "unrealized", "net"} == set(history[0])
         refused = requests.post(url + "/pause", timeout=10)
         assert refused.status_code == 403 and "read-only" in refused.text
         assert bot.stop() == 0

@@ -6,6 +6,7 @@ const POLL_MS = 1000;
 const HISTORY = 900; // points kept for the chart (15 minutes at one a second)
 const history = [];
 let token = sessionStorage.getItem("mm_ops_token") || "";
+let seeded = false;
 
 const $ = (id) => document.getElementById(id);
 
@@ -100,6 +101,12 @@ function drawChart() {
   }
   const label = (text, ty) => { const el = svg("text", { x: 2, y: ty }); el.textContent = text; return el; };
   parts.push(label(hi.toFixed(2), pad - 8), label(lo.toFixed(2), h - 6));
+  if (history.length > 1) {
+    const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
+    const span = svg("text", { x: w - 2, y: h - 6, "text-anchor": "end" });
+    span.textContent = `${clock(t0)} - ${clock(history[history.length - 1].t)} UTC`;
+    parts.push(span);
+  }
   chart.replaceChildren(...parts);
 }
 
@@ -153,6 +160,7 @@ async function poll() {
       return;
     }
     $("login").hidden = true;
+    if (!seeded) seeded = await seedHistory();
     $("controls").hidden = !token; // the endpoint takes requests only from who holds its token
     if (r.ok) draw(await r.json());
   } catch (err) {
@@ -160,6 +168,21 @@ async function poll() {
     $("health").className = "badge bad";
   } finally {
     setTimeout(poll, POLL_MS);
+  }
+}
+
+// The bot's own samples (every 5 s, the last hour) seed the chart, so a page opened late has the past.
+async function seedHistory() {
+  try {
+    const r = await fetch("history", { headers: headers(), cache: "no-store" });
+    if (!r.ok) return false;
+    const doc = await r.json();
+    const past = doc.pnl.map((p) => ({ t: p.time_ms, realized: Number(p.realized),
+                                       unrealized: Number(p.unrealized), net: Number(p.net) }));
+    history.unshift(...past.filter((p) => !history.length || p.t < history[0].t));
+    return true;
+  } catch (err) {
+    return false;
   }
 }
 
