@@ -131,7 +131,9 @@ class ExchangeActor(DispatchedActor):
             if status.reconnect:
                 self.wiring.tell(w.RECONCILER, StreamReconnected())
         else:
-            log.warning("user stream down: %s", status.reason or "disconnected")
+            (log.info if status.reason == "stopped" else log.warning)(  # our own stop: no warning
+                "user stream down: %s", status.reason or "disconnected"
+            )
 
     # --- requests --------------------------------------------------------------------------------------
 

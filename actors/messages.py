@@ -6,7 +6,8 @@ the local clock unless a field says otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from market_maker.core.actions import Action
@@ -203,6 +204,7 @@ class Status:
     outstanding: int  # order actions the core asks for that are not carried out yet
     risk: RiskState | None = None  # the risk actor's last word
     queries: int = 0  # orders being looked up by client id (outcome unknown or missing)
+    sent_ms: Mapping[str, int] = field(default_factory=dict)  # client id -> when its order was sent
 
 
 # --- exchange replies (ExchangeActor) -----------------------------------------------------------------

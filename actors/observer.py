@@ -44,8 +44,10 @@ class Observer:
     def order_rejected(self, reason: str) -> None:
         """The exchange definitely refused an order."""
 
-    def fill(self, side: str) -> None:
-        """One trade of our orders was stored."""
+    def fill(
+        self, side: str, price: Decimal | None = None, qty: Decimal | None = None, trade_id: int = 0
+    ) -> None:
+        """One trade of our orders was stored (price and quantity in the symbol's units)."""
 
     def round_trip(self) -> None:
         """A round trip closed."""

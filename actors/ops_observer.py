@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -22,7 +23,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.ops.alerts import AlertKind
 from market_maker.ops.service import OpsService
-from market_maker.ops.status_doc import StatusInput, ladder_from_book, slot_counts
+from market_maker.ops.status_doc import FillRow, StatusInput, ladder_from_book, slot_counts
 
 
 class OpsObserver(Observer):
@@ -40,6 +41,7 @@ class OpsObserver(Observer):
         self.equity: Decimal | None = None
         self.drawdown: Decimal | None = None
         self.drift: Decimal | None = None
+        self.last_fills: deque[FillRow] = deque(maxlen=10)
         ops.metrics.on_scrape(self._refresh_rate_limit)
         self._halt_reason = ""  # the breaker's reason last seen ("" while clear)
         self._reasons: tuple[str, ...] = ()  # the risk triggers last seen
@@ -79,9 +81,13 @@ class OpsObserver(Observer):
         self.counts["rejected"] += 1
         self.ops.metrics.order_rejected(reason.split(":")[0][:40])
 
-    def fill(self, side: str) -> None:
+    def fill(
+        self, side: str, price: Decimal | None = None, qty: Decimal | None = None, trade_id: int = 0
+    ) -> None:
         self.counts["fills"] += 1
         self.ops.metrics.fill(side)
+        if price is not None and qty is not None:  # newest first, for the dashboard's last fills
+            self.last_fills.appendleft(FillRow(int(time.time() * 1000), side, price, qty, trade_id))
 
     def round_trip(self) -> None:
         self.ops.metrics.round_trip()
@@ -100,7 +106,9 @@ class OpsObserver(Observer):
         m.set_grid(self._price(center), self._price(interval))
         m.set_slots(slot_counts(book))
         m.set_position(book.position(self.rules))
-        m.set_pnl(realized, book.unrealized_pnl(price, self.rules) if price else Decimal(0), fees)
+        unrealized = book.unrealized_pnl(price, self.rules) if price else Decimal(0)
+        m.set_pnl(realized, unrealized, fees)
+        self.ops.history.add(realized, unrealized, fees)
         m.set_open_orders(sum(1 for s in book if s.working), self.foreign)
 
     def risk(self, state: RiskState, equity: Decimal | None = None) -> None:
@@ -155,7 +163,6 @@ def rate_limit_of(exchange: object) -> tuple[int, int] | None:
     return (limiter.used("weight", 60), limit) if limit else None
 
 
-
 def status_input(
     config: Config,
     status: Callable[[], Status | None],
@@ -186,6 +193,7 @@ def status_input(
         rate_limit_used=weight[0] if weight else None,
         rate_limit_limit=weight[1] if weight else None,
         uptime_s=round(time.monotonic() - o.started, 3),
+        last_fills=tuple(o.last_fills),
     )
     st, r = status(), rules()
     if st is None or r is None:
@@ -198,7 +206,7 @@ def status_input(
         center=r.ticks_to_price(st.center) if st.center else None,
         interval=r.ticks_to_price(st.interval) if st.interval else None,
         slots=slot_counts(book),
-        ladder=ladder_from_book(book, r, st.price or None, now_ms=now),
+        ladder=ladder_from_book(book, r, st.price or None, placed_at_ms=st.sent_ms, now_ms=now),
         position=book.position(r),
         realized_pnl=st.realized,
         unrealized_pnl=book.unrealized_pnl(st.price, r) if st.price else Decimal(0),

@@ -98,7 +98,10 @@ class PriceMonitorActor(DispatchedActor):
         if status.connected:
             log.info("market stream connected%s", " again" if status.reconnect else "")
         else:
-            log.warning("market stream down: %s", status.reason or "disconnected")
+            # closed by our own stop: a clean stop warns of nothing
+            (log.info if status.reason == "stopped" else log.warning)(
+                "market stream down: %s", status.reason or "disconnected"
+            )
 
     def on_receive(self, message: Any) -> Any:
         log.warning("price monitor: unexpected message %r", message)

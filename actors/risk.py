@@ -37,6 +37,7 @@ from market_maker.core import risk as corerisk
 from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.series import close_candle
+from market_maker.ops.heartbeat import atr_price
 from market_maker.store.controls import PAUSE_KEY, RESUME_KEY
 
 if TYPE_CHECKING:
@@ -169,11 +170,11 @@ class RiskActor(DispatchedActor):
         if old_interval and old_interval != self.interval:
             r = self.params.rules
             log.info(
-                "interval %s -> %s (ATR %s, baseline %s ticks x 1e6)",
+                "interval %s -> %s (ATR %s, baseline ATR %s)",
                 r.ticks_to_price(old_interval),
                 r.ticks_to_price(self.interval),
-                s.atr.scaled,
-                s.baseline_scaled,
+                atr_price(r, s.atr.scaled),
+                atr_price(r, s.baseline_scaled),
             )
         if changed_flags:
             if s.halted:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from market_maker.core.atr import SCALE
 from market_maker.core.risk import RiskState, on_market_data, start_risk
 from market_maker.core.series import close_candles, warm_up_candles
+from market_maker.ops.heartbeat import atr_price
 
 if TYPE_CHECKING:
     from market_maker.core.params import TradingParams
@@ -37,11 +37,11 @@ def warm_up(
     )
     risk = on_market_data(risk, now_ms)
     log.info(
-        "warm-up: %d closed %s candles, ATR %s ticks, baseline %s, interval %s",
+        "warm-up: %d closed %s candles, ATR %s, baseline ATR %s, interval %s",
         len(candles),
         atr_interval,
-        risk.atr.scaled // SCALE,  # whole ticks, for the log line
-        risk.baseline_scaled // SCALE,
+        atr_price(params.rules, risk.atr.scaled),
+        atr_price(params.rules, risk.baseline_scaled),
         params.rules.ticks_to_price(interval),
     )
     return risk, interval, candles[-1].open_time_ms if candles else 0

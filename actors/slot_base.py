@@ -40,7 +40,7 @@ from market_maker.core.slot_events import (
     SlotEvent,
 )
 from market_maker.core.slots import SlotBook
-from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order
+from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order, plain
 from market_maker.ops.logs import order_event
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class SlotManagerBase(DispatchedActor):
         self.snapshot_done = False
         self.queries: set[str] = set()
         self.sent_ms: dict[str, int] = {}
+        self.cancels_sent: set[str] = set()  # client ids this bot asked to cancel (their end logs at DEBUG)
         self.totals = Totals()
         self.offset: Decimal | None = None
         self.account: tuple[Decimal, Decimal, Decimal] | None = None  # cash, position, entry (last snapshot)
@@ -205,7 +206,8 @@ class SlotManagerBase(DispatchedActor):
     def _report(self, e: SlotEvent) -> None:
         r = self.rules
         if isinstance(e, Filled):
-            self.observer.fill(e.side.value)
+            self.cancels_sent.discard(e.client_id)
+            self.observer.fill(e.side.value, r.ticks_to_price(e.price), r.steps_to_qty(e.qty), e.trade_id)
             log_order(
                 log,
                 "filled",
@@ -225,11 +227,11 @@ class SlotManagerBase(DispatchedActor):
                 "(total %s, %d trips)",
                 r.ticks_to_price(e.level),
                 r.steps_to_qty(e.qty),
-                e.proceeds,
-                e.buy_cost,
-                e.fees,
-                e.realized,
-                self.totals.realized,
+                plain(e.proceeds),
+                plain(e.buy_cost),
+                plain(e.fees),
+                plain(e.realized),
+                plain(self.totals.realized),
                 self.totals.round_trips,
             )
             self.trip_seq += 1
@@ -240,11 +242,15 @@ class SlotManagerBase(DispatchedActor):
             text = f"rejected {e.side.value} {e.client_id}: {e.reason} (retry after {retry_ms} ms)"
             order_event(log, "rejected", client_id=e.client_id, side=e.side.value, text=text, reason=e.reason)
         elif isinstance(e, OrderClosed):
+            ours = e.client_id in self.cancels_sent
+            self.cancels_sent.discard(e.client_id)
             filled = r.steps_to_qty(e.filled)
             text = f"closed {e.side.value} {e.client_id}: {e.reason} after {filled} filled"
             order_event(
                 log,
                 "closed",
+                # the end of a cancel we asked for is a detail: its "cancelling" line said it
+                level=logging.DEBUG if ours else logging.INFO,
                 client_id=e.client_id,
                 side=e.side.value,
                 text=text,

@@ -194,4 +194,5 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
             self._outstanding(),
             self.risk,
             len(self.queries),
+            dict(self.sent_ms),  # a copy: the ops thread reads it while this actor goes on
         )

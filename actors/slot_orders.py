@@ -142,6 +142,7 @@ class OrderDecisions(SlotManagerBase):
         self.observer.order_placed()
 
     def _cancelling(self, s: Slot, reason: str) -> None:
+        self.cancels_sent.add(s.client_id)
         r = f": {reason}"
         log_order(
             log, "cancelling", s.side, s.order_qty, s.order_price, s.client_id, self.rules, r, reason=reason

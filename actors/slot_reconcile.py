@@ -22,7 +22,7 @@ from market_maker.core.ids import decode
 from market_maker.core.slot_events import (
     Ignored,
 )
-from market_maker.ops.heartbeat import log_order
+from market_maker.ops.heartbeat import log_order, plain
 
 
 class Reconciliation(ExchangeReplies):
@@ -91,7 +91,10 @@ class Reconciliation(ExchangeReplies):
             self.offset = exchange_position - mine
             self.store.set_control(DRIFT_CONTROL_KEY, str(self.offset))
             log.info(
-                "position baseline: exchange %s, bot %s (offset %s)", exchange_position, mine, self.offset
+                "position baseline: exchange %s, bot %s (offset %s)",
+                plain(exchange_position),
+                plain(mine),
+                plain(self.offset),
             )
             return Decimal(0)
         drift = exchange_position - self.offset - mine
@@ -101,10 +104,10 @@ class Reconciliation(ExchangeReplies):
             return drift
         log.warning(
             "position drift %s (exchange %s - offset %s - bot %s)",
-            drift,
-            exchange_position,
-            self.offset,
-            mine,
+            plain(drift),
+            plain(exchange_position),
+            plain(self.offset),
+            plain(mine),
         )
         if abs(drift) > limit and read_ms and self.last_fill_ms >= read_ms - DRIFT_FILL_MARGIN_MS:
             log.info("position drift not counted: own fills were arriving while the snapshot was read")

@@ -3,6 +3,8 @@ events and fills, query answers. Each is applied through the core and committed 
 
 from __future__ import annotations
 
+import logging
+
 from actors.messages import (
     Accepted,
     CancelFailed,
@@ -29,7 +31,11 @@ class ExchangeReplies(SlotManagerBase):
         s = self.book.find(m.client_id)
         # logged once stored, and before the lines of what the report itself caused (fills)
         line = (
-            (lambda: log_order(log, "accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules))
+            (
+                lambda: log_order(
+                    log, "accepted", o.side, o.orig_qty, o.price, m.client_id, self.rules, level=logging.DEBUG
+                )
+            )
             if s is not None and s.working
             else None
         )

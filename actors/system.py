@@ -65,6 +65,7 @@ from market_maker.engines.gateway import DirectGateway
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.errors import ExchangeError
 from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
+from market_maker.ops.heartbeat import plain
 from market_maker.settings.params import ParamsError, trading_params
 from market_maker.startup.safety import UnsafeError, check_account
 from market_maker.store import Store, StoreError, StoreLockedError, open_store
@@ -177,10 +178,10 @@ class TradingSystem:
         log.info(
             "account ok: %s free %s, worst-case grid notional %s, clock offset %d ms, equity %s",
             rules.quote_asset,
-            check.quote_free,
-            check.worst_case_notional,
+            plain(check.quote_free),
+            plain(check.worst_case_notional),
             check.clock_offset_ms,
-            check.equity,
+            plain(check.equity),
         )
         self.observer.bind(rules)
         book = stored or SlotBook(cfg.bot.id)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import CenteredNorm, Colormap, Normalize
 from matplotlib.figure import Figure
 
 from market_maker.backtest.candles import Candles
@@ -181,6 +183,18 @@ def write_csv(rows: Sequence[SweepRow], grid: dict[str, list[str]], path: Path) 
             w.writerow((i, *(row.overrides[n] for n in names), *metrics))
 
 
+def heatmap_scale(metric: str, data: np.ndarray) -> tuple[Colormap, Normalize]:
+    """Colours that keep their meaning: for a signed metric a diverging map centred at zero (a loss or
+    a negative Sharpe is red, never green, whatever the other cells hold); for a cost where lower is
+    better (drawdown, fees), a sequential map from zero, darker for worse."""
+    finite = data[np.isfinite(data)]
+    if metric in LOWER_IS_BETTER:
+        cmap = colormaps["YlOrRd"].with_extremes(bad="#eeeeee")
+        return cmap, Normalize(vmin=0, vmax=float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
+    half = float(np.abs(finite).max()) if finite.size else 0.0
+    return colormaps["RdYlGn"].with_extremes(bad="#eeeeee"), CenteredNorm(0.0, half or 1.0)
+
+
 def write_heatmap(rows: Sequence[SweepRow], grid: dict[str, list[str]], metric: str, path: Path) -> None:
     """A heatmap of ``metric`` over the first two swept parameters (one row when only one is swept)."""
     names = list(grid)
@@ -199,8 +213,8 @@ def write_heatmap(rows: Sequence[SweepRow], grid: dict[str, list[str]], metric: 
         data[ys.index(y), xs.index(x)] = v
     fig = Figure(figsize=(1.6 + 1.1 * len(xs), 1.4 + 0.7 * len(ys)), dpi=110, layout="constrained")
     ax = fig.subplots()
-    cmap = "RdYlGn_r" if metric in LOWER_IS_BETTER else "RdYlGn"
-    im = ax.imshow(data, cmap=cmap, aspect="auto")
+    cmap, norm = heatmap_scale(metric, data)
+    im = ax.imshow(data, cmap=cmap, norm=norm, aspect="auto")
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
     ax.set_xlabel(names[0])
@@ -208,7 +222,9 @@ def write_heatmap(rows: Sequence[SweepRow], grid: dict[str, list[str]], metric: 
     for yi in range(len(ys)):
         for xi in range(len(xs)):
             if not np.isnan(data[yi, xi]):
-                ax.text(xi, yi, f"{data[yi, xi]:.4g}", ha="center", va="center", fontsize=9)
+                shade = cmap(norm(data[yi, xi]))
+                ink = "white" if 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5 else "black"
+                ax.text(xi, yi, f"{data[yi, xi]:.4g}", ha="center", va="center", fontsize=9, color=ink)
     fig.colorbar(im, ax=ax, label=metric)
     ax.set_title(f"{metric} by {' x '.join(names[:2])}" + (" (best over the rest)" if len(names) > 2 else ""))
     fig.savefig(path, format="png")

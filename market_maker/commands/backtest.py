@@ -204,6 +204,7 @@ def _single(args: argparse.Namespace, candles: Candles, settings: BacktestSettin
 
 def _sweep(args: argparse.Namespace, candles: Candles, settings: BacktestSettings) -> int:
     from market_maker.backtest import sweep
+    from market_maker.backtest.sweep_table import sweep_table
 
     grid = sweep.parse_grid(args.sweep)
     if args.rank_by not in sweep.RANKABLE:
@@ -214,11 +215,7 @@ def _sweep(args: argparse.Namespace, candles: Candles, settings: BacktestSetting
     rows = sweep.run_sweep(
         candles, settings, grid, args.rank_by, args.processes, progress=not args.no_progress
     )
-    names = list(grid)
-    print(f"{'rank':>4}  " + "  ".join(f"{n:>16}" for n in names) + f"  {args.rank_by:>16}")
-    for i, row in enumerate(rows, start=1):
-        value = row.summary.get(args.rank_by)
-        print(f"{i:>4}  " + "  ".join(f"{row.overrides[n]:>16}" for n in names) + f"  {value!s:>16}")
+    print(sweep_table(rows, list(grid), args.rank_by))
     if args.report is not None:
         csv_path, png_path = args.report / "sweep.csv", args.report / "sweep_heatmap.png"
         sweep.write_csv(rows, grid, csv_path)

@@ -129,7 +129,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         try:
             ops.start()
             if ops.server is not None:
-                log.info("ops endpoint on %s (/metrics, /healthz, /status)", ops.server.url)
+                log.info("ops endpoint on %s (dashboard /, /metrics, /healthz, /status)", ops.server.url)
         except OSError as exc:
             print(f"error: ops endpoint {config.ops.host}:{config.ops.port}: {exc.strerror}", file=sys.stderr)
             exchange.close()
@@ -144,6 +144,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
             print(f"error: {exc}", file=sys.stderr)
             log.error("not trading: %s", exc)
             return exc.code
+        ops.announce(config)  # holds the trading lock now: record the endpoint's address for `status`
         ops.alert(AlertKind.START, f"trading {config.trading.symbol} as bot {config.bot.id}")
         code = system.wait(stop, args.for_seconds)
         ops.alert(AlertKind.STOP, f"stopped ({system.failed or 'graceful'})", exit_code=code)

@@ -6,7 +6,12 @@ from typing import Any
 
 import requests
 
+from market_maker.ops import address
 from market_maker.settings.models import Config
+from market_maker.store import StoreError
+
+STARTING_WAIT_S = 15.0  # a bot that holds its lock gets this long to record its address (start-up)
+LAUNCH_GRACE_S = 3.0  # ... and one launched just before `status` this long to open its store
 
 
 class NotRunningError(Exception):
@@ -14,19 +19,32 @@ class NotRunningError(Exception):
 
 
 class EndpointDisabledError(Exception):
-    """The configuration does not serve the ops endpoint (``ops.port`` is 0)."""
+    """The configuration does not serve the ops endpoint (``ops.enabled`` is false)."""
 
 
 def ops_url(config: Config) -> str:
-    """``http://host:port`` of the bot's ops endpoint; EndpointDisabledError when ops.port is 0."""
+    """``http://host:port`` of the bot's ops endpoint: the configured port, or (port 0, the default) the
+    address the running bot recorded in its store. EndpointDisabledError when ``ops.enabled`` is false,
+    NotRunningError when no address is recorded."""
     ops = config.ops
     if not ops.enabled:
         raise EndpointDisabledError(
-            "the ops endpoint is off in this configuration (ops.port is 0): set ops.port (e.g. 9108)"
-            " in the bot's config, restart it, and pass the same config here"
+            "the ops endpoint is off in this configuration (ops.enabled is false): remove that line,"
+            " restart the bot, and pass the same config here"
         )
-    host = f"[{ops.host}]" if ":" in ops.host else ops.host
-    return f"http://{host}:{ops.port}"
+    if ops.port:
+        host = f"[{ops.host}]" if ":" in ops.host else ops.host
+        return f"http://{host}:{ops.port}"
+    try:
+        url = address.recorded(config, wait_s=STARTING_WAIT_S, grace_s=LAUNCH_GRACE_S)
+    except StoreError as exc:
+        raise NotRunningError(f"cannot read the ops address from the store: {exc}") from None
+    if url is None:
+        raise NotRunningError(
+            f"no running bot {config.bot.id} on {config.trading.symbol} recorded its ops address in"
+            f" {config.engine.database}: start it with `run` (same config)"
+        )
+    return url
 
 
 def fetch_status(config: Config, timeout_s: float = 3.0) -> dict[str, Any]:
@@ -52,4 +70,11 @@ def fetch_status(config: Config, timeout_s: float = 3.0) -> dict[str, Any]:
         raise NotRunningError(f"{url} answered something that is not JSON: is it this bot?") from None
     if not isinstance(doc, dict) or "schema_version" not in doc:
         raise NotRunningError(f"{url} answered JSON that is not a status document: is it this bot?")
+    bot = doc.get("bot") or {}
+    if (bot.get("id"), bot.get("symbol")) != (config.bot.id, config.trading.symbol):
+        # a recorded port that a killed bot left behind and another bot now uses
+        raise NotRunningError(
+            f"{url} is bot {bot.get('id')} on {bot.get('symbol')}, not {config.bot.id} on"
+            f" {config.trading.symbol}: this one is not running"
+        )
     return doc

@@ -150,6 +150,8 @@ def check_exchange(config: Config, exchange: Exchange, description: str) -> Iter
         yield CheckResult("grid", Status.FAIL, str(exc))
         return
     yield from _guarded("balance", lambda: _balance(config, exchange, params, worst_case_notional))
+    if config.exchange.venue != "sim":  # on the simulator the config's own warnings said it already
+        yield from _guarded("fees and minimums", lambda: _money(config, exchange, rules))
 
 
 def _guarded(name: str, check: Callable[[], CheckResult]) -> Iterator[CheckResult]:
@@ -226,6 +228,41 @@ def _balance(
         f" {rules.steps_to_qty(params.grid.order_qty)} at {rules.ticks_to_price(price)})"
     )
     return CheckResult("balance", Status.OK if have >= need else Status.FAIL, text)
+
+
+def _money(config: Config, exchange: Exchange, rules: Any) -> CheckResult:
+    """The interval against the round-trip fees at today's price; the order size against the filters."""
+    from market_maker.settings import money_sense
+
+    candles = exchange.klines("1m", limit=1)
+    if not candles:
+        return CheckResult("fees and minimums", Status.WARN, "no price: the exchange returned no candle")
+    price = rules.ticks_to_price(candles[-1].close)
+    rates = _account(exchange).get("commissionRates") or {}
+    default, _ = config.sim.fees_for(exchange.market)  # Binance's base-tier rates
+    maker = Decimal(str(rates.get("maker", default)))
+    key, interval = money_sense.grid_interval(config)
+    lines = [money_sense.interval_warning(key, interval, price, maker, rules.tick_size, rules.quote_asset)]
+    lowest = price - interval * config.trading.buy_window_size
+    if lowest > 0:
+        lines += money_sense.size_warnings(
+            config.trading.order_quantity,
+            lowest,
+            rules.min_qty,
+            rules.min_notional,
+            rules.base_asset,
+            rules.quote_asset,
+        )
+    found = [line for line in lines if line]
+    if found:
+        return CheckResult("fees and minimums", Status.WARN, "; ".join(found))
+    need = money_sense.break_even_interval(price, maker, rules.tick_size)
+    return CheckResult(
+        "fees and minimums",
+        Status.OK,
+        f"{key} {_plain(interval)} beats the break-even {_plain(need)} {rules.quote_asset}"
+        f" (maker fee {_plain(maker)}, price {_plain(price)})",
+    )
 
 
 def now_ms() -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from market_maker.core.atr import SCALE
 from market_maker.core.model import Side, SlotState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
@@ -117,6 +118,20 @@ def order_line(what: str, side: Side | None, qty: int, price: int, client_id: st
     return f"{what} {s} {rules.steps_to_qty(qty)} @ {rules.ticks_to_price(price)} ({client_id})"
 
 
+def plain(value: Decimal | None) -> str:
+    """A decimal for a log line: its digits without trailing zeros or exponent (``0E-8`` -> ``0``,
+    ``99.2475000000000000`` -> ``99.2475``); ``-`` when unknown."""
+    if value is None:
+        return "-"
+    text = format(value, "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
+
+
+def atr_price(rules: SymbolRules, scaled: int) -> Decimal:
+    """An ATR the core keeps in ticks x ``core.atr.SCALE``, as a price distance rounded to the tick."""
+    return rules.ticks_to_price((scaled + SCALE // 2) // SCALE)
+
+
 # the readable verb of an order line -> the event kind of its structured form (order_<kind>)
 _KINDS = {"placing": "placed", "cancelling": "cancel_requested"}
 
@@ -130,6 +145,7 @@ def log_order(
     client_id: str,
     rules: SymbolRules,
     suffix: str = "",
+    level: int = logging.INFO,
     **fields: Any,
 ) -> None:
     """One order event through :func:`market_maker.ops.logs.order_event`: the text is
@@ -142,5 +158,6 @@ def log_order(
         price=rules.ticks_to_price(price),
         qty=rules.steps_to_qty(qty),
         text=order_line(what, side, qty, price, client_id, rules) + suffix,
+        level=level,
         **fields,
     )

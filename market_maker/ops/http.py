@@ -1,17 +1,20 @@
-"""The bot's ops endpoint: ``/metrics``, ``/healthz`` and ``/status`` over HTTP, in a daemon thread.
+"""The bot's ops endpoint: the dashboard at ``/``, ``/metrics``, ``/healthz`` and ``/status`` over HTTP,
+in a daemon thread; with a token also ``POST /pause`` and ``/resume``.
 
     server = OpsServer(metrics.render, tracker.check, build_status, token=None)
     server.start()          # returns once listening; server.port is the bound port (port 0 = any free)
     ...
     server.stop()
 
-Loopback by default. With a token every path demands ``Authorization: Bearer <token>`` (401
-otherwise); the token is compared in constant time and never logged. The callables run on the HTTP
-thread: they must be quick and must not block on an actor without a timeout.
+Loopback by default. With a token every data path demands ``Authorization: Bearer <token>`` (401
+otherwise; the dashboard's own files hold no data and load without it, then ask for the token); the
+token is compared in constant time and never logged. The callables run on the HTTP thread: they must be
+quick and must not block on an actor without a timeout.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -19,6 +22,7 @@ import socket
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -49,10 +53,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         ops = self.server.ops
+        path = self.path.split("?", 1)[0]
+        if path in _ASSETS:  # the dashboard's files hold no data: served without the token
+            name, ctype = _ASSETS[path]
+            self._send(200, _asset(name), ctype, _PAGE_HEADERS)
+            return
         if not ops._authorized(self.headers.get("Authorization")):
             self._send(401, b"unauthorized\n", "text/plain; charset=utf-8", {"WWW-Authenticate": "Bearer"})
             return
-        path = self.path.split("?", 1)[0]
         try:
             if path == "/metrics":
                 self._send(200, ops._metrics(), CONTENT_TYPE_LATEST)
@@ -60,16 +68,37 @@ class _Handler(BaseHTTPRequestHandler):
                 health = ops._health()
                 text = "ok\n" if health.ok else f"unhealthy: {health.reason}\n"
                 self._send(200 if health.ok else 503, text.encode(), "text/plain; charset=utf-8")
-            elif path == "/status":
-                body = json.dumps(ops._status(), separators=(",", ":")).encode()
-                self._send(200, body, "application/json")
+            elif path in ("/status", "/history"):
+                doc = ops._status() if path == "/status" else ops._history()
+                self._send(200, json.dumps(doc, separators=(",", ":")).encode(), "application/json")
             else:
                 self._send(
-                    404, b"not found: try /metrics, /healthz or /status\n", "text/plain; charset=utf-8"
+                    404, b"not found: try /, /metrics, /healthz or /status\n", "text/plain; charset=utf-8"
                 )
         except Exception:  # a bug in a callable answers 500, it never kills the endpoint
             log.exception("ops endpoint: %s failed", path)
             self._send(500, b"internal error\n", "text/plain; charset=utf-8")
+
+    def do_POST(self) -> None:
+        """A control request (``/pause``, ``/resume``): only with the ops token; read-only without one."""
+        ops = self.server.ops
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep the connection in step
+        text = "text/plain; charset=utf-8"
+        if ops._token is None:
+            self._send(403, b"read-only: this endpoint takes requests only when an ops token is set\n", text)
+            return
+        if not ops._authorized(self.headers.get("Authorization")):
+            self._send(401, b"unauthorized\n", text, {"WWW-Authenticate": "Bearer"})
+            return
+        action = ops._controls.get(self.path.split("?", 1)[0])
+        if action is None:
+            self._send(404, b"not found: try POST /pause or /resume\n", text)
+            return
+        try:
+            self._send(200, (action() + "\n").encode(), text)
+        except Exception:  # the request failed, the endpoint lives on
+            log.exception("ops endpoint: %s failed", self.path)
+            self._send(500, b"internal error\n", text)
 
     def _send(self, code: int, body: bytes, ctype: str, headers: Mapping[str, str] | None = None) -> None:
         self.send_response(code)
@@ -87,6 +116,27 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("ops %s - %s", self.address_string(), format % args)
 
 
+# path -> (file in market_maker/ops/dashboard, content type)
+_ASSETS = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
+    "/dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "/favicon.ico": ("favicon.svg", "image/svg+xml"),  # browsers ask for it whatever the page says
+}
+# The page loads nothing but its own files and talks only to this endpoint.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@functools.cache
+def _asset(name: str) -> bytes:
+    return resources.files("market_maker.ops.dashboard").joinpath(name).read_bytes()
+
+
 class OpsServer:
     """HTTP server for ``/metrics``, ``/healthz`` and ``/status`` on ``host:port`` in a daemon thread."""
 
@@ -98,8 +148,12 @@ class OpsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
+        controls: Mapping[str, Callable[[], str]] | None = None,
+        history: StatusFn | None = None,
     ) -> None:
+        self._history = history or (lambda: {"pnl": []})
         self._metrics = metrics
+        self._controls = dict(controls or {})  # POST path -> action returning one line; token only
         self._health = health
         self._status = status
         self.host = host
@@ -133,7 +187,7 @@ class OpsServer:
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, name="ops-http", daemon=True)
         self._thread.start()
-        log.info("ops endpoint listening on %s (auth %s)", self.url, "bearer" if self._token else "none")
+        log.debug("ops endpoint listening on %s (auth %s)", self.url, "bearer" if self._token else "none")
         return self
 
     def stop(self) -> None:

@@ -1,7 +1,7 @@
 """Everything ops a running bot needs, from its configuration, in one object the run verb starts.
 
     ops = OpsService.from_config(config, status=build_status_input)   # StatusInput from the actors
-    ops.start()                         # HTTP endpoint (if ops.port != 0) and alert thread (if a webhook)
+    ops.start()                         # HTTP endpoint (if ops.enabled) and alert thread (if a webhook)
     ops.metrics.set_price(...); ops.health.stream_message("market"); ops.alert(AlertKind.START, "...")
     ...
     ops.stop()                          # after the bot's own graceful stop (a STOP alert first, if wanted)
@@ -17,11 +17,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from market_maker.ops import address
 from market_maker.ops.alerts import AlertKind, ReconnectStormDetector, WebhookNotifier
 from market_maker.ops.health import Health, HealthTracker
 from market_maker.ops.http import OpsServer
 from market_maker.ops.metrics import BotMetrics
+from market_maker.ops.pnl_history import PnlHistory
 from market_maker.ops.status_doc import StatusInput, status_document
+from market_maker.ops.web_controls import web_controls
 from market_maker.settings.models import Config
 
 log = logging.getLogger(__name__)
@@ -47,12 +50,14 @@ class OpsService:
         self.alerts = alerts
         self.storm = storm or ReconnectStormDetector()
         self._status = status
+        self.history = PnlHistory()  # the bot adds samples; the dashboard reads /history
+        self._announced: tuple[Config, str] | None = None
 
     @classmethod
     def from_config(
         cls, config: Config, status: StatusProvider, *, streams: tuple[str, ...] = ("market", "user")
     ) -> OpsService:
-        """Built from ``config``: endpoint only when ``ops.port`` is set, alerts only with a webhook."""
+        """Built from ``config``: endpoint unless ``ops.enabled`` is false, alerts only with a webhook."""
         ops, ex = config.ops, config.exchange
         metrics = BotMetrics(config.bot.id, config.trading.symbol, ex.market.value, ex.venue)
         health = HealthTracker(streams, stale_after_s=config.risk.stale_price_seconds)
@@ -66,6 +71,8 @@ class OpsService:
                 host=ops.host,
                 port=ops.port,
                 token=token.get_secret_value() if token is not None else None,
+                controls=web_controls(config),
+                history=service.history.document,
             )
         webhook = config.webhook_url()
         if webhook:
@@ -85,8 +92,18 @@ class OpsService:
             self.server.start()
         return self
 
+    def announce(self, config: Config) -> None:
+        """Record the endpoint's address in the bot's store, where ``status`` looks for it; call once the
+        bot holds its trading lock (so a second bot refused at start does not overwrite it)."""
+        server = self.server
+        if server is not None and self._announced is None and address.publish(config, server.url):
+            self._announced = (config, server.url)
+
     def stop(self) -> None:
-        """Stop the endpoint, then deliver queued alerts (bounded wait)."""
+        """Stop the endpoint (withdrawing its recorded address), then deliver queued alerts (bounded)."""
+        if self._announced is not None:
+            address.withdraw(*self._announced)
+            self._announced = None
         if self.server is not None:
             self.server.stop()
         if self.alerts is not None:

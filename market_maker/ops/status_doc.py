@@ -32,6 +32,17 @@ class LadderRow:
     age_s: float | None = None  # seconds since the order was sent, when the bot knows
 
 
+@dataclass(frozen=True, slots=True)
+class FillRow:
+    """One recent trade of our orders, as the dashboard lists it."""
+
+    time_ms: int  # when the bot stored it
+    side: str
+    price: Decimal
+    qty: Decimal
+    trade_id: int
+
+
 @dataclass(frozen=True)
 class StatusInput:
     """Everything ``/status`` reports; the bot assembles it from its actors' last known state."""
@@ -78,6 +89,7 @@ class StatusInput:
     healthy: bool = True
     health_reason: str = ""
     uptime_s: float | None = None
+    last_fills: Sequence[FillRow] = ()  # newest first
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -169,6 +181,16 @@ def status_document(s: StatusInput) -> dict[str, Any]:
             "headroom": _headroom(s.rate_limit_used, s.rate_limit_limit),
         },
         "health": {"ok": s.healthy, "reason": s.health_reason},
+        "last_fills": [
+            {
+                "time_ms": f.time_ms,
+                "side": f.side,
+                "price": _dec(f.price),
+                "qty": _dec(f.qty),
+                "trade_id": f.trade_id,
+            }
+            for f in s.last_fills
+        ],
     }
 
 

@@ -5,14 +5,27 @@ Works from the JSON alone, so ``python -m market_maker status`` shows exactly wh
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from market_maker.ops.heartbeat import plain
+
 
 def _v(value: Any, missing: str = "-") -> str:
     return missing if value is None else str(value)
+
+
+def _money(value: Any) -> str:
+    """PnL and fees for the eye: at most 8 decimals, no trailing zeros (``--json`` keeps every digit)."""
+    if value is None:
+        return "-"
+    try:
+        return plain(round(Decimal(str(value)), 8))
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _pct(value: Any) -> str:
@@ -80,8 +93,19 @@ def _streams(doc: Mapping[str, Any], now_ms: int) -> str:
     return f"Streams {' '.join(parts) or '-'}   Reconcile {reconcile}"
 
 
+WIDTH = 100  # the box, borders included, fits a 100-column terminal
+
+
+def _fit(line: str) -> list[str]:
+    """``line`` wrapped at word boundaries to the box's inner width (continuations indented)."""
+    inner = WIDTH - 4
+    if len(line) <= inner:
+        return [line]
+    return textwrap.wrap(line, inner, subsequent_indent="    ", break_on_hyphens=False) or [""]
+
+
 def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
-    """The box (several lines, no trailing newline) for one status document."""
+    """The box (several lines, no trailing newline, at most :data:`WIDTH` columns) for one document."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     bot, m, pnl, eq = doc["bot"], doc["market"], doc["pnl"], doc["equity"]
     orders, rl, health = doc["orders"], doc["rate_limit"], doc["health"]
@@ -99,8 +123,8 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
         *_ladder(doc),
         "",
         f"Position {doc['position']}",
-        f"PnL realized {pnl['realized']}  unrealized {pnl['unrealized']}  fees {pnl['fees']}"
-        f"  net {pnl['net']}  round trips {pnl['round_trips']}",
+        f"PnL realized {_money(pnl['realized'])}  unrealized {_money(pnl['unrealized'])}"
+        f"  fees {_money(pnl['fees'])}  net {_money(pnl['net'])}  round trips {pnl['round_trips']}",
         f"Equity {_v(eq['equity'])}  peak {_v(eq['peak'])}  drawdown {_pct(eq['drawdown_pct'])}",
         _risk(doc),
         _streams(doc, now_ms),
@@ -109,6 +133,8 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
         f"Rate limit {_v(rl['used_weight'])}/{_v(rl['limit'])}{headroom}   "
         f"Health {'ok' if health['ok'] else 'UNHEALTHY: ' + health['reason']}",
     ]
+    body = [part for line in body for part in _fit(line)]
+    title = title[: WIDTH - 4 - len(stamp) - 6]
     width = max(len(line) for line in [*body, title + stamp + "      "])
     top = f"+- {title} " + "-" * (width - len(title) - len(stamp) - 4) + f" {stamp} -+"
     lines = [top] + [f"| {line:<{width}} |" for line in body] + ["+" + "-" * (width + 2) + "+"]

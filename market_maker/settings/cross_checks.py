@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from market_maker.core.model import Market
+from market_maker.settings import money_sense
 
 if TYPE_CHECKING:
     from market_maker.settings.models import Config
@@ -161,4 +162,4 @@ def warnings(cfg: Config) -> list[str]:
             f"ops.host: {cfg.ops.host} is reachable from other machines and no token is set"
             f" ({cfg.ops.token_env}): the status endpoint would be open to the network"
         )
-    return out
+    return out + money_sense.config_warnings(cfg)

@@ -275,7 +275,9 @@ class CleanupConfig(Section):
 class OpsConfig(Section):
     """Health/status HTTP endpoint and logging. The bearer token comes from ``token_env`` only."""
 
+    enabled: bool = True  # serve /, /metrics, /healthz, /status (false: no endpoint)
     host: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9.:\-\[\]]+$")] = "127.0.0.1"
+    # 0: a free port the OS picks, recorded in the store so that `status` finds it
     port: Annotated[int, Field(ge=0, le=65535)] = 0
     token_env: EnvName = "MM_OPS_TOKEN"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -297,11 +299,6 @@ class OpsConfig(Section):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
-
-    @property
-    def enabled(self) -> bool:
-        """Port 0 means the ops HTTP endpoint is not served."""
-        return self.port != 0
 
 
 # Quote assets tried, longest first, to split a symbol like BTCUSDT into BTC / USDT for the simulator.

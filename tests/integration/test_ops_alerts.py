@@ -98,9 +98,11 @@ def test_ops_service_from_config_wires_alerts_and_storms(receiver: Receiver) -> 
     from market_maker.ops.service import OpsService
     from market_maker.ops.status_doc import StatusInput
 
-    config = config_from_mapping({"bot": {"id": "svc1"}, "ops": {"webhook_url": receiver.url}})
+    config = config_from_mapping(
+        {"bot": {"id": "svc1"}, "ops": {"webhook_url": receiver.url, "enabled": False}}
+    )
     ops = OpsService.from_config(config, lambda: StatusInput("svc1", "BTCUSDT", "spot", "sim", 0))
-    assert ops.server is None  # ops.port 0: no endpoint
+    assert ops.server is None  # ops.enabled false: no endpoint
     ops.start()
     try:
         assert ops.alert(AlertKind.START, "bot started")

@@ -142,3 +142,20 @@ def test_futures_leverage_above_the_risk_limit_is_unsafe(tmp_path: Path) -> None
     assert fixed.returncode == 0, fixed.stdout
     assert lines(fixed.stdout)["futures"] == "ok    futures: one-way mode; leverage 20 now, 1 set at start"
     assert "x leverage 1" in lines(fixed.stdout)["balance"]
+
+
+def test_binance_venue_interval_below_the_fees_warns_at_todays_price(tmp_path: Path, sim: SimServer) -> None:
+    # the simulator posing as Binance: doctor reads the price, the filters and the maker rate from it
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        f"bot:\n  id: fee1\nexchange:\n  venue: binance\n  rest_url: {sim.rest_url}\n  ws_url: {sim.ws_url}\n"
+        f"trading:\n  symbol: BTCUSDT\n  price_interval: 50\n  order_quantity: 0.001\n"
+        f"engine:\n  database: {tmp_path / 'bot.sqlite'}\n"
+    )
+    r = doctor("--config", str(config), env={"MM_API_KEY": KEY, "MM_API_SECRET": SECRET})
+    assert r.returncode == 0, r.stdout + r.stderr  # a warning, not unsafe
+    line = lines(r.stdout)["fees and minimums"]
+    assert line.startswith(
+        "WARN  fees and minimums: trading.price_interval 50 cannot beat the round-trip fees"
+    )
+    assert re.search(r"the break-even interval is 2\d\d\.\d\d USDT", line), line

@@ -92,8 +92,19 @@ def test_status_exits_3_when_no_bot_answers(tmp_path: Path) -> None:
 
 
 def test_status_with_endpoint_off_is_a_config_error(tmp_path: Path) -> None:
-    result = status_cli(write_config(tmp_path, 0))
-    assert result.returncode == 2 and "ops.port is 0" in result.stderr
+    path = tmp_path / "bot.yaml"
+    path.write_text("bot:\n  id: paper1\nops:\n  enabled: false\n")
+    result = status_cli(path)
+    assert result.returncode == 2 and "ops.enabled is false" in result.stderr
+
+
+def test_status_with_no_recorded_address_is_not_running_and_creates_no_database(tmp_path: Path) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(f"bot:\n  id: paper1\nengine:\n  database: {tmp_path / 'bot.sqlite'}\n")
+    result = status_cli(path)
+    assert result.returncode == 3
+    assert result.stderr.startswith("not running: no running bot paper1 on BTCUSDT recorded its ops address")
+    assert not (tmp_path / "bot.sqlite").exists()
 
 
 def test_watch_refreshes_until_interrupted(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -134,4 +135,28 @@ def test_any_state_gives_a_valid_document_and_a_box(
     doc = status_document(s)
     validate(doc)
     assert Decimal(doc["pnl"]["net"]) == realized + unrealized - fees
-    assert "Position" in render_status(doc, now_ms=10**12)
+    box = render_status(doc, now_ms=10**12)
+    assert "Position" in box
+    assert all(len(line) <= 100 for line in box.splitlines()), box  # fits a 100-column terminal
+
+
+def test_a_busy_unhealthy_bot_still_fits_100_columns_with_every_age_shown() -> None:
+    s = dataclasses.replace(
+        sample(),
+        bot_id="longbotname1",
+        realized_pnl=Decimal("-123456.12345678"),
+        unrealized_pnl=Decimal("98765.87654321"),
+        fees=Decimal("4321.00012345"),
+        orders_placed=123456,
+        orders_cancelled=120000,
+        fills=99999,
+        healthy=False,
+        health_reason="market stream stale: no message for 31.2s (limit 30s); last reconcile failed: "
+        "HTTP 503 from https://api.binance.com/api/v3/openOrders after 3 tries",
+    )
+    lines = render_status(status_document(s), now_ms=61_000).splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert len({len(line) for line in lines}) == 1  # a closed box: every border in the same column
+    assert any("after 3 tries" in line for line in lines)  # wrapped, not cut
+    ladder = [line for line in lines if "LOCKED  BUY" in line]  # sent 60 s before the document
+    assert len(ladder) == 3 and all(line.rstrip(" |").endswith(" 1m") for line in ladder), ladder
