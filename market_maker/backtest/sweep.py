@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import time
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.colors import CenteredNorm, Colormap, Normalize
-from matplotlib.figure import Figure
 
 from market_maker.backtest.candles import Candles
-from market_maker.backtest.market_series import market_series
+from market_maker.backtest.market_series import MarketSeries, market_series
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.settings.errors import ConfigError
 from market_maker.settings.overrides import setting_path
+
+if TYPE_CHECKING:  # matplotlib loads only when a heatmap is drawn (not in the workers' runs)
+    from matplotlib.colors import Colormap, Normalize
 
 LOWER_IS_BETTER = frozenset({"max_drawdown_pct", "max_drawdown", "fees", "post_only_rejects", "cancels"})
 RANKABLE = (
@@ -103,17 +106,41 @@ def rank(rows: Sequence[SweepRow], metric: str) -> list[SweepRow]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(candles: Candles, base: BacktestSettings) -> None:
+@dataclass(frozen=True)
+class SweepStats:
+    """How long a sweep took: configs x candles per second is its throughput."""
+
+    configs: int
+    candles: int
+    processes: int
+    seconds: float
+
+    @property
+    def candles_per_second(self) -> float:
+        """Configs x candles replayed per second of wall time, all workers together."""
+        return self.configs * self.candles / self.seconds if self.seconds > 0 else float("inf")
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"sweep: {self.configs} configs x {self.candles:,} candles in {self.seconds:.2f} s on "
+            f"{self.processes} process(es): {self.candles_per_second:,.0f} candles/s"
+        )
+
+
+def _init_worker(candles: Candles, base: BacktestSettings, series: list[MarketSeries]) -> None:
     _WORKER["candles"] = candles
     _WORKER["base"] = base
+    _WORKER["series"] = series
 
 
-def _run_one(overrides: dict[str, str]) -> SweepRow:
+def _run_one(job: tuple[int, dict[str, str]]) -> SweepRow:
     from market_maker.backtest.engine import run_backtest
     from market_maker.backtest.metrics import summarize
 
+    i, overrides = job
     settings = _WORKER["base"].with_overrides(overrides)
-    summary = summarize(run_backtest(_WORKER["candles"], settings))
+    summary = summarize(run_backtest(_WORKER["candles"], settings, series=_WORKER["series"][i]))
     summary.pop("params", None)
     return SweepRow(overrides, summary)
 
@@ -125,32 +152,54 @@ def run_sweep(
     metric: str = "return_pct",
     processes: int | None = None,
     progress: bool = False,
+    stats: list[SweepStats] | None = None,
 ) -> list[SweepRow]:
-    """Run every combination (in ``processes`` worker processes; 1 runs in-process) and rank them."""
+    """Run every combination (in ``processes`` worker processes; 1 runs in-process) and rank them.
+
+    The candles are loaded once and the market-series pass (ATR, triggers, dynamic interval) is made
+    once per distinct set of its parameters, here, before the workers start: forked workers inherit
+    both instead of each loading or recomputing them. One progress bar counts the candles of the whole
+    sweep. ``stats``, when given, receives the sweep's :class:`SweepStats`.
+    """
+    started = time.perf_counter()
     combos = combinations(grid)
-    for combo in combos:
-        # Fail fast on a bad value before any process starts, and compute the market series here
-        # once: forked workers inherit the cache instead of each recomputing it.
+    series: list[MarketSeries] = []
+    for combo in combos:  # also fails fast on a bad value before any process starts
         cp = base.with_overrides(combo).params
-        market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
+        series.append(market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms))
+    jobs = list(enumerate(combos))
     n_proc = max(1, min(processes or mp.cpu_count(), len(combos)))
     rows: list[SweepRow] = []
+    bar = _bar(progress, len(combos) * len(candles))
     if n_proc == 1:
-        _init_worker(candles, base)
-        rows = [_run_one(c) for c in _progress(combos, progress, len(combos))]
+        _init_worker(candles, base, series)
+        for job in jobs:
+            rows.append(_run_one(job))
+            _advance(bar, len(candles))
     else:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        with ctx.Pool(n_proc, initializer=_init_worker, initargs=(candles, base)) as pool:
-            rows = list(_progress(pool.imap(_run_one, combos), progress, len(combos)))
+        with ctx.Pool(n_proc, initializer=_init_worker, initargs=(candles, base, series)) as pool:
+            for row in pool.imap(_run_one, jobs):
+                rows.append(row)
+                _advance(bar, len(candles))
+    if bar is not None:
+        bar.close()
+    if stats is not None:
+        stats.append(SweepStats(len(combos), len(candles), n_proc, time.perf_counter() - started))
     return rank(rows, metric)
 
 
-def _progress(it: Any, on: bool, total: int) -> Any:
+def _bar(on: bool, total: int) -> Any:
     if not on:
-        return it
+        return None
     from tqdm import tqdm
 
-    return tqdm(it, total=total, desc="sweep", unit="run")
+    return tqdm(total=total, desc="sweep", unit="candle", unit_scale=True, mininterval=0.5)
+
+
+def _advance(bar: Any, n: int) -> None:
+    if bar is not None:
+        bar.update(n)
 
 
 # --- output ------------------------------------------------------------------------------------------
@@ -187,6 +236,9 @@ def heatmap_scale(metric: str, data: np.ndarray) -> tuple[Colormap, Normalize]:
     """Colours that keep their meaning: for a signed metric a diverging map centred at zero (a loss or
     a negative Sharpe is red, never green, whatever the other cells hold); for a cost where lower is
     better (drawdown, fees), a sequential map from zero, darker for worse."""
+    from matplotlib import colormaps
+    from matplotlib.colors import CenteredNorm, Normalize
+
     finite = data[np.isfinite(data)]
     if metric in LOWER_IS_BETTER:
         cmap = colormaps["YlOrRd"].with_extremes(bad="#eeeeee")
@@ -197,6 +249,8 @@ def heatmap_scale(metric: str, data: np.ndarray) -> tuple[Colormap, Normalize]:
 
 def write_heatmap(rows: Sequence[SweepRow], grid: dict[str, list[str]], metric: str, path: Path) -> None:
     """A heatmap of ``metric`` over the first two swept parameters (one row when only one is swept)."""
+    from matplotlib.figure import Figure
+
     names = list(grid)
     xs = grid[names[0]]
     ys = grid[names[1]] if len(names) > 1 else [""]

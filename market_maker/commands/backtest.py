@@ -212,10 +212,12 @@ def _sweep(args: argparse.Namespace, candles: Candles, settings: BacktestSetting
             f"error: --rank-by {args.rank_by!r}: choose one of {', '.join(sweep.RANKABLE)}", file=sys.stderr
         )
         return EXIT_USAGE
+    stats: list[sweep.SweepStats] = []
     rows = sweep.run_sweep(
-        candles, settings, grid, args.rank_by, args.processes, progress=not args.no_progress
+        candles, settings, grid, args.rank_by, args.processes, progress=not args.no_progress, stats=stats
     )
     print(sweep_table(rows, list(grid), args.rank_by))
+    print(stats[0].line(), file=sys.stderr)
     if args.report is not None:
         csv_path, png_path = args.report / "sweep.csv", args.report / "sweep_heatmap.png"
         sweep.write_csv(rows, grid, csv_path)

@@ -96,3 +96,24 @@ def test_a_bad_value_fails_before_any_run() -> None:
         ConfigError, match=r"--set: trading\.buy_window_size: Input should be a valid integer"
     ):
         run_sweep(c, BacktestSettings(), {"buy_window_size": ["3", "x"]}, processes=2)
+
+
+def test_a_sweep_on_real_candles_equals_its_runs_one_by_one_and_reports_throughput() -> None:
+    from market_maker.backtest.loaders import load_klines
+    from market_maker.backtest.sweep import SweepStats
+    from market_maker.config import load_config
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    c = load_klines(data / "AVAXUSDT-1m-2026-06-20_fast-spikes.csv", "0.001", "1")
+    base = BacktestSettings(load_config(data / "avax-backtest.yaml", {}))
+    grid = parse_grid(["price_interval=0.018,0.05", "dynamic_interval=false,true"])
+    stats: list[SweepStats] = []
+    rows = run_sweep(c, base, grid, metric="round_trips", processes=2, stats=stats)
+    assert len(rows) == 4 and any(r.summary["round_trips"] for r in rows)
+    for row in rows:
+        single = summarize(run_backtest(c, base.with_overrides(row.overrides)))
+        single.pop("params")
+        assert row.summary == single, row.overrides
+    (st,) = stats
+    assert (st.configs, st.candles, st.processes) == (4, len(c), 2)
+    assert st.candles_per_second > 0 and "4 configs x" in st.line()
