@@ -12,13 +12,11 @@ from __future__ import annotations
 import csv
 import itertools
 import multiprocessing as mp
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
