@@ -24,6 +24,7 @@ Equity for the breaker is checked at candle closes.
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 
 import numpy as np
@@ -83,6 +84,22 @@ def run_backtest(
         else market_series(candles, cp.risk, cp.interval, cp.dynamic, cp.risk_candle_ms)
     )
     r = Replay(candles, settings, cp, ms, exhaustive)
+    # The run allocates many short-lived immutable books and tuples and makes no reference cycles
+    # the cyclic collector would have to find: without it the replay runs a few percent faster.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _replay(r, candles, progress, exhaustive)
+    finally:
+        if collecting:
+            gc.enable()
+    return _result(r)
+
+
+def _replay(r: Replay, candles: Candles, progress: bool, exhaustive: bool) -> None:
+    """Play every candle that needs the core; skip the quiet ones (see the module docstring)."""
+    cp = r.cp
+    ms = r.ms
     n = len(candles)
     low, high = candles.low, candles.high
     times = candles.open_time_ms
@@ -128,7 +145,6 @@ def run_backtest(
     if bar is not None:
         bar.update(n - done)
         bar.close()
-    return _result(r)
 
 
 def _result(r: Replay) -> RunResult:
