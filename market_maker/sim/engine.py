@@ -25,9 +25,9 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_UP, Decimal
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
-from decimal import ROUND_UP, Decimal
 
 from market_maker.core.model import Side
 from market_maker.core.rules import SymbolRules

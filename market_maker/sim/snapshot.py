@@ -133,7 +133,7 @@ def restore_candles(book: CandleBook, d: dict[str, list[list[int]]]) -> None:
 
 
 def encode_args(args: Any) -> Any:
-    """The arguments of one engine call as JSON-ready values (Decimal -> {"$d": text}, Side -> {"$s": ...})."""
+    """One engine call's arguments as JSON-ready values (Decimal -> {"$d": text}, Side -> {"$s": ...})."""
     if isinstance(args, Side):
         return {"$s": args.value}
     if isinstance(args, Decimal):

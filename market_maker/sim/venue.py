@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from market_maker.sim import snapshot
 from market_maker.sim.candles import CandleBook
 from market_maker.sim.config import SimConfig
-from market_maker.sim import snapshot
 from market_maker.sim.engine import RECORDED, UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
 from market_maker.sim.limits import OrderCounter, WeightLimiter
