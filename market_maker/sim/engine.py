@@ -63,6 +63,7 @@ def _recorded(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatena
 
     return call
 
+
 # Binance's answers for filter failures: spot uses -1013 with the filter's name, futures own codes.
 _FUTURES_FILTER_ERRORS = {
     "PRICE_FILTER": (-4014, "Price not increased by tick size."),

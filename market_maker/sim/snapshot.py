@@ -156,4 +156,3 @@ def decode_args(data: Any) -> Any:
     if isinstance(data, list):
         return [decode_args(x) for x in data]
     return data
-

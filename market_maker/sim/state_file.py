@@ -24,6 +24,7 @@ fsynced and renamed over the old one, so a kill at any moment leaves either file
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -41,7 +42,30 @@ COMPACT_AFTER = 50_000  # journal lines (~80 min of a 100 ms market clock): boun
 
 
 class VenueStateError(Exception):
-    """The venue's state file cannot be used; the message names the file and says what to do."""
+    """The venue's state file cannot be used; the message names the file and what is wrong."""
+
+
+class VenueBusyError(VenueStateError):
+    """Another process has the venue's state file open."""
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file beside the state file (held while a process has the venue open)."""
+    return path.with_name(path.name + ".lock")
+
+
+def acquire_lock(path: Path) -> int:
+    """Hold the venue's lock (a second simulator on the same file would lose the first one's journal:
+    each rewrites the file); the lock's file descriptor. Raises :class:`VenueBusyError`."""
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise VenueBusyError(f"paper venue state {path} is in use by another running simulator") from None
+    return fd
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +155,10 @@ def load(path: Path) -> Loaded | None:
 class StateFile:
     """The open state file: appends journal lines, rewrites itself around a new snapshot."""
 
-    def __init__(self, path: Path, header: Header) -> None:
+    def __init__(self, path: Path, header: Header, lock_fd: int) -> None:
         self.path = path
         self.header = header
+        self._lock_fd: int | None = lock_fd  # from acquire_lock, released by close()
         self._fd: int | None = None
         self.lines = 0  # journal lines since the last snapshot
 
@@ -173,8 +198,11 @@ class StateFile:
             self._fd = None
 
     def close(self) -> None:
-        """Stop appending (the caller writes a last snapshot first when it can)."""
+        """Stop appending and release the lock (the caller writes a last snapshot first)."""
         self._close_fd()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def state_path_for(database: str, bot_id: str, symbol: str) -> Path | None:

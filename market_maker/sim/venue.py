@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -28,7 +29,15 @@ from market_maker.sim.engine import RECORDED, UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
 from market_maker.sim.limits import OrderCounter, WeightLimiter
 from market_maker.sim.paths import KlineReplay, PathPoint, RandomWalk, load_klines
-from market_maker.sim.state_file import COMPACT_AFTER, StateFile, VenueStateError, load, new_header
+from market_maker.sim.state_file import (
+    COMPACT_AFTER,
+    Loaded,
+    StateFile,
+    VenueStateError,
+    acquire_lock,
+    load,
+    new_header,
+)
 
 log = logging.getLogger(__name__)
 
@@ -270,36 +279,44 @@ class Venue:
     def open_state(self, path: Path) -> bool:
         """Persist this venue in ``path``: continue the state saved there (True), or start it (False).
         Raises :class:`VenueStateError` when the file cannot be used."""
-        loaded = load(path)
-        symbols = tuple(self.rules)
-        if loaded is None:
-            header = new_header(symbols)
-        else:
-            header = loaded.header
-            if set(header.symbols) != set(symbols):
-                raise VenueStateError(
-                    f"paper venue state {path} lists {', '.join(header.symbols)}, "
-                    f"this configuration trades {', '.join(symbols)}"
-                )
-            try:
-                self._restore(loaded.snapshot)
-                for record in loaded.journal:
-                    self._replay(record)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise VenueStateError(f"paper venue state {path}: damaged ({exc!r})") from None
-            downtime = self.now_ms() - self.clock_ms
-            steps = self._catch_up(self.now_ms())
-            log.info(
-                "paper venue %s continued: %d journal lines replayed; %.0f s down, market moved on %d steps",
-                path,
-                len(loaded.journal),
-                downtime / 1000,
-                steps,
-            )
-        self._state = StateFile(path, header)
+        lock = acquire_lock(path)
+        try:
+            loaded = self._load(path)
+            header = new_header(tuple(self.rules)) if loaded is None else loaded.header
+            self._state = StateFile(path, header, lock)
+        except BaseException:
+            os.close(lock)
+            raise
         self._state.write_snapshot(self.snapshot())
         self.engine.recorder = self._record_call
         return loaded is not None
+
+    def _load(self, path: Path) -> Loaded | None:
+        loaded = load(path)
+        if loaded is None:
+            return None
+        symbols = tuple(self.rules)
+        if set(loaded.header.symbols) != set(symbols):
+            raise VenueStateError(
+                f"paper venue state {path} lists {', '.join(loaded.header.symbols)}, "
+                f"this configuration trades {', '.join(symbols)}"
+            )
+        try:
+            self._restore(loaded.snapshot)
+            for record in loaded.journal:
+                self._replay(record)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise VenueStateError(f"paper venue state {path}: damaged ({exc!r})") from None
+        downtime = self.now_ms() - self.clock_ms
+        steps = self._catch_up(self.now_ms())
+        log.info(
+            "paper venue %s continued: %d journal lines replayed; %.0f s down, the market moved on %d steps",
+            path,
+            len(loaded.journal),
+            downtime / 1000,
+            steps,
+        )
+        return loaded
 
     def close_state(self) -> None:
         """Write a last snapshot (the next start replays nothing) and stop journaling."""
