@@ -103,6 +103,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.ops.alerts import AlertKind
     from market_maker.sim.state_file import VenueStateError
     from market_maker.startup.patient_start import WaitStopped, patient_start
+    from market_maker.store import StoreError
 
     sim = None
     try:

@@ -10,9 +10,11 @@ were kept) would trade a position the account does not hold, so ``run`` refuses 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from market_maker.ops.doctor import CheckResult, Status
 from market_maker.settings.models import Config
 from market_maker.store import Store
 from market_maker.store.database import display_name
@@ -102,3 +104,45 @@ def bind(store: Store, venue_id: str) -> None:
 def shared_database(config: Config) -> bool:
     """True when the database is a server (PostgreSQL) shared with other bots, not a file."""
     return config.engine.is_postgres
+
+
+def check_paper_venue(config: Config, config_path: str | None) -> Iterator[CheckResult]:
+    """``doctor``'s line: do the database and the paper venue's state file belong together?"""
+    from market_maker.sim.state_file import VenueStateError, load
+    from market_maker.store import StoreError, open_store
+
+    path = paper_state_path(config)
+    if path is None:
+        return
+    name = "paper venue"
+    try:
+        loaded = load(path)
+    except VenueStateError as exc:
+        yield CheckResult(name, Status.FAIL, f"{exc}; {fix_hint(config_path)}")
+        return
+    try:
+        store = open_store(config.engine.database, config.bot.id, config.trading.symbol)
+    except StoreError:
+        return  # the database check says why
+    try:
+        check = Binding(
+            display_name(config.engine.database),
+            path,
+            store.get_control(BINDING_KEY),
+            store_has_state(store),
+            None if loaded is None else loaded.header.venue_id,
+            loaded is not None and loaded.has_orders(),
+        )
+    except StoreError as exc:
+        yield CheckResult(name, Status.FAIL, f"cannot read the database: {exc}")
+        return
+    finally:
+        store.close()
+    problem = check.problem()
+    if problem is not None:
+        yield CheckResult(name, Status.FAIL, f"{problem}; {fix_hint(config_path)}")
+    elif loaded is None:
+        yield CheckResult(name, Status.OK, f"none yet: the first run creates {path}")
+    else:
+        venue = loaded.header.venue_id[:8]
+        yield CheckResult(name, Status.OK, f"{path} (venue {venue}) goes with {check.database}")

@@ -126,6 +126,11 @@ class Loaded:
     snapshot: dict[str, Any]
     journal: list[list[Any]]
 
+    def has_orders(self) -> bool:
+        """True when any account of the venue ever placed an order (kept or journaled)."""
+        engine = self.snapshot.get("engine", {})
+        return bool(engine.get("orders")) or any(r[:2] == ["call", "place"] for r in self.journal)
+
 
 def load(path: Path) -> Loaded | None:
     """Read the state file at ``path`` (None when there is none). A last line cut short by a kill is
