@@ -1,4 +1,9 @@
-"""``sim-exchange``: run the Binance-compatible simulator in the foreground until Ctrl-C or SIGTERM."""
+"""``sim-exchange``: run the Binance-compatible simulator in the foreground until Ctrl-C or SIGTERM.
+
+A configuration without ``accounts`` (or no ``--config`` at all) gets one paper account, the documented
+:data:`market_maker.sim.config.PAPER_API_KEY` / ``PAPER_API_SECRET``, printed at start
+(docs/exchanges.md says how to list accounts of your own).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.sim.config import PAPER_API_KEY
 
 HELP = "Run the Binance-compatible exchange simulator (REST + WebSocket on loopback) until Ctrl-C."
 
@@ -30,7 +36,7 @@ def load_config(path: str | None, step_mode: bool) -> Any:
 
     import yaml
 
-    from market_maker.sim.config import SimConfig
+    from market_maker.sim.config import PAPER_API_SECRET, AccountSpec, SimConfig
 
     data: dict[str, Any] = {}
     if path:
@@ -44,6 +50,8 @@ def load_config(path: str | None, step_mode: bool) -> Any:
             loaded = loaded["sim"]
         data = loaded
     cfg = SimConfig.from_mapping(data, where=path or "sim config")
+    if not cfg.accounts:
+        cfg = dataclasses.replace(cfg, accounts=(AccountSpec(PAPER_API_KEY, PAPER_API_SECRET),))
     return dataclasses.replace(cfg, step_mode=True) if step_mode else cfg
 
 
@@ -68,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"REST      {sim.rest_url}  (spot /api/v3, USD-M /fapi)", flush=True)
     print(f"WebSocket {sim.ws_url}  (/ws, /stream, /ws-api/v3, /private/ws)", flush=True)
     print(f"Control   {sim.rest_url}/_sim/<op>   Ctrl-C to stop", flush=True)
+    for acct in sim.config.accounts:
+        money = ", ".join(f"{a} {v}" for a, v in acct.balances.items())
+        # the default paper account is documented, so its secret is shown; a configured one's is not
+        shown = acct.api_secret if acct.api_key == PAPER_API_KEY else "(from the configuration)"
+        print(f"Account   PAPER  key {acct.api_key}  secret {shown}  balances {money}", flush=True)
     try:
         while not done.wait(0.5):
             pass
