@@ -47,7 +47,11 @@ def _trade_a_while(v: Venue) -> None:
         e.place(SPOT, KEY, "BTCUSDT", Side.BUY, "LIMIT_MAKER", "GTC", last + 10, 2_000, "cross", now)
     e.set_leverage(KEY, "BTCUSDT", 5)
     e.place(USDM, KEY, "BTCUSDT", Side.BUY, "LIMIT", "GTC", last - 7_000, 3_000, "f1", now)
-    e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTX", last + 7_000, 3_000, "f2", now, reduce_only=True)
+    e.place(USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTX", last + 7_000, 3_000, "f2", now)
+    with pytest.raises(BinanceError):  # nothing to reduce yet
+        e.place(
+            USDM, KEY, "BTCUSDT", Side.SELL, "LIMIT", "GTC", last + 9_000, 1_000, "r1", now, reduce_only=True
+        )
     e.place(SPOT, KEY, "BTCUSDT", Side.BUY, "MARKET", "GTC", 0, 0, "m1", now, quote_qty=Decimal("150"))
     v.dual_side[KEY] = False
     e.force_partial = True
