@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     parser.add_argument("--step-mode", action="store_true", help="advance the price only through /_sim/step")
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the venue's state in FILE (0600) and continue it at the next start (default: in memory)",
+    )
 
 
 def load_config(path: str | None, step_mode: bool) -> Any:
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from market_maker.sim.config import SimConfigError
     from market_maker.sim.paths import PathError
     from market_maker.sim.server import SimServer
+    from market_maker.sim.state_file import VenueStateError
 
     try:
         cfg = load_config(args.config, args.step_mode)
@@ -67,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"sim-exchange: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        sim = SimServer(cfg, host=args.host, port=args.port).start()
-    except (RuntimeError, PathError, OSError) as exc:
+        state = Path(args.state) if args.state else None
+        sim = SimServer(cfg, host=args.host, port=args.port, state_file=state).start()
+    except (RuntimeError, PathError, OSError, VenueStateError) as exc:
         print(f"sim-exchange: {exc}", file=sys.stderr)
         return EXIT_ERROR
     done = threading.Event()
