@@ -133,13 +133,16 @@ def restore_candles(book: CandleBook, d: dict[str, list[list[int]]]) -> None:
 
 
 def encode_args(args: Any) -> Any:
-    """One engine call's arguments as JSON-ready values (Decimal -> {"$d": text}, Side -> {"$s": ...})."""
+    """One engine call's arguments as JSON-ready values: Decimal -> {"$d": text}, Side -> {"$s": name}."""
+    t = type(args)
+    if t is str or t is int or t is bool or args is None:  # the common case first: this is the hot path
+        return args
+    if t is tuple or t is list:
+        return [encode_args(x) for x in args]
     if isinstance(args, Side):
         return {"$s": args.value}
     if isinstance(args, Decimal):
         return {"$d": str(args)}
-    if isinstance(args, (list, tuple)):
-        return [encode_args(x) for x in args]
     if isinstance(args, dict):
         return {k: encode_args(x) for k, x in args.items()}
     return args

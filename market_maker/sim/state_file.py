@@ -17,9 +17,12 @@ power loss or kernel crash can lose the last lines, as it can the bot's own SQLi
 ``synchronous=normal``. Every answer, REST or WebSocket, and every user-stream event is queued on the
 event loop after the synchronous handler that wrote its line, so nothing reaches a client unwritten.
 
-The file is rewritten (a new snapshot, an empty journal) when the venue starts, every
-:data:`COMPACT_AFTER` journal lines, and when it stops; the rewrite goes to a temporary file that is
-fsynced and renamed over the old one, so a kill at any moment leaves either file whole.
+The file is rewritten (a new snapshot, an empty journal) when the venue starts, when it stops, and
+while it runs once the journal holds :data:`COMPACT_AFTER` lines and twice as many as the venue has
+orders (a snapshot's cost grows with the history it holds; this keeps its share per input constant).
+The rewrite goes to a temporary file that is fsynced and renamed over the old one, so a kill at any
+moment leaves either file whole. The snapshot is built on the event loop: with 100 000 orders kept it
+takes about a second, during which the venue answers nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = "market-maker paper venue"
 VERSION = 1
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder: json.dumps builds one per call
 COMPACT_AFTER = 50_000  # journal lines (~80 min of a 100 ms market clock): bounds the replay at start
 
 
@@ -194,7 +198,7 @@ class StateFile:
         """Write one journal line (before the answer it belongs to can leave)."""
         if self._fd is None:
             raise VenueStateError(f"paper venue state {self.path}: closed")
-        os.write(self._fd, (json.dumps(record, separators=(",", ":")) + "\n").encode())
+        os.write(self._fd, (_encode(record) + "\n").encode())
         self.lines += 1
 
     def _close_fd(self) -> None:

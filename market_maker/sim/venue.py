@@ -260,7 +260,9 @@ class Venue:
         if state is None:
             return
         state.append(record)
-        if state.lines >= COMPACT_AFTER:
+        # a snapshot costs in proportion to the history it holds: rewriting only after as many journal
+        # lines keeps its share of each input constant however long the venue lives
+        if state.lines >= COMPACT_AFTER and state.lines >= 2 * len(self.engine.orders):
             state.write_snapshot(self.snapshot())
 
     def _record_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
