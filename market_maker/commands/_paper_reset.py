@@ -41,8 +41,16 @@ def reset_paper(config: Config, say: Callable[[str], None]) -> None:
     if config.exchange.venue != "sim" or config.exchange.rest_url is not None:
         raise ValueError("paper reset is for the built-in simulator (exchange.venue sim without rest_url)")
     state = paper_state_path(config)
-    if state is not None:
-        os.close(acquire_lock(state))  # VenueBusyError while a bot trades on it
+    # held while removing: VenueBusyError while a bot trades on it, and none starts meanwhile
+    lock = acquire_lock(state) if state is not None and state.exists() else None
+    try:
+        _remove(config, say)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _remove(config: Config, say: Callable[[str], None]) -> None:
     files = paper_files(config)
     for p in files:
         say(f"removing {p}")
