@@ -144,9 +144,10 @@ def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: P
 
 
 def test_the_durable_configuration_continues_after_ctrl_c_and_after_sigkill(
-    tmp_path: Path, pg_url: str
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """config/durable-btcusdt.yaml as shipped (its own simulator, PostgreSQL), on a fresh database."""
+    """config/durable-btcusdt.yaml as shipped (its own simulator, PostgreSQL), on a fresh database;
+    then ``paper reset`` removes the venue file and only this bot's rows from the shared database."""
     args = ("--config", str(REPO / "config" / "durable-btcusdt.yaml"))
     env = {"MM_ENGINE__DATABASE": pg_url}
     first = Bot(tmp_path, *args, env=env)
@@ -163,7 +164,22 @@ def test_the_durable_configuration_continues_after_ctrl_c_and_after_sigkill(
     third.wait_for(FILLED)
     fills = _clean_stop(third)
     assert fills == len(_stored_trade_ids(pg_url, "btc1", "BTCUSDT"))
-    assert (tmp_path / "var" / "btc1-BTCUSDT.venue.jsonl").exists()
+    venue_file = tmp_path / "var" / "btc1-BTCUSDT.venue.jsonl"
+    assert venue_file.exists()
+
+    other = open_store(pg_url, "eth1", "ETHUSDT")  # the twin bot's rows in the shared database
+    other.set_control("pause", "1")
+    other.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MM_ENGINE__DATABASE", pg_url)
+    capsys.readouterr()
+    assert main(["paper", "reset", *args]) == 0
+    said = capsys.readouterr().out
+    assert "removing var/btc1-BTCUSDT.venue.jsonl" in said and "removing bot btc1's rows on BTCUSDT" in said
+    assert not venue_file.exists() and not _stored_trade_ids(pg_url, "btc1", "BTCUSDT")
+    other = open_store(pg_url, "eth1", "ETHUSDT")
+    assert other.get_control("pause") == "1"  # another bot's rows are left alone
+    other.close()
 
 
 def _config(tmp_path: Path) -> str:
