@@ -29,6 +29,7 @@ from market_maker.store import open_store
 REPO = Path(__file__).resolve().parents[2]
 PAPER_OK = re.compile(r"paper check: the database holds all (\d+) fills the simulator reports")
 FILLED = re.compile(r"filled (BUY|SELL) .* trade (\d+)")
+CONTINUED = re.compile(r"paper venue .* continued: (\d+) journal lines replayed; .* moved on (\d+) steps")
 TROUBLE = ("insufficient balance", "reported again", "HALTED", "paper check FAILED", "Traceback")
 
 
@@ -119,7 +120,8 @@ def test_the_readme_run_stopped_by_ctrl_c_continues_when_run_again(tmp_path: Pat
     assert len(kept) == fills_before >= 1
 
     second = Bot(tmp_path)
-    second.wait_for(re.compile(r"paper venue .* continued"))
+    replayed, steps = map(int, second.wait_for(CONTINUED).groups())
+    assert replayed == 0 and steps > 0  # a clean stop left a snapshot; the market moved on meanwhile
     second.wait_for(FILLED)
     fills_after = _clean_stop(second)
     assert fills_after > fills_before  # one account: the venue still reports the first run's fills
@@ -136,7 +138,8 @@ def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: P
     assert stored_at_kill  # the fill the first run logged is in its database
 
     second = Bot(tmp_path)
-    second.wait_for(re.compile(r"paper venue .* continued"))
+    replayed, steps = map(int, second.wait_for(CONTINUED).groups())
+    assert replayed > 0 and steps > 0  # the kill left a journal to replay; the market moved on meanwhile
     second.wait_for(FILLED)
     fills = _clean_stop(second)
     assert fills >= len(stored_at_kill)
@@ -216,6 +219,18 @@ def test_a_database_of_another_venue_is_refused_until_paper_reset(
     assert main(["run", "--config", cfg, "--for", "2"]) == 0
     assert main(["doctor", "--config", cfg]) == 0
     assert "ok    paper venue:" in capsys.readouterr().out
+
+
+def test_a_damaged_venue_state_is_refused_with_how_to_start_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path)
+    venue_file = tmp_path / "var" / "bot.venue.jsonl"
+    venue_file.parent.mkdir()
+    venue_file.write_text("not json\n")
+    assert main(["run", "--config", cfg, "--for", "2"]) == 4
+    errors = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and str(venue_file) in errors[0] and "paper reset" in errors[0], errors
 
 
 def test_run_fresh_starts_over_with_a_new_paper_account(tmp_path: Path) -> None:
