@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from market_maker.core.model import Side
@@ -19,29 +20,36 @@ from market_maker.sim.candles import CandleBook
 from market_maker.sim.engine import Account, Engine, Order, Position, Trade
 from market_maker.sim.paths import KlineReplay, RandomWalk
 
-_ORDER_FIELDS = tuple(f.name for f in fields(Order))
-_TRADE_FIELDS = tuple(f.name for f in fields(Trade))
+
+class _Rows:
+    """A dataclass's instances as lists of JSON-ready values and back, field by field in declaration
+    order (so a field added to the class is saved too); decimals as text, sides by name."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        names = tuple(f.name for f in fields(cls))
+        self._cls = cls
+        self._get = attrgetter(*names)
+        self._decimals = tuple(i for i, n in enumerate(names) if n in _DECIMAL_FIELDS)
+        self._sides = tuple(i for i, n in enumerate(names) if n == "side")
+
+    def out(self, obj: Any) -> list[Any]:
+        row = list(self._get(obj))
+        for i in self._decimals:
+            row[i] = str(row[i])
+        return row  # a side is a StrEnum, a str: JSON writes its name (``.value`` costs ~10 us here)
+
+    def into(self, row: list[Any]) -> Any:
+        values = list(row)
+        for i in self._decimals:
+            values[i] = Decimal(values[i])
+        for i in self._sides:
+            values[i] = Side(values[i])
+        return self._cls(*values)
+
+
 _DECIMAL_FIELDS = frozenset({"quote", "locked", "margin", "fee", "realized"})
-
-
-def _out(name: str, value: Any) -> Any:
-    if name in _DECIMAL_FIELDS:
-        return str(value)
-    if name == "side":
-        return value.value
-    return value
-
-
-def _in(name: str, value: Any) -> Any:
-    if name in _DECIMAL_FIELDS:
-        return Decimal(value)
-    if name == "side":
-        return Side(value)
-    return value
-
-
-def _row(obj: Any, names: tuple[str, ...]) -> list[Any]:
-    return [_out(n, getattr(obj, n)) for n in names]
+_ORDERS = _Rows(Order)
+_TRADES = _Rows(Trade)
 
 
 def _account(a: Account) -> dict[str, Any]:
@@ -53,7 +61,7 @@ def _account(a: Account) -> dict[str, Any]:
         "positions": {s: [p.amount, str(p.entry), str(p.realized)] for s, p in a.positions.items()},
         "leverage": dict(a.leverage),
         "margin_type": dict(a.margin_type),
-        "trades": [_row(t, _TRADE_FIELDS) for t in a.trades],
+        "trades": [_TRADES.out(t) for t in a.trades],
     }
 
 
@@ -66,7 +74,7 @@ def _restore_account(d: dict[str, Any]) -> Account:
         positions={s: Position(amt, Decimal(e), Decimal(r)) for s, (amt, e, r) in d["positions"].items()},
         leverage={s: int(x) for s, x in d["leverage"].items()},
         margin_type=dict(d["margin_type"]),
-        trades=[Trade(*(_in(n, x) for n, x in zip(_TRADE_FIELDS, row, strict=True))) for row in d["trades"]],
+        trades=[_TRADES.into(row) for row in d["trades"]],
     )
 
 
@@ -78,7 +86,7 @@ def engine_state(e: Engine) -> dict[str, Any]:
         "next_trade_ids": dict(e.next_trade_ids),
         "force_partial": e.force_partial,
         "accounts": [_account(a) for a in e.accounts.values()],
-        "orders": [_row(o, _ORDER_FIELDS) for o in sorted(e.orders.values(), key=lambda o: o.order_id)],
+        "orders": [_ORDERS.out(o) for o in sorted(e.orders.values(), key=lambda o: o.order_id)],
     }
 
 
@@ -91,8 +99,7 @@ def restore_engine(e: Engine, d: dict[str, Any]) -> None:
     e.accounts = {a["api_key"]: _restore_account(a) for a in d["accounts"]}
     e.orders.clear()
     for row in d["orders"]:  # oldest first: a client id reused later points at its newest order
-        o = Order(*(_in(n, x) for n, x in zip(_ORDER_FIELDS, row, strict=True)))
-        e.restore_order(o)
+        e.restore_order(_ORDERS.into(row))
 
 
 def path_state(path: RandomWalk | KlineReplay) -> dict[str, Any]:
