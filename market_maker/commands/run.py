@@ -101,7 +101,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
-    from market_maker.sim.state_file import VenueStateError
+    from market_maker.sim.state_file import VenueBusyError, VenueStateError
     from market_maker.startup.patient_start import WaitStopped, patient_start
     from market_maker.store import StoreError
 
@@ -151,8 +151,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     except VenueStateError as exc:
         from market_maker.ops.paper_venue import fix_hint
 
-        busy = "stop that bot first" if "in use" in str(exc) else fix_hint(args.config)
-        print(f"error: {exc}; {busy}", file=sys.stderr)
+        fix = "stop that bot first" if isinstance(exc, VenueBusyError) else fix_hint(args.config)
+        print(f"error: {exc}; {fix}", file=sys.stderr)
         _stop_sim(sim)
         return EXIT_UNSAFE
     except (ValueError, RuntimeError, OSError) as exc:
