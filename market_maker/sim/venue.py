@@ -307,7 +307,7 @@ class Venue:
             self._restore(loaded.snapshot)
             for record in loaded.journal:
                 self._replay(record)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise VenueStateError(f"paper venue state {path}: damaged ({exc!r})") from None
         downtime = self.now_ms() - self.clock_ms
         steps = self._catch_up(self.now_ms())
