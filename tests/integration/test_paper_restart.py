@@ -126,7 +126,7 @@ def test_the_readme_run_stopped_by_ctrl_c_continues_when_run_again(tmp_path: Pat
     fills_after = _clean_stop(second)
     assert fills_after > fills_before  # one account: the venue still reports the first run's fills
     assert kept < _stored_trade_ids(db, "paper1", "BTCUSDT")
-    assert "placing BUY" in second.text and "a new paper account" not in second.text
+    assert "the paper account kept there" in second.text and "a new paper account" not in second.text
 
 
 def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: Path) -> None:
