@@ -251,6 +251,6 @@ def test_venue_sim_with_urls_trades_that_simulator_with_its_paper_account(tmp_pa
         del data["sim"]
         path.write_text(yaml.safe_dump(data))
         assert main(["run", "--config", str(path), "--for", "5"]) == 0
-        placed = sim.control.open_orders(PAPER_API_KEY, "BTCUSDT")
+        placed = sim.control.open_orders(PAPER_API_KEY, "BTCUSDT") + sim.control.trades(PAPER_API_KEY)
         assert placed and all(o["clientOrderId"].startswith("paper1_") for o in placed)
         assert not list(tmp_path.rglob("*.venue.jsonl"))  # no venue of its own
