@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,22 @@ class Bot:
         return "".join(self.lines)
 
 
+@pytest.fixture
+def bots() -> Iterator[list[Bot]]:
+    """Every bot a test starts; any still running when it ends (a failed wait) is killed."""
+    started: list[Bot] = []
+    yield started
+    for bot in started:
+        if bot.proc.poll() is None:
+            bot.proc.kill()
+            bot.proc.wait(timeout=30)
+
+
+def _start(bots: list[Bot], cwd: Path, *args: str, env: dict[str, str] | None = None) -> Bot:
+    bots.append(Bot(cwd, *args, env=env))
+    return bots[-1]
+
+
 def _clean_stop(bot: Bot) -> int:
     """Ctrl-C; exit 0 and the paper check passed, without the storm of issue 17; the fills checked."""
     code = bot.stop(signal.SIGINT)
@@ -111,15 +128,15 @@ def _stored_trade_ids(database: str, bot_id: str, symbol: str) -> set[int]:
         store.close()
 
 
-def test_the_readme_run_stopped_by_ctrl_c_continues_when_run_again(tmp_path: Path) -> None:
-    first = Bot(tmp_path)  # the README's command, in a fresh directory: config/default.yaml
+def test_the_readme_run_stopped_by_ctrl_c_continues_when_run_again(tmp_path: Path, bots: list[Bot]) -> None:
+    first = _start(bots, tmp_path)  # the README's command, in a fresh directory: config/default.yaml
     first.wait_for(FILLED)
     fills_before = _clean_stop(first)
     db = str(tmp_path / "var" / "paper1.sqlite")
     kept = _stored_trade_ids(db, "paper1", "BTCUSDT")
     assert len(kept) == fills_before >= 1
 
-    second = Bot(tmp_path)
+    second = _start(bots, tmp_path)
     replayed, steps = map(int, second.wait_for(CONTINUED).groups())
     assert replayed == 0 and steps > 0  # a clean stop left a snapshot; the market moved on meanwhile
     second.wait_for(FILLED)
@@ -129,14 +146,14 @@ def test_the_readme_run_stopped_by_ctrl_c_continues_when_run_again(tmp_path: Pat
     assert "the paper account kept there" in second.text and "a new paper account" not in second.text
 
 
-def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: Path) -> None:
-    first = Bot(tmp_path)
+def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: Path, bots: list[Bot]) -> None:
+    first = _start(bots, tmp_path)
     first.wait_for(FILLED)
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL
     db = str(tmp_path / "var" / "paper1.sqlite")
     stored_at_kill = _stored_trade_ids(db, "paper1", "BTCUSDT")  # a batch may not have committed yet
 
-    second = Bot(tmp_path)
+    second = _start(bots, tmp_path)
     replayed, steps = map(int, second.wait_for(CONTINUED).groups())
     assert replayed > 0 and steps > 0  # the kill left a journal to replay; the market moved on meanwhile
     second.wait_for(FILLED)
@@ -146,22 +163,26 @@ def test_the_readme_run_killed_with_sigkill_continues_when_run_again(tmp_path: P
 
 
 def test_the_durable_configuration_continues_after_ctrl_c_and_after_sigkill(
-    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    pg_url: str,
+    bots: list[Bot],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """config/durable-btcusdt.yaml as shipped (its own simulator, PostgreSQL), on a fresh database;
     then ``paper reset`` removes the venue file and only this bot's rows from the shared database."""
     args = ("--config", str(REPO / "config" / "durable-btcusdt.yaml"))
     env = {"MM_ENGINE__DATABASE": pg_url}
-    first = Bot(tmp_path, *args, env=env)
+    first = _start(bots, tmp_path, *args, env=env)
     first.wait_for(FILLED)
     _clean_stop(first)
 
-    second = Bot(tmp_path, *args, env=env)
+    second = _start(bots, tmp_path, *args, env=env)
     second.wait_for(re.compile(r"paper venue .* continued"))
     second.wait_for(FILLED)
     assert second.stop(signal.SIGKILL) == -signal.SIGKILL
 
-    third = Bot(tmp_path, *args, env=env)
+    third = _start(bots, tmp_path, *args, env=env)
     third.wait_for(re.compile(r"paper venue .* continued"))
     third.wait_for(FILLED)
     fills = _clean_stop(third)
