@@ -178,11 +178,13 @@ def main() -> int:
     ap.add_argument("--procs", type=int, default=2, help="client processes")
     ap.add_argument("--conns", type=int, default=8, help="keep-alive connections per client process")
     ap.add_argument("--out", help="write the results as JSON here")
+    ap.add_argument("--state", help="the simulator keeps its venue state in this file (journaled)")
     args = ap.parse_args()
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(CONFIG)
     server = subprocess.Popen(
-        [sys.executable, "-m", "market_maker", "sim-exchange", "--config", f.name],
+        [sys.executable, "-m", "market_maker", "sim-exchange", "--config", f.name]
+        + (["--state", args.state] if args.state else []),
         stdout=subprocess.PIPE,
         text=True,
     )

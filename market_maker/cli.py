@@ -26,6 +26,7 @@ VERBS: dict[str, str] = {
     "pause": "pause",
     "resume": "resume",
     "workflows": "workflows",
+    "paper": "paper",
 }
 
 

@@ -15,11 +15,13 @@ from market_maker.ops.doctor import (
     environment_note,
     now_ms,
 )
+from market_maker.ops.paper_venue import check_paper_venue
 from market_maker.ops.venue import VenueError, open_venue
 
 HELP = (
-    "Check config, database, exchange reachability, clock skew, API-key permissions, balance against"
-    " the worst-case grid and the trading lock; exit 0 ok, 4 unsafe to trade, 2 bad config."
+    "Check config, database (and that a paper bot's database and venue state go together), exchange"
+    " reachability, clock skew, API-key permissions, balance against the worst-case grid and the"
+    " trading lock; exit 0 ok, 4 unsafe to trade, 2 bad config."
 )
 
 
@@ -40,6 +42,9 @@ def run(args: argparse.Namespace) -> int:
     results: list[CheckResult] = []
     try:
         for result in check_database(config, now_ms()):
+            results.append(result)
+            print(result.line(), flush=True)
+        for result in check_paper_venue(config, args.config):
             results.append(result)
             print(result.line(), flush=True)
         try:

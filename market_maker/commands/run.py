@@ -1,9 +1,14 @@
 """``run``: trade. With no arguments: config/default.yaml, paper trading on the built-in simulator.
 
 For ``exchange.venue: sim`` the simulator starts in-process on a free loopback port with a seeded price
-path, an account is created from ``sim.balances`` with a key and secret generated for this run (kept in
-memory only), and the bot trades it over real HTTP and WebSocket. For ``venue: binance`` it trades the
-configured Binance endpoints with the API key and secret from the environment or the secrets file.
+path, and the bot trades it over real HTTP and WebSocket. The venue persists in a state file beside the
+database (``market_maker.sim.state_file``): the paper account (created from ``sim.balances`` on the first
+run, with a generated key and secret kept in that 0600 file), its orders and trades, the market clock.
+A run after Ctrl-C or kill -9 continues on it; a database and a venue state that do not belong together
+are refused (exit 4, ``market_maker.ops.paper_venue``); ``--fresh`` starts over. With
+``exchange.rest_url``/``ws_url`` set, venue ``sim`` trades that simulator (``sim-exchange``) instead,
+with the configured key or else sim-exchange's default paper account. For ``venue: binance`` it trades
+the configured Binance endpoints with the API key and secret from the environment or the secrets file.
 SIGTERM or Ctrl-C stops gracefully (exit 0); ``--for SECONDS`` stops by itself.
 """
 
@@ -11,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import signal
 import sys
 import threading
 from typing import Any
 
 from market_maker.commands._config_arg import add_config_argument, config_or_none
-from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 
 HELP = "Run the bot (default: paper trading on the built-in simulator with config/default.yaml)."
 
@@ -36,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="seconds between heartbeat lines (default: 5 on the simulator, else ops.heartbeat_seconds)",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="paper trading: start over (remove the simulator's venue state and the database first)",
     )
 
 
@@ -61,6 +70,20 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("websocket").setLevel(logging.WARNING)
     for line in config.warnings():
         log.warning("%s", line)
+    if args.fresh:
+        from market_maker.commands._paper_reset import StoreError, VenueBusyError, reset_paper
+
+        try:
+            reset_paper(config, lambda line: log.info("fresh start: %s", line))
+        except VenueBusyError as exc:
+            print(f"error: {exc}: stop that bot first", file=sys.stderr)
+            return EXIT_UNSAFE
+        except ValueError as exc:
+            print(f"error: --fresh: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except (OSError, StoreError) as exc:
+            print(f"error: --fresh: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     stop = threading.Event()
     handlers = {}
     if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
@@ -78,15 +101,26 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
+    from market_maker.sim.state_file import VenueBusyError, VenueStateError
     from market_maker.startup.patient_start import WaitStopped, patient_start
+    from market_maker.store import StoreError
 
     sim = None
-    sim_key = ""
     try:
-        if config.exchange.venue == "sim":
-            sim, sim_key, sim_secret = _start_sim(config)
+        if config.exchange.venue == "sim" and config.exchange.rest_url is None:
+            sim, key, secret = _start_sim(config)
             urls: tuple[str, str, str | None] = (sim.rest_url, sim.ws_url, None)
-            key, secret = sim_key, sim_secret
+            problem = _bind_paper(config, sim, key)
+            if problem is not None:
+                from market_maker.ops.paper_venue import fix_hint
+
+                print(f"error: {problem}; {fix_hint(args.config)}", file=sys.stderr)
+                log.error("not trading: %s", problem)
+                _stop_sim(sim)
+                return EXIT_UNSAFE
+            heartbeat = args.heartbeat or 5.0
+        elif config.exchange.venue == "sim":
+            urls, (key, secret) = _external_sim(config)
             heartbeat = args.heartbeat or 5.0
         else:
             ex = config.exchange
@@ -110,6 +144,17 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
             print(f"error: {line}", file=sys.stderr)
         _stop_sim(sim)
         return EXIT_USAGE
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _stop_sim(sim)
+        return EXIT_ERROR
+    except VenueStateError as exc:
+        from market_maker.ops.paper_venue import fix_hint
+
+        fix = "stop that bot first" if isinstance(exc, VenueBusyError) else fix_hint(args.config)
+        print(f"error: {exc}; {fix}", file=sys.stderr)
+        _stop_sim(sim)
+        return EXIT_UNSAFE
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         _stop_sim(sim)
@@ -148,8 +193,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         ops.alert(AlertKind.START, f"trading {config.trading.symbol} as bot {config.bot.id}")
         code = system.wait(stop, args.for_seconds)
         ops.alert(AlertKind.STOP, f"stopped ({system.failed or 'graceful'})", exit_code=code)
-        if sim is not None:
-            code = max(code, _paper_check(config, sim, sim_key))
+        if config.exchange.venue == "sim":
+            code = max(code, _paper_check(config, _venue_trades(config, sim, key)))
         return code
     finally:
         ops.stop()
@@ -166,21 +211,85 @@ def _routed(config: Any, ws_url: str) -> bool:
 
 def _start_sim(config: Any) -> tuple[Any, str, str]:
     from market_maker.ops.logs import add_secrets
+    from market_maker.ops.paper_venue import paper_state_path
     from market_maker.settings.sim_config import sim_balances, sim_config
     from market_maker.sim.server import SimServer
 
-    sim = SimServer(sim_config(config)).start()
-    key, secret = secrets.token_hex(32), secrets.token_hex(32)
-    add_secrets(key, secret)  # generated for this run: masked in every log line like configured ones
-    sim.create_account(key, secret, sim_balances(config))
+    state = paper_state_path(config)
+    sim = SimServer(sim_config(config), state_file=state).start()
+    key, secret, created = sim.paper_account(sim_balances(config))
+    add_secrets(key, secret)  # kept in the venue's 0600 state file only: masked in every log line
     log.info("simulator listening on %s (control API under %s/_sim/)", sim.rest_url, sim.rest_url)
+    if state is not None:
+        how = "a new paper account" if created else "the paper account kept there"
+        log.info("paper venue state in %s: %s", state, how)
     return sim, key, secret
 
 
-def _paper_check(config: Any, sim: Any, key: str) -> int:
+def _bind_paper(config: Any, sim: Any, key: str) -> str | None:
+    """None when the database and the simulator's venue state belong together (binding a new pair);
+    else the one line that says why not."""
+    from market_maker.ops.paper_venue import bind, binding
+    from market_maker.store import open_store
+
+    if sim.venue_id is None:  # an in-memory database: a throw-away venue as well
+        return None
+    store = open_store(config.engine.database, config.bot.id, config.trading.symbol)
+    try:
+        check = binding(config, store, sim.venue_id, sim.continued and sim.account_has_history(key))
+        problem = check.problem()
+        if problem is None and check.bound is None:
+            bind(store, sim.venue_id)
+        return problem
+    finally:
+        store.close()
+
+
+def _external_sim(config: Any) -> tuple[tuple[str, str, str | None], tuple[str, str]]:
+    """URLs and credentials of a simulator running on its own (``sim-exchange``): the configured key,
+    or else its default paper account."""
+    from market_maker.ops.logs import add_secrets
+    from market_maker.sim.config import PAPER_API_KEY, PAPER_API_SECRET
+
+    ex = config.exchange
+    if ex.ws_url is None:
+        raise ValueError("exchange.rest_url is set for venue sim: set exchange.ws_url too")
+    if config.credentials.has_api_credentials:
+        key, secret = config.api_credentials()
+    else:
+        key, secret = PAPER_API_KEY, PAPER_API_SECRET
+        add_secrets(key, secret)
+    log.info("trading the simulator at %s", ex.rest_url)
+    return (ex.rest_url, ex.ws_url, ex.ws_api_url), (key, secret)
+
+
+def _venue_trades(config: Any, sim: Any, key: str) -> list[dict[str, Any]] | str:
+    """The account's trade log from the simulator (its control API), or why it cannot be read."""
+    if sim is not None:
+        rows: list[dict[str, Any]] = sim.control.trades(key, config.trading.symbol)
+        return rows
+    import requests
+
+    try:
+        resp = requests.get(
+            f"{config.exchange.rest_url}/_sim/trades",
+            params={"api_key": key, "symbol": config.trading.symbol},
+            timeout=config.exchange.timeout_seconds,
+        )
+        resp.raise_for_status()
+        result: list[dict[str, Any]] = resp.json()["result"]
+        return result
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        return f"cannot read the simulator's trades: {type(exc).__name__}"
+
+
+def _paper_check(config: Any, venue_trades: list[dict[str, Any]] | str) -> int:
     from market_maker.commands._paper_check import compare_fills
     from market_maker.store import StoreError, open_store
 
+    if isinstance(venue_trades, str):
+        log.error("paper check: %s", venue_trades)
+        return EXIT_ERROR
     try:
         store = open_store(config.engine.database, config.bot.id, config.trading.symbol)
         try:
@@ -190,7 +299,7 @@ def _paper_check(config: Any, sim: Any, key: str) -> int:
     except StoreError as exc:
         log.error("paper check: %s", exc)
         return EXIT_ERROR
-    check = compare_fills(sim.control.trades(key, config.trading.symbol), stored, config.exchange.market)
+    check = compare_fills(venue_trades, stored, config.exchange.market)
     (log.info if check.ok else log.error)(check.line())
     return EXIT_OK if check.ok else EXIT_ERROR
 

@@ -276,7 +276,11 @@ def environment_note(config: Config) -> str:
     if config.exchange.venue == "sim" and config.exchange.rest_url is None:
         src = "a throw-away key of the in-process simulator"
     else:
-        src = creds.api_key_source or f"nowhere: {config.exchange.api_key_env} is not set"
+        src = creds.api_key_source or (
+            "sim-exchange's paper account"
+            if config.exchange.venue == "sim"
+            else f"nowhere: {config.exchange.api_key_env} is not set"
+        )
     return f"config ok: bot {config.bot.id}, {config.trading.symbol} on {config.exchange.venue} " + (
         f"{config.exchange.market.value}; API key from {src}"
     )

@@ -1,7 +1,8 @@
 """A connector for the CLI's ops verbs (doctor, cancel-all), from the configuration.
 
 Venue ``binance``, or venue ``sim`` with ``exchange.rest_url`` set (a simulator running on its own,
-``python -m market_maker sim-exchange``), use the configured URLs and credentials. Venue ``sim``
+``python -m market_maker sim-exchange``), use the configured URLs and credentials (for ``sim`` without
+configured credentials: sim-exchange's documented paper account, as ``run`` does). Venue ``sim``
 without URLs means the simulator lives inside the bot's process; ``doctor`` then starts a private
 in-process simulator from the ``sim`` section (so it can check default.yaml), with a throw-away key.
 """
@@ -63,12 +64,17 @@ def open_venue(config: Config, *, allow_embedded_sim: bool) -> Iterator[Venue]:
         else:
             if ex.rest_url is None or ex.ws_url is None:
                 raise VenueError("exchange.rest_url and exchange.ws_url must both be set for this venue")
-            if not config.credentials.has_api_credentials:
+            if config.credentials.has_api_credentials:
+                key, secret = config.api_credentials()
+            elif ex.venue == "sim":  # as `run` does: sim-exchange's documented paper account
+                from market_maker.sim.config import PAPER_API_KEY, PAPER_API_SECRET
+
+                key, secret = PAPER_API_KEY, PAPER_API_SECRET
+            else:
                 raise VenueError(
                     f"no API key/secret: set {ex.api_key_env} and {ex.api_secret_env}"
                     " or exchange.secrets_file"
                 )
-            key, secret = config.api_credentials()
             rest_url, ws_url, ws_api_url = ex.rest_url, ex.ws_url, ex.ws_api_url
             description = f"{ex.venue} {ex.market.value} {rest_url}"
         exchange = make_exchange(

@@ -94,6 +94,10 @@ def _sim_problems(cfg: Config) -> list[tuple[str, str]]:
     """The simulated symbol's filters against the grid: would the first orders be accepted at all?"""
     if cfg.exchange.venue != "sim":
         return []
+    ex = cfg.exchange
+    if (ex.rest_url is None) != (ex.ws_url is None):  # a sim-exchange elsewhere needs both
+        missing = "exchange.ws_url" if ex.ws_url is None else "exchange.rest_url"
+        return [(missing, "venue sim on a simulator of its own (sim-exchange) needs rest_url and ws_url")]
     s, t, problems = cfg.sim, cfg.trading, []
     if not _multiple(t.price_interval, s.tick_size):
         problems.append(

@@ -54,6 +54,24 @@ class CandleBook:
         self._1s: deque[Row] = deque(maxlen=keep_1s)
         self._1m: deque[Row] = deque(maxlen=keep_1m)
 
+    @property
+    def rows_1s(self) -> deque[Row]:
+        """The 1 s candles kept, oldest first."""
+        return self._1s
+
+    @rows_1s.setter
+    def rows_1s(self, rows: deque[Row]) -> None:
+        self._1s = rows
+
+    @property
+    def rows_1m(self) -> deque[Row]:
+        """The 1 m candles kept, oldest first."""
+        return self._1m
+
+    @rows_1m.setter
+    def rows_1m(self, rows: deque[Row]) -> None:
+        self._1m = rows
+
     def add(self, p: PathPoint) -> None:
         """Account for one path point."""
         _bucket(self._1s, p.time_ms - p.time_ms % 1_000, p)

@@ -58,6 +58,13 @@ class SymbolSpec:
         )
 
 
+# The paper account ``sim-exchange`` serves when its configuration names none (docs/exchanges.md). Paper
+# only: a simulator on loopback, no money behind it; printed at start, and ``run`` uses it for venue
+# sim with exchange.rest_url set and no key configured.
+PAPER_API_KEY = "paper-account-key"
+PAPER_API_SECRET = "paper-account-secret"
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """An account created at start: API key, secret and starting balances (spot and futures wallets)."""

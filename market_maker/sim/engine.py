@@ -13,23 +13,56 @@ Spot accounts lock the quote (buy) or base (sell) of every resting order; fees a
 asset received. USD-M accounts have one-way positions per symbol, leverage, an initial-margin check on
 orders that add exposure, reduce-only orders, realized PnL and fees in the margin asset.
 Every state change returns events in Binance's order: order event(s) first, then the balance event.
+
+The engine is deterministic: the same calls with the same arguments give the same state. A persistent
+venue (``market_maker.sim.state_file``) relies on it: a ``recorder`` set on the engine hears every call
+a client makes (:data:`RECORDED`), after it ran and before its answer can leave, and replaying those
+calls on the state last saved rebuilds the state exactly.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_UP, Decimal
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from market_maker.core.model import Side
 from market_maker.core.rules import SymbolRules
+
+Recorder = Callable[[str, tuple[Any, ...], dict[str, Any]], None]
+P = ParamSpec("P")
+R = TypeVar("R")
+# The client-facing calls that change the engine's state, in the order a recorder hears them.
+RECORDED = ("add_account", "place", "cancel", "cancel_all", "set_leverage", "set_margin_type")
 
 SPOT = "spot"
 USDM = "usdm"
 _FEE_Q = Decimal("0.00000001")
 ZERO = Decimal(0)
 UNLIMITED = 1 << 62
+
+
+def _recorded(method: Callable[Concatenate[Engine, P], R]) -> Callable[Concatenate[Engine, P], R]:
+    """Tell the engine's recorder about a client call once it ran (raised or not: a refused order
+    still uses up an order id), and only the outermost one (``cancel_all`` cancels one by one)."""
+    name = method.__name__
+
+    @wraps(method)
+    def call(self: Engine, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.recorder is None or self._recording:
+            return method(self, *args, **kwargs)
+        self._recording = True
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._recording = False
+            self.recorder(name, args, kwargs)
+
+    return call
+
 
 # Binance's answers for filter failures: spot uses -1013 with the filter's name, futures own codes.
 _FUTURES_FILTER_ERRORS = {
@@ -235,14 +268,28 @@ class Engine:
         self._by_client: dict[tuple[str, str, str, str], Order] = {}  # (venue, account, symbol, cid)
         self._open: dict[tuple[str, str, str], dict[int, Order]] = {}  # (venue, account, symbol)
         self._books: dict[tuple[str, str], _Book] = {}
-        self._order_ids = itertools.count(1)
-        self._trade_ids: dict[str, itertools.count] = {s: itertools.count(1) for s in markets}
-        self.force_partial = False
+        self.next_order_id = 1
+        self.next_trade_ids: dict[str, int] = dict.fromkeys(markets, 1)
+        self._force_partial = False
         # symbol -> status; anything but TRADING refuses new orders and stops fills, cancels still work
         self.symbol_status: dict[str, str] = {}
+        self.recorder: Recorder | None = None  # hears every client call (see the module docstring)
+        self._recording = False
+
+    @property
+    def force_partial(self) -> bool:
+        """While True, a resting order's first fill takes only half of it (a fault to inject)."""
+        return self._force_partial
+
+    @force_partial.setter
+    def force_partial(self, on: bool) -> None:
+        self._force_partial = on
+        if self.recorder is not None:
+            self.recorder("force_partial", (on,), {})
 
     # --- accounts ----------------------------------------------------------------------------------
 
+    @_recorded
     def add_account(self, api_key: str, api_secret: str, balances: dict[str, Decimal]) -> Account:
         """Create (or replace) an account with the same starting balances in spot and futures."""
         acct = Account(api_key, api_secret)
@@ -258,7 +305,9 @@ class Engine:
 
     def next_trade_id(self, symbol: str) -> int:
         """A fresh trade id of ``symbol`` (market prints and user fills share the sequence)."""
-        return next(self._trade_ids[symbol])
+        tid = self.next_trade_ids[symbol]
+        self.next_trade_ids[symbol] = tid + 1
+        return tid
 
     def bid_ask(self, symbol: str) -> tuple[int, int]:
         """The synthetic best bid and ask in ticks."""
@@ -324,6 +373,7 @@ class Engine:
 
     # --- placing -----------------------------------------------------------------------------------
 
+    @_recorded
     def place(
         self,
         venue: str,
@@ -377,7 +427,7 @@ class Engine:
         order = Order(
             venue,
             symbol,
-            next(self._order_ids),
+            self._new_order_id(),
             client_id,
             api_key,
             side,
@@ -412,6 +462,20 @@ class Engine:
         if venue == USDM and crosses:
             events.extend(self._expire_stale_reduce_only(api_key, symbol, now_ms))
         return order, events
+
+    def restore_order(self, o: Order) -> None:
+        """Put back an order saved earlier (oldest first): indexed by id and client id, and on the
+        book while it was resting."""
+        self.orders[(o.venue, o.order_id)] = o
+        self._by_client[(o.venue, o.account, o.symbol, o.client_id)] = o
+        if o.working:
+            self._open.setdefault((o.venue, o.account, o.symbol), {})[o.order_id] = o
+            self._books.setdefault((o.venue, o.symbol), _Book()).add(o)
+
+    def _new_order_id(self) -> int:
+        oid = self.next_order_id
+        self.next_order_id = oid + 1
+        return oid
 
     def _check_filters(
         self, venue: str, r: SymbolRules, price: int, qty: int, is_market: bool, reduce_only: bool
@@ -480,6 +544,7 @@ class Engine:
 
     # --- cancelling --------------------------------------------------------------------------------
 
+    @_recorded
     def cancel(
         self,
         venue: str,
@@ -509,6 +574,7 @@ class Engine:
             events.append(self._balance_event(acct, venue, symbol, now_ms))
         return o, events
 
+    @_recorded
     def cancel_all(
         self, venue: str, api_key: str, symbol: str, now_ms: int
     ) -> tuple[list[Order], list[Event]]:
@@ -558,7 +624,7 @@ class Engine:
                         break
                     rem = o.qty - o.filled
                     take = min(rem, avail)
-                    if self.force_partial and o.filled == 0 and rem > 1:
+                    if self._force_partial and o.filled == 0 and rem > 1:
                         take = min(take, rem // 2)
                     avail -= take
                     hit.append((o, take))
@@ -681,6 +747,7 @@ class Engine:
 
     # --- futures settings --------------------------------------------------------------------------
 
+    @_recorded
     def set_leverage(self, api_key: str, symbol: str, leverage: int) -> None:
         """Change a symbol's leverage (1..125); -4028 otherwise."""
         if symbol not in self.rules:
@@ -693,6 +760,7 @@ class Engine:
         """The account's leverage on ``symbol``."""
         return self._leverage(self.accounts[api_key], symbol)
 
+    @_recorded
     def set_margin_type(self, api_key: str, symbol: str, margin_type: str) -> None:
         """CROSSED or ISOLATED; -4046 when unchanged, -4047/-4048 with open orders or a position."""
         if symbol not in self.rules:

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from market_maker.core.model import Candle
 from market_maker.core.rules import RuleError, SymbolRules
@@ -60,6 +61,14 @@ class RandomWalk:
         self._volume_per_ms = volume_per_ms
         self.volatile = False
 
+    def rng_state(self) -> tuple[Any, ...]:
+        """The random generator's state (to save it)."""
+        return self._rng.getstate()
+
+    def set_rng_state(self, state: tuple[Any, ...]) -> None:
+        """Continue from a state :meth:`rng_state` gave."""
+        self._rng.setstate(state)
+
     def advance(self, dt_ms: int) -> list[PathPoint]:
         """Move market time on by ``dt_ms`` and return the one new point."""
         return [self.step(dt_ms)]
@@ -103,6 +112,15 @@ class KlineReplay:
         self._next = 0
         self.time_ms = self._points[0].time_ms
         self.price = self._points[0].price
+
+    @property
+    def position(self) -> int:
+        """How many points have been played."""
+        return self._next
+
+    @position.setter
+    def position(self, n: int) -> None:
+        self._next = max(0, min(n, len(self._points)))
 
     @property
     def finished(self) -> bool:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
@@ -35,6 +37,7 @@ __all__ = ["SimConfig", "SimServer"]
 
 log = logging.getLogger(__name__)
 ROUTES: dict[tuple[str, str], Route] = {**SPOT_ROUTES, **FUTURES_ROUTES, **MARKET_ROUTES, **ACCOUNT_ROUTES}
+PAPER_ACCOUNT = "paper_account"  # the venue meta key naming the paper bot's account
 
 
 class SimServer:
@@ -46,8 +49,11 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         history_minutes: int = 240,
+        state_file: Path | None = None,
     ) -> None:
         self.config = config or SimConfig()
+        self.state_file = state_file  # persist the venue there (market_maker.sim.state_file)
+        self.continued = False  # True once start() continued a state saved earlier
         self.host = host
         self.port = port
         self._history_minutes = history_minutes
@@ -63,7 +69,10 @@ class SimServer:
 
     def _ensure_venue(self) -> Venue:
         if self._venue is None:
-            self._venue = Venue(self.config, self._history_minutes)
+            venue = Venue(self.config, self._history_minutes)
+            if self.state_file is not None:
+                self.continued = venue.open_state(self.state_file)
+            self._venue = venue
         return self._venue
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -74,7 +83,7 @@ class SimServer:
             raise RuntimeError("SimServer already started")
         if self._stopped:
             raise RuntimeError("a stopped SimServer cannot be restarted; create a new one")
-        self._ensure_venue()  # config and replay-file errors surface in the caller
+        self._ensure_venue()  # config, replay-file and state-file errors surface in the caller
         self._thread = threading.Thread(target=self._serve, name="sim-exchange", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -97,6 +106,8 @@ class SimServer:
         self._thread.join(timeout=15)
         self._thread = None
         self._stopped = True
+        if self._venue is not None:
+            self._venue.close_state()
 
     def __enter__(self) -> SimServer:
         return self.start()
@@ -133,6 +144,40 @@ class SimServer:
             self._control._run(lambda: venue.create_account(api_key, api_secret, balances))
         else:
             venue.create_account(api_key, api_secret, balances)
+
+    @property
+    def venue_id(self) -> str | None:
+        """The persistent venue's id (None without a state file)."""
+        return self._ensure_venue().venue_id
+
+    def paper_account(self, balances: dict[str, str]) -> tuple[str, str, bool]:
+        """The account a paper bot trades: the one kept in the venue's state, or a new one with
+        ``balances`` and a key and secret generated here. Returns (key, secret, created)."""
+        venue = self._ensure_venue()
+
+        def get() -> tuple[str, str, bool]:
+            key = venue.meta.get(PAPER_ACCOUNT, "")
+            acct = venue.engine.accounts.get(key)
+            if acct is not None:
+                return acct.api_key, acct.api_secret, False
+            key, secret = secrets.token_hex(32), secrets.token_hex(32)
+            venue.create_account(key, secret, balances)
+            venue.set_meta(PAPER_ACCOUNT, key)
+            return key, secret, True
+
+        return self._control._run(get) if self._control is not None else get()
+
+    def account_has_history(self, api_key: str) -> bool:
+        """True when the account has traded or has orders (open or not)."""
+        venue = self._ensure_venue()
+
+        def get() -> bool:
+            acct = venue.engine.accounts.get(api_key)
+            return acct is not None and (
+                bool(acct.trades) or any(o.account == api_key for o in venue.engine.orders.values())
+            )
+
+        return self._control._run(get) if self._control is not None else get()
 
     # --- the loop thread ---------------------------------------------------------------------------
 

@@ -1,21 +1,47 @@
 """The simulated venue's state, owned by the server's event-loop thread: engine, paths, candles,
-limits, faults, streams. Everything here runs on that one thread, so nothing needs a lock."""
+limits, faults, streams. Everything here runs on that one thread, so nothing needs a lock.
+
+With a state file (:meth:`Venue.open_state`) the venue persists: accounts, orders, trades, the market
+clock and the paths' random state survive a restart (``market_maker.sim.state_file`` says how). Across
+the time it was down the market moves on as if it had kept running: at start the paths are advanced on
+the usual clock, tick by tick, from the last saved moment to now (at most :data:`MAX_CATCH_UP_MS` of
+wall time, the rest of a longer gap is skipped), so resting orders fill "while it was down" and a
+client finds those fills by asking (open orders, trades), as after a disconnect from Binance.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import random
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from market_maker.sim import snapshot
 from market_maker.sim.candles import CandleBook
 from market_maker.sim.config import SYMBOL_STATUSES, SimConfig
-from market_maker.sim.engine import UNLIMITED, Engine, Fees
+from market_maker.sim.engine import RECORDED, UNLIMITED, Engine, Fees
 from market_maker.sim.hub import Hub
 from market_maker.sim.limits import FixedWindowCounter, OrderCounter, WeightLimiter
 from market_maker.sim.paths import KlineReplay, PathPoint, RandomWalk, load_klines
+from market_maker.sim.state_file import (
+    COMPACT_AFTER,
+    Loaded,
+    StateFile,
+    VenueStateError,
+    acquire_lock,
+    load,
+    new_header,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CATCH_UP_MS = 3_600_000  # wall time of a downtime the market makes up for at start
 
 
 @dataclass
@@ -30,6 +56,18 @@ class Faults:
     reject_next: int = 0
     skew_ms: int = 0
     error_rate: float = 0.0
+
+
+class _DualSide(dict[str, bool]):
+    """Hedge-mode flags per account; a change is journaled like any other input."""
+
+    def __init__(self, venue: Venue) -> None:
+        super().__init__()
+        self._venue = venue
+
+    def __setitem__(self, key: str, on: bool) -> None:
+        super().__setitem__(key, on)
+        self._venue.note(["dual", key, on])
 
 
 class Venue:
@@ -87,7 +125,10 @@ class Venue:
         self.futures_orders = OrderCounter(cfg.futures_order_limit_10s)
         self.spot_orders_1d = FixedWindowCounter(cfg.spot_order_limit_1d, 86_400)
         self.futures_orders_1m = FixedWindowCounter(cfg.futures_order_limit_1m, 60)
-        self.dual_side: dict[str, bool] = {}
+        self.dual_side: dict[str, bool] = _DualSide(self)
+        self.clock_ms = wall  # server time of the last move of the market clock
+        self.meta: dict[str, str] = {}  # what a client of the venue keeps with it (its paper account)
+        self._state: StateFile | None = None
         self.spot_info = ""  # exchangeInfo bodies, built once by the REST layer
         self.futures_info = ""
         # While not None, the account events of market prints wait here (see hold_user_events).
@@ -138,21 +179,38 @@ class Venue:
     def advance(self, wall_dt_ms: int) -> None:
         """Clock-driven mode: move every path on by ``wall_dt_ms`` x speed of market time."""
         market_dt = max(1, round(wall_dt_ms * self.cfg.speed))
+        now = self.now_ms()
+        self._advance(market_dt, now)
+        self.note(["adv", market_dt, now])
+
+    def _advance(self, market_dt: int, now: int) -> None:
         for symbol, path in self.paths.items():
             for p in path.advance(market_dt):
-                self.apply_point(symbol, p)
+                self.apply_point(symbol, p, now=now)
+        self.clock_ms = now
 
     def step(self, n: int = 1) -> None:
         """Step mode: ``n`` path points per symbol."""
+        now = self.now_ms()
+        self._step(n, now)
+        self.note(["step", n, now])
+
+    def _step(self, n: int, now: int) -> None:
         for _ in range(n):
             for symbol, path in self.paths.items():
                 p = path.step(self.cfg.step_ms)
                 if p is not None:
-                    self.apply_point(symbol, p)
+                    self.apply_point(symbol, p, now=now)
+        self.clock_ms = now
 
     def set_price(self, symbol: str, price: str, volume: str | None = None) -> None:
         """The market trades at ``price`` now: ``volume`` (base asset) there, or by default enough to fill
         every order it goes through."""
+        now = self.now_ms()
+        self._set_price(symbol, price, volume, now)
+        self.note(["price", symbol, price, volume, now])
+
+    def _set_price(self, symbol: str, price: str, volume: str | None, now: int) -> None:
         r = self.rules.get(symbol)
         if r is None:
             raise ValueError(f"set_price: unknown symbol {symbol!r}")
@@ -161,15 +219,18 @@ class Venue:
         path.price = ticks
         if volume is not None:
             vol = r.qty_to_steps(volume)
-            self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol))
+            self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol), now=now)
             return
         vol = max(1, int(Decimal(self.cfg.volume_per_second) / r.step_size))
-        self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol), engine_volume=UNLIMITED)
+        self.apply_point(symbol, PathPoint(path.time_ms, ticks, vol), engine_volume=UNLIMITED, now=now)
 
-    def apply_point(self, symbol: str, p: PathPoint, engine_volume: int | None = None) -> None:
+    def apply_point(
+        self, symbol: str, p: PathPoint, engine_volume: int | None = None, now: int | None = None
+    ) -> None:
         """One market print: candles, resting-order fills, market and user streams."""
         self.candles[symbol].add(p)
-        now = self.now_ms()
+        if now is None:
+            now = self.now_ms()
         events = self.engine.on_trade(
             symbol, p.price, p.volume if engine_volume is None else engine_volume, now
         )
@@ -202,6 +263,147 @@ class Venue:
             raise ValueError(f"set_symbol_status: status must be one of {', '.join(SYMBOL_STATUSES)}")
         self.engine.symbol_status[symbol] = status
         self.spot_info = self.futures_info = ""  # rebuild the exchangeInfo bodies
+
+    # --- persistence -------------------------------------------------------------------------------
+
+    def note(self, record: list[Any]) -> None:
+        """Journal one input that changed the venue (nothing without a state file)."""
+        state = self._state
+        if state is None:
+            return
+        state.append(record)
+        # a snapshot costs in proportion to the history it holds: rewriting only after as many journal
+        # lines keeps its share of each input constant however long the venue lives
+        if state.lines >= COMPACT_AFTER and state.lines >= 2 * len(self.engine.orders):
+            state.write_snapshot(self.snapshot())
+
+    def _record_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.note(["call", name, snapshot.encode_args(args), snapshot.encode_args(kwargs)])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep ``value`` with the venue's state (e.g. which account is the bot's paper account)."""
+        self.meta[key] = value
+        self.note(["meta", key, value])
+
+    @property
+    def venue_id(self) -> str | None:
+        """The id of the persistent venue (None without a state file)."""
+        return self._state.header.venue_id if self._state is not None else None
+
+    def open_state(self, path: Path) -> bool:
+        """Persist this venue in ``path``: continue the state saved there (True), or start it (False).
+        Raises :class:`VenueStateError` when the file cannot be used."""
+        lock = acquire_lock(path)
+        try:
+            loaded = self._load(path)
+            header = new_header(tuple(self.rules)) if loaded is None else loaded.header
+            self._state = StateFile(path, header, lock)
+        except BaseException:
+            os.close(lock)
+            raise
+        self._state.write_snapshot(self.snapshot())
+        self.engine.recorder = self._record_call
+        return loaded is not None
+
+    def _load(self, path: Path) -> Loaded | None:
+        loaded = load(path)
+        if loaded is None:
+            return None
+        symbols = tuple(self.rules)
+        if set(loaded.header.symbols) != set(symbols):
+            raise VenueStateError(
+                f"paper venue state {path} lists {', '.join(loaded.header.symbols)}, "
+                f"this configuration trades {', '.join(symbols)}"
+            )
+        try:
+            self._restore(loaded.snapshot)
+            for record in loaded.journal:
+                self._replay(record)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise VenueStateError(f"paper venue state {path}: damaged ({exc!r})") from None
+        downtime = self.now_ms() - self.clock_ms
+        steps = self._catch_up(self.now_ms())
+        log.info(
+            "paper venue %s continued: %d journal lines replayed; %.0f s down, the market moved on %d steps",
+            path,
+            len(loaded.journal),
+            downtime / 1000,
+            steps,
+        )
+        return loaded
+
+    def close_state(self) -> None:
+        """Write a last snapshot (the next start replays nothing) and stop journaling."""
+        if self._state is None:
+            return
+        self.engine.recorder = None
+        try:
+            self._state.write_snapshot(self.snapshot())
+        finally:
+            self._state.close()
+            self._state = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole venue as JSON-ready values."""
+        return {
+            "clock_ms": self.clock_ms,
+            "engine": snapshot.engine_state(self.engine),
+            "paths": {s: snapshot.path_state(p) for s, p in self.paths.items()},
+            "candles": {s: snapshot.candles_state(c) for s, c in self.candles.items()},
+            "dual_side": dict(self.dual_side),
+            "meta": dict(self.meta),
+        }
+
+    def _restore(self, d: dict[str, Any]) -> None:
+        configured = dict(self.engine.accounts)
+        snapshot.restore_engine(self.engine, d["engine"])
+        for key, acct in configured.items():  # accounts added to the configuration since
+            self.engine.accounts.setdefault(key, acct)
+        for s, path in d["paths"].items():
+            if s in self.paths:
+                snapshot.restore_path(self.paths[s], path)
+        for s, rows in d["candles"].items():
+            if s in self.candles:
+                snapshot.restore_candles(self.candles[s], rows)
+        dict.update(self.dual_side, d["dual_side"])
+        self.meta = dict(d["meta"])
+        self.clock_ms = int(d["clock_ms"])
+
+    def _replay(self, record: list[Any]) -> None:
+        """Apply one journal line again, exactly as it first happened."""
+        kind = record[0]
+        if kind == "adv":
+            self._advance(int(record[1]), int(record[2]))
+        elif kind == "step":
+            self._step(int(record[1]), int(record[2]))
+        elif kind == "price":
+            self._set_price(record[1], record[2], record[3], int(record[4]))
+        elif kind == "call" and record[1] == "force_partial":
+            self.engine.force_partial = bool(record[2][0])
+        elif kind == "call" and record[1] in RECORDED:
+            args, kwargs = snapshot.decode_args(record[2]), snapshot.decode_args(record[3])
+            with contextlib.suppress(Exception):  # it failed the first time too, after the same changes
+                getattr(self.engine, record[1])(*args, **kwargs)
+        elif kind == "dual":
+            dict.__setitem__(self.dual_side, str(record[1]), bool(record[2]))
+        elif kind == "meta":
+            self.meta[str(record[1])] = str(record[2])
+        else:
+            raise ValueError(f"unknown journal line {kind!r}")
+
+    def _catch_up(self, now_ms: int) -> int:
+        """Move the market on from the last saved moment to ``now_ms`` on the usual clock (see the
+        module docstring); the number of clock ticks made up."""
+        if self.cfg.step_mode:
+            return 0
+        tick = max(1, self.cfg.tick_interval_ms)
+        steps = max(0, min(now_ms - self.clock_ms, MAX_CATCH_UP_MS)) // tick
+        market_dt = max(1, round(tick * self.cfg.speed))
+        at = self.clock_ms
+        for _ in range(steps):
+            at += tick
+            self._advance(market_dt, at)
+        return steps
 
     # --- views -------------------------------------------------------------------------------------
 

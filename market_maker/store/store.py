@@ -673,6 +673,16 @@ class Store:
             c.delete().where(self._scope(c) & (c.key == key)).execute()
         return str(row.value)
 
+    def forget(self) -> int:
+        """Delete every row of this bot and symbol (``paper reset`` on a shared PostgreSQL database),
+        in one transaction; the lock row stays with its holder. Returns how many rows went."""
+        m = self._m
+        with self._guard("forget"), write_transaction(self._db):
+            return sum(
+                int(t.delete().where(self._scope(t)).execute())
+                for t in (m.book, m.slot, m.order, m.fill, m.round_trip, m.risk, m.control)
+            )
+
 
 def _book_fields(book: SlotBook) -> tuple[Any, ...]:
     """The book row's values, in sqlite_writes.BOOK_UPSERT's order."""

@@ -87,7 +87,7 @@ def test_paper_run_masks_the_generated_simulator_key(
         made.append(stdlib_secrets.token_bytes(n).hex())
         return made[-1]
 
-    monkeypatch.setattr("market_maker.commands.run.secrets.token_hex", token_hex)
+    monkeypatch.setattr("market_maker.sim.server.secrets.token_hex", token_hex)  # the paper account's key
     monkeypatch.delenv("MM_API_KEY", raising=False)
     config = tmp_path / "paper.yaml"
     config.write_text(f"bot:\n  id: paper9\nengine:\n  database: {tmp_path / 'paper.sqlite'}\n")

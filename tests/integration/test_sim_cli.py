@@ -64,3 +64,32 @@ def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "unknown key(s) warp_drive" in done.stderr and str(cfg) in done.stderr
+
+
+def test_sim_exchange_with_no_config_serves_its_documented_paper_account() -> None:
+    from market_maker.sim.config import PAPER_API_KEY, PAPER_API_SECRET
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "market_maker", "sim-exchange", "--step-mode"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_terminal_sigint,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        rest = lines[0].split()[1]
+        assert lines[3].split() == [
+            "Account", "PAPER", "key", PAPER_API_KEY, "secret", PAPER_API_SECRET,
+            "balances", "USDT", "100000,", "BTC", "1",
+        ]  # fmt: skip
+        assert (PAPER_API_KEY, PAPER_API_SECRET) == ("paper-account-key", "paper-account-secret")  # docs
+        key = requests.post(rest + "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": PAPER_API_KEY}, timeout=5)
+        assert key.status_code == 200  # the paper account exists
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
