@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from market_maker.core.model import Market
 from market_maker.exchange.base import Exchange
+from market_maker.exchange.keys import Signer
 from market_maker.exchange.ratelimit import RateLimiter
 from market_maker.exchange.rest import MAX_RECV_WINDOW_MS, RestClient
 from market_maker.exchange.spot import SpotExchange
@@ -16,7 +17,7 @@ def make_exchange(
     rest_url: str,
     ws_url: str,
     api_key: str,
-    api_secret: str,
+    api_secret: str | Signer,
     recv_window_ms: int = 5000,
     *,
     symbol: str,
@@ -37,6 +38,7 @@ def make_exchange(
     defaults to ``ws_url``, as on the simulator). ``routed_ws`` selects USD-M's /public, /market and
     /private routes (live Binance since 2026). ``precheck`` refuses orders that fail the symbol's
     filters before sending them. ``max_wait_s`` bounds how long one call may wait for the rate limiter.
+    ``api_secret`` is an HMAC secret, or a signer for an Ed25519 or RSA private key (:mod:`keys`).
     """
     try:
         kind = Market(market)
