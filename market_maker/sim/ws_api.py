@@ -215,6 +215,7 @@ def _session_call(v: Venue, conn: Conn, method: str, raw: dict[str, Any], now: i
     if method == "session.logon":
         key = _signed_key(v, raw, now)
         if not is_ed25519(v.engine.accounts[key].api_secret):
+            # the spot docs name no code for this refusal; -4056 is USD-M's (unverified for spot)
             raise BinanceError(-4056, "HMAC_SHA256 API key is not supported.")
         session.api_key, session.authorized_since = key, now
     elif method == "session.logout":
