@@ -6,6 +6,7 @@ parameters, cancel-all's answer, the account endpoints and the user-data stream.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,13 +19,17 @@ from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream, UserCallback
 from market_maker.exchange.codes import CANCEL_REJECTED
 from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError, UnknownOutcomeError
+from market_maker.exchange.order_socket import OrderSocket, SocketDown
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import MarketStream
 from market_maker.exchange.types import Balance, Position
 from market_maker.exchange.ws import StreamSettings
 
+log = logging.getLogger(__name__)
+
 _ID_CACHE_SIZE = 10000
+_SOCKET_START_WAIT_S = 5.0  # start() waits this long for the order socket, then REST carries orders
 _DAY_MS = 86_400_000
 
 
@@ -77,6 +82,9 @@ class BinanceExchange:
         self._client_ids: OrderedDict[int, str] = OrderedDict()
         # churn gets accounts questioned (field notes): placed and cancelled orders are counted
         self.order_counts = {"placed": 0, "cancelled": 0}
+        self.order_socket: OrderSocket | None = None  # exchange.order_transport websocket
+        self.rest_fallbacks = 0  # orders sent over REST because the order socket was down
+        self._socket_down_logged = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.symbol!r}, {self.rest.base_url!r})"
@@ -84,13 +92,50 @@ class BinanceExchange:
     # --- life cycle and reference data ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Measure the clock offset and load rules and rate limits."""
+        """Measure the clock offset, load rules and rate limits, and open the order socket (if any)."""
         self.sync_time()
         self.symbol_rules(refresh=True)
+        if self.order_socket is not None:
+            self.order_socket.start()
+            self.order_socket.wait_connected(_SOCKET_START_WAIT_S)
 
     def close(self) -> None:
-        """Release the HTTP session."""
+        """Release the HTTP session and the order socket."""
+        if self.order_socket is not None:
+            self.order_socket.stop()
         self.rest.close()
+
+    @property
+    def order_transport(self) -> str:
+        """``websocket`` when place and cancel go over the WebSocket API (REST while it is down)."""
+        return "rest" if self.order_socket is None else "websocket"
+
+    def _order_request(
+        self, method: str, ws_method: str, endpoint: Endpoint, params: dict[str, Any], orders: int = 0
+    ) -> Any:
+        """A place or cancel: over the order socket when there is one and it is up, else over REST.
+
+        Only a request that was never sent falls back to REST; one sent on the socket and unanswered is
+        an :class:`UnknownOutcomeError` like a REST timeout (the caller resolves it by client id)."""
+        sock = self.order_socket
+        if sock is not None:
+            try:
+                body = sock.call(
+                    ws_method, params, f"{method} {endpoint.path}", weight=endpoint.weight, orders=orders
+                )
+            except SocketDown as exc:
+                self.rest_fallbacks += 1
+                if not self._socket_down_logged:
+                    self._socket_down_logged = True
+                    log.warning("order socket down (%s): orders go over REST until it is back", exc.meaning)
+            else:
+                if self._socket_down_logged:
+                    self._socket_down_logged = False
+                    log.info("order socket back: orders go over the WebSocket API again")
+                return body
+        return self.rest.request(
+            method, endpoint.path, params, signed=True, weight=endpoint.weight, orders=orders
+        )
 
     def refuse_new_orders(self) -> None:
         """The bot is stopping: no new order goes out, and one waiting for the rate limit gives up now.
@@ -184,9 +229,7 @@ class BinanceExchange:
             "newOrderRespType": "RESULT",
         }
         params.update(self._order_params(side, post_only, reduce_only))
-        body = self.rest.request(
-            "POST", self.api.order.path, params, signed=True, weight=self.api.order.weight, orders=1
-        )
+        body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
         self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
             # an ACK-only answer: what we sent is what rests
@@ -206,12 +249,8 @@ class BinanceExchange:
 
     def cancel(self, client_id: str) -> OrderSnapshot:
         """Cancel one order by client id."""
-        body = self.rest.request(
-            "DELETE",
-            self.api.order.path,
-            {"symbol": self.symbol, "origClientOrderId": client_id},
-            signed=True,
-            weight=self.api.order.weight,
+        body = self._order_request(
+            "DELETE", "order.cancel", self.api.order, {"symbol": self.symbol, "origClientOrderId": client_id}
         )
         self.order_counts["cancelled"] += 1
         return self._snapshot(body, accepted=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from market_maker.core.model import Market
 from market_maker.exchange.base import Exchange
+from market_maker.exchange.binance import BinanceExchange
 from market_maker.exchange.keys import Signer
+from market_maker.exchange.order_socket import OrderSocket
 from market_maker.exchange.ratelimit import RateLimiter
 from market_maker.exchange.rest import MAX_RECV_WINDOW_MS, RestClient
 from market_maker.exchange.spot import SpotExchange
@@ -29,6 +31,7 @@ def make_exchange(
     time_refresh_s: float = 300.0,
     stream_settings: StreamSettings | None = None,
     limiter: RateLimiter | None = None,
+    order_transport: str = "rest",
 ) -> Exchange:
     """A spot or USD-M connector for ``symbol`` (not started: call ``start()``).
 
@@ -38,7 +41,9 @@ def make_exchange(
     defaults to ``ws_url``, as on the simulator). ``routed_ws`` selects USD-M's /public, /market and
     /private routes (live Binance since 2026). ``precheck`` refuses orders that fail the symbol's
     filters before sending them. ``max_wait_s`` bounds how long one call may wait for the rate limiter.
-    ``api_secret`` is an HMAC secret, or a signer for an Ed25519 or RSA private key (:mod:`keys`).
+    ``api_secret`` is an HMAC secret, an Ed25519 or RSA PEM private key, or a signer (:mod:`keys`).
+    ``order_transport`` ``websocket`` places and cancels over the WebSocket API at ``ws_api_url`` (default
+    ``ws_url``; spot ``/ws-api/v3``, USD-M ``/ws-fapi/v1``), falling back to REST while it is down.
     """
     try:
         kind = Market(market)
@@ -57,6 +62,8 @@ def make_exchange(
         raise ValueError(
             f"exchange recv_window_ms must be within 1..{MAX_RECV_WINDOW_MS}, got {recv_window_ms}"
         )
+    if order_transport not in ("rest", "websocket"):
+        raise ValueError(f"exchange order_transport must be 'rest' or 'websocket', got {order_transport!r}")
     if not symbol.isalnum():
         raise ValueError(f"exchange symbol must be letters and digits, got {symbol!r}")
     rest = RestClient(
@@ -69,10 +76,20 @@ def make_exchange(
         timeout_s=timeout_s,
         time_refresh_s=time_refresh_s,
     )
+    exchange: BinanceExchange
     if kind is Market.SPOT:
-        return SpotExchange(
+        exchange = SpotExchange(
             rest, symbol, ws_url, ws_api_url=ws_api_url, precheck=precheck, stream_settings=stream_settings
         )
-    return UsdmExchange(
-        rest, symbol, ws_url, routed_ws=routed_ws, precheck=precheck, stream_settings=stream_settings
-    )
+    else:
+        exchange = UsdmExchange(
+            rest, symbol, ws_url, routed_ws=routed_ws, precheck=precheck, stream_settings=stream_settings
+        )
+    if order_transport == "websocket":
+        exchange.order_socket = OrderSocket(
+            OrderSocket.url_for(ws_api_url or ws_url, usdm=kind is Market.USDM),
+            rest.fork(),  # its own connections for the clock; limiter and server clock shared
+            timeout_s=timeout_s[1],
+            settings=stream_settings,
+        )
+    return exchange

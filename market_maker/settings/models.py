@@ -35,7 +35,8 @@ PRODUCTION_URLS: dict[str, dict[str, str | None]] = {
     "usdm": {
         "rest_url": "https://fapi.binance.com",
         "ws_url": "wss://fstream.binance.com",
-        "ws_api_url": None,  # futures user data uses a listenKey on ws_url, not the WebSocket API
+        # order entry only (exchange.order_transport websocket): futures user data uses a listenKey on ws_url
+        "ws_api_url": "wss://ws-fapi.binance.com/ws-fapi/v1",
     },
 }
 
@@ -124,6 +125,8 @@ class ExchangeConfig(Section):
     # an Ed25519 (or RSA) API key: the PEM private key from this variable, else from this 0600 file
     private_key_env: EnvName = "MM_API_PRIVATE_KEY"
     private_key_file: Path | None = None
+    # place and cancel over REST, or over the WebSocket API (falls back to REST while its socket is down)
+    order_transport: Literal["rest", "websocket"] = "rest"
     recv_window_ms: Annotated[int, Field(ge=1, le=60000)] = 5000
     timeout_seconds: Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)] = 10.0
     leverage: Annotated[int, Field(ge=1, le=125)] | None = None
