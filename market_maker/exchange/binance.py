@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,14 @@ from market_maker.core.rules import SymbolRules
 from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream, UserCallback
 from market_maker.exchange.codes import CANCEL_REJECTED
-from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError, UnknownOutcomeError
+from market_maker.exchange.errors import (
+    ExchangeError,
+    FilterError,
+    OrderNotFoundError,
+    RejectedError,
+    SymbolNotTradingError,
+    UnknownOutcomeError,
+)
 from market_maker.exchange.order_socket import OrderSocket, SocketDown
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
@@ -29,7 +37,10 @@ from market_maker.exchange.ws import StreamSettings
 log = logging.getLogger(__name__)
 
 _ID_CACHE_SIZE = 10000
-_SOCKET_START_WAIT_S = 5.0  # start() waits this long for the order socket, then REST carries orders
+_SOCKET_START_WAIT_S = 5.0
+TRADING = "TRADING"
+# while the symbol is not TRADING, a place re-reads exchangeInfo at most this often (else refused locally)
+_STATUS_RECHECK_S = 10.0  # start() waits this long for the order socket, then REST carries orders
 _DAY_MS = 86_400_000
 
 
@@ -73,6 +84,7 @@ class BinanceExchange:
         stream_settings: StreamSettings | None = None,
     ) -> None:
         self.symbol = symbol.upper()
+        self.stp_mode = "EXPIRE_TAKER"  # selfTradePreventionMode sent on every order (make_exchange sets it)
         self.rest = rest
         self.ws_url = ws_url.rstrip("/")
         self.precheck = precheck
@@ -85,6 +97,10 @@ class BinanceExchange:
         self.order_socket: OrderSocket | None = None  # exchange.order_transport websocket
         self.rest_fallbacks = 0  # orders sent over REST because the order socket was down
         self._socket_down_logged = False
+        # exchangeInfo's status: only TRADING takes new orders (CANCEL_ONLY, BREAK, HALT: cancels only)
+        self.symbol_status = TRADING
+        self._status_read_at = 0.0  # time.monotonic() of the last exchangeInfo read
+        self.status_recheck_s = _STATUS_RECHECK_S
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.symbol!r}, {self.rest.base_url!r})"
@@ -95,9 +111,14 @@ class BinanceExchange:
         """Measure the clock offset, load rules and rate limits, and open the order socket (if any)."""
         self.sync_time()
         self.symbol_rules(refresh=True)
-        if self.order_socket is not None:
-            self.order_socket.start()
-            self.order_socket.wait_connected(_SOCKET_START_WAIT_S)
+        sock = self.order_socket
+        if sock is not None:
+            sock.start()
+            how = f"{self.rest.key_kind} key" + (", session.logon" if sock.logon else ", signed requests")
+            if sock.wait_connected(_SOCKET_START_WAIT_S):
+                log.info("orders go over the WebSocket API at %s (%s)", sock.url, how)
+            else:
+                log.warning("order socket %s not up yet (%s): orders go over REST until it is", sock.url, how)
 
     def close(self) -> None:
         """Release the HTTP session and the order socket."""
@@ -157,6 +178,7 @@ class BinanceExchange:
                 if not isinstance(info, dict):
                     raise ExchangeError("malformed exchangeInfo answer", endpoint=self.api.exchange_info.path)
                 self._rules = parse.rules_from_exchange_info(info, self.symbol)
+                self._set_status(str(parse.symbol_info(info, self.symbol).get("status", TRADING)))
                 limits = limits_from_exchange_info(info.get("rateLimits", []))
                 if limits:
                     self.rest.limiter.set_limits(limits)
@@ -164,6 +186,34 @@ class BinanceExchange:
 
     def _exchange_info_params(self) -> dict[str, Any]:
         return {}
+
+    def _set_status(self, status: str) -> None:
+        self._status_read_at = time.monotonic()
+        if status != self.symbol_status:
+            if status == TRADING:
+                log.warning("%s is TRADING again: placing orders", self.symbol)
+            else:
+                log.warning("%s is %s: no new orders, cancels only", self.symbol, status)
+        self.symbol_status = status
+
+    @property
+    def placing(self) -> bool:
+        """False while the symbol's status takes no new orders (cancels still go)."""
+        return self.symbol_status == TRADING
+
+    def _check_trading(self, endpoint: str) -> None:
+        """Refuse a new order locally while the symbol is not TRADING, re-reading its status now and
+        then so trading resumes when the exchange does."""
+        if self.symbol_status == TRADING:
+            return
+        if time.monotonic() - self._status_read_at >= self.status_recheck_s:
+            self.symbol_rules(refresh=True)
+        if self.symbol_status != TRADING:
+            raise SymbolNotTradingError(
+                f"symbol not trading: {self.symbol} is {self.symbol_status}, only cancels are accepted"
+                " (nothing was sent)",
+                endpoint=endpoint,
+            )
 
     def server_time(self) -> int:
         """The exchange's clock, in ms."""
@@ -210,8 +260,9 @@ class BinanceExchange:
         post_only: bool = True,
         reduce_only: bool = False,
     ) -> OrderSnapshot:
-        """A limit order, post-only by default."""
+        """A limit order, post-only by default; refused without sending while the symbol is not TRADING."""
         rules = self.symbol_rules()
+        self._check_trading(f"POST {self.api.order.path}")
         if self.precheck:
             failed = rules.check(price, qty)
             if failed is not None:
@@ -227,9 +278,16 @@ class BinanceExchange:
             "price": rules.ticks_to_price(price),
             "newClientOrderId": client_id,
             "newOrderRespType": "RESULT",
+            "selfTradePreventionMode": self.stp_mode,
         }
         params.update(self._order_params(side, post_only, reduce_only))
-        body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
+        try:
+            body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
+        except RejectedError as exc:
+            if "market is closed" in exc.msg.lower():  # the status changed since it was read
+                self._status_read_at = 0.0
+                self.symbol_status = "CLOSED"  # re-read at the next place
+            raise
         self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
             # an ACK-only answer: what we sent is what rests

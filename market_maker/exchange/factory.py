@@ -32,6 +32,7 @@ def make_exchange(
     stream_settings: StreamSettings | None = None,
     limiter: RateLimiter | None = None,
     order_transport: str = "rest",
+    stp_mode: str = "EXPIRE_TAKER",
 ) -> Exchange:
     """A spot or USD-M connector for ``symbol`` (not started: call ``start()``).
 
@@ -85,6 +86,7 @@ def make_exchange(
         exchange = UsdmExchange(
             rest, symbol, ws_url, routed_ws=routed_ws, precheck=precheck, stream_settings=stream_settings
         )
+    exchange.stp_mode = stp_mode
     if order_transport == "websocket":
         exchange.order_socket = OrderSocket(
             OrderSocket.url_for(ws_api_url or ws_url, usdm=kind is Market.USDM),

@@ -38,6 +38,26 @@ SPOT_PATH, USDM_PATH = "/ws-api/v3", "/ws-fapi/v1"
 _NEVER_STALE_S = 10.0**9  # answers are not data: an idle order socket is healthy (pings keep it open)
 
 
+_UNITS = {"SECOND": "S", "MINUTE": "M", "HOUR": "H", "DAY": "D"}
+
+
+def _limit_headers(answer: dict[str, Any], error: Any, now_ms: int) -> dict[str, str]:
+    """The REST headers an answer's ``rateLimits`` and an error's ``retryAfter`` stand for, so the one
+    limiter reads both transports alike (``X-MBX-USED-WEIGHT-1M``, ``X-MBX-ORDER-COUNT-10S``,
+    ``Retry-After``)."""
+    headers: dict[str, str] = {}
+    for lim in answer.get("rateLimits") or ():
+        if not isinstance(lim, dict) or lim.get("interval") not in _UNITS or "count" not in lim:
+            continue
+        kind = {"REQUEST_WEIGHT": "USED-WEIGHT", "ORDERS": "ORDER-COUNT"}.get(str(lim.get("rateLimitType")))
+        if kind is not None:
+            headers[f"X-MBX-{kind}-{lim.get('intervalNum', 1)}{_UNITS[lim['interval']]}"] = str(lim["count"])
+    data = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("retryAfter"), int):
+        headers["Retry-After"] = str(max(0, -(-(data["retryAfter"] - now_ms) // 1000)))
+    return headers
+
+
 class SocketDown(ExchangeError):
     """The order socket is not connected: nothing was sent (use REST)."""
 
@@ -168,10 +188,12 @@ class OrderSocket:
                 "order socket closed before the answer: outcome unknown", endpoint=endpoint
             )
         status = int(answer.get("status", 0))
+        error = answer.get("error")
+        headers = _limit_headers(answer, error, rest.server_clock.now_ms())
+        rest.limiter.observe(status, headers)  # counters and Retry-After, as from REST's headers
         if status == 200 and "result" in answer:
             return answer["result"]
-        error = answer.get("error")
-        raise error_from_answer(status, error if isinstance(error, dict) else None, {}, endpoint)
+        raise error_from_answer(status, error if isinstance(error, dict) else None, headers, endpoint)
 
     # --- connection events ----------------------------------------------------------------------------
 

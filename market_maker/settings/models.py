@@ -111,6 +111,9 @@ def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value.rstrip("/")
 
 
+SPOT_ONLY_STP = ("DECREMENT", "TRANSFER")  # self-trade prevention modes USD-M does not have
+
+
 class ExchangeConfig(Section):
     """Where orders go. API key and secret never live here: see ``api_key_env`` and ``secrets_file``."""
 
@@ -127,6 +130,10 @@ class ExchangeConfig(Section):
     private_key_file: Path | None = None
     # place and cancel over REST, or over the WebSocket API (falls back to REST while its socket is down)
     order_transport: Literal["rest", "websocket"] = "rest"
+    # selfTradePreventionMode sent on every order (docs/exchanges.md, "Self-trade prevention")
+    self_trade_prevention: Literal[
+        "NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"
+    ] = "EXPIRE_TAKER"
     recv_window_ms: Annotated[int, Field(ge=1, le=60000)] = 5000
     timeout_seconds: Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)] = 10.0
     leverage: Annotated[int, Field(ge=1, le=125)] | None = None
@@ -174,6 +181,16 @@ class ExchangeConfig(Section):
             ]
             if problems:
                 raise CrossFieldError(problems)
+        elif self.self_trade_prevention in SPOT_ONLY_STP:
+            raise CrossFieldError(
+                [
+                    (
+                        "self_trade_prevention",
+                        f"{self.self_trade_prevention} is a spot mode; USD-M takes NONE, EXPIRE_TAKER,"
+                        " EXPIRE_MAKER or EXPIRE_BOTH",
+                    )
+                ]
+            )
         return self
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from market_maker.sim.symbol_status import STATUSES, TRADING
 from market_maker.sim.venue import Venue
 
 T = TypeVar("T")
@@ -91,6 +92,22 @@ class Control:
             self._v.faults.timeout_next = int(n)
             if hold_seconds is not None:
                 self._v.faults.timeout_hold_s = float(hold_seconds)
+
+        self._run(go)
+
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        """The symbol's exchangeInfo status: TRADING, or CANCEL_ONLY / BREAK / HALT / ... where new orders
+        are refused (-2010 "Market is closed.") and cancels still work."""
+        if status not in STATUSES:
+            raise ValueError(f"symbol status must be one of {', '.join(STATUSES)}, got {status!r}")
+
+        def go() -> None:
+            v = self._v
+            if status == TRADING:
+                v.symbol_status.pop(symbol, None)
+            else:
+                v.symbol_status[symbol] = status
+            v.spot_info = v.futures_info = ""  # the cached exchangeInfo bodies are built again
 
         self._run(go)
 

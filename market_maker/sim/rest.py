@@ -19,6 +19,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.sim import wire
 from market_maker.sim.auth import check_signature, check_timestamp
 from market_maker.sim.engine import SPOT, BinanceError
+from market_maker.sim.symbol_status import check_open
 from market_maker.sim.venue import Venue
 
 NONE, KEY, SIGNED = 0, 1, 2  # security: public, API key only (USER_STREAM), signed
@@ -194,6 +195,7 @@ async def dispatch(request: web.BaseRequest, v: Venue, route: Route) -> web.Resp
             if f.reject_next > 0:
                 f.reject_next -= 1
                 raise err(-2010, "Order was rejected by the matching engine (injected fault).")
+            check_open(v.symbol_status, params.get("symbol", ""))
         result = route.handler(v, key, params, now)
     except BinanceError as e:
         return error_response(e, headers)

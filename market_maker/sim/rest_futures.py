@@ -29,6 +29,7 @@ from market_maker.sim.rest import (
     symbol_rules,
 )
 from market_maker.sim.rest_spot import klines, select_trades
+from market_maker.sim.symbol_status import status_of
 from market_maker.sim.venue import Venue, info_json
 
 _CID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
@@ -49,7 +50,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
                 "contractType": "PERPETUAL",
                 "deliveryDate": 4133404800000,
                 "onboardDate": 1569398400000,
-                "status": "TRADING",
+                "status": status_of(v.symbol_status, r.symbol),
                 "maintMarginPercent": "2.5000",
                 "requiredMarginPercent": "5.0000",
                 "baseAsset": r.base_asset,

@@ -29,6 +29,7 @@ from market_maker.sim.rest import (
     server_time,
     symbol_rules,
 )
+from market_maker.sim.symbol_status import status_of
 from market_maker.sim.venue import Venue, info_json
 
 _CID_RE = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
@@ -53,7 +54,7 @@ def exchange_info_body(v: Venue) -> dict[str, Any]:
         symbols.append(
             {
                 "symbol": r.symbol,
-                "status": "TRADING",
+                "status": status_of(v.symbol_status, r.symbol),
                 "baseAsset": r.base_asset,
                 "baseAssetPrecision": 8,
                 "quoteAsset": r.quote_asset,

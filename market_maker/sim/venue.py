@@ -87,6 +87,7 @@ class Venue:
         self.dual_side: dict[str, bool] = {}
         self.spot_info = ""  # exchangeInfo bodies, built once by the REST layer
         self.futures_info = ""
+        self.symbol_status: dict[str, str] = {}  # symbol -> status other than TRADING (symbol_status.py)
         # While not None, the account events of market prints wait here (see hold_user_events).
         self.held_events: list[tuple[list[Any], int]] | None = None
         for acct in cfg.accounts:

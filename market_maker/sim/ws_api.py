@@ -23,6 +23,7 @@ from market_maker.sim.hub import Conn
 from market_maker.sim.rest import NONE, Params, Raw, Route
 from market_maker.sim.rest_futures import ROUTES as FUTURES_ROUTES
 from market_maker.sim.rest_spot import ROUTES as SPOT_ROUTES
+from market_maker.sim.symbol_status import check_open
 from market_maker.sim.venue import Venue
 
 PATHS = {"/ws-api/v3": "ws-api", "/ws-fapi/v1": "ws-fapi"}  # path -> Conn.kind
@@ -98,7 +99,7 @@ def on_text(v: Venue, conn: Conn, text: str) -> None:
     try:
         result, hold = _call(v, conn, method, params, now)
     except BinanceError as e:
-        conn.send(wire.dumps(_error(rid, e)))
+        conn.send(wire.dumps({**_error(rid, e), "rateLimits": _rate_limits(v, conn)}))
         return
     limits = wire.dumps(_rate_limits(v, conn))
     body = result if isinstance(result, Raw) else wire.dumps(result)
@@ -124,7 +125,7 @@ def _call(v: Venue, conn: Conn, method: str, raw: dict[str, Any], now: int) -> t
         raise BinanceError(-1020, "This operation is not supported.")
     p = wire_params(raw)
     key = _authenticate(v, conn, route, p, now)
-    _admit(v, conn, route, key)
+    _admit(v, conn, route, key, p.get("symbol", ""))
     result = route.handler(v, key, p, now)
     hold = route.places_order and v.faults.timeout_next > 0
     if hold:
@@ -161,15 +162,17 @@ def _authenticate(v: Venue, conn: Conn, route: Route, p: Params, now: int) -> st
     return key
 
 
-def _admit(v: Venue, conn: Conn, route: Route, key: str) -> None:
+def _admit(v: Venue, conn: Conn, route: Route, key: str, symbol: str = "") -> None:
     """Weights, order counts and injected failures, as the REST pipeline applies them."""
     spot = route.venue == SPOT
     limiter = v.spot_limiter if spot else v.futures_limiter
     weight = route.weight if isinstance(route.weight, int) else 1
     now_s = time.time()
     verdict = limiter.admit(conn.request.remote or "?", weight, now_s)
-    if verdict.status:
-        raise BinanceError(-1003, verdict.msg, verdict.status)
+    if verdict.status:  # Retry-After travels in the error's data, as an epoch time in ms
+        server_ms = v.now_ms()
+        retry = {"serverTime": server_ms, "retryAfter": server_ms + verdict.retry_after * 1000}
+        raise _DataError(-1003, verdict.msg, verdict.status, retry)
     f = v.faults
     if f.fail_next > 0 or (f.error_rate and v.fault_rng.random() < f.error_rate):
         f.fail_next = max(0, f.fail_next - 1)
@@ -183,6 +186,7 @@ def _admit(v: Venue, conn: Conn, route: Route, key: str) -> None:
         if f.reject_next > 0:
             f.reject_next -= 1
             raise BinanceError(-2010, "Order was rejected by the matching engine (injected fault).")
+        check_open(v.symbol_status, symbol)
 
 
 def _timeout(conn: Conn) -> BinanceError:
@@ -284,7 +288,7 @@ def _cancel_replace(v: Venue, conn: Conn, raw: dict[str, Any], now: int) -> Any:
     ):
         if src in p:
             cancel_p[dst] = p.pop(src)
-    _admit(v, conn, place_route, key)  # counted as a new order up front, as Binance does
+    _admit(v, conn, place_route, key, p.get("symbol", ""))  # counted as a new order up front, as Binance does
     cancel = _part(lambda: cancel_route.handler(v, key, cancel_p, now))
     if cancel[0] == "FAILURE" and mode == "STOP_ON_FAILURE":
         _cr_error(-2022, "Order cancel-replace failed.", 400, cancel, ("NOT_ATTEMPTED", None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -135,3 +136,16 @@ def test_any_state_gives_a_valid_document_and_a_box(
     validate(doc)
     assert Decimal(doc["pnl"]["net"]) == realized + unrealized - fees
     assert "Position" in render_status(doc, now_ms=10**12)
+
+
+def test_cancel_only_says_no_new_orders_and_counts_expiries() -> None:
+    doc = status_document(
+        dataclasses.replace(
+            sample(), symbol_status="CANCEL_ONLY", orders_expired=2, order_transport="websocket"
+        )
+    )
+    validate(doc)
+    assert doc["orders"]["symbol_status"] == "CANCEL_ONLY" and doc["orders"]["placing"] is False
+    assert doc["orders"]["expired"] == 2 and doc["orders"]["transport"] == "websocket"
+    trading = status_document(dataclasses.replace(sample(), symbol_status="TRADING"))
+    assert trading["orders"]["placing"] is True
