@@ -562,6 +562,10 @@ def finish(rig: CrashRig, what: str) -> None:
     if code != 0:
         rig.tally.violations.append(f"graceful stop exited {code}:\n{tail(rig.log)}")
     rig.check("after a graceful stop", timeout_s=0)
+    if rig.access.transport == "websocket":
+        text = rig.log.read_text(errors="replace")
+        if "orders go over the WebSocket API at" not in text:
+            rig.tally.violations.append("order_transport websocket, but the order socket never came up")
 
 
 def own_bans(rig: CrashRig) -> int:
