@@ -90,7 +90,7 @@ def make_exchange(
     if order_transport == "websocket":
         exchange.order_socket = OrderSocket(
             OrderSocket.url_for(ws_api_url or ws_url, usdm=kind is Market.USDM),
-            rest.fork(),  # its own connections for the clock; limiter and server clock shared
+            rest,  # the same limiter, server clock and send probe as REST
             timeout_s=timeout_s[1],
             settings=stream_settings,
         )

@@ -92,6 +92,7 @@ class OrderSocket:
         self._logged_on = False
         self.logon = rest.key_kind == ED25519  # session.logon takes only Ed25519 keys
         self.last_error: str = ""
+        self.sent = 0  # requests written to the socket
         base = settings or StreamSettings()
         self.conn = Connection(
             name,
@@ -174,7 +175,7 @@ class OrderSocket:
                 probe(*endpoint.split(" ", 1))
             if not self.conn.send_json({"id": rid, "method": method, "params": signed}):
                 raise SocketDown("order socket dropped before sending: nothing was sent", endpoint=endpoint)
-            rest.sent += 1
+            self.sent += 1
             if not slot.done.wait(self._timeout_s):
                 raise UnknownOutcomeError(
                     "no answer in time on the order socket: outcome unknown", endpoint=endpoint
