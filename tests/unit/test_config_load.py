@@ -249,3 +249,19 @@ def test_exposed_ops_endpoint_without_token_is_a_warning() -> None:
     assert any(w.startswith("ops.host: 0.0.0.0") for w in config_from_mapping(exposed).warnings())
     assert config_from_mapping(exposed, {"MM_OPS_TOKEN": "t0ken"}).warnings() == []
     assert config_from_mapping({"ops": {"port": 8780}}).warnings() == []  # loopback
+
+
+def test_order_transport_and_self_trade_prevention() -> None:
+    cfg = config_from_mapping({}, {}, "f.yaml")
+    assert (cfg.exchange.order_transport, cfg.exchange.self_trade_prevention) == ("rest", "EXPIRE_TAKER")
+    ws = config_from_mapping(
+        {"exchange": {"order_transport": "websocket", "self_trade_prevention": "DECREMENT"}}, {}, "f"
+    )
+    assert (ws.exchange.order_transport, ws.exchange.self_trade_prevention) == ("websocket", "DECREMENT")
+    with pytest.raises(ConfigError) as refused:
+        config_from_mapping(
+            {"exchange": {"market": "usdm", "self_trade_prevention": "DECREMENT"}}, {}, "f.yaml"
+        )
+    assert any("exchange.self_trade_prevention" in e and "spot mode" in e for e in refused.value.errors)
+    with pytest.raises(ConfigError):
+        config_from_mapping({"exchange": {"order_transport": "fix"}}, {}, "f.yaml")
