@@ -37,10 +37,10 @@ from market_maker.exchange.ws import StreamSettings
 log = logging.getLogger(__name__)
 
 _ID_CACHE_SIZE = 10000
-_SOCKET_START_WAIT_S = 5.0
+_SOCKET_START_WAIT_S = 5.0  # start() waits this long for the order socket, then REST carries orders
 TRADING = "TRADING"
 # while the symbol is not TRADING, a place re-reads exchangeInfo at most this often (else refused locally)
-_STATUS_RECHECK_S = 10.0  # start() waits this long for the order socket, then REST carries orders
+_STATUS_RECHECK_S = 10.0
 _DAY_MS = 86_400_000
 
 
@@ -284,9 +284,12 @@ class BinanceExchange:
         try:
             body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
         except RejectedError as exc:
-            if "market is closed" in exc.msg.lower():  # the status changed since it was read
+            if "market is closed" in exc.msg.lower():  # the status changed since it was read: read it
                 self._status_read_at = 0.0
-                self.symbol_status = "CLOSED"  # re-read at the next place
+                try:
+                    self.symbol_rules(refresh=True)
+                except ExchangeError as refresh:
+                    log.warning("%s: market closed, its status unread: %s", self.symbol, refresh)
             raise
         self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
