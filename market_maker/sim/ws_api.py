@@ -120,6 +120,11 @@ def _call(v: Venue, conn: Conn, method: str, raw: dict[str, Any], now: int) -> t
         return _session_call(v, conn, method, raw, now), False
     if method == "order.cancelReplace" and conn.kind == "ws-api":
         return _cancel_replace(v, conn, raw, now), False
+    if method == "order.amend.keepPriority" and conn.kind == "ws-api":
+        # the simulator's symbols announce amendAllowed false (exchangeInfo), and Binance answers an
+        # amend on such a symbol with this matching-engine reject; the request is still authenticated
+        _authenticate(v, conn, _METHODS["ws-api"]["order.status"], wire_params(raw), now)
+        raise BinanceError(-2038, "Order amend is not supported for this symbol.")
     route = _METHODS[conn.kind].get(method)
     if route is None:
         raise BinanceError(-1020, "This operation is not supported.")

@@ -193,3 +193,16 @@ def test_cancel_replace_cancels_then_places_and_reports_a_failed_half(sim: SimSe
         assert wait_for(lambda: [o["clientOrderId"] for o in sim.control.open_orders(HMAC_KEY)] == ["cr-2"])
     finally:
         c.close()
+
+
+def test_amend_keep_priority_is_refused_as_exchange_info_announces(sim: SimServer, accounts: str) -> None:
+    c = Client(sim, "spot", HMAC_KEY, HMAC_SECRET)
+    try:
+        c.request("order.place", **order("spot", below(sim, "0.02"), "am-1"))
+        amend = c.request(
+            "order.amend.keepPriority", symbol="BTCUSDT", origClientOrderId="am-1", newQty="0.0005"
+        )
+        assert (amend["status"], amend["error"]["code"]) == (400, -2038)
+        assert [o["clientOrderId"] for o in sim.control.open_orders(HMAC_KEY)] == ["am-1"]
+    finally:
+        c.close()
