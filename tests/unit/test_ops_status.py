@@ -147,5 +147,10 @@ def test_cancel_only_says_no_new_orders_and_counts_expiries() -> None:
     validate(doc)
     assert doc["orders"]["symbol_status"] == "CANCEL_ONLY" and doc["orders"]["placing"] is False
     assert doc["orders"]["expired"] == 2 and doc["orders"]["transport"] == "websocket"
+    assert "| CANCEL_ONLY: cancels only" in render_status(doc, now_ms=61_000).splitlines()[0]
+    assert "expired 2" in render_status(doc, now_ms=61_000) and "via websocket" in render_status(
+        doc, now_ms=61_000
+    )
     trading = status_document(dataclasses.replace(sample(), symbol_status="TRADING"))
     assert trading["orders"]["placing"] is True
+    assert "cancels only" not in render_status(trading, now_ms=61_000)
