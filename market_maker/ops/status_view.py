@@ -91,6 +91,7 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
     title = f"{bot['id']} | {bot['symbol']} {bot['market']} | {bot['venue']}" + (
         " | PAUSED" if bot["paused"] else ""
     )
+    transport = orders.get("transport", "rest")
     if orders.get("placing") is False:  # the symbol's exchange status takes no new orders
         title += f" | {orders.get('symbol_status')}: cancels only"
     body = [
@@ -108,7 +109,7 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
         _streams(doc, now_ms),
         f"Orders open {orders['open_own']} own / {orders['open_foreign']} foreign   placed {orders['placed']}"
         f"  cancelled {orders['cancelled']}  rejected {orders['rejected']}"
-        f"  expired {orders.get('expired', 0)}  fills {orders['fills']}  via {orders.get('transport', 'rest')}",
+        f"  expired {orders.get('expired', 0)}  fills {orders['fills']}  via {transport}",
         f"Rate limit {_v(rl['used_weight'])}/{_v(rl['limit'])}{headroom}   "
         f"Health {'ok' if health['ok'] else 'UNHEALTHY: ' + health['reason']}",
     ]
