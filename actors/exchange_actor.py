@@ -118,6 +118,8 @@ class ExchangeActor(DispatchedActor):
     def _on_user_event(self, event: UserEvent) -> None:
         self.observer.user_event()
         if isinstance(event, OrderUpdate):
+            if event.execution == "EXPIRED" or event.expiry_reason:  # STP and eR expiries are counted
+                self.observer.order_expired(event.expiry_reason or "expired")
             self.wiring.tell(w.SLOTS, OrderEvent(event))
 
     def _on_status(self, status: StreamStatus) -> None:

@@ -41,6 +41,9 @@ class Observer:
     def order_cancelled(self, reason: str) -> None:
         """A cancel went out (reason: trailing, risk, stale, cap, orphan...)."""
 
+    def order_expired(self, reason: str) -> None:
+        """The exchange expired one of our orders (``reason``: STP, or Binance's eR); not an error."""
+
     def order_rejected(self, reason: str) -> None:
         """The exchange definitely refused an order."""
 

@@ -36,13 +36,14 @@ class OpsObserver(Observer):
         self.started = time.monotonic()
         self.foreign = 0
         # the last values seen, for /status (plain stores: read by the HTTP thread, written by actors)
-        self.counts = {"placed": 0, "cancelled": 0, "rejected": 0, "fills": 0}
+        self.counts = {"placed": 0, "cancelled": 0, "rejected": 0, "expired": 0, "fills": 0}
         self.atr: Decimal | None = None
         self.equity: Decimal | None = None
         self.drawdown: Decimal | None = None
         self.drift: Decimal | None = None
         self.last_fills: deque[FillRow] = deque(maxlen=10)
         ops.metrics.on_scrape(self._refresh_rate_limit)
+        ops.metrics.on_scrape(self._refresh_symbol_status)
         self._halt_reason = ""  # the breaker's reason last seen ("" while clear)
         self._reasons: tuple[str, ...] = ()  # the risk triggers last seen
 
@@ -76,6 +77,10 @@ class OpsObserver(Observer):
     def order_cancelled(self, reason: str) -> None:
         self.counts["cancelled"] += 1
         self.ops.metrics.order_cancelled(reason)
+
+    def order_expired(self, reason: str) -> None:
+        self.counts["expired"] += 1
+        self.ops.metrics.order_expired(reason)
 
     def order_rejected(self, reason: str) -> None:
         self.counts["rejected"] += 1
@@ -132,6 +137,11 @@ class OpsObserver(Observer):
         if weight is not None:
             self.ops.metrics.set_rate_limit(*weight)
 
+    def _refresh_symbol_status(self) -> None:
+        status = symbol_status_of(self.exchange)
+        if status is not None:
+            self.ops.metrics.set_symbol_status(status, int(getattr(self.exchange, "rest_fallbacks", 0)))
+
     def _alert_transitions(self, state: RiskState) -> None:
         """A breaker that just tripped, or a risk trigger that just appeared: one alert each."""
         if state.halt_reason and state.halt_reason != self._halt_reason:
@@ -163,6 +173,12 @@ def rate_limit_of(exchange: object) -> tuple[int, int] | None:
     return (limiter.used("weight", 60), limit) if limit else None
 
 
+def symbol_status_of(exchange: object) -> str | None:
+    """The symbol's exchange status as the connector last read it (TRADING, CANCEL_ONLY, BREAK, ...)."""
+    status = getattr(exchange, "symbol_status", None)
+    return status if isinstance(status, str) else None
+
+
 def status_input(
     config: Config,
     status: Callable[[], Status | None],
@@ -189,6 +205,9 @@ def status_input(
         orders_placed=o.counts["placed"],
         orders_cancelled=o.counts["cancelled"],
         orders_rejected=o.counts["rejected"],
+        orders_expired=o.counts["expired"],
+        symbol_status=symbol_status_of(o.exchange),
+        order_transport=str(getattr(o.exchange, "order_transport", "rest")),
         fills=o.counts["fills"],
         rate_limit_used=weight[0] if weight else None,
         rate_limit_limit=weight[1] if weight else None,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from live_support import SYMBOL, SimProcess, percentiles
 
 from actors import wiring as w
@@ -24,6 +26,7 @@ from actors.stages import STAGES, spans_us
 from actors.system import RunOptions, TradingSystem
 from market_maker.config import Config, config_from_mapping
 from market_maker.exchange.factory import make_exchange
+from market_maker.exchange.keys import signer_from_pem
 from market_maker.ops.cpu_pin import pin_process
 from market_maker.ops.logs import install_logging
 
@@ -99,9 +102,18 @@ class LiveBot:
     recorder: Recorder = field(default_factory=Recorder)
 
     def start(self) -> LiveBot:
-        """Start the simulator, then the bot; returns once the bot trades (reconciled, streams up)."""
+        """Start the simulator, then the bot; returns once the bot trades (reconciled, streams up).
+
+        With ``exchange.order_transport: websocket`` the account has an Ed25519 key (the WebSocket API's
+        ``session.logon`` takes only those, and then no request is signed); over REST an HMAC key."""
+        transport = str(self.sections.get("exchange", {}).get("order_transport", "rest"))
         key, secret = secrets.token_hex(16), secrets.token_hex(16)
-        self.sim = SimProcess([(key, secret, BALANCES)], **SIM_SETTINGS)
+        registered = secret
+        if transport == "websocket":
+            private = Ed25519PrivateKey.generate()
+            secret = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+            registered = signer_from_pem(secret).public_pem()
+        self.sim = SimProcess([(key, registered, BALANCES)], **SIM_SETTINGS)
         os.sched_setaffinity(self.sim.pid, ALL_CPUS)  # not pinned with the bot (a spawned child inherits it)
         db = self.workdir / "bot.sqlite"
         data = merged(BOT_CONFIG, {"engine": {"type": "simple", "database": str(db)}, **self.sections})
@@ -113,7 +125,14 @@ class LiveBot:
         if self.config.bot.cpu is not None:
             pin_process(self.config.bot.cpu)  # as the run command does
         exchange = make_exchange(
-            self.config.exchange.market, self.sim.rest_url, self.sim.ws_url, key, secret, symbol=SYMBOL
+            self.config.exchange.market,
+            self.sim.rest_url,
+            self.sim.ws_url,
+            key,
+            secret,
+            symbol=SYMBOL,
+            order_transport=self.config.exchange.order_transport,
+            stp_mode=self.config.exchange.self_trade_prevention,
         )
         self.system = TradingSystem(
             self.config,

@@ -18,8 +18,13 @@ more than one level below the window and places a new buy one level below the ce
 decision counts once (its first order request; the second one, committed after the first went to
 its lane, goes out on the other lane and is reported with the first under "every request").
 
-    python bench/live_latency.py                # 3 runs x 3 400 ticks at 25 ticks/s (10 200 decisions)
-    python bench/live_latency.py --quick        # 1 run x 1 000 ticks
+How the order goes out (``--transport``): over REST with an HMAC key (a signed query string on a
+kept-alive HTTP connection), or over the WebSocket API with an Ed25519 key (``exchange.order_transport:
+websocket``: one JSON frame on the logged-on socket, no per-request signature). ``both`` (the default)
+alternates the two run by run in one invocation, so they share the box's state and hour.
+
+    python bench/live_latency.py                # 3 runs x 3 400 ticks at 25 ticks/s, each transport
+    python bench/live_latency.py --transport rest --quick   # 1 run x 1 000 ticks, REST only
 """
 
 from __future__ import annotations
@@ -50,10 +55,14 @@ from live_support import (  # noqa: E402
 TARGET_P50_US, TARGET_P99_US = 250, 1000
 
 
-def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0) -> dict[str, Any]:
+TRANSPORTS = ("rest", "websocket")
+
+
+def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0, transport: str = "rest") -> dict[str, Any]:
     """Start a fresh simulator and bot, drive ``warmup`` then ``ticks`` prices; the figures."""
+    sections = {"bot": {"cpu": None if cpu < 0 else cpu}, "exchange": {"order_transport": transport}}
     with tempfile.TemporaryDirectory() as tmp:
-        bot = LiveBot(Path(tmp), {"bot": {"cpu": None if cpu < 0 else cpu}}).start()
+        bot = LiveBot(Path(tmp), sections).start()
         try:
             assert bot.sim is not None
             price = 100000
@@ -76,6 +85,7 @@ def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0) -> dict[str, An
     first = percentiles(first_per_decision(samples))
     every = percentiles(every_request(samples))
     return {
+        "transport": transport,
         "decisions": first["n"],
         "requests": every["n"],
         "placed": sum(1 for s in samples if s[0] == "place"),
@@ -92,92 +102,132 @@ def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0) -> dict[str, An
 
 
 def write_md(doc: dict[str, Any], path: Path) -> None:
-    """The results as a short Markdown page."""
-    m = doc["median"]
+    """The results as a short Markdown page: the transports side by side, then each one's runs and stages."""
+    per = doc["transports"]
+    names = list(per)
     lines = [
         "# Tick-to-order latency (live path, simulator over loopback)",
         "",
         f"Command: `{doc['command']}`  ",
         f"Date (UTC): {doc['date_utc']}",
         "",
-        f"Median over {len(doc['runs'])} runs of {doc['ticks_per_run']} ticks at {doc['rate_hz']} ticks/s "
-        "(first order request of each decision):",
+        f"Median over {len(per[names[0]]['runs'])} runs per transport of {doc['ticks_per_run']} ticks at "
+        f"{doc['rate_hz']} ticks/s (first order request of each decision); the transports' runs alternated "
+        "in this one invocation:",
         "",
-        "| p50 | p90 | p99 | max | target |",
-        "|---|---|---|---|---|",
-        f"| {m['p50_us']:.0f} us | {m['p90_us']:.0f} us | {m['p99_us']:.0f} us | {m['max_us']:.0f} us "
-        f"| p50 <= {TARGET_P50_US} us, p99 <= {TARGET_P99_US} us |",
-        "",
-        f"Pooled over all {doc['pooled']['n']} decisions: p50 {doc['pooled']['p50_us']:.0f} us, "
-        f"p90 {doc['pooled']['p90_us']:.0f} us, p99 {doc['pooled']['p99_us']:.0f} us, "
-        f"max {doc['pooled']['max_us']:.0f} us.",
-        "",
-        "| run | decisions | p50 us | p90 us | p99 us | max us | every request p50/p99 us | bot CPU |",
-        "|---|---|---|---|---|---|---|---|",
+        "| order transport | p50 | p90 | p99 | max | pooled p50 / p99 | target p50 <= "
+        f"{TARGET_P50_US} us, p99 <= {TARGET_P99_US} us |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for i, r in enumerate(doc["runs"], 1):
-        e = r["every_request"]
-        lines.append(
-            f"| {i} | {r['decisions']} | {r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} "
-            f"| {r['max_us']:.0f} | {e['p50_us']:.0f} / {e['p99_us']:.0f} | {r['bot_cpu_percent']}% |"
+    for name in names:
+        m, pooled = per[name]["median"], per[name]["pooled"]
+        met = m["p50_us"] <= TARGET_P50_US and m["p99_us"] <= TARGET_P99_US
+        verdict = (
+            "met"
+            if met
+            else "p50 "
+            + ("met" if m["p50_us"] <= TARGET_P50_US else "missed")
+            + (", p99 " + ("met" if m["p99_us"] <= TARGET_P99_US else "missed"))
         )
+        lines.append(
+            f"| {LABELS[name]} | {m['p50_us']:.0f} us | {m['p90_us']:.0f} us | {m['p99_us']:.0f} us "
+            f"| {m['max_us']:.0f} us | {pooled['p50_us']:.0f} / {pooled['p99_us']:.0f} us | {verdict} |"
+        )
+    for name in names:
+        lines += [
+            "",
+            f"## {LABELS[name]}",
+            "",
+            "| run | decisions | p50 us | p90 us | p99 us | max us | every request p50/p99 us | bot CPU |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for i, r in enumerate(per[name]["runs"], 1):
+            e = r["every_request"]
+            lines.append(
+                f"| {i} | {r['decisions']} | {r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} "
+                f"| {r['max_us']:.0f} | {e['p50_us']:.0f} / {e['p99_us']:.0f} | {r['bot_cpu_percent']}% |"
+            )
     lines += [
         "",
-        "Where the time goes (stage stamps, actors/stages.py; median over runs of each stage's p50, p99):",
+        "Where the time goes (stage stamps, actors/stages.py; median over runs of each stage's p50, p99; the "
+        "last stage is the gateway, encoding and the REST signature or the WebSocket frame):",
         "",
-        "| stage | p50 us | p99 us |",
-        "|---|---|---|",
+        "| stage | " + " | ".join(f"{LABELS[n]} p50 / p99 us" for n in names) + " |",
+        "|---|" + "---|" * len(names),
     ]
-    lines += [f"| {st['stage']} | {st['p50_us']:.0f} | {st['p99_us']:.0f} |" for st in doc["stages_median"]]
-    mach = doc["machine"]
-    lines += [
-        "",
-        machine_line(mach),
-        "",
-        doc["method"],
-        "",
-    ]
+    stages = [st["stage"] for st in per[names[0]]["stages_median"]]
+    for i, stage in enumerate(stages):
+        cells = [
+            f"{per[n]['stages_median'][i]['p50_us']:.0f} / {per[n]['stages_median'][i]['p99_us']:.0f}"
+            for n in names
+        ]
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines += ["", machine_line(doc["machine"]), "", doc["method"], ""]
     path.write_text("\n".join(lines))
+
+
+LABELS = {"rest": "REST, HMAC key", "websocket": "WebSocket API, Ed25519 key (session.logon)"}
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over runs, pooled percentiles and per-stage medians of one transport's runs."""
+    med = {k: median_of(runs, k) for k in ("p50_us", "p90_us", "p99_us", "max_us", "bot_cpu_percent")}
+    pooled = percentiles([x for r in runs for x in r.pop("first_us")])
+    stages = [
+        {
+            "stage": st["stage"],
+            "p50_us": statistics.median(r["stages"][i].get("p50_us", 0) for r in runs),
+            "p99_us": statistics.median(r["stages"][i].get("p99_us", 0) for r in runs),
+        }
+        for i, st in enumerate(runs[0]["stages"])
+    ]
+    return {"median": med, "pooled": pooled, "stages_median": stages, "runs": runs}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3, help="runs per transport")
     ap.add_argument("--ticks", type=int, default=3_400, help="measured ticks per run (3 runs: > 10 000)")
     ap.add_argument("--rate", type=float, default=25.0, help="ticks per second")
     ap.add_argument("--warmup", type=int, default=300, help="ticks before measuring")
     ap.add_argument("--quick", action="store_true", help="1 run of 1 000 ticks, results not written")
     ap.add_argument("--out", default=str(RESULTS / "live_latency.json"))
     ap.add_argument("--cpu", type=int, default=0, help="pin the bot to this CPU (bot.cpu); -1: not pinned")
+    ap.add_argument(
+        "--transport",
+        choices=(*TRANSPORTS, "both"),
+        default="both",
+        help="order transport: rest (HMAC key), websocket (WebSocket API, Ed25519 key) or both, alternating",
+    )
     args = ap.parse_args()
     if args.quick:
         args.runs, args.ticks, args.warmup = 1, 1000, 100
-    runs = []
+    transports = TRANSPORTS if args.transport == "both" else (args.transport,)
+    runs: dict[str, list[dict[str, Any]]] = {t: [] for t in transports}
     for i in range(args.runs):
-        r = run_once(args.ticks, args.rate, args.warmup, args.cpu)
-        runs.append(r)
-        e = r["every_request"]
+        for transport in transports:
+            r = run_once(args.ticks, args.rate, args.warmup, args.cpu, transport)
+            runs[transport].append(r)
+            e = r["every_request"]
+            print(
+                f"run {i + 1} {transport}: {r['decisions']} decisions ({r['placed']} placed, "
+                f"{r['cancelled']} cancelled): p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, "
+                f"p99 {r['p99_us']:.0f} us, max {r['max_us']:.0f} us; every request p50 {e['p50_us']:.0f} us "
+                f"p99 {e['p99_us']:.0f} us; bot CPU {r['bot_cpu_percent']}%, "
+                f"drive {r['drive']['rate_hz']:.0f}/s",
+                flush=True,
+            )
+            print_stages(r["stages"])
+    per = {t: summary(rs) for t, rs in runs.items()}
+    for t, s in per.items():
+        med, pooled = s["median"], s["pooled"]
         print(
-            f"run {i + 1}: {r['decisions']} decisions ({r['placed']} placed, {r['cancelled']} cancelled): "
-            f"p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
-            f"max {r['max_us']:.0f} us; every request p50 {e['p50_us']:.0f} us p99 {e['p99_us']:.0f} us; "
-            f"bot CPU {r['bot_cpu_percent']}%, drive {r['drive']['rate_hz']:.0f}/s",
+            f"{t}: median of {len(runs[t])} runs: p50 {med['p50_us']:.0f} us (target {TARGET_P50_US}), "
+            f"p90 {med['p90_us']:.0f} us, p99 {med['p99_us']:.0f} us (target {TARGET_P99_US}), "
+            f"max {med['max_us']:.0f} us; pooled over {pooled['n']} decisions: "
+            f"p50 {pooled['p50_us']:.0f} us, p99 {pooled['p99_us']:.0f} us",
             flush=True,
         )
-        print_stages(r["stages"])
-    med = {k: median_of(runs, k) for k in ("p50_us", "p90_us", "p99_us", "max_us", "bot_cpu_percent")}
-    pooled = percentiles([x for r in runs for x in r.pop("first_us")])
-    print(
-        f"pooled over {pooled['n']} decisions: p50 {pooled['p50_us']:.0f} us, p90 {pooled['p90_us']:.0f} us, "
-        f"p99 {pooled['p99_us']:.0f} us, max {pooled['max_us']:.0f} us",
-        flush=True,
-    )
-    print(
-        f"median of {len(runs)} runs: p50 {med['p50_us']:.0f} us (target {TARGET_P50_US}), "
-        f"p90 {med['p90_us']:.0f} us, p99 {med['p99_us']:.0f} us (target {TARGET_P99_US}), "
-        f"max {med['max_us']:.0f} us",
-        flush=True,
-    )
     if args.quick:
         return 0
     doc = {
@@ -186,21 +236,11 @@ def main() -> int:
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "ticks_per_run": args.ticks,
         "rate_hz": args.rate,
-        "median": med,
-        "pooled": pooled,
-        "stages_median": [
-            {
-                "stage": st["stage"],
-                "p50_us": statistics.median(r["stages"][i].get("p50_us", 0) for r in runs),
-                "p99_us": statistics.median(r["stages"][i].get("p99_us", 0) for r in runs),
-            }
-            for i, st in enumerate(runs[0]["stages"])
-        ],
+        "transports": per,
         "targets_us": {"p50": TARGET_P50_US, "p99": TARGET_P99_US},
-        "runs": runs,
         "bot_cpu": None if args.cpu < 0 else args.cpu,
         "machine": machine(),
-        "method": " ".join((__doc__ or "").split("\n\n")[1:3]).replace("\n", " "),
+        "method": " ".join((__doc__ or "").split("\n\n")[1:4]).replace("\n", " "),
     }
     out = Path(args.out)
     out.write_text(json.dumps(doc, indent=2) + "\n")

@@ -172,7 +172,14 @@ def config_from_mapping(data: Any, env: Mapping[str, str] | None = None, source:
     ex = config.exchange
     ops = config.ops
     creds = resolve_credentials(
-        ex.api_key_env, ex.api_secret_env, ops.token_env, ex.secrets_file, env, ops.webhook_url_env
+        ex.api_key_env,
+        ex.api_secret_env,
+        ops.token_env,
+        ex.secrets_file,
+        env,
+        ops.webhook_url_env,
+        ex.private_key_env,
+        ex.private_key_file,
     )
     return config.model_copy(update={"credentials": Credentials(**creds)})
 
@@ -225,6 +232,7 @@ def dump_config(config: Config) -> str:
         for name, secret, source in (
             ("api_key", creds.api_key, creds.api_key_source),
             ("api_secret", creds.api_secret, creds.api_secret_source),
+            ("private_key", creds.private_key, creds.private_key_source),
             ("ops_token", creds.ops_token, creds.ops_token_source),
             ("webhook_url", creds.webhook_url, creds.webhook_url_source),
         )

@@ -138,6 +138,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
             ws_api_url=urls[2],
             routed_ws=_routed(config, urls[1]),
             timeout_s=(3.05, config.exchange.timeout_seconds),
+            order_transport=config.exchange.order_transport,
+            stp_mode=config.exchange.self_trade_prevention,
         )
     except ConfigError as exc:
         for line in exc.errors:

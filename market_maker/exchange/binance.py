@@ -6,7 +6,9 @@ parameters, cancel-all's answer, the account endpoints and the user-data stream.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -17,14 +19,28 @@ from market_maker.core.rules import SymbolRules
 from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream, UserCallback
 from market_maker.exchange.codes import CANCEL_REJECTED
-from market_maker.exchange.errors import ExchangeError, FilterError, OrderNotFoundError, UnknownOutcomeError
+from market_maker.exchange.errors import (
+    ExchangeError,
+    FilterError,
+    OrderNotFoundError,
+    RejectedError,
+    SymbolNotTradingError,
+    UnknownOutcomeError,
+)
+from market_maker.exchange.order_socket import OrderSocket, SocketDown
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import MarketStream
 from market_maker.exchange.types import Balance, Position
 from market_maker.exchange.ws import StreamSettings
 
+log = logging.getLogger(__name__)
+
 _ID_CACHE_SIZE = 10000
+_SOCKET_START_WAIT_S = 5.0  # start() waits this long for the order socket, then REST carries orders
+TRADING = "TRADING"
+# while the symbol is not TRADING, a place re-reads exchangeInfo at most this often (else refused locally)
+_STATUS_RECHECK_S = 10.0
 _DAY_MS = 86_400_000
 
 
@@ -68,6 +84,7 @@ class BinanceExchange:
         stream_settings: StreamSettings | None = None,
     ) -> None:
         self.symbol = symbol.upper()
+        self.stp_mode = "EXPIRE_TAKER"  # selfTradePreventionMode sent on every order (make_exchange sets it)
         self.rest = rest
         self.ws_url = ws_url.rstrip("/")
         self.precheck = precheck
@@ -77,6 +94,13 @@ class BinanceExchange:
         self._client_ids: OrderedDict[int, str] = OrderedDict()
         # churn gets accounts questioned (field notes): placed and cancelled orders are counted
         self.order_counts = {"placed": 0, "cancelled": 0}
+        self.order_socket: OrderSocket | None = None  # exchange.order_transport websocket
+        self.rest_fallbacks = 0  # orders sent over REST because the order socket was down
+        self._socket_down_logged = False
+        # exchangeInfo's status: only TRADING takes new orders (CANCEL_ONLY, BREAK, HALT: cancels only)
+        self.symbol_status = TRADING
+        self._status_read_at = 0.0  # time.monotonic() of the last exchangeInfo read
+        self.status_recheck_s = _STATUS_RECHECK_S
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.symbol!r}, {self.rest.base_url!r})"
@@ -84,13 +108,55 @@ class BinanceExchange:
     # --- life cycle and reference data ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Measure the clock offset and load rules and rate limits."""
+        """Measure the clock offset, load rules and rate limits, and open the order socket (if any)."""
         self.sync_time()
         self.symbol_rules(refresh=True)
+        sock = self.order_socket
+        if sock is not None:
+            sock.start()
+            how = f"{self.rest.key_kind} key" + (", session.logon" if sock.logon else ", signed requests")
+            if sock.wait_connected(_SOCKET_START_WAIT_S):
+                log.info("orders go over the WebSocket API at %s (%s)", sock.url, how)
+            else:
+                log.warning("order socket %s not up yet (%s): orders go over REST until it is", sock.url, how)
 
     def close(self) -> None:
-        """Release the HTTP session."""
+        """Release the HTTP session and the order socket."""
+        if self.order_socket is not None:
+            self.order_socket.stop()
         self.rest.close()
+
+    @property
+    def order_transport(self) -> str:
+        """``websocket`` when place and cancel go over the WebSocket API (REST while it is down)."""
+        return "rest" if self.order_socket is None else "websocket"
+
+    def _order_request(
+        self, method: str, ws_method: str, endpoint: Endpoint, params: dict[str, Any], orders: int = 0
+    ) -> Any:
+        """A place or cancel: over the order socket when there is one and it is up, else over REST.
+
+        Only a request that was never sent falls back to REST; one sent on the socket and unanswered is
+        an :class:`UnknownOutcomeError` like a REST timeout (the caller resolves it by client id)."""
+        sock = self.order_socket
+        if sock is not None:
+            try:
+                body = sock.call(
+                    ws_method, params, f"{method} {endpoint.path}", weight=endpoint.weight, orders=orders
+                )
+            except SocketDown as exc:
+                self.rest_fallbacks += 1
+                if not self._socket_down_logged:
+                    self._socket_down_logged = True
+                    log.warning("order socket down (%s): orders go over REST until it is back", exc.meaning)
+            else:
+                if self._socket_down_logged:
+                    self._socket_down_logged = False
+                    log.info("order socket back: orders go over the WebSocket API again")
+                return body
+        return self.rest.request(
+            method, endpoint.path, params, signed=True, weight=endpoint.weight, orders=orders
+        )
 
     def refuse_new_orders(self) -> None:
         """The bot is stopping: no new order goes out, and one waiting for the rate limit gives up now.
@@ -112,6 +178,7 @@ class BinanceExchange:
                 if not isinstance(info, dict):
                     raise ExchangeError("malformed exchangeInfo answer", endpoint=self.api.exchange_info.path)
                 self._rules = parse.rules_from_exchange_info(info, self.symbol)
+                self._set_status(str(parse.symbol_info(info, self.symbol).get("status", TRADING)))
                 limits = limits_from_exchange_info(info.get("rateLimits", []))
                 if limits:
                     self.rest.limiter.set_limits(limits)
@@ -119,6 +186,34 @@ class BinanceExchange:
 
     def _exchange_info_params(self) -> dict[str, Any]:
         return {}
+
+    def _set_status(self, status: str) -> None:
+        self._status_read_at = time.monotonic()
+        if status != self.symbol_status:
+            if status == TRADING:
+                log.warning("%s is TRADING again: placing orders", self.symbol)
+            else:
+                log.warning("%s is %s: no new orders, cancels only", self.symbol, status)
+        self.symbol_status = status
+
+    @property
+    def placing(self) -> bool:
+        """False while the symbol's status takes no new orders (cancels still go)."""
+        return self.symbol_status == TRADING
+
+    def _check_trading(self, endpoint: str) -> None:
+        """Refuse a new order locally while the symbol is not TRADING, re-reading its status now and
+        then so trading resumes when the exchange does."""
+        if self.symbol_status == TRADING:
+            return
+        if time.monotonic() - self._status_read_at >= self.status_recheck_s:
+            self.symbol_rules(refresh=True)
+        if self.symbol_status != TRADING:
+            raise SymbolNotTradingError(
+                f"symbol not trading: {self.symbol} is {self.symbol_status}, only cancels are accepted"
+                " (nothing was sent)",
+                endpoint=endpoint,
+            )
 
     def server_time(self) -> int:
         """The exchange's clock, in ms."""
@@ -165,8 +260,9 @@ class BinanceExchange:
         post_only: bool = True,
         reduce_only: bool = False,
     ) -> OrderSnapshot:
-        """A limit order, post-only by default."""
+        """A limit order, post-only by default; refused without sending while the symbol is not TRADING."""
         rules = self.symbol_rules()
+        self._check_trading(f"POST {self.api.order.path}")
         if self.precheck:
             failed = rules.check(price, qty)
             if failed is not None:
@@ -182,11 +278,21 @@ class BinanceExchange:
             "price": rules.ticks_to_price(price),
             "newClientOrderId": client_id,
             "newOrderRespType": "RESULT",
+            "selfTradePreventionMode": self.stp_mode,
         }
         params.update(self._order_params(side, post_only, reduce_only))
-        body = self.rest.request(
-            "POST", self.api.order.path, params, signed=True, weight=self.api.order.weight, orders=1
-        )
+        try:
+            body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
+        except RejectedError as exc:
+            # spot: -2010 "Market is closed."; USD-M: -1122 "Invalid symbol status." The status changed
+            # since it was read: read it
+            if "market is closed" in exc.msg.lower() or exc.code == -1122:
+                self._status_read_at = 0.0
+                try:
+                    self.symbol_rules(refresh=True)
+                except ExchangeError as refresh:
+                    log.warning("%s: market closed, its status unread: %s", self.symbol, refresh)
+            raise
         self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
             # an ACK-only answer: what we sent is what rests
@@ -206,12 +312,8 @@ class BinanceExchange:
 
     def cancel(self, client_id: str) -> OrderSnapshot:
         """Cancel one order by client id."""
-        body = self.rest.request(
-            "DELETE",
-            self.api.order.path,
-            {"symbol": self.symbol, "origClientOrderId": client_id},
-            signed=True,
-            weight=self.api.order.weight,
+        body = self._order_request(
+            "DELETE", "order.cancel", self.api.order, {"symbol": self.symbol, "origClientOrderId": client_id}
         )
         self.order_counts["cancelled"] += 1
         return self._snapshot(body, accepted=True)

@@ -86,6 +86,10 @@ class OrderNotFoundError(RejectedError):
     """The order does not exist (or is already closed, for a cancel)."""
 
 
+class SymbolNotTradingError(RejectedError):
+    """The symbol's status (CANCEL_ONLY, BREAK, HALT, ...) accepts no new orders: nothing was sent."""
+
+
 class InvalidRequestError(RejectedError):
     """The request itself was malformed: a bug in the caller or the connector."""
 

@@ -158,7 +158,20 @@ def _execution_report(p: dict[str, Any], rules: SymbolRules) -> OrderUpdate:
     # On a cancel, "c" is the cancel request's id and "C" the order's own (reference §C.4).
     own_id = p.get("C") if execution == "CANCELED" and p.get("C") else field(p, "c", what)
     order, fill = _order_and_fill(p, str(own_id), execution, rules, what)
-    return OrderUpdate(rules.symbol, execution, order, fill, _int(p, "E", what, 0))
+    reason = expiry_reason(p, "eR")
+    return OrderUpdate(rules.symbol, execution, order, fill, _int(p, "E", what, 0), expiry_reason=reason)
+
+
+def expiry_reason(o: dict[str, Any], key: str) -> str:
+    """Why an order expired: Binance's reason (spot ``eR``, USD-M ``er``: INSUFFICIENT_LIQUIDITY,
+    EXECUTION_RULE_PRICE_RANGE_EXCEEDED, ...), or ``STP`` when self-trade prevention expired it (status
+    EXPIRED_IN_MATCH); "" when the order did not expire or no reason was given."""
+    if o.get("X") == "EXPIRED_IN_MATCH":
+        return "STP"
+    raw = o.get(key)
+    if o.get("X") != "EXPIRED" or not raw or raw == "NONE":
+        return ""
+    return str(raw)[:40]
 
 
 def _futures_order_update(p: dict[str, Any], o: dict[str, Any], rules: SymbolRules) -> OrderUpdate:
@@ -173,6 +186,7 @@ def _futures_order_update(p: dict[str, Any], o: dict[str, Any], rules: SymbolRul
         _int(p, "E", what, 0),
         reduce_only=bool(o.get("R", False)),
         realized_pnl=dec(o.get("rp", "0"), what),
+        expiry_reason=expiry_reason(o, "er"),
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from market_maker.core.model import Market
 from market_maker.exchange.base import Exchange
+from market_maker.exchange.binance import BinanceExchange
+from market_maker.exchange.keys import Signer
+from market_maker.exchange.order_socket import OrderSocket
 from market_maker.exchange.ratelimit import RateLimiter
 from market_maker.exchange.rest import MAX_RECV_WINDOW_MS, RestClient
 from market_maker.exchange.spot import SpotExchange
@@ -16,7 +19,7 @@ def make_exchange(
     rest_url: str,
     ws_url: str,
     api_key: str,
-    api_secret: str,
+    api_secret: str | Signer,
     recv_window_ms: int = 5000,
     *,
     symbol: str,
@@ -28,6 +31,8 @@ def make_exchange(
     time_refresh_s: float = 300.0,
     stream_settings: StreamSettings | None = None,
     limiter: RateLimiter | None = None,
+    order_transport: str = "rest",
+    stp_mode: str = "EXPIRE_TAKER",
 ) -> Exchange:
     """A spot or USD-M connector for ``symbol`` (not started: call ``start()``).
 
@@ -37,6 +42,9 @@ def make_exchange(
     defaults to ``ws_url``, as on the simulator). ``routed_ws`` selects USD-M's /public, /market and
     /private routes (live Binance since 2026). ``precheck`` refuses orders that fail the symbol's
     filters before sending them. ``max_wait_s`` bounds how long one call may wait for the rate limiter.
+    ``api_secret`` is an HMAC secret, an Ed25519 or RSA PEM private key, or a signer (:mod:`keys`).
+    ``order_transport`` ``websocket`` places and cancels over the WebSocket API at ``ws_api_url`` (default
+    ``ws_url``; spot ``/ws-api/v3``, USD-M ``/ws-fapi/v1``), falling back to REST while it is down.
     """
     try:
         kind = Market(market)
@@ -55,6 +63,8 @@ def make_exchange(
         raise ValueError(
             f"exchange recv_window_ms must be within 1..{MAX_RECV_WINDOW_MS}, got {recv_window_ms}"
         )
+    if order_transport not in ("rest", "websocket"):
+        raise ValueError(f"exchange order_transport must be 'rest' or 'websocket', got {order_transport!r}")
     if not symbol.isalnum():
         raise ValueError(f"exchange symbol must be letters and digits, got {symbol!r}")
     rest = RestClient(
@@ -67,10 +77,21 @@ def make_exchange(
         timeout_s=timeout_s,
         time_refresh_s=time_refresh_s,
     )
+    exchange: BinanceExchange
     if kind is Market.SPOT:
-        return SpotExchange(
+        exchange = SpotExchange(
             rest, symbol, ws_url, ws_api_url=ws_api_url, precheck=precheck, stream_settings=stream_settings
         )
-    return UsdmExchange(
-        rest, symbol, ws_url, routed_ws=routed_ws, precheck=precheck, stream_settings=stream_settings
-    )
+    else:
+        exchange = UsdmExchange(
+            rest, symbol, ws_url, routed_ws=routed_ws, precheck=precheck, stream_settings=stream_settings
+        )
+    exchange.stp_mode = stp_mode
+    if order_transport == "websocket":
+        exchange.order_socket = OrderSocket(
+            OrderSocket.url_for(ws_api_url or ws_url, usdm=kind is Market.USDM),
+            rest,  # the same limiter, server clock and send probe as REST
+            timeout_s=timeout_s[1],
+            settings=stream_settings,
+        )
+    return exchange

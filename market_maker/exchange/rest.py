@@ -25,8 +25,9 @@ from market_maker.exchange.errors import (
     RateLimitedError,
     UnknownOutcomeError,
 )
+from market_maker.exchange.keys import Signer, as_signer
 from market_maker.exchange.ratelimit import RateLimiter
-from market_maker.exchange.signing import ParamValue, encode_params, sign, ws_api_signature
+from market_maker.exchange.signing import ParamValue, encode_params, ws_api_payload
 from market_maker.exchange.timesync import ServerClock
 from market_maker.exchange.transport import Transport
 
@@ -40,7 +41,7 @@ class RestClient:
         self,
         base_url: str,
         api_key: str,
-        api_secret: str,
+        api_secret: str | Signer,
         *,
         time_path: str,
         recv_window_ms: int = 5000,
@@ -55,7 +56,7 @@ class RestClient:
             raise ValueError(f"recv_window_ms must be within 1..{MAX_RECV_WINDOW_MS}, got {recv_window_ms}")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._api_secret = api_secret
+        self._signer = as_signer(api_secret)  # HMAC secret, or an Ed25519/RSA private key
         self.recv_window_ms = recv_window_ms
         self.limiter = limiter or RateLimiter()
         self._time_path = time_path
@@ -86,7 +87,7 @@ class RestClient:
         twin = RestClient(
             self.base_url,
             self._api_key,
-            self._api_secret,
+            self._signer,
             time_path=self._time_path,
             recv_window_ms=self.recv_window_ms,
             limiter=self.limiter,
@@ -105,9 +106,14 @@ class RestClient:
         """The API key (needed by the WebSocket API subscription); never logged."""
         return self._api_key
 
+    @property
+    def key_kind(self) -> str:
+        """``hmac``, ``ed25519`` or ``rsa``: which kind of API key signs (never the key itself)."""
+        return self._signer.kind
+
     def sign_ws_api(self, params: Mapping[str, ParamValue]) -> str:
-        """Signature of a WebSocket API request's params with this client's secret."""
-        return ws_api_signature(self._api_secret, params)
+        """Signature of a WebSocket API request's params with this client's key."""
+        return self._signer.sign(ws_api_payload(params))
 
     # --- time ----------------------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class RestClient:
         if signed:  # the same bytes encode_params gives for {..., recvWindow, timestamp}: all unreserved
             stamp = f"recvWindow={self.recv_window_ms}&timestamp={self.server_clock.now_ms()}"
             query = f"{query}&{stamp}" if query else stamp
-            query = f"{query}&signature={sign(self._api_secret, query)}"
+            query = f"{query}&signature={self._signer.url_signature(query)}"
         target = f"{path}?{query}" if query else path
         self.sent += 1
         status, headers, body = self._transport.send(method, target, with_key, endpoint)

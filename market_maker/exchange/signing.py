@@ -47,7 +47,12 @@ def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def ws_api_payload(params: Mapping[str, ParamValue]) -> str:
+    """What a WebSocket API request signs: params (apiKey included) but ``signature``, sorted by name,
+    ``k=v&...``, not percent-encoded (the UTF-8 bytes are signed)."""
+    return "&".join(f"{k}={wire_value(params[k])}" for k in sorted(params) if k != "signature")
+
+
 def ws_api_signature(secret: str, params: Mapping[str, ParamValue]) -> str:
-    """Signature for a WebSocket API request: params (apiKey included) sorted by name, ``k=v&...``."""
-    payload = "&".join(f"{k}={wire_value(params[k])}" for k in sorted(params) if k != "signature")
-    return sign(secret, payload)
+    """HMAC signature for a WebSocket API request (see :func:`ws_api_payload`)."""
+    return sign(secret, ws_api_payload(params))

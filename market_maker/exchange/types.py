@@ -83,6 +83,7 @@ class OrderUpdate:
     event_time_ms: int = 0
     reduce_only: bool = False
     realized_pnl: Decimal = Decimal(0)  # futures "rp" of this trade
+    expiry_reason: str = ""  # on an expiry: Binance's eR/er, or "STP" (self-trade prevention)
 
 
 @dataclass(frozen=True, slots=True)

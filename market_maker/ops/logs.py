@@ -47,6 +47,9 @@ def secrets_of(config: Config) -> list[str]:
     creds = config.credentials
     given = (creds.api_key, creds.api_secret, creds.ops_token)
     found = [s.get_secret_value() for s in given if s is not None]
+    if creds.private_key is not None:  # its PEM body lines, which are what could leak into a line
+        pem = creds.private_key.get_secret_value()
+        found += [line for line in pem.splitlines() if line and not line.startswith("-----")]
     webhook = config.webhook_url()
     if webhook:
         parts = urlsplit(webhook)

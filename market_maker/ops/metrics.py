@@ -119,6 +119,19 @@ class BotMetrics:
         self.placed = Counter("mm_orders_placed", "Orders placed (accepted or unknown)", registry=r)
         self.cancelled = Counter("mm_orders_cancelled", "Orders cancelled, by reason", ["reason"], registry=r)
         self.rejected = Counter("mm_orders_rejected", "Orders rejected, by reason", ["reason"], registry=r)
+        self.expired = Counter(
+            "mm_orders_expired", "Orders the exchange expired, by reason (STP, eR)", ["reason"], registry=r
+        )
+        self.symbol_status = Gauge(
+            "mm_symbol_status",
+            "1 for the symbol's exchange status (TRADING, CANCEL_ONLY, ...)",
+            ["status"],
+            registry=r,
+        )
+        self.placing = Gauge("mm_placing", "1 while the symbol's status takes new orders", registry=r)
+        self.rest_fallbacks = Gauge(
+            "mm_order_rest_fallbacks", "Orders sent over REST because the order socket was down", registry=r
+        )
         self.fills = Counter("mm_fills", "Fills of our orders, by side", ["side"], registry=r)
         self.fills.labels("BUY")
         self.fills.labels("SELL")
@@ -152,7 +165,8 @@ class BotMetrics:
         )
         self._staleness = _StalenessCollector(clock)
         r.register(self._staleness)
-        self._reasons: dict[str, set[str]] = {"cancel": set(), "reject": set()}
+        self._reasons: dict[str, set[str]] = {"cancel": set(), "reject": set(), "expire": set()}
+        self._statuses: set[str] = set()  # symbol-status labels ever set (the old ones go back to 0)
         self._placed_n = 0
         self._cancelled_n = 0
         self._refreshers: list[Callable[[], None]] = []
@@ -215,6 +229,21 @@ class BotMetrics:
     def order_rejected(self, reason: str) -> None:
         """An order was definitely rejected; ``reason`` e.g. post_only, filter, balance, rate_limit."""
         self.rejected.labels(self._label("reject", reason)).inc()
+
+    def order_expired(self, reason: str) -> None:
+        """The exchange expired one of our orders; ``reason`` STP or Binance's eR (not an error)."""
+        self.expired.labels(self._label("expire", reason)).inc()
+
+    def set_symbol_status(self, status: str, fallbacks: int) -> None:
+        """The symbol's exchange status (one label at 1, the last one seen) and REST fallbacks."""
+        label = _reason(status)
+        with self._lock:
+            for old in self._statuses - {label}:
+                self.symbol_status.labels(old).set(0)
+            self._statuses.add(label)
+        self.symbol_status.labels(label).set(1)
+        self.placing.set(1 if status == "TRADING" else 0)
+        self.rest_fallbacks.set(fallbacks)
 
     def fill(self, side: str) -> None:
         """One fill (trade) of one of our orders; ``side`` BUY or SELL."""

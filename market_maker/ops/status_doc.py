@@ -83,6 +83,9 @@ class StatusInput:
     orders_placed: int = 0
     orders_cancelled: int = 0
     orders_rejected: int = 0
+    orders_expired: int = 0  # by the exchange: self-trade prevention or an eR reason
+    symbol_status: str | None = None  # exchangeInfo's status (None: not read yet)
+    order_transport: str = "rest"
     fills: int = 0
     rate_limit_used: int | None = None
     rate_limit_limit: int | None = None
@@ -173,7 +176,12 @@ def status_document(s: StatusInput) -> dict[str, Any]:
             "placed": s.orders_placed,
             "cancelled": s.orders_cancelled,
             "rejected": s.orders_rejected,
+            "expired": s.orders_expired,
             "fills": s.fills,
+            # TRADING takes new orders; CANCEL_ONLY, BREAK, HALT, ...: no new orders, cancels go on
+            "symbol_status": s.symbol_status,
+            "placing": s.symbol_status in (None, "TRADING"),
+            "transport": s.order_transport,
         },
         "rate_limit": {
             "used_weight": s.rate_limit_used,

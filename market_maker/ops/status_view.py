@@ -115,6 +115,9 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
     title = f"{bot['id']} | {bot['symbol']} {bot['market']} | {bot['venue']}" + (
         " | PAUSED" if bot["paused"] else ""
     )
+    transport = orders.get("transport", "rest")
+    if orders.get("placing") is False:  # the symbol's exchange status takes no new orders
+        title += f" | {orders.get('symbol_status')}: cancels only"
     body = [
         f"Price {_v(m['price'])}   Center {_v(m['center'])}   Interval {_v(m['interval'])}"
         f"   ATR {_v(m['atr'])}",
@@ -129,7 +132,8 @@ def render_status(doc: Mapping[str, Any], now_ms: int | None = None) -> str:
         _risk(doc),
         _streams(doc, now_ms),
         f"Orders open {orders['open_own']} own / {orders['open_foreign']} foreign   placed {orders['placed']}"
-        f"  cancelled {orders['cancelled']}  rejected {orders['rejected']}  fills {orders['fills']}",
+        f"  cancelled {orders['cancelled']}  rejected {orders['rejected']}"
+        f"  expired {orders.get('expired', 0)}  fills {orders['fills']}  via {transport}",
         f"Rate limit {_v(rl['used_weight'])}/{_v(rl['limit'])}{headroom}   "
         f"Health {'ok' if health['ok'] else 'UNHEALTHY: ' + health['reason']}",
     ]

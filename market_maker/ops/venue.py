@@ -87,6 +87,8 @@ def open_venue(config: Config, *, allow_embedded_sim: bool) -> Iterator[Venue]:
             symbol=config.trading.symbol,
             ws_api_url=ws_api_url,
             timeout_s=(3.05, ex.timeout_seconds),
+            order_transport=ex.order_transport,
+            stp_mode=ex.self_trade_prevention,
         )
         stack.callback(exchange.close)
         yield Venue(exchange, description, embedded(config))

@@ -157,9 +157,10 @@ def warnings(cfg: Config) -> list[str]:
             out.append(
                 f"exchange: API key not set: a run needs env {ex.api_key_env} or exchange.secrets_file"
             )
-        if creds.api_secret is None:
+        if creds.api_secret is None and creds.private_key is None:
             out.append(
                 f"exchange: API secret not set: a run needs env {ex.api_secret_env} or exchange.secrets_file"
+                f" (or, for an Ed25519 key, env {ex.private_key_env} or exchange.private_key_file)"
             )
     if cfg.ops.enabled and not is_loopback(cfg.ops.host) and creds.ops_token is None:
         out.append(

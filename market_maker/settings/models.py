@@ -35,7 +35,8 @@ PRODUCTION_URLS: dict[str, dict[str, str | None]] = {
     "usdm": {
         "rest_url": "https://fapi.binance.com",
         "ws_url": "wss://fstream.binance.com",
-        "ws_api_url": None,  # futures user data uses a listenKey on ws_url, not the WebSocket API
+        # order entry only (exchange.order_transport websocket): futures user data uses a listenKey on ws_url
+        "ws_api_url": "wss://ws-fapi.binance.com/ws-fapi/v1",
     },
 }
 
@@ -110,6 +111,9 @@ def _check_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value.rstrip("/")
 
 
+SPOT_ONLY_STP = ("DECREMENT", "TRANSFER")  # self-trade prevention modes USD-M does not have
+
+
 class ExchangeConfig(Section):
     """Where orders go. API key and secret never live here: see ``api_key_env`` and ``secrets_file``."""
 
@@ -121,6 +125,15 @@ class ExchangeConfig(Section):
     api_key_env: EnvName = "MM_API_KEY"
     api_secret_env: EnvName = "MM_API_SECRET"
     secrets_file: Path | None = None
+    # an Ed25519 (or RSA) API key: the PEM private key from this variable, else from this 0600 file
+    private_key_env: EnvName = "MM_API_PRIVATE_KEY"
+    private_key_file: Path | None = None
+    # place and cancel over REST, or over the WebSocket API (falls back to REST while its socket is down)
+    order_transport: Literal["rest", "websocket"] = "rest"
+    # selfTradePreventionMode sent on every order (docs/exchanges.md, "Self-trade prevention")
+    self_trade_prevention: Literal[
+        "NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH", "DECREMENT", "TRANSFER"
+    ] = "EXPIRE_TAKER"
     recv_window_ms: Annotated[int, Field(ge=1, le=60000)] = 5000
     timeout_seconds: Annotated[float, Field(gt=0, le=300, allow_inf_nan=False)] = 10.0
     leverage: Annotated[int, Field(ge=1, le=125)] | None = None
@@ -151,7 +164,7 @@ class ExchangeConfig(Section):
     def _ws_url(cls, value: str | None) -> str | None:
         return _check_url(value, ("wss", "ws"))
 
-    @field_validator("secrets_file")
+    @field_validator("secrets_file", "private_key_file")
     @classmethod
     def _non_empty_path(cls, value: Path | None) -> Path | None:
         if value is not None and str(value) in ("", "."):
@@ -168,6 +181,16 @@ class ExchangeConfig(Section):
             ]
             if problems:
                 raise CrossFieldError(problems)
+        elif self.self_trade_prevention in SPOT_ONLY_STP:
+            raise CrossFieldError(
+                [
+                    (
+                        "self_trade_prevention",
+                        f"{self.self_trade_prevention} is a spot mode; USD-M takes NONE, EXPIRE_TAKER,"
+                        " EXPIRE_MAKER or EXPIRE_BOTH",
+                    )
+                ]
+            )
         return self
 
 
@@ -395,17 +418,19 @@ class Credentials(Section):
 
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
+    private_key: SecretStr | None = None  # PEM of an Ed25519 or RSA private key (checked when loaded)
     ops_token: SecretStr | None = None
     webhook_url: SecretStr | None = None  # alerts webhook from the environment or the secrets file
     api_key_source: str | None = None  # e.g. "env MM_API_KEY" or "file /etc/mm/secrets.yaml"
     api_secret_source: str | None = None
+    private_key_source: str | None = None
     ops_token_source: str | None = None
     webhook_url_source: str | None = None
 
     @property
     def has_api_credentials(self) -> bool:
-        """True when both the API key and the secret are present."""
-        return self.api_key is not None and self.api_secret is not None
+        """True when the API key and its secret or private key are present."""
+        return self.api_key is not None and (self.api_secret is not None or self.private_key is not None)
 
 
 class Config(Section):
@@ -443,13 +468,18 @@ class Config(Section):
         return secret.get_secret_value() if secret is not None else self.ops.webhook_url
 
     def api_credentials(self) -> tuple[str, str]:
-        """(api_key, api_secret) in clear, for the exchange client only; raises ConfigError if unset."""
-        key, secret = self.credentials.api_key, self.credentials.api_secret
+        """(api_key, api_secret) in clear, for the exchange client only; raises ConfigError if unset.
+
+        With a private key (Ed25519 or RSA) the second item is its PEM text, which wins over an HMAC
+        secret: the exchange client signs with whichever it is given."""
+        creds = self.credentials
+        key, secret = creds.api_key, creds.private_key or creds.api_secret
         if key is None or secret is None:
             raise ConfigError(
                 [
                     f"exchange: no API key/secret: set {self.exchange.api_key_env} and"
-                    f" {self.exchange.api_secret_env} or exchange.secrets_file"
+                    f" {self.exchange.api_secret_env} (or {self.exchange.private_key_env} or"
+                    " exchange.private_key_file) or exchange.secrets_file"
                 ]
             )
         return key.get_secret_value(), secret.get_secret_value()

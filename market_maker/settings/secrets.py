@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
 from market_maker.settings.errors import ConfigError
@@ -37,28 +41,66 @@ FORBIDDEN_SECRET_KEYS: dict[tuple[str, ...], str] = {
 }
 
 
-def _check_mode(path: Path) -> None:
+def _check_mode(path: Path, key: str = "exchange.secrets_file") -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(
             [
-                f"exchange.secrets_file: {path} has mode {mode:04o}, readable by others; "
+                f"{key}: {path} has mode {mode:04o}, readable by others; "
                 f"run `chmod 600 {path}` (0600 or stricter is required)"
             ]
         )
 
 
-def read_secrets_file(path: Path) -> dict[str, SecretStr]:
-    """The secrets in ``path``; raises ConfigError (never showing a value) if unsafe or malformed."""
-    where = f"exchange.secrets_file: {path}"
+def _read_private_file(path: Path, key: str) -> str:
+    """The text of a 0600 file named by config ``key``; ConfigError (one line) when unsafe or unreadable."""
     try:
-        _check_mode(path)
-        text = path.read_text(encoding="utf-8")
+        _check_mode(path, key)
+        return path.read_text(encoding="utf-8")
     except ConfigError:
         raise
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise ConfigError([f"{where}: cannot read: {reason}"]) from None
+        raise ConfigError([f"{key}: {path}: cannot read: {reason}"]) from None
+
+
+def private_key_problem(pem: str) -> str | None:
+    """Why ``pem`` is not a usable API private key (unencrypted PEM, Ed25519 or RSA), or None.
+
+    The reason never quotes the text."""
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except TypeError:
+        return "is encrypted; give it unencrypted and protect it with mode 0600"
+    except (ValueError, UnsupportedAlgorithm):
+        return "is not a PEM private key (expected -----BEGIN PRIVATE KEY-----)"
+    if not isinstance(key, Ed25519PrivateKey | RSAPrivateKey):
+        return "is not an Ed25519 or RSA key (Binance takes those, and HMAC secrets)"
+    return None
+
+
+def read_private_key(
+    env_name: str, path: Path | None, env: Mapping[str, str]
+) -> tuple[SecretStr, str] | None:
+    """The PEM private key from ``env_name`` (when set) or the 0600 file ``path``, and where it came
+    from; None when neither is given. Raises ConfigError (one line, no key material) when unusable."""
+    raw = env.get(env_name, "")
+    if raw.strip():
+        text, where, source = raw.strip(), f"env {env_name}", f"env {env_name}"
+    elif path is not None:
+        where, source = f"exchange.private_key_file: {path}", f"file {path}"
+        text = _read_private_file(path, "exchange.private_key_file")
+    else:
+        return None
+    if problem := private_key_problem(text):
+        raise ConfigError([f"{where}: the private key {problem}"])
+    return SecretStr(text), source
+
+
+def read_secrets_file(path: Path) -> dict[str, SecretStr]:
+    """The secrets in ``path``; raises ConfigError (never showing a value) if unsafe or malformed."""
+    where = f"exchange.secrets_file: {path}"
+    text = _read_private_file(path, "exchange.secrets_file")
     try:
         data = load_yaml(text)
     except yaml.YAMLError:
@@ -95,10 +137,16 @@ def resolve_credentials(
     secrets_file: Path | None,
     env: Mapping[str, str],
     webhook_env: str = "MM_OPS_WEBHOOK_URL",
+    private_key_env: str = "MM_API_PRIVATE_KEY",
+    private_key_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Field values for :class:`Credentials`: each secret from its env var, else from the secrets file."""
+    """Field values for :class:`Credentials`: each secret from its env var, else from the secrets file
+    (the private key from its env var, else its own 0600 PEM file)."""
     from_file = read_secrets_file(secrets_file) if secrets_file is not None else {}
     out: dict[str, Any] = {}
+    private = read_private_key(private_key_env, private_key_file, env)
+    if private is not None:
+        out["private_key"], out["private_key_source"] = private
     errors = []
     url = from_file.get("webhook_url")
     if url is not None and not _is_http_url(url.get_secret_value()):

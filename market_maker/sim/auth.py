@@ -1,9 +1,27 @@
-"""Request authentication as Binance does it: HMAC-SHA256 over query string then body, timestamps."""
+"""Request authentication as Binance does it: the signature over query string then body, timestamps.
+
+An account's ``api_secret`` is either an HMAC secret or, for an Ed25519 or RSA API key, the key's PEM
+public key (``-----BEGIN PUBLIC KEY-----``), as Binance registers it. HMAC signatures are hex and
+case-insensitive; Ed25519 and RSA signatures are base64, case-sensitive, percent-encoded in a URL.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from market_maker.sim.engine import BinanceError
 
@@ -28,6 +46,48 @@ def sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def is_public_key(secret: str) -> bool:
+    """True when an account's credential is a registered public key (Ed25519 or RSA), not an HMAC secret."""
+    return secret.startswith("-----BEGIN PUBLIC KEY-----")
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(pem: str) -> Any:
+    key = load_pem_public_key(pem.encode())
+    if not isinstance(key, Ed25519PublicKey | RSAPublicKey):
+        raise ValueError("only Ed25519 and RSA public keys are accepted")
+    return key
+
+
+def check_public_key(pem: str) -> None:
+    """Raise ValueError unless ``pem`` is an Ed25519 or RSA public key in PEM form."""
+    _public_key(pem)
+
+
+def is_ed25519(secret: str) -> bool:
+    """True when the account's credential is an Ed25519 public key (session.logon takes only these)."""
+    return is_public_key(secret) and isinstance(_public_key(secret), Ed25519PublicKey)
+
+
+def verify(secret: str, payload: str, signature: str) -> bool:
+    """True when ``signature`` (as sent, URL-decoded) signs ``payload`` under the account's credential."""
+    if not is_public_key(secret):
+        return hmac.compare_digest(sign(secret, payload), signature.lower())
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    key = _public_key(secret)
+    try:
+        if isinstance(key, Ed25519PublicKey):
+            key.verify(raw, payload.encode())
+        else:
+            key.verify(raw, payload.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
 def check_signature(secret: str, query: str, body: str) -> None:
     """Raise -1022 unless the signature (in the query or the body) signs query + body without it."""
     q, sig_q = strip_signature(query)
@@ -37,7 +97,7 @@ def check_signature(secret: str, query: str, body: str) -> None:
         raise BinanceError(
             -1102, "Mandatory parameter 'signature' was not sent, was empty/null, or malformed."
         )
-    if not hmac.compare_digest(sign(secret, q + b), sig.lower()):
+    if not verify(secret, q + b, unquote(sig) if "%" in sig else sig):
         raise BinanceError(-1022, "Signature for this request is not valid.")
 
 
@@ -65,6 +125,6 @@ def check_timestamp(params: dict[str, str], server_ms: int) -> None:
         raise BinanceError(-1021, "Timestamp for this request is outside of the recvWindow.")
 
 
-def ws_api_payload(params: dict[str, object]) -> str:
+def ws_api_payload(params: Mapping[str, object]) -> str:
     """The WebSocket API signs every param but ``signature``, sorted by name, as ``k=v&...``."""
     return "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")

@@ -67,7 +67,10 @@ PAPER_API_SECRET = "paper-account-secret"
 
 @dataclass(frozen=True)
 class AccountSpec:
-    """An account created at start: API key, secret and starting balances (spot and futures wallets)."""
+    """An account created at start: API key, secret and starting balances (spot and futures wallets).
+
+    ``api_secret`` is an HMAC secret, or the PEM public key of an Ed25519 or RSA API key
+    (``-----BEGIN PUBLIC KEY-----``): requests are then verified against it (see :mod:`sim.auth`)."""
 
     api_key: str
     api_secret: str = field(repr=False)

@@ -6,8 +6,8 @@
         sim.control.set_price("BTCUSDT", "99000")
 
 Spot REST under /api/v3, USD-M REST under /fapi, market streams under /ws and /stream (futures shapes
-under /public and /market), the spot WebSocket API at /ws-api/v3, futures user data at /ws/<listenKey>
-and /private/ws?listenKey=, and the control API under /_sim/.
+under /public and /market), the WebSocket API at /ws-api/v3 (spot) and /ws-fapi/v1 (USD-M), futures
+user data at /ws/<listenKey> and /private/ws?listenKey=, and the control API under /_sim/.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from types import TracebackType
 from aiohttp import web
 
 from market_maker.sim import streams
+from market_maker.sim.auth import check_public_key, is_public_key
 from market_maker.sim.config import SimConfig
 from market_maker.sim.control import Control, http_control
 from market_maker.sim.rest import Route, dispatch
@@ -138,7 +139,10 @@ class SimServer:
 
     def create_account(self, api_key: str, api_secret: str, balances: dict[str, str]) -> None:
         """Create an account with the same balances in its spot and futures wallets (before or after
-        start)."""
+        start). ``api_secret`` is the HMAC secret, or for an Ed25519 or RSA API key its PEM public key
+        (``-----BEGIN PUBLIC KEY-----``), which then verifies the signatures."""
+        if is_public_key(api_secret):
+            check_public_key(api_secret)  # a bad key fails here, not on the first request
         venue = self._ensure_venue()
         if self._control is not None:
             self._control._run(lambda: venue.create_account(api_key, api_secret, balances))

@@ -1,18 +1,15 @@
-"""WebSocket endpoints: market streams (spot and futures shapes), the spot WebSocket API with its
-user-data subscription, and futures user data by listenKey (legacy ``/ws/<key>`` and ``/private``)."""
+"""WebSocket endpoints: market streams (spot and futures shapes), the WebSocket API (served by
+:mod:`ws_api`), and futures user data by listenKey (legacy ``/ws/<key>`` and ``/private``)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from market_maker.sim import wire
-from market_maker.sim.auth import check_timestamp, sign, ws_api_payload
-from market_maker.sim.engine import BinanceError
+from market_maker.sim import wire, ws_api
 from market_maker.sim.hub import Conn
 from market_maker.sim.stream_names import INVALID_STREAM, is_served
 from market_maker.sim.venue import Venue
@@ -46,8 +43,9 @@ def is_ws_path(path: str) -> bool:
 async def handle(request: web.BaseRequest, v: Venue) -> web.StreamResponse:
     """Route a WebSocket upgrade by path."""
     path = request.path.rstrip("/")
-    if path == "/ws-api/v3":
-        return await _serve(request, v, Conn(_ws(v), request, "ws-api"), _ws_api)
+    api_kind = ws_api.PATHS.get(path)
+    if api_kind is not None:  # the WebSocket API (spot /ws-api/v3, USD-M /ws-fapi/v1)
+        return await _serve(request, v, Conn(_ws(v), request, api_kind), ws_api.on_text)
     if path.startswith("/private"):
         keys = request.query.getall("listenKey", []) or [path.rsplit("/", 1)[-1]]
         return await _futures_user(request, v, keys[0], combined=path.startswith("/private/stream"))
@@ -155,70 +153,3 @@ async def _futures_user(request: web.BaseRequest, v: Venue, key: str, combined: 
         )
     conn = Conn(_ws(v), request, "futures-user", combined=combined, account=lk.account, listen_key=key)
     return await _serve(request, v, conn, _market_control)
-
-
-def _ws_api(v: Venue, conn: Conn, text: str) -> Any:
-    """One WebSocket API request -> its response (``{"id","status","result"|"error","rateLimits"}``)."""
-    try:
-        req = json.loads(text)
-        rid, method = req.get("id"), req["method"]
-        params = req.get("params") or {}
-        if not isinstance(params, dict):
-            raise TypeError
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return _ws_error(None, BinanceError(-1102, "Invalid JSON request."))
-    now = v.now_ms()
-    try:
-        result = _ws_api_call(v, conn, method, params, now)
-    except BinanceError as e:
-        return _ws_error(rid, e)
-    return {"id": rid, "status": 200, "result": result, "rateLimits": _rate_limits(v, conn)}
-
-
-def _ws_api_call(v: Venue, conn: Conn, method: str, params: dict[str, Any], now: int) -> Any:
-    if method == "ping":
-        return {}
-    if method == "time":
-        return {"serverTime": now}
-    if method == "userDataStream.subscribe.signature":
-        key = str(params.get("apiKey", ""))
-        acct = v.engine.accounts.get(key)
-        if acct is None:
-            raise BinanceError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
-        check_timestamp({k: str(x) for k, x in params.items()}, now)
-        sig = str(params.get("signature", ""))
-        if not sig or sign(acct.api_secret, ws_api_payload(params)) != sig.lower():
-            raise BinanceError(-1022, "Signature for this request is not valid.")
-        if conn.sub_id is not None:
-            raise BinanceError(-2035, "User Data Stream subscription already active.")
-        conn.account, conn.sub_id = key, conn.next_sub_id
-        conn.next_sub_id += 1
-        return {"subscriptionId": conn.sub_id}
-    if method == "userDataStream.unsubscribe":
-        if conn.sub_id is None:
-            raise BinanceError(-2036, "User Data Stream subscription not active.")
-        conn.send(
-            wire.dumps({"subscriptionId": conn.sub_id, "event": {"e": "eventStreamTerminated", "E": now}})
-        )
-        conn.sub_id = None
-        return {}
-    if method == "session.subscriptions":
-        return [] if conn.sub_id is None else [{"subscriptionId": conn.sub_id}]
-    raise BinanceError(-1020, "This operation is not supported.")
-
-
-def _ws_error(rid: Any, e: BinanceError) -> dict[str, Any]:
-    return {"id": rid, "status": e.status, "error": {"code": e.code, "msg": e.msg}}
-
-
-def _rate_limits(v: Venue, conn: Conn) -> list[dict[str, Any]]:
-    used = v.spot_limiter.used(conn.request.remote or "?", time.time())
-    return [
-        {
-            "rateLimitType": "REQUEST_WEIGHT",
-            "interval": "MINUTE",
-            "intervalNum": 1,
-            "limit": v.cfg.spot_weight_limit,
-            "count": used,
-        }
-    ]

@@ -25,4 +25,3 @@ def request_resume(store: Store) -> None:
     with store.atomic():
         store.set_control(PAUSE_KEY, "0")
         store.set_control(RESUME_KEY, str(time.time_ns()))
-

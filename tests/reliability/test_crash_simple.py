@@ -8,6 +8,9 @@ is stored exactly once, the store's position equals the exchange's, no own order
 realized PnL recomputed from the venue's trade log equals the store's. (The Durable engine's kills are
 in test_durable_crash.py, inside its workflows.)
 
+It runs twice: orders over REST with an HMAC key, and over the WebSocket API with an Ed25519 key
+(``exchange.order_transport: websocket``, the key from a 0600 PEM file, ``session.logon``).
+
 The kills are shared between ``RIGS`` independent rigs (simulator, database, bot) run side by side:
 a kill cycle mostly waits for a subprocess to start and reconcile, so two rigs halve the wall time
 without changing what each kill checks.
@@ -19,15 +22,15 @@ import os
 from pathlib import Path
 
 import pytest
-from test_crash_simple_support import CrashRig, Tally, finish, side_by_side
+from test_crash_simple_support import ACCESSES, Access, CrashRig, Tally, finish, side_by_side
 
 KILLS = int(os.environ.get("MM_TEST_KILLS", "50"))
 RIGS = 2
 
 
-def _kill_loop(tmp: Path, seed: int, kills: int) -> tuple[Tally, int]:
+def _kill_loop(tmp: Path, seed: int, kills: int, access: Access) -> tuple[Tally, int]:
     tmp.mkdir()
-    rig = CrashRig(tmp, seed=seed, generous_limits=True)
+    rig = CrashRig(tmp, seed=seed, generous_limits=True, access=access)
     try:
         for n in range(kills):
             rig.kill_cycle(n)
@@ -40,9 +43,11 @@ def _kill_loop(tmp: Path, seed: int, kills: int) -> tuple[Tally, int]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("access", sorted(ACCESSES))
+def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path, access: str) -> None:
     shares = [KILLS // RIGS + (i < KILLS % RIGS) for i in range(RIGS)]
-    jobs = [lambda i=i, k=k: _kill_loop(tmp_path / f"rig{i}", 9 + i, k) for i, k in enumerate(shares)]
+    how = ACCESSES[access]
+    jobs = [lambda i=i, k=k: _kill_loop(tmp_path / f"rig{i}", 9 + i, k, how) for i, k in enumerate(shares)]
     results = side_by_side(jobs)
     violations = [v for tally, _ in results for v in tally.violations]
     assert violations == [], "\n".join(violations[:20])

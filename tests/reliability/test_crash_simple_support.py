@@ -68,13 +68,21 @@ class Tally:
 
 
 def write_config(
-    path: Path, sim: SimServer, database: Path, bot_id: str, market: str, engine: str = "simple"
+    path: Path,
+    sim: SimServer,
+    database: Path,
+    bot_id: str,
+    market: str,
+    engine: str = "simple",
+    exchange_keys: dict[str, Any] | None = None,
 ) -> Path:
     """A bot at the simulator's loopback URLs (the Durable harness's config; engine simple by default,
     durable for the long run's second half: DBOS on SQLite next to the bot's database)."""
     exchange: dict[str, Any] = {"market": market, "timeout_seconds": 5}
     if market != "spot":
         exchange["ws_api_url"] = None  # futures user data comes over the listenKey stream
+    if exchange_keys is not None:
+        exchange.update(exchange_keys)
     return bot_config(
         path,
         sim,
@@ -124,6 +132,57 @@ def read_store(database: Path, bot_id: str) -> Snapshot:
         store.close()
 
 
+@dataclass(frozen=True)
+class Access:
+    """How the bot reaches the exchange: order transport (rest or websocket) and key type (hmac or
+    ed25519: a PEM private key in a 0600 file, the account registered with its public key)."""
+
+    transport: str = "rest"
+    key_type: str = "hmac"
+
+    @property
+    def name(self) -> str:
+        """``rest-hmac``, ``websocket-ed25519``, ..."""
+        return f"{self.transport}-{self.key_type}"
+
+    def register(self, sim: SimServer, tmp: Path, balances: dict[str, str]) -> None:
+        """Create the test account on ``sim`` with this key type (writing the private key for the bot)."""
+        if self.key_type == "hmac":
+            sim.create_account(KEY, SECRET, balances)
+            return
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import (
+            Encoding,
+            NoEncryption,
+            PrivateFormat,
+            PublicFormat,
+        )
+
+        key = Ed25519PrivateKey.generate()
+        pem = self.key_file(tmp)
+        pem.touch(mode=0o600)
+        pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+        sim.create_account(KEY, public, balances)
+
+    @staticmethod
+    def key_file(tmp: Path) -> Path:
+        """Where the bot's private key is written."""
+        return tmp / "api-ed25519.pem"
+
+    def config_keys(self, tmp: Path) -> dict[str, Any]:
+        """The exchange section's keys for this access."""
+        keys: dict[str, Any] = {"order_transport": self.transport}
+        if self.key_type != "hmac":
+            keys["private_key_file"] = str(self.key_file(tmp))
+        return keys
+
+
+REST_HMAC = Access()
+WEBSOCKET_ED25519 = Access("websocket", "ed25519")
+ACCESSES = {a.name: a for a in (REST_HMAC, WEBSOCKET_ED25519)}
+
+
 class CrashRig:
     """One simulator, one Simple-engine bot that is started, killed and restarted on the same database."""
 
@@ -136,8 +195,10 @@ class CrashRig:
         bot_id: str = "crash",
         generous_limits: bool = False,
         engine: str = "simple",
+        access: Access = REST_HMAC,
     ) -> None:
         self.tmp = tmp
+        self.access = access
         self.market = market
         self.bot_id = bot_id
         self.rng = random.Random(seed)
@@ -146,10 +207,12 @@ class CrashRig:
         # per-minute weight and 10-second order budget, and a bot refuses to start on a spent budget
         limits = {"spot_weight_limit": 60_000, "spot_order_limit_10s": 1_000} if generous_limits else {}
         self.sim = SimServer(SimConfig(step_mode=True, seed=seed, **limits)).start()  # type: ignore[arg-type]
-        self.sim.create_account(KEY, SECRET, {"USDT": "1000000", "BTC": "0"})
+        access.register(self.sim, tmp, {"USDT": "1000000", "BTC": "0"})
         self.database = tmp / "bot.sqlite"
         self.log = tmp / "bot.log"
-        self.config = write_config(tmp / "bot.yaml", self.sim, self.database, bot_id, market, engine)
+        self.config = write_config(
+            tmp / "bot.yaml", self.sim, self.database, bot_id, market, engine, access.config_keys(tmp)
+        )
         self.rules: SymbolRules = self.sim.config.symbols[0].rules()
         self.venue_name = "spot" if market == "spot" else "usdm"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -499,6 +562,10 @@ def finish(rig: CrashRig, what: str) -> None:
     if code != 0:
         rig.tally.violations.append(f"graceful stop exited {code}:\n{tail(rig.log)}")
     rig.check("after a graceful stop", timeout_s=0)
+    if rig.access.transport == "websocket":
+        text = rig.log.read_text(errors="replace")
+        if "orders go over the WebSocket API at" not in text:
+            rig.tally.violations.append("order_transport websocket, but the order socket never came up")
 
 
 def own_bans(rig: CrashRig) -> int:

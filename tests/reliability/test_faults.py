@@ -8,19 +8,20 @@ side (they mostly wait on the bots), once per module; each fault's test then jud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_crash_simple_support import FAULTS, CrashRig, Tally, finish, run_fault, side_by_side
+from test_crash_simple_support import ACCESSES, FAULTS, CrashRig, Tally, finish, run_fault, side_by_side
 
 AT_ONCE = 3
 
 
-def _one_fault(tmp: Path, name: str) -> tuple[Tally, int]:
+def _one_fault(tmp: Path, name: str, access: str) -> tuple[Tally, int]:
     tmp.mkdir()
-    rig = CrashRig(tmp, seed=len(name))
+    rig = CrashRig(tmp, seed=len(name), access=ACCESSES[access])
     try:
         rig.start()
         rig.check("before the fault")
@@ -32,24 +33,35 @@ def _one_fault(tmp: Path, name: str) -> tuple[Tally, int]:
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every fault's (tally, fills), or the exception that stopped its rig."""
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Any]:
+    """Every fault's (tally, fills), or the exception that stopped its rig: one access's faults are run
+    side by side when the first of its tests asks (so selecting one access runs only its rigs)."""
     base = tmp_path_factory.mktemp("faults")
+    done: dict[str, dict[str, Any]] = {}
 
-    def job(name: str) -> Any:
+    def job(name: str, access: str) -> Any:
         try:
-            return _one_fault(base / name, name)
+            return _one_fault(base / f"{name}-{access}", name, access)
         except AssertionError as exc:  # reported by that fault's test, not by its neighbours'
             return exc
 
-    names = sorted(FAULTS)
-    return dict(zip(names, side_by_side([partial(job, n) for n in names], AT_ONCE), strict=True))
+    def outcome(name: str, access: str) -> Any:
+        if access not in done:
+            names = sorted(FAULTS)
+            runs = side_by_side([partial(job, n, access) for n in names], AT_ONCE)
+            done[access] = dict(zip(names, runs, strict=True))
+        return done[access][name]
+
+    return outcome
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("access", sorted(ACCESSES))
 @pytest.mark.parametrize("name", sorted(FAULTS))
-def test_invariants_hold_under_each_fault(outcomes: dict[str, Any], name: str) -> None:
-    out = outcomes[name]
+def test_invariants_hold_under_each_fault(
+    outcomes: Callable[[str, str], Any], name: str, access: str
+) -> None:
+    out = outcomes(name, access)
     if isinstance(out, AssertionError):
         raise out
     tally, fills = out

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_crash_simple_support import KEY, SECRET, CrashRig, finish, start_bot
+from test_crash_simple_support import ACCESSES, KEY, SECRET, Access, CrashRig, finish, start_bot
 
 from market_maker.sim import rest as sim_rest
 from market_maker.sim.auth import sign
@@ -87,8 +87,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("access", sorted(ACCESSES))
 def test_the_bot_sends_only_signed_fresh_requests_and_leaks_no_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, access: str
 ) -> None:
     refused: list[str] = []
     monkeypatch.setattr(
@@ -97,7 +98,7 @@ def test_the_bot_sends_only_signed_fresh_requests_and_leaks_no_secret(
     monkeypatch.setattr(
         sim_rest, "check_timestamp", _counting(sim_rest.check_timestamp, refused, "timestamp")
     )
-    rig = CrashRig(tmp_path, seed=5)
+    rig = CrashRig(tmp_path, seed=5, access=ACCESSES[access])
     port = _free_port()
     text = rig.config.read_text() + f"ops:\n  port: {port}\n  log_file: {tmp_path / 'bot.file.log'}\n"
     rig.config.write_text(text)
@@ -133,5 +134,13 @@ def test_the_bot_sends_only_signed_fresh_requests_and_leaks_no_secret(
     }
     assert "price" in answers["/status"] and "mm_" in answers["/metrics"]
     for where, content in leaks.items():
-        for secret in (KEY, SECRET, TOKEN):
+        for secret in (KEY, SECRET, TOKEN, *_private_key_lines(tmp_path, ACCESSES[access])):
             assert secret not in content, f"a secret ({secret[:4]}...) is in the {where}"
+
+
+def _private_key_lines(tmp: Path, access: Access) -> list[str]:
+    """The body lines of the rig's Ed25519 private key (none for an HMAC rig)."""
+    if access.key_type == "hmac":
+        return []
+    pem = Access.key_file(tmp).read_text()
+    return [line for line in pem.splitlines() if line and not line.startswith("-----")]

@@ -254,3 +254,19 @@ def test_exposed_ops_endpoint_without_token_is_a_warning() -> None:
 def not_money(warnings: list[str]) -> list[str]:
     """The warnings other than the fee/minimum ones (tests/unit/test_money_sense.py covers those)."""
     return [w for w in warnings if not w.startswith(("trading.price_interval", "trading.order_quantity"))]
+
+
+def test_order_transport_and_self_trade_prevention() -> None:
+    cfg = config_from_mapping({}, {}, "f.yaml")
+    assert (cfg.exchange.order_transport, cfg.exchange.self_trade_prevention) == ("rest", "EXPIRE_TAKER")
+    ws = config_from_mapping(
+        {"exchange": {"order_transport": "websocket", "self_trade_prevention": "DECREMENT"}}, {}, "f"
+    )
+    assert (ws.exchange.order_transport, ws.exchange.self_trade_prevention) == ("websocket", "DECREMENT")
+    with pytest.raises(ConfigError) as refused:
+        config_from_mapping(
+            {"exchange": {"market": "usdm", "self_trade_prevention": "DECREMENT"}}, {}, "f.yaml"
+        )
+    assert any("exchange.self_trade_prevention" in e and "spot mode" in e for e in refused.value.errors)
+    with pytest.raises(ConfigError):
+        config_from_mapping({"exchange": {"order_transport": "fix"}}, {}, "f.yaml")

@@ -139,3 +139,58 @@ def test_simulator_needs_no_secrets() -> None:
 def not_money(warnings: list[str]) -> list[str]:
     """The warnings other than the fee/minimum ones (tests/unit/test_money_sense.py covers those)."""
     return [w for w in warnings if not w.startswith(("trading.price_interval", "trading.order_quantity"))]
+
+
+def _ed25519_pem() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    key = Ed25519PrivateKey.generate()
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def _live_with_key_file(tmp_path: Path, mode: int, text: str) -> Path:
+    key_file = tmp_path / "api-ed25519.pem"
+    key_file.write_text(text, encoding="ascii")
+    os.chmod(key_file, mode)
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE.replace("venue: binance\n", f"venue: binance\n  private_key_file: {key_file}\n"))
+    return path
+
+
+def test_an_ed25519_private_key_from_a_0600_file_signs_instead_of_a_secret(tmp_path: Path) -> None:
+    pem = _ed25519_pem()
+    cfg = load_config(_live_with_key_file(tmp_path, 0o600, pem), {"MM_API_KEY": KEY})
+    assert cfg.api_credentials() == (KEY, pem)
+    assert not_money(cfg.warnings()) == []
+    assert pem.splitlines()[1] not in dump_config(cfg)
+    assert "credentials.private_key: ********** (file " in dump_config(cfg)
+
+
+def test_an_ed25519_private_key_comes_from_the_environment_too(tmp_path: Path) -> None:
+    pem = _ed25519_pem()
+    path = tmp_path / "live.yaml"
+    path.write_text(LIVE, encoding="utf-8")
+    cfg = load_config(path, {"MM_API_KEY": KEY, "MM_API_PRIVATE_KEY": pem})
+    assert cfg.api_credentials() == (KEY, pem.strip())
+    assert cfg.credentials.private_key_source == "env MM_API_PRIVATE_KEY"
+
+
+def test_a_group_readable_private_key_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    pem = _ed25519_pem()
+    with pytest.raises(ConfigError) as refused:
+        load_config(_live_with_key_file(tmp_path, 0o640, pem), {"MM_API_KEY": KEY})
+    assert len(refused.value.errors) == 1
+    line = refused.value.errors[0]
+    assert line.startswith("exchange.private_key_file: ") and "0640" in line and "chmod 600" in line
+    assert pem.splitlines()[1] not in line
+
+
+def test_a_private_key_that_is_not_one_is_refused_without_showing_it(tmp_path: Path) -> None:
+    text = "-----BEGIN PRIVATE KEY-----\nAAAAnotakeyAAAA\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(ConfigError) as refused:
+        load_config(_live_with_key_file(tmp_path, 0o600, text), {"MM_API_KEY": KEY})
+    assert refused.value.errors == [
+        f"exchange.private_key_file: {tmp_path / 'api-ed25519.pem'}: the private key is not a PEM private key"
+        " (expected -----BEGIN PRIVATE KEY-----)"
+    ]

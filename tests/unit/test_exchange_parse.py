@@ -561,3 +561,22 @@ def test_kline_stream_message() -> None:
     c = parse_market_event(ev, SPOT)
     assert isinstance(c, CandleUpdate) and c.interval == "1m" and not c.candle.closed
     assert c.candle.high == 10000200
+
+
+def test_self_trade_prevention_and_expiry_reasons_are_read_not_errors() -> None:
+    [stp] = parse_user_event(execution_report(x="EXPIRED", X="EXPIRED_IN_MATCH", V="EXPIRE_TAKER"), SPOT)
+    assert isinstance(stp, OrderUpdate) and stp.order.status is OrderStatus.EXPIRED
+    assert stp.expiry_reason == "STP"
+    [ioc] = parse_user_event(execution_report(x="EXPIRED", X="EXPIRED", eR="INSUFFICIENT_LIQUIDITY"), SPOT)
+    assert isinstance(ioc, OrderUpdate) and ioc.expiry_reason == "INSUFFICIENT_LIQUIDITY"
+    [new] = parse_user_event(execution_report(eR="NONE"), SPOT)
+    assert isinstance(new, OrderUpdate) and new.expiry_reason == ""
+    fut = {
+        "e": "ORDER_TRADE_UPDATE",
+        "E": 1,
+        "T": 1,
+        "o": {"s": "BTCUSDT", "c": "mm1_S255u_0", "S": "SELL", "q": "0.400", "p": "25000.10", "x": "EXPIRED",
+              "X": "EXPIRED_IN_MATCH", "i": 5, "l": "0", "z": "0", "T": 1, "V": "EXPIRE_MAKER", "er": "0"},
+    }  # fmt: skip
+    [u] = parse_user_event(fut, FUT)
+    assert isinstance(u, OrderUpdate) and u.expiry_reason == "STP" and u.order.status is OrderStatus.EXPIRED

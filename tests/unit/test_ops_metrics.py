@@ -124,3 +124,17 @@ def test_rate_limit_headroom() -> None:
     assert value(m, "mm_rate_limit_headroom_ratio") == 0.75
     m.set_rate_limit(7000, 6000)
     assert value(m, "mm_rate_limit_headroom_ratio") == 0
+
+
+def test_symbol_status_expiries_and_rest_fallbacks() -> None:
+    m = BotMetrics("b1", "BTCUSDT", "spot", "sim")
+    m.set_symbol_status("TRADING", 0)
+    assert value(m, "mm_symbol_status", status="trading") == 1 and value(m, "mm_placing") == 1
+    m.set_symbol_status("CANCEL_ONLY", 3)
+    assert value(m, "mm_symbol_status", status="trading") == 0
+    assert value(m, "mm_symbol_status", status="cancel_only") == 1
+    assert value(m, "mm_placing") == 0 and value(m, "mm_order_rest_fallbacks") == 3
+    m.order_expired("STP")
+    m.order_expired("INSUFFICIENT_LIQUIDITY")
+    assert value(m, "mm_orders_expired_total", reason="stp") == 1
+    assert value(m, "mm_orders_expired_total", reason="insufficient_liquidity") == 1

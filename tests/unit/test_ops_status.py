@@ -160,3 +160,20 @@ def test_a_busy_unhealthy_bot_still_fits_100_columns_with_every_age_shown() -> N
     assert any("after 3 tries" in line for line in lines)  # wrapped, not cut
     ladder = [line for line in lines if "LOCKED  BUY" in line]  # sent 60 s before the document
     assert len(ladder) == 3 and all(line.rstrip(" |").endswith(" 1m") for line in ladder), ladder
+
+
+def test_cancel_only_says_no_new_orders_and_counts_expiries() -> None:
+    doc = status_document(
+        dataclasses.replace(
+            sample(), symbol_status="CANCEL_ONLY", orders_expired=2, order_transport="websocket"
+        )
+    )
+    validate(doc)
+    assert doc["orders"]["symbol_status"] == "CANCEL_ONLY" and doc["orders"]["placing"] is False
+    assert doc["orders"]["expired"] == 2 and doc["orders"]["transport"] == "websocket"
+    assert "| CANCEL_ONLY: cancels only" in render_status(doc, now_ms=61_000).splitlines()[0]
+    words = " ".join(render_status(doc, now_ms=61_000).replace("|", " ").split())  # lines wrap at 100
+    assert "expired 2" in words and "via websocket" in words
+    trading = status_document(dataclasses.replace(sample(), symbol_status="TRADING"))
+    assert trading["orders"]["placing"] is True
+    assert "cancels only" not in render_status(trading, now_ms=61_000)
