@@ -1,0 +1,612 @@
+"""Our backtester against NautilusTrader's, the same grid on the same candles, in one run.
+
+    python3 -m pip install -e '.[bench]'          # NautilusTrader (the optional ``bench`` extra)
+    python bench/vs_nautilus.py                   # June 2026 AVAXUSDT, grids 0.01 0.05 0.2, 3 repeats
+    python bench/vs_nautilus.py --data F.csv --intervals 0.02,0.1 --repeat 5
+
+The grid (``bench/configs/avax_risk_off.yaml`` with ``--set price_interval=X``): AVAXUSDT USD-M, tick
+0.001, step 1; center ``C = round_half_up(P / I) * I``; buys at the free levels ``C - I .. C - 5I`` (post
+only, 10 AVAX each, while held + working buys stay within ``max_inventory``, strictly below the price and
+below every working sell); a filled buy at level L gets a take-profit sell at ``max(L + I, C + I)`` when
+that lies in the sell window ``C + I .. C + 5I`` (above the price and every working buy), else it holds;
+trailing cancels: a buy below ``C - 6I`` or above C, a sell above ``C + 6I`` or below C. Fees maker
+0.0002 / taker 0.0005; risk rules off. NautilusTrader runs the same rules as a ``Strategy`` subclass
+(:func:`grid_strategy_class`) on 1-minute bars (``BarDataWrangler``) of the same CSV, on a
+``CryptoPerpetual`` in a margin account (netting, leverage 1), with a fill model that fills a limit
+order only when the price goes *through* it, as ours does. What still differs, by the nature of
+bar data in NautilusTrader: our engine lets the core act at each of a candle's four waypoints (open,
+low/high, high/low, close), so a buy filled at the low can have its take-profit placed and filled at
+the high of the same candle; NautilusTrader moves the market through a bar's four prices and then
+calls ``on_bar`` once, at the close, so the strategy acts once a minute and a take-profit placed at
+a close can fill from the next bar on. NautilusTrader reports fewer fills for that reason.
+
+Two tables, each the median of ``--repeat`` runs, every run in a fresh process (so truly cold: no
+import, parse or market-series cache survives from one run to the next):
+
+* ``engine``: NautilusTrader's ``BacktestEngine.run()`` on bars wrangled beforehand, against our
+  ``run_backtest`` on candles loaded beforehand (which includes our market-series/indicator pass),
+  timed inside each child process (wall time and the process's CPU time);
+* ``process``: the whole process: a small NautilusTrader runner (imports, reads and wrangles the CSV,
+  builds the engine, runs) against ``python -m market_maker backtest --data F --config C --set
+  price_interval=X --json --no-progress``, timed from outside (wall time, and the child's CPU time
+  from ``getrusage``).
+
+Ratio = NautilusTrader's time / ours (above 1: we are faster). Results go to
+``bench/results/vs_nautilus.json`` and ``.md``, with the machine, CPU model, load average, Python and
+NautilusTrader versions and the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = Path("/work/shared/data/binance-um-klines/AVAXUSDT-1m-2026-06.csv")
+DEFAULT_CONFIG = ROOT / "bench" / "configs" / "avax_risk_off.yaml"
+DEFAULT_OUT = ROOT / "bench" / "results" / "vs_nautilus.json"
+INSTALL_HINT = "NautilusTrader is not installed: python3 -m pip install -e '.[bench]'"
+EXIT_USAGE = 2  # market_maker.exit_codes.EXIT_USAGE (not imported: the Nautilus runner imports none of ours)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (``--child`` is how the script starts its own timed child processes)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="one Binance kline CSV (1-minute)")
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="our configuration YAML")
+    ap.add_argument(
+        "--intervals", default="0.01,0.05,0.2", help="comma-separated price_interval values (quote units)"
+    )
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, each a fresh process")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON result (the .md goes beside it)")
+    ap.add_argument("--child", choices=("ours", "nautilus"), help=argparse.SUPPRESS)
+    ap.add_argument("--spec", help=argparse.SUPPRESS)  # the grid as JSON, for --child nautilus
+    args = ap.parse_args(argv)
+    try:
+        args.interval_list = [Decimal(x) for x in args.intervals.split(",")]
+    except ArithmeticError:
+        ap.error(f"--intervals {args.intervals!r}: expected numbers like 0.01,0.05")
+    if any(x <= 0 for x in args.interval_list) or args.repeat < 1:
+        ap.error("--intervals must be > 0 and --repeat >= 1")
+    return args
+
+
+# ---- our side (no NautilusTrader needed) ---------------------------------------------------------
+
+
+def our_settings(config: Path, interval: Decimal):  # type: ignore[no-untyped-def]
+    """``BacktestSettings`` as ``python -m market_maker backtest --config C --set price_interval=I`` builds them."""
+    from market_maker.backtest.settings import BacktestSettings
+    from market_maker.config import load_config
+
+    return BacktestSettings(load_config(config, os.environ)).with_overrides({"price_interval": str(interval)})
+
+
+def grid_spec(config: Path, interval: Decimal) -> dict[str, str]:
+    """The grid our settings trade, as plain strings for the NautilusTrader side.
+
+    Refuses (ValueError) settings the NautilusTrader strategy does not model: the dynamic interval,
+    inventory skew, any risk rule, volume-share or fill-on-touch fills. The open-order cap is not
+    modelled either; our runs report ``cap_cancels`` so a cap that bound shows in the results.
+    """
+    s = our_settings(config, interval)
+    v = s.as_strings()
+    off = {
+        "dynamic_interval": "False",
+        "inventory_skew_factor": "0",
+        "atr_spike_multiple": "0",
+        "volume_spike_multiple": "0",
+        "max_consecutive_losses": "0",
+        "max_drawdown_pct": "0",
+        "volume_share": "",
+        "fill_on_touch": "False",
+        "post_only": "True",
+    }
+    wrong = [f"{k}={v.get(k)!r} (needs {want!r})" for k, want in off.items() if v.get(k) != want]
+    if wrong:
+        raise ValueError(f"{config}: the NautilusTrader grid does not model " + ", ".join(wrong))
+    keys = ("symbol", "price_interval", "order_quantity", "buy_window_size", "sell_window_size")
+    keys += ("max_inventory", "tick_size", "step_size", "min_qty", "min_notional", "maker_fee", "taker_fee")
+    keys += ("base_asset", "quote_asset")
+    spec = {k: str(v[k]) for k in keys}
+    spec["capital"] = str(s.initial_capital)
+    return spec
+
+
+def load_ours(data: Path, config: Path, interval: Decimal):  # type: ignore[no-untyped-def]
+    """Our candles and settings for one run (what the timed part gets ready-made)."""
+    from market_maker.backtest.candles import concat
+    from market_maker.backtest.loaders import load_klines
+
+    settings = our_settings(config, interval)
+    rules = settings.params.rules
+    return concat([load_klines(data, rules.tick_size, rules.step_size)]), settings
+
+
+def time_ours(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+    """One cold ``run_backtest`` on loaded candles: wall and CPU seconds, fills and round trips.
+
+    Cold in a fresh process (the script runs each repeat as one): the market-series pass is computed
+    inside the timed call, as no earlier run in this process cached it.
+    """
+    from market_maker.backtest.engine import run_backtest
+    from market_maker.backtest.metrics import summarize
+
+    candles, settings = load_ours(data, config, interval)
+    t, c = time.perf_counter(), time.process_time()
+    run = run_backtest(candles, settings)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    summary = summarize(run)
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "candles": len(candles),
+        "fills": summary["fills"],
+        "round_trips": summary["round_trips"],
+        "cap_cancels": summary["cap_cancels"],
+    }
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child: this tree first on the path (as the project's own tests run it)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def timed_process(cmd: list[str]) -> tuple[dict[str, float], str]:
+    """Run ``cmd`` to the end: its wall seconds and CPU seconds (user + system, from ``getrusage``), and
+    its standard output. A failing child stops the benchmark with its error output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(), cwd=ROOT, check=False)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr.strip()}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": wall, "cpu_seconds": cpu}, proc.stdout
+
+
+def ours_cli(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+    """Our whole ``backtest`` process, timed from outside, with its fills and round trips."""
+    cmd = [sys.executable, "-m", "market_maker", "backtest", "--data", str(data), "--config", str(config)]
+    cmd += ["--set", f"price_interval={interval}", "--json", "--no-progress"]
+    times, out = timed_process(cmd)
+    summary = json.loads(out)
+    return {**times, "fills": summary["fills"], "round_trips": summary["round_trips"]}
+
+
+def ours_engine(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+    """:func:`time_ours` in a fresh child process (truly cold)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "ours", "--data", str(data)]
+    cmd += ["--config", str(config), "--intervals", str(interval)]
+    _, out = timed_process(cmd)
+    return dict(json.loads(out))
+
+
+# ---- NautilusTrader's side ------------------------------------------------------------------------
+
+
+def nautilus_version() -> str | None:
+    """The installed NautilusTrader's version, or None when it is not installed."""
+    if importlib.util.find_spec("nautilus_trader") is None:
+        return None
+    from importlib.metadata import version
+
+    return version("nautilus_trader")
+
+
+def nautilus_instrument(spec: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The symbol as a NautilusTrader USD-M perpetual (``CryptoPerpetual``, linear, settled in quote)."""
+    from nautilus_trader.model.currencies import Currency
+    from nautilus_trader.model.identifiers import InstrumentId, Symbol, Venue
+    from nautilus_trader.model.instruments import CryptoPerpetual
+    from nautilus_trader.model.objects import Money, Price, Quantity
+
+    quote = Currency.from_str(spec["quote_asset"])
+    tick, step = Decimal(spec["tick_size"]), Decimal(spec["step_size"])
+    return CryptoPerpetual(
+        instrument_id=InstrumentId(Symbol(f"{spec['symbol']}-PERP"), Venue("BINANCE")),
+        raw_symbol=Symbol(spec["symbol"]),
+        base_currency=Currency.from_str(spec["base_asset"]),
+        quote_currency=quote,
+        settlement_currency=quote,
+        is_inverse=False,
+        price_precision=max(0, -tick.normalize().as_tuple().exponent),  # type: ignore[operator]
+        price_increment=Price.from_str(str(tick)),
+        size_precision=max(0, -step.normalize().as_tuple().exponent),  # type: ignore[operator]
+        size_increment=Quantity.from_str(str(step)),
+        min_quantity=Quantity.from_str(spec["min_qty"]),
+        min_notional=Money(Decimal(spec["min_notional"]), quote),
+        margin_init=Decimal("0.05"),
+        margin_maint=Decimal("0.025"),
+        maker_fee=Decimal(spec["maker_fee"]),
+        taker_fee=Decimal(spec["taker_fee"]),
+        ts_event=0,
+        ts_init=0,
+    )
+
+
+def nautilus_bars(data: Path, instrument):  # type: ignore[no-untyped-def]
+    """The CSV's 1-minute candles as NautilusTrader bars (``BarDataWrangler``), stamped at their close."""
+    import pandas as pd
+    from nautilus_trader.model.data import BarType
+    from nautilus_trader.persistence.wranglers import BarDataWrangler
+
+    df = pd.read_csv(data, usecols=["open_time", "open", "high", "low", "close", "volume", "close_time"])
+    df.index = pd.to_datetime(df["close_time"] + 1, unit="ms", utc=True)  # a bar is known at its close
+    bar_type = BarType.from_str(f"{instrument.id}-1-MINUTE-LAST-EXTERNAL")
+    return BarDataWrangler(bar_type, instrument).process(df[["open", "high", "low", "close", "volume"]])
+
+
+_STRATEGY_CLASS: type | None = None
+
+
+def grid_strategy_class() -> type:
+    """The trailing grid as a NautilusTrader ``Strategy`` (defined on first use: NautilusTrader is
+    optional). Prices are whole ticks and quantities whole steps, as in our core."""
+    global _STRATEGY_CLASS
+    if _STRATEGY_CLASS is not None:
+        return _STRATEGY_CLASS
+    from nautilus_trader.model.enums import OrderSide, TimeInForce
+    from nautilus_trader.model.objects import Price, Quantity
+    from nautilus_trader.trading.strategy import Strategy
+
+    buy_side, sell_side = OrderSide.BUY, OrderSide.SELL
+
+    class _Slot:
+        """One grid level (the buy's price): its working order and the position it holds."""
+
+        __slots__ = ("held", "level", "order_id", "price", "qty", "side", "tp")
+
+        def __init__(self, level: int) -> None:
+            self.level = level
+            self.side: Any = None  # side of the working order, None when nothing works
+            self.order_id: Any = None
+            self.price = self.qty = 0  # working order: ticks, steps (unfilled)
+            self.held = 0  # steps held (bought, not yet sold)
+            self.tp = 0  # take-profit price frozen at the buy's fill: level + interval
+
+    class GridStrategy(Strategy):  # type: ignore[misc]
+        """The trailing grid of ``market_maker.core.strategy`` (static interval, no skew, no cap, risk
+        rules off), deciding at each bar's close (NautilusTrader calls ``on_bar`` after the matching
+        engine has moved the market through the bar)."""
+
+        def __init__(self, instrument, bar_type, spec: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            tick, step = Decimal(spec["tick_size"]), Decimal(spec["step_size"])
+            self.instrument_id, self.bar_type = instrument.id, bar_type
+            self.iv = int(Decimal(spec["price_interval"]) / tick)
+            self.qty = int(Decimal(spec["order_quantity"]) / step)
+            self.buy_window, self.sell_window = int(spec["buy_window_size"]), int(spec["sell_window_size"])
+            self.max_inventory = int(Decimal(spec["max_inventory"]) / step)
+            self.tick_raw, self.step_raw = instrument.price_increment.raw, instrument.size_increment.raw
+            self.pp, self.sp = instrument.price_precision, instrument.size_precision
+            self.slots: dict[int, _Slot] = {}
+            self.by_order: dict[Any, _Slot] = {}
+            self.fills = self.round_trips = self.placed = self.cancels = self.rejects = 0
+
+        def on_start(self) -> None:
+            self.subscribe_bars(self.bar_type)
+
+        def _place(self, s: _Slot, side: Any, price: int, qty: int) -> None:
+            order = self.order_factory.limit(
+                self.instrument_id,
+                side,
+                Quantity.from_raw(qty * self.step_raw, self.sp),
+                Price.from_raw(price * self.tick_raw, self.pp),
+                time_in_force=TimeInForce.GTC,
+                post_only=True,
+            )
+            s.side, s.order_id, s.price, s.qty = side, order.client_order_id, price, qty
+            self.by_order[order.client_order_id] = s
+            self.placed += 1
+            self.submit_order(order)
+
+        def _cancel(self, s: _Slot) -> None:
+            # Carried out before any later price (the venue processes the command at this bar's time),
+            # so the slot is settled at once, as our simulated exchange answers a cancel at once.
+            order = self.cache.order(s.order_id)
+            del self.by_order[s.order_id]
+            s.side, s.order_id, s.qty = None, None, 0
+            self.cancels += 1
+            self.cancel_order(order)
+            if not s.held:
+                del self.slots[s.level]
+
+        def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
+            p = bar.close.raw // self.tick_raw
+            iv, slots = self.iv, self.slots
+            c = (2 * p + iv) // (2 * iv) * iv  # half up, as market_maker.core.grid.center
+            buy_lo, buy_hi = c - self.buy_window * iv, c - iv
+            sell_lo, sell_hi = c + iv, c + self.sell_window * iv
+            for s in list(slots.values()):  # trailing, one interval of slack on each side
+                if s.side is buy_side and (s.level < buy_lo - iv or s.level > c):
+                    self._cancel(s)
+                elif s.side is sell_side and (s.price > sell_hi + iv or s.price < c):
+                    self._cancel(s)
+            max_buy, min_sell, held, buying = 0, 1 << 62, 0, 0
+            for s in slots.values():
+                held += s.held
+                if s.side is buy_side:
+                    max_buy, buying = max(max_buy, s.price), buying + s.qty
+                elif s.side is sell_side:
+                    min_sell = min(min_sell, s.price)
+            for level in sorted(slots):  # take-profits, by level
+                s = slots[level]
+                if s.side is None and s.held:
+                    target = max(s.tp, sell_lo)
+                    if target <= sell_hi and target > p and target > max_buy:
+                        self._place(s, sell_side, target, s.held)
+                        min_sell = min(min_sell, target)
+            budget = self.max_inventory - held - buying
+            for level in range(buy_hi, buy_lo - 1, -iv):  # buys, nearest the center first
+                if level in slots or level >= p or level >= min_sell or self.qty > budget:
+                    continue
+                s = slots[level] = _Slot(level)
+                self._place(s, buy_side, level, self.qty)
+                budget -= self.qty
+
+        def on_order_filled(self, event) -> None:  # type: ignore[no-untyped-def]
+            self.fills += 1
+            s = self.by_order.get(event.client_order_id)
+            if s is None:
+                return
+            q = event.last_qty.raw // self.step_raw
+            s.qty -= q
+            if event.order_side is buy_side:
+                s.held += q
+                s.tp = s.tp or s.level + self.iv
+            else:
+                s.held -= q
+            if s.qty == 0:  # the order is done
+                del self.by_order[event.client_order_id]
+                s.side, s.order_id = None, None
+                if not s.held:  # a take-profit closed the round trip
+                    self.round_trips += 1
+                    del self.slots[s.level]
+
+        def on_order_rejected(self, event) -> None:  # type: ignore[no-untyped-def]
+            self.rejects += 1  # a post-only order that would cross: free the slot again
+            s = self.by_order.pop(event.client_order_id, None)
+            if s is not None:
+                s.side, s.order_id, s.qty = None, None, 0
+                if not s.held:
+                    del self.slots[s.level]
+
+    _STRATEGY_CLASS = GridStrategy
+    return GridStrategy
+
+
+def nautilus_engine(bars: list, instrument, spec: dict[str, str]):  # type: ignore[no-untyped-def,type-arg]
+    """A fresh ``BacktestEngine``: the venue (margin account, netting, leverage 1, the capital in quote),
+    the instrument, the bars and the grid strategy, ready to ``run()``."""
+    from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
+    from nautilus_trader.backtest.models import FillModel
+    from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.enums import AccountType, OmsType
+    from nautilus_trader.model.objects import Money
+
+    engine = BacktestEngine(
+        BacktestEngineConfig(trader_id="BENCH-001", logging=LoggingConfig(bypass_logging=True))
+    )
+    quote = instrument.quote_currency
+    engine.add_venue(
+        instrument.id.venue,
+        oms_type=OmsType.NETTING,
+        account_type=AccountType.MARGIN,
+        base_currency=quote,
+        starting_balances=[Money(Decimal(spec["capital"]), quote)],
+        default_leverage=Decimal(1),
+        # a resting limit order fills only when the price goes through it (never on a touch), as ours
+        fill_model=FillModel(prob_fill_on_limit=0.0),
+    )
+    engine.add_instrument(instrument)
+    engine.add_data(bars)
+    strategy = grid_strategy_class()(instrument, bars[0].bar_type, spec)
+    engine.add_strategy(strategy)
+    return engine, strategy
+
+
+def time_nautilus(data: Path, spec: dict[str, str]) -> dict[str, Any]:
+    """Wrangle the bars, build the engine, then time ``engine.run()`` alone (wall and CPU seconds)."""
+    instrument = nautilus_instrument(spec)
+    bars = nautilus_bars(data, instrument)
+    engine, strategy = nautilus_engine(bars, instrument, spec)
+    t, c = time.perf_counter(), time.process_time()
+    engine.run()
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    out = {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "bars": len(bars),
+        "fills": strategy.fills,
+        "round_trips": strategy.round_trips,
+        "orders_placed": strategy.placed,
+        "cancels": strategy.cancels,
+        "post_only_rejects": strategy.rejects,
+    }
+    engine.dispose()
+    return out
+
+
+def nautilus_process(data: Path, spec: dict[str, str]) -> dict[str, Any]:
+    """The NautilusTrader runner as a whole process: its engine-run figures and, timed from outside,
+    the whole process's (import, read and wrangle the CSV, build the engine, run)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "nautilus", "--data", str(data)]
+    cmd += ["--spec", json.dumps(spec)]
+    times, out = timed_process(cmd)
+    return {"engine": json.loads(out), "process": times}
+
+
+# ---- the benchmark ---------------------------------------------------------------------------------
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 3)
+
+
+def _row(label: str, interval: Decimal, ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> dict:  # type: ignore[type-arg]
+    """One table row: medians of both sides, fills and round trips, and Nautilus time / ours."""
+    o_s, n_s = _median(ours, "seconds"), _median(theirs, "seconds")
+    o_c, n_c = _median(ours, "cpu_seconds"), _median(theirs, "cpu_seconds")
+    return {
+        "table": label,
+        "price_interval": str(interval),
+        "nautilus_seconds": n_s,
+        "nautilus_cpu_seconds": n_c,
+        "ours_seconds": o_s,
+        "ours_cpu_seconds": o_c,
+        "ratio_wall": round(n_s / o_s, 2) if o_s else None,
+        "ratio_cpu": round(n_c / o_c, 2) if o_c else None,
+        "nautilus_fills": theirs[0]["fills"],
+        "ours_fills": ours[0]["fills"],
+        "nautilus_round_trips": theirs[0]["round_trips"],
+        "ours_round_trips": ours[0]["round_trips"],
+        "nautilus_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in theirs],
+        "ours_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in ours],
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def write_md(doc: dict[str, Any], path: Path) -> None:
+    """The two tables as Markdown (what the docs quote)."""
+    m = doc["machine"]
+    lines = [
+        "# Our backtester against NautilusTrader",
+        "",
+        f"Data: `{doc['data']}` ({doc['candles']} one-minute candles). Grid: `{doc['config']}` with "
+        "`--set price_interval=X` (windows 5 + 5, 10 AVAX post-only, take-profit +I, risk rules off). "
+        f"Median of {doc['repeat']} runs, each in a fresh process (cold). Ratio = NautilusTrader / ours.",
+        "",
+        f"Machine: {m['cpus']} CPUs, {m['cpu_model']}, load average at start {m['load_start']} "
+        f"(at end {m['load_end']}); Python {m['python']}, NautilusTrader {m['nautilus_trader']}; "
+        f"{doc['started']}.",
+        "",
+        f"Command: `{doc['command']}`",
+    ]
+    titles = {
+        "engine": "Engine alone: NautilusTrader `BacktestEngine.run()` on wrangled bars vs our "
+        "`run_backtest` on loaded candles (including the market-series pass)",
+        "process": "Whole process: NautilusTrader runner (import, read + wrangle CSV, build, run) vs "
+        "`python -m market_maker backtest ... --json --no-progress`",
+    }
+    for table, title in titles.items():
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| grid | Nautilus s | Nautilus CPU s | ours s | ours CPU s | ratio (wall) | ratio (CPU) "
+            "| fills Nautilus / ours | round trips Nautilus / ours |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in (r for r in doc["results"] if r["table"] == table):
+            lines.append(
+                f"| {r['price_interval']} | {r['nautilus_seconds']} | {r['nautilus_cpu_seconds']} "
+                f"| {r['ours_seconds']} | {r['ours_cpu_seconds']} | {r['ratio_wall']} | {r['ratio_cpu']} "
+                f"| {r['nautilus_fills']:,} / {r['ours_fills']:,} "
+                f"| {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} |"
+            )
+    lines += ["", doc.get("notes", ""), ""]
+    path.write_text("\n".join(lines))
+
+
+def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
+    """Every interval, ``--repeat`` times each, the four kinds of run interleaved (so a burst of load on
+    the shared box hits both sides alike)."""
+    load_start = os.getloadavg()
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    results, candles = [], 0
+    for interval in args.interval_list:
+        spec = grid_spec(args.config, interval)
+        runs: dict[str, list[dict[str, Any]]] = {"oe": [], "op": [], "ne": [], "np": []}
+        for i in range(args.repeat):
+            runs["oe"].append(ours_engine(args.data, args.config, interval))
+            n = nautilus_process(args.data, spec)
+            runs["ne"].append(n["engine"])
+            runs["np"].append({**n["process"], **{k: n["engine"][k] for k in ("fills", "round_trips")}})
+            runs["op"].append(ours_cli(args.data, args.config, interval))
+            print(
+                f"grid {interval} run {i + 1}/{args.repeat}: engine Nautilus {runs['ne'][-1]['seconds']:.2f} s"
+                f" / ours {runs['oe'][-1]['seconds']:.2f} s; process {runs['np'][-1]['seconds']:.2f} s"
+                f" / {runs['op'][-1]['seconds']:.2f} s; fills {n['engine']['fills']} / {runs['oe'][-1]['fills']}",
+                file=sys.stderr,
+                flush=True,
+            )
+        candles = runs["oe"][0]["candles"]
+        results.append(_row("engine", interval, runs["oe"], runs["ne"]))
+        results.append(_row("process", interval, runs["op"], runs["np"]))
+    return {
+        "benchmark": "vs_nautilus",
+        "started": started,
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "data": str(args.data),
+        "candles": candles,
+        "config": str(args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else args.config),
+        "repeat": args.repeat,
+        "machine": {
+            "host": platform.node(),
+            "cpus": os.cpu_count(),
+            "cpu_model": _cpu_model(),
+            "load_start": [round(x, 2) for x in load_start],
+            "load_end": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "nautilus_trader": version,
+        },
+        "results": results,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or one timed child) and write the results."""
+    args = parse_args(argv)
+    if args.child == "ours":
+        sys.path.insert(0, str(ROOT))
+        print(json.dumps(time_ours(args.data, args.config, args.interval_list[0])))
+        return 0
+    if args.child == "nautilus":
+        print(json.dumps(time_nautilus(args.data, json.loads(args.spec))))
+        return 0
+    version = nautilus_version()
+    if version is None:
+        print(INSTALL_HINT, file=sys.stderr)
+        return EXIT_USAGE
+    sys.path.insert(0, str(ROOT))
+    try:
+        for interval in args.interval_list:
+            grid_spec(args.config, interval)  # a config the Nautilus grid cannot model fails before any run
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    doc = run_benchmark(args, version)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    write_md(doc, args.out.with_suffix(".md"))
+    print(args.out.with_suffix(".md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
