@@ -39,7 +39,6 @@ NautilusTrader versions and the command.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -48,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
+from bisect import bisect_right, insort
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -87,7 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def our_settings(config: Path, interval: Decimal):  # type: ignore[no-untyped-def]
-    """``BacktestSettings`` as ``python -m market_maker backtest --config C --set price_interval=I`` builds them."""
+    """``BacktestSettings`` as ``python -m market_maker backtest --config C --set price_interval=I``
+    builds them (``market_maker/commands/backtest.py``)."""
     from market_maker.backtest.settings import BacktestSettings
     from market_maker.config import load_config
 
@@ -201,12 +202,12 @@ def ours_engine(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
 
 
 def nautilus_version() -> str | None:
-    """The installed NautilusTrader's version, or None when it is not installed."""
-    if importlib.util.find_spec("nautilus_trader") is None:
+    """The installed NautilusTrader's version, or None when it cannot be imported."""
+    try:
+        import nautilus_trader
+    except ImportError:
         return None
-    from importlib.metadata import version
-
-    return version("nautilus_trader")
+    return str(nautilus_trader.__version__)
 
 
 def nautilus_instrument(spec: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -276,14 +277,19 @@ def grid_strategy_class() -> type:
             self.level = level
             self.side: Any = None  # side of the working order, None when nothing works
             self.order_id: Any = None
-            self.price = self.qty = 0  # working order: ticks, steps (unfilled)
+            self.price = self.qty = 0  # working order: ticks, steps not filled yet
             self.held = 0  # steps held (bought, not yet sold)
-            self.tp = 0  # take-profit price frozen at the buy's fill: level + interval
+            self.tp = 0  # take-profit price frozen at the buy's first fill: level + interval
 
     class GridStrategy(Strategy):  # type: ignore[misc]
-        """The trailing grid of ``market_maker.core.strategy`` (static interval, no skew, no cap, risk
-        rules off), deciding at each bar's close (NautilusTrader calls ``on_bar`` after the matching
-        engine has moved the market through the bar)."""
+        """The trailing grid of ``market_maker.core.strategy`` (static interval, no skew, risk rules off),
+        deciding at each bar's close: NautilusTrader calls ``on_bar`` after its matching engine has
+        moved the market through the bar's open, high, low and close.
+
+        Book-keeping as our slot book's index: the working slots by order, the held slots without an
+        order sorted by take-profit, and running totals of held and working-buy steps, so a bar costs
+        O(working orders + take-profits in the sell window), not O(held slots).
+        """
 
         def __init__(self, instrument, bar_type, spec: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
             super().__init__()
@@ -295,8 +301,10 @@ def grid_strategy_class() -> type:
             self.max_inventory = int(Decimal(spec["max_inventory"]) / step)
             self.tick_raw, self.step_raw = instrument.price_increment.raw, instrument.size_increment.raw
             self.pp, self.sp = instrument.price_precision, instrument.size_precision
-            self.slots: dict[int, _Slot] = {}
-            self.by_order: dict[Any, _Slot] = {}
+            self.slots: dict[int, _Slot] = {}  # every level that has an order or a position
+            self.by_order: dict[Any, _Slot] = {}  # the working ones, by client order id
+            self.waiting: list[tuple[int, int]] = []  # (tp, level) of held slots without an order
+            self.held_total = self.buy_total = 0  # steps held; steps of working buys not filled
             self.fills = self.round_trips = self.placed = self.cancels = self.rejects = 0
 
         def on_start(self) -> None:
@@ -313,19 +321,29 @@ def grid_strategy_class() -> type:
             )
             s.side, s.order_id, s.price, s.qty = side, order.client_order_id, price, qty
             self.by_order[order.client_order_id] = s
+            if side is buy_side:
+                self.buy_total += qty
             self.placed += 1
             self.submit_order(order)
 
-        def _cancel(self, s: _Slot) -> None:
-            # Carried out before any later price (the venue processes the command at this bar's time),
-            # so the slot is settled at once, as our simulated exchange answers a cancel at once.
-            order = self.cache.order(s.order_id)
+        def _order_over(self, s: _Slot) -> None:
+            """The slot's order ended (cancelled, rejected or filled): hold, or free the level."""
             del self.by_order[s.order_id]
+            if s.side is buy_side:
+                self.buy_total -= s.qty
             s.side, s.order_id, s.qty = None, None, 0
+            if s.held:
+                insort(self.waiting, (s.tp, s.level))
+            else:
+                del self.slots[s.level]
+
+        def _cancel(self, s: _Slot) -> None:
+            # The venue carries the cancel out at this bar's time, before any later price can fill the
+            # order, so the slot is settled at once, as our simulated exchange answers a cancel at once.
+            order = self.cache.order(s.order_id)
+            self._order_over(s)
             self.cancels += 1
             self.cancel_order(order)
-            if not s.held:
-                del self.slots[s.level]
 
         def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
             p = bar.close.raw // self.tick_raw
@@ -333,28 +351,32 @@ def grid_strategy_class() -> type:
             c = (2 * p + iv) // (2 * iv) * iv  # half up, as market_maker.core.grid.center
             buy_lo, buy_hi = c - self.buy_window * iv, c - iv
             sell_lo, sell_hi = c + iv, c + self.sell_window * iv
-            for s in list(slots.values()):  # trailing, one interval of slack on each side
-                if s.side is buy_side and (s.level < buy_lo - iv or s.level > c):
-                    self._cancel(s)
-                elif s.side is sell_side and (s.price > sell_hi + iv or s.price < c):
-                    self._cancel(s)
-            max_buy, min_sell, held, buying = 0, 1 << 62, 0, 0
-            for s in slots.values():
-                held += s.held
+            for s in list(self.by_order.values()):  # trailing, one interval of slack on each side
                 if s.side is buy_side:
-                    max_buy, buying = max(max_buy, s.price), buying + s.qty
-                elif s.side is sell_side:
+                    if s.level < buy_lo - iv or s.level > c:
+                        self._cancel(s)
+                elif s.price > sell_hi + iv or s.price < c:
+                    self._cancel(s)
+            max_buy, min_sell = 0, 1 << 62
+            for s in self.by_order.values():
+                if s.side is buy_side:
+                    max_buy = max(max_buy, s.price)
+                else:
                     min_sell = min(min_sell, s.price)
-            for level in sorted(slots):  # take-profits, by level
-                s = slots[level]
-                if s.side is None and s.held:
-                    target = max(s.tp, sell_lo)
-                    if target <= sell_hi and target > p and target > max_buy:
-                        self._place(s, sell_side, target, s.held)
+            # take-profits: max(tp, C + I) lies in the sell window exactly when tp <= C + sell_window * I
+            upto = bisect_right(self.waiting, (sell_hi, 1 << 62))
+            if upto:
+                for tp, level in sorted(self.waiting[:upto], key=lambda w: w[1]):  # by level, as ours
+                    target = max(tp, sell_lo)
+                    if target > p and target > max_buy:  # post-only: above the price and every buy
+                        self.waiting.remove((tp, level))
+                        self._place(slots[level], sell_side, target, slots[level].held)
                         min_sell = min(min_sell, target)
-            budget = self.max_inventory - held - buying
+            budget = self.max_inventory - self.held_total - self.buy_total
             for level in range(buy_hi, buy_lo - 1, -iv):  # buys, nearest the center first
-                if level in slots or level >= p or level >= min_sell or self.qty > budget:
+                if self.qty > budget:
+                    break
+                if level in slots or level >= p or level >= min_sell:
                     continue
                 s = slots[level] = _Slot(level)
                 self._place(s, buy_side, level, self.qty)
@@ -367,25 +389,24 @@ def grid_strategy_class() -> type:
                 return
             q = event.last_qty.raw // self.step_raw
             s.qty -= q
-            if event.order_side is buy_side:
+            if s.side is buy_side:
+                self.buy_total -= q
+                self.held_total += q
                 s.held += q
                 s.tp = s.tp or s.level + self.iv
             else:
+                self.held_total -= q
                 s.held -= q
             if s.qty == 0:  # the order is done
-                del self.by_order[event.client_order_id]
-                s.side, s.order_id = None, None
-                if not s.held:  # a take-profit closed the round trip
-                    self.round_trips += 1
-                    del self.slots[s.level]
+                if s.side is sell_side and not s.held:
+                    self.round_trips += 1  # a take-profit closed the position
+                self._order_over(s)
 
         def on_order_rejected(self, event) -> None:  # type: ignore[no-untyped-def]
-            self.rejects += 1  # a post-only order that would cross: free the slot again
-            s = self.by_order.pop(event.client_order_id, None)
+            self.rejects += 1  # a post-only order that would cross (never seen: the checks above)
+            s = self.by_order.get(event.client_order_id)
             if s is not None:
-                s.side, s.order_id, s.qty = None, None, 0
-                if not s.held:
-                    del self.slots[s.level]
+                self._order_over(s)
 
     _STRATEGY_CLASS = GridStrategy
     return GridStrategy
@@ -548,10 +569,11 @@ def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
             runs["ne"].append(n["engine"])
             runs["np"].append({**n["process"], **{k: n["engine"][k] for k in ("fills", "round_trips")}})
             runs["op"].append(ours_cli(args.data, args.config, interval))
+            last = {k: v[-1] for k, v in runs.items()}
             print(
-                f"grid {interval} run {i + 1}/{args.repeat}: engine Nautilus {runs['ne'][-1]['seconds']:.2f} s"
-                f" / ours {runs['oe'][-1]['seconds']:.2f} s; process {runs['np'][-1]['seconds']:.2f} s"
-                f" / {runs['op'][-1]['seconds']:.2f} s; fills {n['engine']['fills']} / {runs['oe'][-1]['fills']}",
+                f"grid {interval} run {i + 1}/{args.repeat}: engine Nautilus {last['ne']['seconds']:.2f} s"
+                f" / ours {last['oe']['seconds']:.2f} s; process {last['np']['seconds']:.2f} s"
+                f" / {last['op']['seconds']:.2f} s; fills {last['ne']['fills']} / {last['oe']['fills']}",
                 file=sys.stderr,
                 flush=True,
             )
