@@ -187,7 +187,8 @@ def ours_cli(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
     cmd += ["--set", f"price_interval={interval}", "--json", "--no-progress"]
     times, out = timed_process(cmd)
     summary = json.loads(out)
-    return {**times, "fills": summary["fills"], "round_trips": summary["round_trips"]}
+    counts = {k: summary[k] for k in ("fills", "round_trips", "cap_cancels")}
+    return {**times, **counts}
 
 
 def ours_engine(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
@@ -252,6 +253,35 @@ def nautilus_bars(data: Path, instrument):  # type: ignore[no-untyped-def]
     bar_type = BarType.from_str(f"{instrument.id}-1-MINUTE-LAST-EXTERNAL")
     return BarDataWrangler(bar_type, instrument).process(df[["open", "high", "low", "close", "volume"]])
 
+
+NOTES = """\
+How the two sides differ (the same rules otherwise, see the script's docstring):
+
+- **When the strategy acts.** Ours acts at each of a candle's four waypoints (open, low, high, close
+  for a rising candle; open, high, low, close for a falling one) and at its close; NautilusTrader
+  moves its matching engine through the bar's open, high, low, close (fixed order) and then calls
+  `on_bar` once, at the close. So there a take-profit, or the buy that replaces a filled or trailed
+  one, is placed at the close and can fill from the next bar on, where ours can place and fill it
+  inside the same candle. On a busy grid NautilusTrader therefore counts fewer fills and round trips;
+  on the quiet 0.2 grid the fills are the same.
+- **Fills.** Both fill a resting limit order at its own price only when the price goes *through* it
+  (NautilusTrader: `FillModel(prob_fill_on_limit=0)`, so a touch does not fill), the whole quantity,
+  as maker; post-only orders that would cross are rejected on both sides (neither strategy sends one).
+- **Cancels** are carried out before the next price on both sides (NautilusTrader's venue processes
+  the strategy's commands at the bar's time), so the Nautilus strategy settles a slot when it cancels.
+- **Not modelled on the Nautilus side:** the open-order cap (ours: 50 orders; `ours_cap_cancels` in
+  the JSON shows it never bound), the reject back-off (no order is rejected), the stale-price trigger
+  (the June file has no gap), and our quote-balance check (NautilusTrader's risk engine and margin
+  account check instead).
+- **Venue:** a `CryptoPerpetual` AVAXUSDT-PERP (tick 0.001, step 1, maker 0.0002, taker 0.0005), margin
+  account, netting, leverage 1, 100 000 USDT; L1 book from the 1-minute LAST bars (`BarDataWrangler`,
+  stamped at the close); NautilusTrader's default risk engine on, logging bypassed (its fastest).
+- **What is timed.** Engine table: NautilusTrader `engine.run()` after `add_data` (bars wrangled and
+  added beforehand, not timed) and our `run_backtest` after `load_klines` (not timed; our
+  market-series pass is inside, and `summarize` is not). Process table: our process also builds the
+  summary and prints it as JSON; the Nautilus runner prints its counts. CPU is the process's user +
+  system time; on this shared box it is the fairer figure (wall time also counts other jobs' turns).
+"""
 
 _STRATEGY_CLASS: type | None = None
 
@@ -497,6 +527,7 @@ def _row(label: str, interval: Decimal, ours: list[dict[str, Any]], theirs: list
         "ours_fills": ours[0]["fills"],
         "nautilus_round_trips": theirs[0]["round_trips"],
         "ours_round_trips": ours[0]["round_trips"],
+        "ours_cap_cancels": ours[0]["cap_cancels"],  # the open-order cap, which Nautilus' grid lacks
         "nautilus_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in theirs],
         "ours_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in ours],
     }
@@ -598,6 +629,7 @@ def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
             "nautilus_trader": version,
         },
         "results": results,
+        "notes": NOTES,
     }
 
 
