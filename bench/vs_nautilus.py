@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--intervals", default="0.01,0.05,0.2", help="comma-separated price_interval values (quote units)"
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, each a fresh process")
+    ap.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        nargs="+",
+        default=[],
+        help="more overrides of our configuration for both sides, e.g. max_inventory=100000",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON result (the .md goes beside it)")
     ap.add_argument("--child", choices=("ours", "nautilus"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)  # the grid as JSON, for --child nautilus
@@ -80,29 +87,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error(f"--intervals {args.intervals!r}: expected numbers like 0.01,0.05")
     if any(x <= 0 for x in args.interval_list) or args.repeat < 1:
         ap.error("--intervals must be > 0 and --repeat >= 1")
+    bad = [s for s in args.set if "=" not in s or s.startswith("=")]
+    if bad:
+        ap.error(f"--set {bad[0]!r}: expected NAME=VALUE")
     return args
 
 
 # ---- our side (no NautilusTrader needed) ---------------------------------------------------------
 
 
-def our_settings(config: Path, interval: Decimal):  # type: ignore[no-untyped-def]
+def our_settings(config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     """``BacktestSettings`` as ``python -m market_maker backtest --config C --set price_interval=I``
     builds them (``market_maker/commands/backtest.py``)."""
     from market_maker.backtest.settings import BacktestSettings
     from market_maker.config import load_config
 
-    return BacktestSettings(load_config(config, os.environ)).with_overrides({"price_interval": str(interval)})
+    overrides = dict(s.split("=", 1) for s in sets)
+    overrides["price_interval"] = str(interval)
+    return BacktestSettings(load_config(config, os.environ)).with_overrides(overrides)
 
 
-def grid_spec(config: Path, interval: Decimal) -> dict[str, str]:
+def grid_spec(config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
     """The grid our settings trade, as plain strings for the NautilusTrader side.
 
     Refuses (ValueError) settings the NautilusTrader strategy does not model: the dynamic interval,
     inventory skew, any risk rule, volume-share or fill-on-touch fills. The open-order cap is not
     modelled either; our runs report ``cap_cancels`` so a cap that bound shows in the results.
     """
-    s = our_settings(config, interval)
+    s = our_settings(config, interval, sets)
     v = s.as_strings()
     off = {
         "dynamic_interval": "False",
@@ -126,17 +138,19 @@ def grid_spec(config: Path, interval: Decimal) -> dict[str, str]:
     return spec
 
 
-def load_ours(data: Path, config: Path, interval: Decimal):  # type: ignore[no-untyped-def]
+def load_ours(data: Path, config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     """Our candles and settings for one run (what the timed part gets ready-made)."""
     from market_maker.backtest.candles import concat
     from market_maker.backtest.loaders import load_klines
 
-    settings = our_settings(config, interval)
+    settings = our_settings(config, interval, sets)
     rules = settings.params.rules
     return concat([load_klines(data, rules.tick_size, rules.step_size)]), settings
 
 
-def time_ours(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+def time_ours(
+    data: Path, config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     """One cold ``run_backtest`` on loaded candles: wall and CPU seconds, fills and round trips.
 
     Cold in a fresh process (the script runs each repeat as one): the market-series pass is computed
@@ -145,7 +159,7 @@ def time_ours(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
     from market_maker.backtest.engine import run_backtest
     from market_maker.backtest.metrics import summarize
 
-    candles, settings = load_ours(data, config, interval)
+    candles, settings = load_ours(data, config, interval, sets)
     t, c = time.perf_counter(), time.process_time()
     run = run_backtest(candles, settings)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
@@ -181,20 +195,26 @@ def timed_process(cmd: list[str]) -> tuple[dict[str, float], str]:
     return {"seconds": wall, "cpu_seconds": cpu}, proc.stdout
 
 
-def ours_cli(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+def ours_cli(
+    data: Path, config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Our whole ``backtest`` process, timed from outside, with its fills and round trips."""
     cmd = [sys.executable, "-m", "market_maker", "backtest", "--data", str(data), "--config", str(config)]
-    cmd += ["--set", f"price_interval={interval}", "--json", "--no-progress"]
+    cmd += ["--set", *sets, f"price_interval={interval}", "--json", "--no-progress"]
     times, out = timed_process(cmd)
     summary = json.loads(out)
     counts = {k: summary[k] for k in ("fills", "round_trips", "cap_cancels")}
     return {**times, **counts}
 
 
-def ours_engine(data: Path, config: Path, interval: Decimal) -> dict[str, Any]:
+def ours_engine(
+    data: Path, config: Path, interval: Decimal, sets: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
     """:func:`time_ours` in a fresh child process (truly cold)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "ours", "--data", str(data)]
     cmd += ["--config", str(config), "--intervals", str(interval)]
+    if sets:
+        cmd += ["--set", *sets]
     _, out = timed_process(cmd)
     return dict(json.loads(out))
 
@@ -550,7 +570,8 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         "# Our backtester against NautilusTrader",
         "",
         f"Data: `{doc['data']}` ({doc['candles']} one-minute candles). Grid: `{doc['config']}` with "
-        "`--set price_interval=X` (windows 5 + 5, 10 AVAX post-only, take-profit +I, risk rules off). "
+        f"`--set {' '.join([*doc.get('set', []), 'price_interval=X'])}` (windows 5 + 5, 10 AVAX post-only, "
+        "take-profit +I, risk rules off). "
         f"Median of {doc['repeat']} runs, each in a fresh process (cold). Ratio = NautilusTrader / ours.",
         "",
         f"Machine: {m['cpus']} CPUs, {m['cpu_model']}, load average at start {m['load_start']} "
@@ -592,14 +613,14 @@ def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results, candles = [], 0
     for interval in args.interval_list:
-        spec = grid_spec(args.config, interval)
+        spec = grid_spec(args.config, interval, args.set)
         runs: dict[str, list[dict[str, Any]]] = {"oe": [], "op": [], "ne": [], "np": []}
         for i in range(args.repeat):
-            runs["oe"].append(ours_engine(args.data, args.config, interval))
+            runs["oe"].append(ours_engine(args.data, args.config, interval, args.set))
             n = nautilus_process(args.data, spec)
             runs["ne"].append(n["engine"])
             runs["np"].append({**n["process"], **{k: n["engine"][k] for k in ("fills", "round_trips")}})
-            runs["op"].append(ours_cli(args.data, args.config, interval))
+            runs["op"].append(ours_cli(args.data, args.config, interval, args.set))
             last = {k: v[-1] for k, v in runs.items()}
             print(
                 f"grid {interval} run {i + 1}/{args.repeat}: engine Nautilus {last['ne']['seconds']:.2f} s"
@@ -619,6 +640,7 @@ def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
         "candles": candles,
         "config": str(args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else args.config),
         "repeat": args.repeat,
+        "set": args.set,
         "machine": {
             "host": platform.node(),
             "cpus": os.cpu_count(),
@@ -638,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child == "ours":
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(time_ours(args.data, args.config, args.interval_list[0])))
+        print(json.dumps(time_ours(args.data, args.config, args.interval_list[0], args.set)))
         return 0
     if args.child == "nautilus":
         print(json.dumps(time_nautilus(args.data, json.loads(args.spec))))
@@ -648,9 +670,15 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALL_HINT, file=sys.stderr)
         return EXIT_USAGE
     sys.path.insert(0, str(ROOT))
-    try:
+    from market_maker.config import ConfigError
+
+    try:  # a configuration that is wrong, or that the Nautilus grid cannot model, fails before any run
         for interval in args.interval_list:
-            grid_spec(args.config, interval)  # a config the Nautilus grid cannot model fails before any run
+            grid_spec(args.config, interval, args.set)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_USAGE
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,9 +33,12 @@ def test_arguments_default_to_the_june_month_at_three_grids() -> None:
     assert args.repeat == 3
     args = _bench().parse_args(["--data", str(SLICE), "--intervals", "0.02,0.1", "--repeat", "5"])
     assert (args.data, args.interval_list, args.repeat) == (SLICE, [Decimal("0.02"), Decimal("0.1")], 5)
+    assert _bench().parse_args(["--set", "max_inventory=100000"]).set == ["max_inventory=100000"]
 
 
-@pytest.mark.parametrize("bad", [["--intervals", "cheap"], ["--intervals", "0"], ["--repeat", "0"]])
+@pytest.mark.parametrize(
+    "bad", [["--intervals", "cheap"], ["--intervals", "0"], ["--repeat", "0"], ["--set", "max_inventory"]]
+)
 def test_bad_arguments_are_a_usage_error(bad: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         _bench().parse_args(bad)
@@ -46,12 +49,16 @@ def test_our_side_times_a_cold_run_with_the_cli_s_fills() -> None:
     bench = _bench()
     engine = bench.time_ours(SLICE, CONFIG, Decimal("0.05"))
     process = bench.ours_cli(SLICE, CONFIG, Decimal("0.05"))
+    # --set reaches both: a bound of 5 buys held (the slice's grid holds up to 22) trades less
+    small = bench.time_ours(SLICE, CONFIG, Decimal("0.05"), ["max_inventory=50"])
+    small_process = bench.ours_cli(SLICE, CONFIG, Decimal("0.05"), ["max_inventory=50"])
     assert engine["candles"] == 4320
     assert engine["seconds"] > 0 and engine["cpu_seconds"] > 0
     assert process["seconds"] > 0 and process["cpu_seconds"] > 0
     assert engine["fills"] > 0 and engine["round_trips"] > 0
     # the two ways the script runs our engine trade the same grid
     assert (engine["fills"], engine["round_trips"]) == (process["fills"], process["round_trips"])
+    assert small["fills"] == small_process["fills"] != engine["fills"]
 
 
 def test_a_config_the_nautilus_grid_cannot_model_is_refused(tmp_path: Path) -> None:
