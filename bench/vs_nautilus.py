@@ -171,6 +171,7 @@ def time_ours(
         "fills": summary["fills"],
         "round_trips": summary["round_trips"],
         "cap_cancels": summary["cap_cancels"],
+        "inventory_mean": summary["inventory_mean"],  # steps: near max_inventory, the buys mostly wait
     }
 
 
@@ -203,7 +204,7 @@ def ours_cli(
     cmd += ["--set", *sets, f"price_interval={interval}", "--json", "--no-progress"]
     times, out = timed_process(cmd)
     summary = json.loads(out)
-    counts = {k: summary[k] for k in ("fills", "round_trips", "cap_cancels")}
+    counts = {k: summary[k] for k in ("fills", "round_trips", "cap_cancels", "inventory_mean")}
     return {**times, **counts}
 
 
@@ -548,6 +549,7 @@ def _row(label: str, interval: Decimal, ours: list[dict[str, Any]], theirs: list
         "nautilus_round_trips": theirs[0]["round_trips"],
         "ours_round_trips": ours[0]["round_trips"],
         "ours_cap_cancels": ours[0]["cap_cancels"],  # the open-order cap, which Nautilus' grid lacks
+        "ours_inventory_mean": ours[0].get("inventory_mean"),
         "nautilus_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in theirs],
         "ours_runs": [{k: round(v, 3) for k, v in r.items() if k.endswith("seconds")} for r in ours],
     }
@@ -592,15 +594,16 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
             f"## {title}",
             "",
             "| grid | Nautilus s | Nautilus CPU s | ours s | ours CPU s | ratio (wall) | ratio (CPU) "
-            "| fills Nautilus / ours | round trips Nautilus / ours |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| fills Nautilus / ours | round trips Nautilus / ours | our mean inventory |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in (r for r in doc["results"] if r["table"] == table):
             lines.append(
                 f"| {r['price_interval']} | {r['nautilus_seconds']} | {r['nautilus_cpu_seconds']} "
                 f"| {r['ours_seconds']} | {r['ours_cpu_seconds']} | {r['ratio_wall']} | {r['ratio_cpu']} "
                 f"| {r['nautilus_fills']:,} / {r['ours_fills']:,} "
-                f"| {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} |"
+                f"| {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} "
+                f"| {r.get('ours_inventory_mean', '-')} |"
             )
     lines += ["", doc.get("notes", ""), ""]
     path.write_text("\n".join(lines))
