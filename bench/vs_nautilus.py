@@ -78,6 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="more overrides of our configuration for both sides, e.g. max_inventory=100000",
     )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON result (the .md goes beside it)")
+    ap.add_argument("--md-only", action="store_true", help="only rewrite the .md from an existing --out JSON")
     ap.add_argument("--child", choices=("ours", "nautilus"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)  # the grid as JSON, for --child nautilus
     args = ap.parse_args(argv)
@@ -565,6 +566,10 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _inventory(mean: float | None) -> str:
+    return "-" if mean is None else f"{mean:,.0f}"
+
+
 def write_md(doc: dict[str, Any], path: Path) -> None:
     """The two tables as Markdown (what the docs quote)."""
     m = doc["machine"]
@@ -594,7 +599,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
             f"## {title}",
             "",
             "| grid | Nautilus s | Nautilus CPU s | ours s | ours CPU s | ratio (wall) | ratio (CPU) "
-            "| fills Nautilus / ours | round trips Nautilus / ours | our mean inventory |",
+            "| fills Nautilus / ours | round trips Nautilus / ours | our mean inventory (AVAX) |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in (r for r in doc["results"] if r["table"] == table):
@@ -603,7 +608,7 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
                 f"| {r['ours_seconds']} | {r['ours_cpu_seconds']} | {r['ratio_wall']} | {r['ratio_cpu']} "
                 f"| {r['nautilus_fills']:,} / {r['ours_fills']:,} "
                 f"| {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} "
-                f"| {r.get('ours_inventory_mean', '-')} |"
+                f"| {_inventory(r.get('ours_inventory_mean'))} |"
             )
     lines += ["", doc.get("notes", ""), ""]
     path.write_text("\n".join(lines))
@@ -667,6 +672,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child == "nautilus":
         print(json.dumps(time_nautilus(args.data, json.loads(args.spec))))
+        return 0
+    if args.md_only:
+        write_md(json.loads(args.out.read_text()), args.out.with_suffix(".md"))
         return 0
     version = nautilus_version()
     if version is None:
