@@ -13,12 +13,13 @@ trailing cancels: a buy below ``C - 6I`` or above C, a sell above ``C + 6I`` or 
 0.0002 / taker 0.0005; risk rules off. NautilusTrader runs the same rules as a ``Strategy`` subclass
 (:func:`grid_strategy_class`) on 1-minute bars (``BarDataWrangler``) of the same CSV, on a
 ``CryptoPerpetual`` in a margin account (netting, leverage 1), with a fill model that fills a limit
-order only when the price goes *through* it, as ours does. What still differs, by the nature of
-bar data in NautilusTrader: our engine lets the core act at each of a candle's four waypoints (open,
-low/high, high/low, close), so a buy filled at the low can have its take-profit placed and filled at
-the high of the same candle; NautilusTrader moves the market through a bar's four prices and then
-calls ``on_bar`` once, at the close, so the strategy acts once a minute and a take-profit placed at
-a close can fill from the next bar on. NautilusTrader reports fewer fills for that reason.
+order only when the price goes *through* it, as ours does. What still differs (``NOTES`` below):
+our engine lets the core act at each of a candle's four waypoints (open, low/high, high/low, close),
+so a buy filled at the low can have its take-profit placed and filled at the high of the same candle,
+where NautilusTrader moves the market through a bar's four prices and then calls ``on_bar`` once, at
+the close; and a price point that goes through several of the grid's orders on one side fills them
+all in ours, only the nearest in NautilusTrader's L1 matching. NautilusTrader reports fewer fills on
+a busy grid for these two reasons; ``--waypoints`` measures how much of it is the first.
 
 Two tables, each the median of ``--repeat`` runs, every run in a fresh process (so truly cold: no
 import, parse or market-series cache survives from one run to the next):
@@ -78,6 +79,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="more overrides of our configuration for both sides, e.g. max_inventory=100000",
     )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the JSON result (the .md goes beside it)")
+    ap.add_argument(
+        "--waypoints",
+        action="store_true",
+        help="also run NautilusTrader once on our four waypoints per candle as trade ticks (fills only)",
+    )
     ap.add_argument("--md-only", action="store_true", help="only rewrite the .md from an existing --out JSON")
     ap.add_argument("--child", choices=("ours", "nautilus"), help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)  # the grid as JSON, for --child nautilus
@@ -284,11 +290,20 @@ How the two sides differ (the same rules otherwise, see the script's docstring):
   moves its matching engine through the bar's open, high, low, close (fixed order) and then calls
   `on_bar` once, at the close. So there a take-profit, or the buy that replaces a filled or trailed
   one, is placed at the close and can fill from the next bar on, where ours can place and fill it
-  inside the same candle. On a busy grid NautilusTrader therefore counts fewer fills and round trips;
-  on the quiet 0.2 grid the fills are the same.
-- **Fills.** Both fill a resting limit order at its own price only when the price goes *through* it
-  (NautilusTrader: `FillModel(prob_fill_on_limit=0)`, so a touch does not fill), the whole quantity,
-  as maker; post-only orders that would cross are rejected on both sides (neither strategy sends one).
+  inside the same candle.
+- **How many orders one price fills.** Both fill a resting limit order at its own price, the whole
+  quantity, as maker, only when the price goes *through* it (NautilusTrader:
+  `FillModel(prob_fill_on_limit=0)`, so a touch does not fill). But when one price point goes through
+  several of the grid's buys (or sells), ours fills all of them; NautilusTrader 1.221's L1 matching
+  fills the nearest one (and any at the same price), then moves its market to that order's price for
+  the rest of the pass (`determine_limit_price_and_volume` sets the ask/bid to the limit), so the
+  farther ones do not match at that point; they fill only if a later point (the bar's close, a later
+  bar) is still through them and the strategy has not trailed them away first.
+- Both make NautilusTrader count fewer fills and round trips on a busy grid. `--waypoints` separates
+  them: it runs NautilusTrader once more on our four waypoints as trade ticks, the strategy acting at
+  each (the first difference gone); the fills left missing are the second one's. On the quiet 0.2
+  grid the fills are the same. Post-only orders that would cross are rejected on both sides (neither
+  strategy sends one).
 - **Cancels** are carried out before the next price on both sides (NautilusTrader's venue processes
   the strategy's commands at the bar's time), so the Nautilus strategy settles a slot when it cancels.
 - **Not modelled on the Nautilus side:** the open-order cap (ours: 50 orders; `ours_cap_cancels` in
@@ -360,7 +375,10 @@ def grid_strategy_class() -> type:
             self.fills = self.round_trips = self.placed = self.cancels = self.rejects = 0
 
         def on_start(self) -> None:
-            self.subscribe_bars(self.bar_type)
+            if self.bar_type is None:
+                self.subscribe_trade_ticks(self.instrument_id)
+            else:
+                self.subscribe_bars(self.bar_type)
 
         def _place(self, s: _Slot, side: Any, price: int, qty: int) -> None:
             order = self.order_factory.limit(
@@ -398,7 +416,13 @@ def grid_strategy_class() -> type:
             self.cancel_order(order)
 
         def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
-            p = bar.close.raw // self.tick_raw
+            self.decide(bar.close.raw // self.tick_raw)
+
+        def on_trade_tick(self, tick) -> None:  # type: ignore[no-untyped-def]
+            self.decide(tick.price.raw // self.tick_raw)
+
+        def decide(self, p: int) -> None:
+            """The grid's actions at price ``p`` (ticks), carried out."""
             iv, slots = self.iv, self.slots
             c = (2 * p + iv) // (2 * iv) * iv  # half up, as market_maker.core.grid.center
             buy_lo, buy_hi = c - self.buy_window * iv, c - iv
@@ -464,15 +488,46 @@ def grid_strategy_class() -> type:
     return GridStrategy
 
 
-def nautilus_engine(bars: list, instrument, spec: dict[str, str]):  # type: ignore[no-untyped-def,type-arg]
+def nautilus_waypoints(data: Path, instrument):  # type: ignore[no-untyped-def]
+    """The CSV's candles as our engine's four waypoints, as NautilusTrader trade ticks: open, low, high,
+    close for a rising or flat candle, open, high, low, close for a falling one, at the candle's open
+    time + 0, 1/4, 1/2, 3/4 of a minute (docs/backtesting.md, "The fill model"); each a quarter of the
+    candle's volume (at least one step), as NautilusTrader makes ticks from a bar. For ``--waypoints``:
+    the strategy then acts at each waypoint, as ours does."""
+    import pandas as pd
+    from nautilus_trader.model.data import TradeTick
+    from nautilus_trader.model.enums import AggressorSide
+    from nautilus_trader.model.identifiers import TradeId
+    from nautilus_trader.model.objects import Price, Quantity
+
+    df = pd.read_csv(data, usecols=["open_time", "open", "high", "low", "close", "volume"], dtype=str)
+    pp, sp, iid = instrument.price_precision, instrument.size_precision, instrument.id
+    step = Decimal(str(instrument.size_increment))
+    ticks = []
+    for row in df.itertuples(index=False):
+        o, h, lo, c = (Price(Decimal(x), pp) for x in (row.open, row.high, row.low, row.close))
+        path = (o, lo, h, c) if Decimal(row.close) >= Decimal(row.open) else (o, h, lo, c)
+        size = Quantity(max(Decimal(row.volume) / 4 // step * step, step), sp)
+        t0 = int(row.open_time) * 1_000_000
+        for k, price in enumerate(path):
+            ts = t0 + k * 15_000_000_000
+            trade_id = TradeId(f"{row.open_time}-{k}")
+            ticks.append(TradeTick(iid, price, size, AggressorSide.NO_AGGRESSOR, trade_id, ts, ts))
+    return ticks
+
+
+def nautilus_engine(data: list, instrument, spec: dict[str, str]):  # type: ignore[no-untyped-def,type-arg]
     """A fresh ``BacktestEngine``: the venue (margin account, netting, leverage 1, the capital in quote),
-    the instrument, the bars and the grid strategy, ready to ``run()``."""
+    the instrument, the data (bars, or trade ticks from :func:`nautilus_waypoints`) and the grid
+    strategy, ready to ``run()``."""
     from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
     from nautilus_trader.backtest.models import FillModel
     from nautilus_trader.config import LoggingConfig
+    from nautilus_trader.model.data import TradeTick
     from nautilus_trader.model.enums import AccountType, OmsType
     from nautilus_trader.model.objects import Money
 
+    ticks = isinstance(data[0], TradeTick)
     engine = BacktestEngine(
         BacktestEngineConfig(trader_id="BENCH-001", logging=LoggingConfig(bypass_logging=True))
     )
@@ -486,18 +541,20 @@ def nautilus_engine(bars: list, instrument, spec: dict[str, str]):  # type: igno
         default_leverage=Decimal(1),
         # a resting limit order fills only when the price goes through it (never on a touch), as ours
         fill_model=FillModel(prob_fill_on_limit=0.0),
+        trade_execution=ticks,  # trade ticks move NautilusTrader's market only when asked to
     )
     engine.add_instrument(instrument)
-    engine.add_data(bars)
-    strategy = grid_strategy_class()(instrument, bars[0].bar_type, spec)
+    engine.add_data(data)
+    strategy = grid_strategy_class()(instrument, None if ticks else data[0].bar_type, spec)
     engine.add_strategy(strategy)
     return engine, strategy
 
 
-def time_nautilus(data: Path, spec: dict[str, str]) -> dict[str, Any]:
-    """Wrangle the bars, build the engine, then time ``engine.run()`` alone (wall and CPU seconds)."""
+def time_nautilus(data: Path, spec: dict[str, str], waypoints: bool = False) -> dict[str, Any]:
+    """Wrangle the bars (or build the waypoint ticks), build the engine, then time ``engine.run()``
+    alone (wall and CPU seconds)."""
     instrument = nautilus_instrument(spec)
-    bars = nautilus_bars(data, instrument)
+    bars = (nautilus_waypoints if waypoints else nautilus_bars)(data, instrument)
     engine, strategy = nautilus_engine(bars, instrument, spec)
     t, c = time.perf_counter(), time.process_time()
     engine.run()
@@ -505,7 +562,7 @@ def time_nautilus(data: Path, spec: dict[str, str]) -> dict[str, Any]:
     out = {
         "seconds": wall,
         "cpu_seconds": cpu,
-        "bars": len(bars),
+        "ticks" if waypoints else "bars": len(bars),
         "fills": strategy.fills,
         "round_trips": strategy.round_trips,
         "orders_placed": strategy.placed,
@@ -516,11 +573,11 @@ def time_nautilus(data: Path, spec: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def nautilus_process(data: Path, spec: dict[str, str]) -> dict[str, Any]:
+def nautilus_process(data: Path, spec: dict[str, str], waypoints: bool = False) -> dict[str, Any]:
     """The NautilusTrader runner as a whole process: its engine-run figures and, timed from outside,
     the whole process's (import, read and wrangle the CSV, build the engine, run)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "nautilus", "--data", str(data)]
-    cmd += ["--spec", json.dumps(spec)]
+    cmd += ["--spec", json.dumps(spec), *(["--waypoints"] if waypoints else [])]
     times, out = timed_process(cmd)
     return {"engine": json.loads(out), "process": times}
 
@@ -610,6 +667,22 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
                 f"| {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} "
                 f"| {_inventory(r.get('ours_inventory_mean'))} |"
             )
+    rows = [r for r in doc["results"] if "nautilus_waypoints" in r]
+    if rows:
+        lines += [
+            "",
+            "## NautilusTrader on our four waypoints per candle (trade ticks, the strategy acting at each)",
+            "",
+            "| grid | fills Nautilus waypoints / bars / ours | round trips waypoints / bars / ours | CPU s |",
+            "|---|---|---|---|",
+        ]
+        for r in rows:
+            w = r["nautilus_waypoints"]
+            lines.append(
+                f"| {r['price_interval']} | {w['fills']:,} / {r['nautilus_fills']:,} / {r['ours_fills']:,} "
+                f"| {w['round_trips']:,} / {r['nautilus_round_trips']:,} / {r['ours_round_trips']:,} "
+                f"| {round(w['cpu_seconds'], 3)} |"
+            )
     lines += ["", doc.get("notes", ""), ""]
     path.write_text("\n".join(lines))
 
@@ -640,6 +713,9 @@ def run_benchmark(args: argparse.Namespace, version: str) -> dict[str, Any]:
         candles = runs["oe"][0]["candles"]
         results.append(_row("engine", interval, runs["oe"], runs["ne"]))
         results.append(_row("process", interval, runs["op"], runs["np"]))
+        if args.waypoints:  # which of the fill differences the bar model makes (one run, in a child)
+            w = nautilus_process(args.data, spec, waypoints=True)["engine"]
+            results[-2]["nautilus_waypoints"] = {k: w[k] for k in ("fills", "round_trips", "cpu_seconds")}
     return {
         "benchmark": "vs_nautilus",
         "started": started,
@@ -671,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(time_ours(args.data, args.config, args.interval_list[0], args.set)))
         return 0
     if args.child == "nautilus":
-        print(json.dumps(time_nautilus(args.data, json.loads(args.spec))))
+        print(json.dumps(time_nautilus(args.data, json.loads(args.spec), args.waypoints)))
         return 0
     if args.md_only:
         write_md(json.loads(args.out.read_text()), args.out.with_suffix(".md"))
