@@ -1,8 +1,9 @@
 """Build: the package, and by default a mypyc-compiled copy of the pure core (see docs/backtesting.md).
 
 The core (``market_maker/core``) is compiled with mypyc from the very same sources when mypyc can build
-it; ``MARKET_MAKER_COMPILE=0`` (or a failed build) installs the pure-Python package, which behaves the
-same and passes the same tests. One source of truth: nothing here is a second implementation.
+it; ``MARKET_MAKER_COMPILE=0`` (or no mypyc in the build environment) installs the pure-Python package,
+which behaves the same and passes the same tests. A compiler error fails the install (it says so).
+One source of truth: nothing here is a second implementation.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ into one group (one shared library, :data:`GROUP`); compiled modules of a group 
 directly, so the group is used all or nothing. It is used only when its shared library is at least as
 new as every one of its sources: after an edit or a checkout without a reinstall, or with
 ``MARKET_MAKER_PURE=1``, every compiled module is imported from its ``.py`` source instead, so a stale
-build can never stand in for changed rules. Standard library only: this runs before anything else.
+build can never stand in for changed rules (in a source tree: an installed wheel is trusted as a whole).
+Standard library only: this runs before anything else.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ PACKAGE = Path(__file__).resolve().parent
 _BACKTEST = ("replay", "engine", "fill_model")  # the replay loop: it drives the core once per event
 # module -> source, for every module setup.py compiles
 SOURCES: dict[str, Path] = {
-    **{f"market_maker.core.{p.stem}": p for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__"},
+    **{
+        f"market_maker.core.{p.stem}": p
+        for p in sorted((PACKAGE / "core").glob("*.py"))
+        if p.stem != "__init__"
+    },
     **{f"market_maker.backtest.{n}": PACKAGE / "backtest" / f"{n}.py" for n in _BACKTEST},
 }
 
@@ -45,6 +50,8 @@ def why_source() -> str:
         return ""
     if os.environ.get("MARKET_MAKER_PURE", "") not in ("", "0"):
         return "MARKET_MAKER_PURE is set"
+    if {"site-packages", "dist-packages"} & set(PACKAGE.parts):
+        return ""  # an installed wheel: its sources and build were written together and are not edited
     built = lib.stat().st_mtime
     for src in SOURCES.values():
         if src.exists() and src.stat().st_mtime > built:
