@@ -42,6 +42,14 @@ class MarketDataSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketDataStale:
+    """A run of market data was dropped as unbelievable at ``time_ms``: the stale trigger is set until
+    the next :class:`MarketDataSeen`."""
+
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class CandleClosed:
     """One closed candle of the risk ATR interval."""
 

@@ -57,6 +57,7 @@ from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.model import Side
 from market_maker.core.params import TradingParams
+from market_maker.core.quote_check import QuoteLimits
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
@@ -190,7 +191,12 @@ class TradingSystem:
             equity_s=self.options.equity_s,
             max_position_drift=cfg.risk.max_position_drift,
         )
-        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
+        limits = QuoteLimits(
+            max_jump_bps=int(cfg.risk.max_price_jump_pct * 100),
+            confirm_quotes=cfg.risk.price_jump_confirm_quotes,
+            stale_after=cfg.risk.stale_after_dropped_quotes,
+        )
+        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer, limits)
         o, obs = self.options, self.observer
 
         def slots(restart: bool) -> pykka.ActorRef[Any]:

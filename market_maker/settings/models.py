@@ -210,6 +210,11 @@ class RiskConfig(Section):
     atr_spike_multiple: SpikeMultiple = Decimal("3")
     volume_spike_multiple: SpikeMultiple = Decimal("5")
     stale_price_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 30.0
+    max_price_jump_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)] = (
+        Decimal("5")  # 0: off
+    )
+    price_jump_confirm_quotes: Annotated[int, Field(ge=1, le=100000)] = 20
+    stale_after_dropped_quotes: Annotated[int, Field(ge=1, le=100000)] = 5
     max_consecutive_losses: Annotated[int, Field(ge=0)] = 5
     max_drawdown_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=_PLACES, allow_inf_nan=False)] = (
         Decimal("10")  # 0: off

@@ -300,6 +300,20 @@ def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order
     _refused(rig, code, orders, "locked")
 
 
+def _three_buys(rig: CrashRig) -> bool:
+    """Quote the market at 100 000 (again until the market stream is up); True once the grid's three
+    buys work."""
+    rig.sim.control.set_price("BTCUSDT", "100000")
+    return len(rig.own_open()) == 3
+
+
+def _send_market(rig: CrashRig, frames: list[Any]) -> None:
+    """Send ``frames`` on every market-stream socket of the simulator, as they are."""
+    control: Any = rig.sim.control
+    texts = [json.dumps(f) for f in frames]
+    control._run(lambda: [c.send(t) for c in control._v.hub.conns if c.kind == "market" for t in texts])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "quote",
@@ -307,23 +321,20 @@ def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order
         {"u": 5, "s": "BTCUSDT", "b": "-5", "B": "1", "a": "1", "A": "1"},
         {"u": 6, "s": "BTCUSDT", "b": "0", "B": "1", "a": "0", "A": "1"},
         {"u": 7, "s": "BTCUSDT", "b": "1e12", "B": "1", "a": "1e12", "A": "1"},
+        {"u": 8, "s": "BTCUSDT", "b": "200040", "B": "1", "a": "1", "A": "1"},  # crossed, mid +20
+        {"u": 9, "s": "BTCUSDT", "b": "100000.001", "B": "1", "a": "100000.02", "A": "1"},
+        {"u": 10, "s": "BTCUSDT", "b": "150000", "B": "1", "a": "150000.01", "A": "1"},  # +50 %
     ],
-    ids=["negative", "zero", "beyond-max-price"],
+    ids=["negative", "zero", "beyond-max-price", "crossed", "off-tick", "far-from-trusted"],
 )
 def test_an_impossible_quote_moves_no_order(tmp_path: Path, quote: dict[str, Any]) -> None:
     rig = CrashRig(tmp_path, seed=3)
     try:
         rig.start()
-
-        def three_buys() -> bool:
-            rig.sim.control.set_price("BTCUSDT", "100000")  # again until the market stream is up
-            return len(rig.own_open()) == 3
-
-        rig.wait(three_buys, 60, "three buys")
+        rig.wait(lambda: _three_buys(rig), 60, "three buys")
         before = sorted(o["clientOrderId"] for o in rig.own_open())
         mark = len(rig.log.read_text(errors="replace"))
-        control: Any = rig.sim.control
-        control._run(lambda: [c.send(json.dumps(quote)) for c in control._v.hub.conns if c.kind == "market"])
+        _send_market(rig, [quote])
         time.sleep(2.0)  # nothing may happen: there is nothing to wait for
         after = sorted(o["clientOrderId"] for o in rig.own_open())
         later = rig.log.read_text(errors="replace")[mark:]
@@ -332,3 +343,21 @@ def test_an_impossible_quote_moves_no_order(tmp_path: Path, quote: dict[str, Any
         rig.close()
     assert after == before, f"an impossible quote {quote} moved orders:\n{later[-2000:]}"
     assert "cancelling" not in later and "placing" not in later, later[-2000:]
+    assert "market data dropped" in later, later[-2000:]
+
+
+@pytest.mark.slow
+def test_a_run_of_crossed_quotes_makes_the_feed_stale_and_cancels_the_buys(tmp_path: Path) -> None:
+    rig = CrashRig(tmp_path, seed=4)
+    crossed = {"u": 11, "s": "BTCUSDT", "b": "200000", "B": "1", "a": "1", "A": "1"}
+    try:
+        rig.start()
+        rig.wait(lambda: _three_buys(rig), 60, "three buys")
+        _send_market(rig, [crossed] * 5)  # risk.stale_after_dropped_quotes
+        rig.wait(lambda: not any(o["side"] == "BUY" for o in rig.own_open()), 60, "the buys cancelled")
+        rig.wait(lambda: _three_buys(rig), 60, "three buys again once believable quotes return")
+        text = rig.log.read_text(errors="replace")
+        finish(rig, "after the crossed quotes")
+    finally:
+        rig.close()
+    assert "market data stale: 5 frames dropped in a row" in text, text[-2000:]
