@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,16 @@ def bot_config(
     return path
 
 
-def start_bot(config: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``python -m market_maker run --config F`` with the test key, output appended to ``log``."""
+def start_bot(
+    config: Path, log: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``python -m market_maker run --config F [args]`` with the test key, output appended to ``log``."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
     full.update(MM_API_KEY=KEY, MM_API_SECRET=SECRET, PYTHONUNBUFFERED="1", **(env or {}))
+    command = [sys.executable, "-m", "market_maker", "run", "--config", str(config), "--heartbeat", "30"]
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "market_maker", "run", "--config", str(config), "--heartbeat", "30"],
+            [*command, *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=full,

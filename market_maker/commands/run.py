@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="seconds between heartbeat lines (default: 5 on the simulator, else ops.heartbeat_seconds)",
     )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="the store is empty but the exchange holds this bot's orders, trades or position: take them"
+        " over as they are (without it the start is refused, exit 4)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,7 +130,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         streams=("market",),  # the user stream is quiet while nothing trades: not a health signal
     )
     observer = OpsObserver(ops, exchange)
-    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat, freeze_heap=True), observer)
+    options = RunOptions(heartbeat_s=heartbeat, freeze_heap=True, adopt=args.adopt)
+    system = TradingSystem(config, exchange, options, observer)
     try:
         try:
             ops.start()
