@@ -158,10 +158,11 @@ class CancelOrder:
 
 @dataclass(frozen=True, slots=True)
 class QueryOrder:
-    """Find out what became of an order (and fetch its trades since ``since_ms``)."""
+    """Find out what became of an order (and, with ``trades``, fetch its trades since ``since_ms``)."""
 
     client_id: str
     since_ms: int | None
+    trades: bool = True  # False: only the order (its row catches up; the trades are booked already)
 
 
 @dataclass(frozen=True, slots=True)
