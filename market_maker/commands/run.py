@@ -62,8 +62,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     from market_maker.ops.logs import install_logging, secrets_of
+    from market_maker.settings.writable import unwritable_paths
 
-    install_logging(config.ops, secrets_of(config))
+    problems = unwritable_paths(config)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    try:
+        install_logging(config.ops, secrets_of(config))
+    except OSError as exc:  # raced or refused after the check above
+        print(f"error: ops.log_file: cannot open: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return EXIT_USAGE
     logging.getLogger("websocket").setLevel(logging.WARNING)
     for line in config.warnings():
         log.warning("%s", line)
@@ -84,6 +94,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
+    from market_maker.sim.paths import PathError
     from market_maker.startup.patient_start import WaitStopped, patient_start
 
     sim = None
@@ -114,6 +125,10 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     except ConfigError as exc:
         for line in exc.errors:
             print(f"error: {line}", file=sys.stderr)
+        _stop_sim(sim)
+        return EXIT_USAGE
+    except PathError as exc:  # sim.replay_file names a file that holds no klines
+        print(f"error: sim.replay_file: {exc}", file=sys.stderr)
         _stop_sim(sim)
         return EXIT_USAGE
     except (ValueError, RuntimeError, OSError) as exc:

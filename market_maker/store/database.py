@@ -29,7 +29,7 @@ def is_url(database: str) -> bool:
 def display_name(database: str) -> str:
     """The database as it may be shown in messages and logs: a URL's password is masked."""
     if not is_url(database):
-        return database
+        return database if len(database) <= 120 else f"{database[:70]}...{database[-40:]}"
     parts = urlsplit(database)
     if parts.password is None:
         return database

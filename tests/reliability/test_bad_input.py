@@ -103,6 +103,56 @@ def test_unparsable_yaml_is_exit_2_naming_the_file(
     assert "broken.yaml" in err
 
 
+def _hostile_files(tmp: Path) -> dict[str, tuple[str, str]]:
+    """name -> (YAML text, a word the one error line must hold)."""
+    blocker = tmp / "a-file"
+    blocker.write_text("not a directory")
+    kline = tmp / "klines.csv"
+    kline.write_bytes(b"\x95\xff\x00binary" * 100)
+    return {
+        "deep-yaml": ("trading: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        "deep-mapping": (
+            "junk:\n" + "".join("  " * (i + 1) + "a:\n" for i in range(3500)) + "  " * 3501 + "b: 1\n",
+            "nested too deeply",
+        ),
+        "5000-digit-int": ("trading:\n  price_interval: " + "9" * 5000 + "\n", "trading.price_interval"),
+        "nul-in-database": ('engine:\n  database: "' + str(tmp / "a\\0b.sqlite") + '"\n', "NUL"),
+        "100000-char-database": ("engine:\n  database: /tmp/" + "x" * 100_000 + "\n", "at most 4096"),
+        "uncreatable-log-dir": (f"ops:\n  log_file: {blocker}/logs/bot.log\n", "ops.log_file"),
+        "binary-replay-file": (f"sim:\n  replay_file: {kline}\n", str(kline)),
+    }
+
+
+HOSTILE_FILES = [
+    "deep-yaml",
+    "deep-mapping",
+    "5000-digit-int",
+    "nul-in-database",
+    "100000-char-database",
+    "uncreatable-log-dir",
+    "binary-replay-file",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_values_are_one_short_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    text, word = _hostile_files(tmp_path)[name]
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    capsys.readouterr()
+    verbs = [["run", "--config", str(path), "--for", "1"]]
+    if name != "binary-replay-file":  # check-config reads no kline file (the simulator does)
+        verbs.insert(0, ["check-config", str(path)])
+    for verb in verbs:
+        code = main(verb)
+        err = capsys.readouterr().err
+        assert code == 2, f"{verb[0]} exited {code}: {err[-2000:]}"
+        _errors_are_one_line_each(err)
+        assert word in err and all(len(line) < 400 for line in err.splitlines()), err[:2000]
+
+
 # --- hostile frames ---------------------------------------------------------------------------------
 
 GARBAGE_EVENTS: list[Any] = [
