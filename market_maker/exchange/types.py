@@ -116,6 +116,8 @@ class StreamStatus:
 
 
 UserEvent = OrderUpdate | BalanceUpdate | PositionUpdate
+
+
 @dataclass(frozen=True, slots=True)
 class MarketDataDropped:
     """A market-stream frame that was dropped: unreadable, or a price no market could show (a crossed

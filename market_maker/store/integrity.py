@@ -40,9 +40,7 @@ def verify_store(store: Store) -> None:
                 raise StoreDamagedError(f"store {where} is damaged (PRAGMA quick_check: {first}): {FIX}")
         missing = [m._meta.table_name for m in store.models if not db.table_exists(m._meta.table_name)]
     except (PeeweeException, sqlite3.Error) as exc:
-        raise StoreDamagedError(
-            f"store {where} is damaged ({' '.join(str(exc).split())}): {FIX}"
-        ) from exc
+        raise StoreDamagedError(f"store {where} is damaged ({' '.join(str(exc).split())}): {FIX}") from exc
     if missing:
         raise StoreDamagedError(f"store {where}: table {', '.join(missing)} missing: {FIX}")
     try:
