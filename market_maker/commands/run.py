@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -53,6 +54,16 @@ def run(args: argparse.Namespace) -> int:
     if args.for_seconds is not None and args.for_seconds <= 0:
         print("error: --for must be > 0 seconds", file=sys.stderr)
         return EXIT_USAGE
+    # every file the bot creates (database, WAL, DBOS's database, rotated logs) is its user's alone:
+    # pause/resume act through the database, so its permissions are the only guard
+    umask = os.umask(0o077)
+    try:
+        return _prepare_and_run(config, args)
+    finally:
+        os.umask(umask)  # an in-process caller (tests) gets its own back
+
+
+def _prepare_and_run(config: Any, args: argparse.Namespace) -> int:
     if config.bot.cpu is not None:  # before any thread starts: they all inherit it
         from market_maker.ops.cpu_pin import PinError, pin_process
 
