@@ -20,6 +20,7 @@ from actors.slot_base import DRIFT_CONTROL_KEY, DRIFT_FILL_MARGIN_MS, log, now_m
 from actors.slot_replies import ExchangeReplies
 from market_maker.core import fills as corefills
 from market_maker.core.ids import decode
+from market_maker.core.model import SlotState
 from market_maker.core.slot_events import (
     Ignored,
 )
@@ -51,7 +52,12 @@ class Reconciliation(ExchangeReplies):
                 continue
             s = self.book.find(o.client_id)
             if s is not None and s.working:
-                self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
+                # the row catches up when the venue knows more than the slot (acknowledged or filled
+                # while the bot was down); otherwise it already says what the slot says
+                news = s.state is SlotState.PENDING or o.executed_qty != s.order_filled
+                writes = [partial(self.store.record_order, o, now_ms())] if news else []
+                result = corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms())
+                self._apply(result, writes)
                 continue
             if parts.generation < issued:
                 # The book placed it and has since seen it end (a fill, a cancel, a reject), mostly after
