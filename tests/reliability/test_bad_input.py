@@ -357,6 +357,12 @@ def _three_buys(rig: CrashRig) -> bool:
     return len(rig.own_open()) == 3
 
 
+def _logged_accepted(rig: CrashRig, client_ids: list[str]) -> bool:
+    """True once the bot's log holds an ``accepted`` line for each of ``client_ids``."""
+    accepted = [x for x in rig.log.read_text(errors="replace").splitlines() if "accepted" in x]
+    return all(any(f"({c})" in x for x in accepted) for c in client_ids)
+
+
 def _send_market(rig: CrashRig, frames: list[Any]) -> None:
     """Send ``frames`` on every market-stream socket of the simulator, as they are."""
     control: Any = rig.sim.control
@@ -383,6 +389,8 @@ def test_an_impossible_quote_moves_no_order(tmp_path: Path, quote: dict[str, Any
         rig.start()
         rig.wait(lambda: _three_buys(rig), 60, "three buys")
         before = sorted(o["clientOrderId"] for o in rig.own_open())
+        # the log is written by its own thread, behind the orders: mark it once it caught up with them
+        rig.wait(lambda: _logged_accepted(rig, before), 60, "the three buys logged")
         mark = len(rig.log.read_text(errors="replace"))
         _send_market(rig, [quote])
         time.sleep(2.0)  # nothing may happen: there is nothing to wait for
