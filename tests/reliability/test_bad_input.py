@@ -8,8 +8,13 @@ and a corrupted database file.
   market streams also carry garbage (not JSON, wrong types, missing fields, huge numbers, NaN, unknown
   event types) and every real user-data frame again, duplicated and in reverse order. No actor dies,
   and every fill is stored exactly once (the invariants of test_crash_simple).
+- Hostile values (YAML nested beyond the parser, a 5000-digit number, a NUL or a 100 000-character
+  database path, a log directory that cannot be created, a binary replay file): one short line each and
+  exit 2 from ``check-config`` and ``run``.
 - A corrupted database: the bot refuses to start with one error line and a non-zero exit, and places
-  no order.
+  no order (damaged tables and emptied stores: test_store_integrity.py).
+- Impossible quotes (negative, zero, beyond maxPrice, crossed, off the tick, far from the trusted price)
+  move no order; a run of crossed ones makes the feed stale and the buys are cancelled.
 """
 
 from __future__ import annotations
