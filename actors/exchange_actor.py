@@ -204,7 +204,7 @@ class ExchangeActor(DispatchedActor):
         try:
             order = self.exchange.get_order(m.client_id)
             fills: tuple[Any, ...] = ()
-            if order is not None and order.executed_qty > 0:
+            if m.trades and order is not None and order.executed_qty > 0:
                 trades = self.exchange.recent_trades(start_ms=m.since_ms, limit=1000)
                 fills = tuple(f for f in trades if f.client_id == m.client_id)
         except Exception as exc:

@@ -43,6 +43,14 @@ class MarketDataSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketDataStale:
+    """A run of market data was dropped as unbelievable at ``time_ms``: the stale trigger is set until
+    the next :class:`MarketDataSeen`."""
+
+    time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class CandleClosed:
     """One closed candle of the risk ATR interval."""
 
@@ -151,10 +159,11 @@ class CancelOrder:
 
 @dataclass(frozen=True, slots=True)
 class QueryOrder:
-    """Find out what became of an order (and fetch its trades since ``since_ms``)."""
+    """Find out what became of an order (and, with ``trades``, fetch its trades since ``since_ms``)."""
 
     client_id: str
     since_ms: int | None
+    trades: bool = True  # False: only the order (its row catches up; the trades are booked already)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,9 @@ class Observer:
     def market_data(self, price: int) -> None:
         """A market-data message with this price (ticks) arrived."""
 
+    def market_data_dropped(self) -> None:
+        """A market-data frame was dropped (unreadable or unbelievable)."""
+
     def stream(self, name: str, connected: bool, reconnect: bool) -> None:
         """The ``market`` or ``user`` stream connected or dropped."""
 

@@ -58,6 +58,9 @@ class OpsObserver(Observer):
         self.ops.metrics.stream_message("market")
         self.ops.metrics.set_price(self._price(price))
 
+    def market_data_dropped(self) -> None:
+        self.ops.metrics.market_data_dropped.inc()
+
     def stream(self, name: str, connected: bool, reconnect: bool) -> None:
         if connected:
             self.ops.health.stream_message(name)

@@ -24,6 +24,7 @@ from actors.messages import (
     CandleClosed,
     EquityUpdate,
     MarketDataSeen,
+    MarketDataStale,
     Republish,
     RiskUpdate,
     RoundTripDone,
@@ -129,6 +130,8 @@ class RiskActor(DispatchedActor):
             self.state = corerisk.on_clock(self.state, now_ms(), p)
         elif isinstance(message, MarketDataSeen):
             self.state = corerisk.on_market_data(self.state, message.time_ms)
+        elif isinstance(message, MarketDataStale):
+            self.state = corerisk.on_market_data_stale(self.state)
         elif isinstance(message, CandleClosed):
             self.state, self.interval = close_candle(
                 self.state, self.interval, message.candle, p, self.params.dynamic

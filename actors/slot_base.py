@@ -112,6 +112,8 @@ class SlotManagerBase(DispatchedActor):
         self.reconciled = False
         self.snapshot_done = False
         self.queries: set[str] = set()
+        # order rows that ended while the bot was down, queried only to bring the row up to date
+        self.row_queries: set[str] = set()
         self.sent_ms: dict[str, int] = {}
         self.cancels_sent: set[str] = set()  # client ids this bot asked to cancel (their end logs at DEBUG)
         self.totals = Totals()

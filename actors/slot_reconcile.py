@@ -11,6 +11,7 @@ from actors.messages import (
     CancelOrder,
     ExchangeSnapshot,
     FetchSnapshot,
+    QueryOrder,
     ReconcileDue,
     SnapshotFailed,
     TripBreaker,
@@ -19,6 +20,7 @@ from actors.slot_base import DRIFT_CONTROL_KEY, DRIFT_FILL_MARGIN_MS, log, now_m
 from actors.slot_replies import ExchangeReplies
 from market_maker.core import fills as corefills
 from market_maker.core.ids import decode
+from market_maker.core.model import SlotState
 from market_maker.core.slot_events import (
     Ignored,
 )
@@ -50,7 +52,12 @@ class Reconciliation(ExchangeReplies):
                 continue
             s = self.book.find(o.client_id)
             if s is not None and s.working:
-                self._apply(corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms()))
+                # the row catches up when the venue knows more than the slot (acknowledged or filled
+                # while the bot was down); otherwise it already says what the slot says
+                news = s.state is SlotState.PENDING or o.executed_qty != s.order_filled
+                writes = [partial(self.store.record_order, o, now_ms())] if news else []
+                result = corefills.apply_snapshot(self.book, o, self.rules, self.interval, now_ms())
+                self._apply(result, writes)
                 continue
             if parts.generation < issued:
                 # The book placed it and has since seen it end (a fill, a cancel, a reject), mostly after
@@ -74,6 +81,7 @@ class Reconciliation(ExchangeReplies):
         for s in list(self.book):
             if s.working and s.client_id not in open_ids and s.client_id not in self.queries:
                 self._query(s.client_id)  # missing on the exchange: find out, never assume cancelled
+        self._catch_up_rows(open_ids)
         if foreign:
             log.info("reconcile: %d foreign open orders (left alone)", foreign)
         if snap.cash is not None:
@@ -82,6 +90,18 @@ class Reconciliation(ExchangeReplies):
         self.observer.reconciled(True, drift=drift, foreign=foreign)
         self.snapshot_done = True
         self._maybe_reconciled()
+
+    def _catch_up_rows(self, open_ids: set[str]) -> None:
+        """Order rows still open in the store that the venue does not list open and no slot works: their
+        orders ended while the bot was down (the trades booked the fills, the rows never heard). Each is
+        queried once, without holding trading up, and its row takes the venue's status and quantity."""
+        working = {s.client_id for s in self.book if s.working}
+        for row in self.store.orders(open_only=True):
+            cid = row.client_id
+            if cid in open_ids or cid in working or cid in self.queries or cid in self.row_queries:
+                continue
+            self.row_queries.add(cid)
+            self.wiring.tell(w.EXCHANGE, QueryOrder(cid, None, trades=False))
 
     def _check_drift(self, exchange_position: Decimal, read_ms: int = 0) -> Decimal:
         """Exchange position - baseline offset - bot position; trips the breaker when too far twice in

@@ -109,12 +109,16 @@ class ExchangeReplies(SlotManagerBase):
 
     def _on_queried(self, m: OrderQueried) -> None:
         self.queries.discard(m.client_id)
+        row_query = m.client_id in self.row_queries
+        self.row_queries.discard(m.client_id)
         for f in sorted(m.fills, key=lambda f: f.trade_id):
             self._on_fill(f)
         s = self.book.find(m.client_id)
         if s is None or not s.working:
             if m.order is not None:
                 self.store.update_known_order(m.order, now_ms())  # the row catches up with the exchange
+            elif row_query and not m.failed:
+                self.store.update_order(m.client_id, NOT_FOUND, now_ms=now_ms())  # it never reached it
             self._maybe_reconciled()
             return
         if m.failed:

@@ -1,8 +1,10 @@
 """The actor system: start-up order, wiring, supervision and graceful stop.
 
 Start-up (each step must pass before the next; a failure raises :class:`StartError` with the exit code):
-open the store and take its lock; load the exchange's rules (exchangeInfo) and map the configuration
-onto them; run the account safety checks (exit 4 when unsafe); load the slots; warm the ATR up from
+open the store, take its lock and check it is sound (exit 4 when damaged: store/integrity.py); load the
+exchange's rules (exchangeInfo) and map the configuration onto them; refuse an empty store facing this
+bot's orders, trades or position unless adopting (startup/adoption.py); run the account safety checks
+(exit 4 when unsafe); load the slots; warm the ATR up from
 REST klines; start the slot manager and the exchange actor (user stream connected first, so no event
 falls between the snapshot and the stream) and reconcile open orders and trades since the last stored
 trade *before* the first new order; then start risk, strategy, market data, reconciler and cleanup.
@@ -57,6 +59,7 @@ from actors.wiring import Wiring
 from market_maker.config import Config
 from market_maker.core.model import Side
 from market_maker.core.params import TradingParams
+from market_maker.core.quote_check import QuoteLimits
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
@@ -67,8 +70,16 @@ from market_maker.exchange.errors import ExchangeError
 from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.ops.heartbeat import plain
 from market_maker.settings.params import ParamsError, trading_params
+from market_maker.startup.adoption import adoption_refusal
 from market_maker.startup.safety import UnsafeError, check_account
-from market_maker.store import Store, StoreError, StoreLockedError, open_store
+from market_maker.store import (
+    Store,
+    StoreDamagedError,
+    StoreError,
+    StoreLockedError,
+    open_store,
+    verify_store,
+)
 
 log = logging.getLogger("market_maker.system")
 
@@ -103,6 +114,8 @@ class RunOptions:
     # collection then scans only what was allocated since (8.8 ms -> well under 1 ms, measured by the
     # slot manager's benchmark). The run command sets it; in-process tests that start many systems do not.
     freeze_heap: bool = False
+    # an empty store facing the venue's orders, trades or position of this bot: take them over (else refuse)
+    adopt: bool = False
 
 
 class TradingSystem:
@@ -144,6 +157,10 @@ class TradingSystem:
         try:
             self.store = open_store(cfg.engine.database, cfg.bot.id, cfg.trading.symbol)
             self.store.acquire_lock(self.owner, _now_ms(), stale_after_ms=self.options.lock_stale_ms)
+            verify_store(self.store)
+        except StoreDamagedError as exc:
+            self._close_store()
+            raise StartError(str(exc), EXIT_UNSAFE) from None
         except StoreError as exc:
             self._close_store()
             raise StartError(str(exc), EXIT_ERROR) from None
@@ -162,6 +179,10 @@ class TradingSystem:
             params = self.params = trading_params(cfg, rules)
             price = self._last_price()
             stored = store.load_book()
+            if not self.options.adopt and store.holds_nothing():
+                refusal = adoption_refusal(store.where, self.exchange, cfg.bot.id)
+                if refusal:
+                    raise UnsafeError(refusal)
             check = check_account(cfg, self.exchange, params, price, _own_buys(stored, rules))
             risk, interval, _ = warm_up(self.exchange, params, cfg.risk.atr_interval, _now_ms())
         except ParamsError as exc:
@@ -170,6 +191,8 @@ class TradingSystem:
             raise StartError(str(exc), EXIT_UNSAFE) from None
         except ExchangeError as exc:
             raise StartError(f"exchange: {exc}", EXIT_ERROR) from None
+        except StoreError as exc:  # read back damaged after the check: as unsafe as a damaged file
+            raise StartError(str(exc), EXIT_UNSAFE) from None
         try:  # Durable: DBOS launches and finishes interrupted workflows before any actor starts
             self.engine = start_engine(cfg, self.exchange, store)
         except EngineStartError as exc:
@@ -191,7 +214,12 @@ class TradingSystem:
             equity_s=self.options.equity_s,
             max_position_drift=cfg.risk.max_position_drift,
         )
-        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer)
+        limits = QuoteLimits(
+            max_jump_bps=int(cfg.risk.max_price_jump_pct * 100),
+            confirm_quotes=cfg.risk.price_jump_confirm_quotes,
+            stale_after=cfg.risk.stale_after_dropped_quotes,
+        )
+        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer, limits)
         o, obs = self.options, self.observer
 
         def slots(restart: bool) -> pykka.ActorRef[Any]:

@@ -18,6 +18,7 @@ becomes an order. Footprint: VmRSS, VmHWM and Threads of the bot process 3 s aft
 
     python bench/live_restart.py               # 5 restarts
     python bench/live_restart.py --quick       # 2 restarts, results not written
+    python bench/live_restart.py --engine durable   # the Durable engine (DBOS on SQLite beside the store)
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ TARGET_S = 2.0
 RECONCILED, READY = "reconciled with the exchange", f"trading {SYMBOL} on"
 
 
-def config_text(sim: SimProcess, db: Path) -> str:
+def config_text(sim: SimProcess, db: Path, engine: str = "simple") -> str:
     """The bot's YAML: venue binance on the simulator's loopback URLs, a 100-level buy window."""
     return f"""\
 bot: {{id: {BOT}}}
@@ -78,7 +79,7 @@ trading: {{symbol: {SYMBOL}, price_interval: "10", order_quantity: "0.001", buy_
 risk: {{max_inventory: "10", baseline_atr: 100, atr_spike_multiple: 1000, volume_spike_multiple: 1000,
   stale_price_seconds: 3600, max_drawdown_pct: 100}}
 cleanup: {{max_open_orders: 200}}
-engine: {{type: simple, database: {db}}}
+engine: {{type: {engine}, database: {db}}}
 """
 
 
@@ -148,12 +149,14 @@ def own_open(sim: SimProcess, key: str) -> int:
     return sum(1 for o in sim.call("open_orders", key, SYMBOL) if o["clientOrderId"].startswith(BOT + "_"))
 
 
-def prepare(sim: SimProcess, key: str, secret: str, workdir: Path) -> tuple[Path, dict[str, str]]:
+def prepare(
+    sim: SimProcess, key: str, secret: str, workdir: Path, engine: str = "simple"
+) -> tuple[Path, dict[str, str]]:
     """Seed the store, let the bot place its buys, stop it, add the foreign orders."""
     db = workdir / "bot.sqlite"
     seed_filled_slots(db)
     config = workdir / "bot.yaml"
-    config.write_text(config_text(sim, db))
+    config.write_text(config_text(sim, db, engine))
     env = {**os.environ, "MM_API_KEY": key, "MM_API_SECRET": secret}
     bot = BotProcess(config, env)
     try:
@@ -213,8 +216,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="restarts")
     ap.add_argument("--quick", action="store_true", help="2 restarts, results not written")
-    ap.add_argument("--out", default=str(RESULTS / "live_restart.json"))
+    ap.add_argument("--engine", choices=("simple", "durable"), default="simple")
+    ap.add_argument("--out", default=None, help="default bench/results/live_restart[_durable].json")
     args = ap.parse_args()
+    if args.out is None:
+        suffix = "" if args.engine == "simple" else f"_{args.engine}"
+        args.out = str(RESULTS / f"live_restart{suffix}.json")
     if args.quick:
         args.runs = 2
     key, secret = secrets.token_hex(16), secrets.token_hex(16)
@@ -222,7 +229,7 @@ def main() -> int:
     sim = SimProcess([(key, secret, {"USDT": "100000000", "BTC": btc})])
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            config, env = prepare(sim, key, secret, Path(tmp))
+            config, env = prepare(sim, key, secret, Path(tmp), args.engine)
             runs = []
             for i in range(args.runs):
                 r = restart_once(config, env)
@@ -245,7 +252,7 @@ def main() -> int:
     if args.quick:
         return 0
     doc: dict[str, Any] = {
-        "benchmark": "restart to trading-ready (1 000 slots, 200 open orders); footprint of the bot",
+        "benchmark": f"restart to trading-ready (1 000 slots, 200 open orders, {args.engine}); footprint",
         "command": command_line(),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "median": med,
@@ -257,7 +264,7 @@ def main() -> int:
     out = Path(args.out)
     out.write_text(json.dumps(doc, indent=2) + "\n")
     lines = [
-        "# Restart to trading-ready and footprint (live path, simulator over loopback)",
+        f"# Restart to trading-ready and footprint ({args.engine} engine, simulator over loopback)",
         "",
         f"Command: `{doc['command']}`  ",
         f"Date (UTC): {doc['date_utc']}",

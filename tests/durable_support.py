@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,16 @@ def bot_config(
     return path
 
 
-def start_bot(config: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``python -m market_maker run --config F`` with the test key, output appended to ``log``."""
+def start_bot(
+    config: Path, log: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``python -m market_maker run --config F [args]`` with the test key, output appended to ``log``."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
     full.update(MM_API_KEY=KEY, MM_API_SECRET=SECRET, PYTHONUNBUFFERED="1", **(env or {}))
+    command = [sys.executable, "-m", "market_maker", "run", "--config", str(config), "--heartbeat", "30"]
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "market_maker", "run", "--config", str(config), "--heartbeat", "30"],
+            [*command, *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=full,
@@ -110,8 +113,9 @@ class VenueOrder:
     filled: int  # steps
 
 
-def venue_orders(sim: SimServer, api_key: str, symbol: str) -> list[VenueOrder]:
-    """Every spot order of the account in ``symbol`` the simulator ever accepted, open or closed."""
+def venue_orders(sim: SimServer, api_key: str, symbol: str, venue: str = "spot") -> list[VenueOrder]:
+    """Every order of the account in ``symbol`` on ``venue`` (spot, usdm) the simulator ever accepted,
+    open or closed."""
     control: Any = sim.control
 
     def read() -> list[VenueOrder]:
@@ -119,7 +123,7 @@ def venue_orders(sim: SimServer, api_key: str, symbol: str) -> list[VenueOrder]:
         return [
             VenueOrder(o.client_id, o.order_id, o.status, o.filled)
             for o in engine.orders.values()
-            if o.account == api_key and o.symbol == symbol and o.venue == "spot"
+            if o.account == api_key and o.symbol == symbol and o.venue == venue
         ]
 
     return list(control._run(read))
@@ -178,8 +182,9 @@ def store_vs_venue(
     Every order row has at most one order on the venue; a row the bot found never existed (NOT_FOUND)
     or was rejected has none. ``settled`` (the bot is idle or stopped): every other row has exactly one
     order on the venue, no row is left unresolved (intent or unknown), the stored trades of each order
-    add up to what the venue filled, a venue order is open exactly when a slot works it, a row in a
-    final state has the venue's status, and every own order on the venue has a row. Not settled (right
+    add up to what the venue filled, a venue order is open exactly when a slot works it, every row has
+    the venue's status and executed quantity (an order that ended while the bot was down too), and every
+    own order on the venue has a row. Not settled (right
     after recovery, the bot running): a row the workflows wrote has the venue's status and quantity.
     ``client_ids`` limits the check to those orders.
     """
@@ -229,8 +234,10 @@ def store_vs_venue(
             if (v.status in OPEN) != (cid in working):
                 works = "works" if cid in working else "does not work"
                 problems.append(f"{cid}: venue {v.status} but the slot {works} it")
-            if row.status not in OPEN and row.status != v.status:
-                problems.append(f"{cid}: store {row.status} != venue {v.status}")
+            if (row.status, row.executed_qty) != (v.status, v.filled):  # an ended order's row too
+                problems.append(
+                    f"{cid}: store {row.status} {row.executed_qty} != venue {v.status} {v.filled}"
+                )
     return problems
 
 

@@ -8,6 +8,7 @@ import sys
 
 from market_maker.config import ConfigError, dump_config, load_config
 from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from market_maker.settings.writable import unwritable_paths
 
 HELP = "Validate a configuration file (plus MM_* environment overrides) and print the merged result."
 
@@ -18,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the merged configuration (stdout) and warnings (stderr); every error on stderr, exit 2."""
+    """Print the merged configuration (stdout) and warnings (stderr); every error on stderr, exit 2 (a
+    database or log file that could not be created or written too)."""
     try:
         config = load_config(args.file, os.environ)
     except ConfigError as exc:
@@ -28,6 +30,11 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug in the checker must still not spill a traceback (or a secret) on a user
         print(f"error: {args.file}: internal error while checking: {type(exc).__name__}", file=sys.stderr)
         return EXIT_ERROR
+    problems = unwritable_paths(config)
+    for line in problems:
+        print(f"error: {args.file}: {line}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
     sys.stdout.write(dump_config(config))
     for line in config.warnings():
         print(f"warning: {line}", file=sys.stderr)

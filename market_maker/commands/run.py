@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -46,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="paper trading: start over (remove the simulator's venue state and the database first)",
     )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="the store is empty but the exchange holds this bot's orders, trades or position: take them"
+        " over as they are (without it the start is refused, exit 4)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
     if args.for_seconds is not None and args.for_seconds <= 0:
         print("error: --for must be > 0 seconds", file=sys.stderr)
         return EXIT_USAGE
+    # every file the bot creates (database, WAL, DBOS's database, rotated logs) is its user's alone:
+    # pause/resume act through the database, so its permissions are the only guard
+    umask = os.umask(0o077)
+    try:
+        return _prepare_and_run(config, args)
+    finally:
+        os.umask(umask)  # an in-process caller (tests) gets its own back
+
+
+def _prepare_and_run(config: Any, args: argparse.Namespace) -> int:
     if config.bot.cpu is not None:  # before any thread starts: they all inherit it
         from market_maker.ops.cpu_pin import PinError, pin_process
 
@@ -65,8 +82,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     from market_maker.ops.logs import install_logging, secrets_of
+    from market_maker.settings.writable import unwritable_paths
 
-    install_logging(config.ops, secrets_of(config))
+    problems = unwritable_paths(config)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    try:
+        install_logging(config.ops, secrets_of(config))
+    except OSError as exc:  # raced or refused after the check above
+        print(f"error: ops.log_file: cannot open: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return EXIT_USAGE
     logging.getLogger("websocket").setLevel(logging.WARNING)
     for line in config.warnings():
         log.warning("%s", line)
@@ -101,6 +128,7 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
     from market_maker.config import ConfigError
     from market_maker.exchange.factory import make_exchange
     from market_maker.ops.alerts import AlertKind
+    from market_maker.sim.paths import PathError
     from market_maker.sim.state_file import VenueBusyError, VenueStateError
     from market_maker.startup.patient_start import WaitStopped, patient_start
     from market_maker.store import StoreError
@@ -157,6 +185,10 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         print(f"error: {exc}; {fix}", file=sys.stderr)
         _stop_sim(sim)
         return EXIT_UNSAFE
+    except PathError as exc:  # sim.replay_file names a file that holds no klines
+        print(f"error: sim.replay_file: {exc}", file=sys.stderr)
+        _stop_sim(sim)
+        return EXIT_USAGE
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         _stop_sim(sim)
@@ -171,7 +203,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         streams=("market",),  # the user stream is quiet while nothing trades: not a health signal
     )
     observer = OpsObserver(ops, exchange)
-    system = TradingSystem(config, exchange, RunOptions(heartbeat_s=heartbeat, freeze_heap=True), observer)
+    options = RunOptions(heartbeat_s=heartbeat, freeze_heap=True, adopt=args.adopt)
+    system = TradingSystem(config, exchange, options, observer)
     try:
         try:
             ops.start()

@@ -141,6 +141,12 @@ def on_market_data(state: RiskState, now_ms: int) -> RiskState:
     return replace(state, last_data_ms=now_ms, stale=False)
 
 
+def on_market_data_stale(state: RiskState) -> RiskState:
+    """A run of market data was dropped as unbelievable: stale until the next believable data (the
+    last arrival is forgotten, so the clock does not clear the trigger)."""
+    return replace(state, last_data_ms=None, stale=True)
+
+
 def _resume(state: RiskState) -> RiskState:
     return replace(state, halt_reason="", halted_until_ms=0, consecutive_losses=0, equity_peak=None)
 

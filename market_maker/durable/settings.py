@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from market_maker.store.database import display_name
+from market_maker.store.private import create_private_file
 
 APP_NAME = "market_maker"
 # Recovery only resumes workflows of the same application version. Bump it only when the workflows'
@@ -57,7 +58,7 @@ def durable_settings(database: str, bot_id: str, symbol: str) -> DurableSettings
 def prepare_sqlite(path: Path) -> None:
     """Create the file in WAL mode (the mode persists in the file): DBOS does not switch it on, and a
     rollback journal stalls its notification poller."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(path)  # 0600 in a 0700 directory, as the bot's own database
     conn = sqlite3.connect(path, timeout=30)
     try:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]

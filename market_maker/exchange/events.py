@@ -272,19 +272,28 @@ class MarketParser:
         self._step_digits = lattice_digits(rules.step_size)
         # a price above maxPrice is impossible: ticks * tick > max  <=>  ticks > floor(max / tick)
         self._max_ticks = units_below(rules.max_price, rules.tick_size) if rules.max_price > 0 else None
+        # and one below minPrice (or zero: Binance's empty side of the book) is no price to trade at
+        self._min_ticks = max(1, -units_below(-rules.min_price, rules.tick_size))
 
     def price(self, value: Any, what: str) -> int:
         """A market price in ticks; ExchangeError for one no trade could happen at.
 
-        One corrupt frame must not become the bot's price: a negative bid, or one above the symbol's
-        PRICE_FILTER maxPrice, would cancel every working buy and send the strategy to impossible
-        levels. (A zero price is Binance's empty side of the book and is left to the caller.)
+        One corrupt frame must not become the bot's price: a negative or zero bid (zero is Binance's
+        empty side of the book), one off the tick lattice, or one outside the symbol's PRICE_FILTER
+        would cancel every working buy or send the strategy to impossible levels.
         """
         ticks = None if self._tick_digits is None else units_from_text(value, self._tick_digits)
         if ticks is None:
-            ticks = to_ticks(self.rules, value, what)
-        if ticks < 0 or (self._max_ticks is not None and ticks > self._max_ticks):
-            raise ExchangeError(f"impossible {what} {value!r} for {self.rules.symbol}: frame dropped")
+            exact = to_ticks(self.rules, value, what)
+            if Decimal(exact) * self.rules.tick_size != dec(value, what):
+                raise ExchangeError(
+                    f"{what} {_cut(value)} for {self.rules.symbol} is off the tick {self.rules.tick_size}"
+                )
+            ticks = exact
+        if ticks < self._min_ticks or (self._max_ticks is not None and ticks > self._max_ticks):
+            raise ExchangeError(
+                f"impossible {what} {_cut(value)} for {self.rules.symbol} (outside its price filter)"
+            )
         return ticks
 
     def volume(self, value: Any, what: str) -> int:
@@ -314,13 +323,12 @@ class MarketParser:
         symbol = self.rules.symbol
         if kind == "bookTicker" or (not kind and "b" in payload and "a" in payload and "u" in payload):
             # spot bookTicker has no "e" and no "E" (reference §C.2); futures has both (§C.3)
-            return Quote(
-                symbol,
-                self.price(payload["b"], "bid"),
-                self.price(payload["a"], "ask"),
-                _int(payload, "E", kind or "bookTicker", 0),
-                received_ns,
-            )
+            bid, ask = self.price(payload["b"], "bid"), self.price(payload["a"], "ask")
+            if bid >= ask:  # a crossed (or locked) book would have traded: the frame is wrong
+                raise ExchangeError(
+                    f"crossed bookTicker for {symbol}: bid {_cut(payload['b'])} >= ask {_cut(payload['a'])}"
+                )
+            return Quote(symbol, bid, ask, _int(payload, "E", kind or "bookTicker", 0), received_ns)
         if kind in ("aggTrade", "trade"):
             price = self.price(field(payload, "p", kind), f"{kind} price")
             when = _int(payload, "T", kind, 0) or _int(payload, "E", kind, 0)
@@ -337,8 +345,20 @@ class MarketParser:
                 close_time_ms=_int(k, "T", kind, 0),
                 closed=bool(k.get("x", False)),
             )
+            lo, hi = sorted((candle.open, candle.close))
+            if not candle.low <= lo <= hi <= candle.high:
+                raise ExchangeError(
+                    f"inconsistent kline for {symbol}: open {_cut(k['o'])} high {_cut(k['h'])}"
+                    f" low {_cut(k['l'])} close {_cut(k['c'])}"
+                )
             return CandleUpdate(symbol, str(k.get("i", "")), candle)
         return None
+
+
+def _cut(value: Any) -> str:
+    """A value from a frame for a log line: its repr, at most 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def parse_market_event(payload: dict[str, Any], rules: SymbolRules) -> MarketEvent | None:

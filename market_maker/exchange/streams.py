@@ -30,7 +30,7 @@ from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import ExchangeError, ListenKeyError
 from market_maker.exchange.events import MarketParser, event_type, parse_user_event, unwrap
 from market_maker.exchange.rest import RestClient
-from market_maker.exchange.types import StreamStatus, UserEvent
+from market_maker.exchange.types import MarketDataDropped, StreamStatus, UserEvent
 from market_maker.exchange.ws import Connection, StreamSettings
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,10 @@ class MarketStream(_StreamGroup):
         if _is_reply(msg):
             return False
         payload = unwrap(msg)
-        event = self._parser.parse(payload, conn.received_ns)
+        try:
+            event = self._parser.parse(payload, conn.received_ns)
+        except ExchangeError as exc:  # the receiver logs (rate-limited) and counts it
+            event = MarketDataDropped(self._parser.rules.symbol, str(exc))
         if event is not None:
             self._on_event(event)
         elif event_type(payload) == "serverShutdown":

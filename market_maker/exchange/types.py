@@ -117,4 +117,16 @@ class StreamStatus:
 
 
 UserEvent = OrderUpdate | BalanceUpdate | PositionUpdate
-MarketEvent = Quote | CandleUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataDropped:
+    """A market-stream frame that was dropped: unreadable, or a price no market could show (a crossed
+    book, off the tick lattice, outside the price filter). Its receiver counts it: a run of them makes
+    the feed stale."""
+
+    symbol: str
+    reason: str  # one line, values cut
+
+
+MarketEvent = Quote | CandleUpdate | MarketDataDropped

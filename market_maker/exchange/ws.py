@@ -301,6 +301,9 @@ class Connection:
         except ValueError:
             log.warning("%s: not JSON: %.200r", self.name, raw)
             return
+        except RecursionError:  # a hostile frame of any depth is one line, not the library's traceback
+            log.warning("%s: frame of %d bytes nested too deeply: dropped", self.name, len(raw))
+            return
         try:
             is_data = self._on_message(self, msg)
         except ExchangeError as exc:  # a malformed or impossible payload: dropped, the stream goes on

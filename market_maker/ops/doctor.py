@@ -58,8 +58,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def check_database(config: Config, now_ms: int) -> Iterator[CheckResult]:
-    """Database reachable and writable; the trading lock not left stale by a crashed bot."""
-    from market_maker.store import StoreError, open_store
+    """Database reachable and writable, its file and tables sound; the trading lock not left stale by a
+    crashed bot."""
+    from market_maker.store import StoreDamagedError, StoreError, open_store, verify_store
 
     where = "database"
     try:
@@ -79,6 +80,11 @@ def check_database(config: Config, now_ms: int) -> Iterator[CheckResult]:
         yield CheckResult(where, Status.FAIL, f"not writable: {_one_line(exc)}")
         store.close()
         return
+    try:
+        verify_store(store)
+        yield CheckResult("store integrity", Status.OK, "file, tables and slot book are sound")
+    except StoreDamagedError as exc:
+        yield CheckResult("store integrity", Status.FAIL, _one_line(exc))
     try:
         yield _lock_result(store.lock_holder(), now_ms)
     except StoreError as exc:

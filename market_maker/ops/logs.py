@@ -28,6 +28,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 
 from market_maker.ops.log_handoff import flush_handoff, start_handoff, stop_handoff
 from market_maker.settings.models import Config, OpsConfig
+from market_maker.store.private import create_private_file
 
 MASK = "**********"
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -204,7 +205,7 @@ def install_logging(
     stop_handoff()  # the earlier writer writes what it holds and closes its handlers
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if ops.log_file is not None:
-        Path(ops.log_file).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(ops.log_file))  # 0600 in a 0700 directory (rotated files: the umask)
         handlers.append(
             logging.handlers.RotatingFileHandler(
                 ops.log_file, maxBytes=ops.log_max_bytes, backupCount=ops.log_backups, encoding="utf-8"

@@ -147,6 +147,12 @@ class BotMetrics:
             "mm_reconcile_last_timestamp_seconds", "Unix time of the last reconcile", registry=r
         )
         self.reconnects = Counter("mm_stream_reconnects", "Stream reconnects", ["stream"], registry=r)
+        self.market_data_dropped = Counter(
+            "mm_market_data_dropped",
+            "Market-data frames dropped: unreadable, crossed, off the tick or price filter, or too far"
+            " from the last trusted price",
+            registry=r,
+        )
         self.headroom = Gauge(
             "mm_rate_limit_headroom_ratio",
             "Share of the request-weight limit still unused (0..1)",

@@ -64,6 +64,18 @@ Share = Annotated[Decimal, Field(gt=0, le=1, decimal_places=_PLACES, allow_inf_n
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
 
 
+MAX_PATH = 4096  # Linux's PATH_MAX: no longer path can be opened
+
+
+def _plain_path(value: str) -> str:
+    """A file path as the operating system can take it: no NUL or control character, not absurdly long."""
+    if len(value) > MAX_PATH:
+        raise ValueError(f"is {len(value)} characters long; a path has at most {MAX_PATH}")
+    if not value.isprintable():
+        raise ValueError("must not contain a NUL or another control character")
+    return value
+
+
 class Section(BaseModel):
     """Base of every section: frozen, unknown keys rejected."""
 
@@ -205,7 +217,7 @@ class EngineConfig(Section):
     def _database(cls, value: str) -> str:
         if "://" in value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a SQLite file path or a postgresql:// URL")
-        return value
+        return _plain_path(value)
 
     @property
     def is_postgres(self) -> bool:
@@ -233,6 +245,11 @@ class RiskConfig(Section):
     atr_spike_multiple: SpikeMultiple = Decimal("3")
     volume_spike_multiple: SpikeMultiple = Decimal("5")
     stale_price_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 30.0
+    max_price_jump_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False)] = (
+        Decimal("5")  # 0: off
+    )
+    price_jump_confirm_quotes: Annotated[int, Field(ge=1, le=100000)] = 20
+    stale_after_dropped_quotes: Annotated[int, Field(ge=1, le=100000)] = 5
     max_consecutive_losses: Annotated[int, Field(ge=0)] = 5
     max_drawdown_pct: Annotated[Decimal, Field(ge=0, le=100, decimal_places=_PLACES, allow_inf_nan=False)] = (
         Decimal("10")  # 0: off
@@ -312,6 +329,11 @@ class OpsConfig(Section):
     webhook_url: str | None = None  # alerts are POSTed here as JSON (None: no alerts)
     webhook_url_env: EnvName = "MM_OPS_WEBHOOK_URL"  # or from this variable (a chat webhook is a secret)
     alert_min_interval_seconds: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] = 60.0
+
+    @field_validator("log_file", mode="before")
+    @classmethod
+    def _log_file(cls, value: Any) -> Any:
+        return _plain_path(value) if isinstance(value, str) else value
 
     @field_validator("webhook_url")
     @classmethod

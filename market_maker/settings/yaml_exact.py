@@ -35,7 +35,10 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int | str:
     text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
     # "010" must not silently become the octal 8; leading zeros are read as base 10 by validation.
     if _PLAIN_INT.match(text) and not re.match(r"^[-+]?0[0-9_]", text):
-        return int(text.replace("_", ""))
+        try:
+            return int(text.replace("_", ""))
+        except ValueError:  # beyond Python's 4300-digit limit: left as text, validation rejects it
+            return text
     return text
 
 
@@ -63,8 +66,12 @@ ExactLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML text with :class:`ExactLoader`; raises ``yaml.YAMLError`` on bad YAML."""
-    return yaml.load(text, Loader=ExactLoader)  # ExactLoader is a SafeLoader subclass
+    """Parse YAML text with :class:`ExactLoader`; raises ``yaml.YAMLError`` on bad YAML (nesting deeper
+    than the parser's recursion can follow included)."""
+    try:
+        return yaml.load(text, Loader=ExactLoader)  # ExactLoader is a SafeLoader subclass
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
 
 
 def parse_scalar(text: str) -> Any:

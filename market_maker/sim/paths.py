@@ -157,6 +157,8 @@ def load_klines(path: str | Path, rules: SymbolRules) -> list[Candle]:
         text = p.read_text()
     except OSError as exc:
         raise PathError(f"kline file {p}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:  # a binary file: name it, not the codec
+        raise PathError(f"kline file {p}: not a text file (byte {exc.start} is not UTF-8)") from None
     rows: list[tuple[int, list]] = []
     if text.lstrip().startswith("["):
         try:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 from peewee import Database, SqliteDatabase
 from playhouse.db_url import connect as connect_url
 
+from market_maker.store.private import create_private_file
+
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",  # with WAL: a power loss may lose the last commits, never corrupts
@@ -29,7 +31,7 @@ def is_url(database: str) -> bool:
 def display_name(database: str) -> str:
     """The database as it may be shown in messages and logs: a URL's password is masked."""
     if not is_url(database):
-        return database
+        return database if len(database) <= 120 else f"{database[:70]}...{database[-40:]}"
     parts = urlsplit(database)
     if parts.password is None:
         return database
@@ -56,5 +58,7 @@ def make_database(database: str, busy_timeout_s: float, synchronous: str = "norm
 
 
 def _make_parent(path: str) -> None:
+    """Create a SQLite file's directories (0700) and the file itself (0600) before SQLite does (0644):
+    its WAL and shared-memory files then get the same 0600."""
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(path))

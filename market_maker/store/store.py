@@ -72,6 +72,25 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({self.where!r}, bot_id={self.bot_id!r}, symbol={self.symbol!r})"
 
+    @property
+    def db(self) -> Database:
+        """The peewee database (integrity checks read it directly)."""
+        return self._db
+
+    @property
+    def models(self) -> Models:
+        """The model classes of this database."""
+        return self._m
+
+    def holds_nothing(self) -> bool:
+        """True when nothing of this bot and symbol was ever stored: no book, no order, no fill (a new
+        store, or one whose rows were deleted)."""
+        m = self._m
+        with self._guard("read"):
+            return not any(
+                model.select().where(self._scope(model)).exists() for model in (m.book, m.order, m.fill)
+            )
+
     # --- plumbing ----------------------------------------------------------------------------------
 
     @contextmanager

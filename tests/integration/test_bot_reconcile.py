@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from invariants import SYMBOL, BotRun, bot_run, make_config
 
 from actors import wiring as w
 from actors.messages import ReconcileDue
+from actors.system import StartError
 from market_maker.core.model import Side, SlotState
 from market_maker.exchange.base import Exchange
 from market_maker.exchange.factory import make_exchange
@@ -49,6 +52,9 @@ def test_a_lost_database_adopts_our_open_orders_instead_of_doubling_them(tmp_pat
         before = sorted(o["clientOrderId"] for o in run.own_open())
         run.stop()
         run.config = make_config(tmp_path / "fresh.sqlite")  # the same bot id, an empty database
+        with pytest.raises(StartError, match="3 open order"):  # not without the operator's word
+            run.start()
+        run.options = dataclasses.replace(run.options, adopt=True)  # run --adopt
         run.start()
         st = run.settle()
         assert sorted(s.client_id for s in st.book if s.state is SlotState.LOCKED) == before

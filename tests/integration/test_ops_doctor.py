@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,6 +72,18 @@ def test_unwritable_database_is_unsafe(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     r = doctor("--config", "config/default.yaml", env={"MM_ENGINE__DATABASE": str(blocker / "db.sqlite")})
     assert r.returncode == 4 and lines(r.stdout)["database"].startswith("FAIL  database:")
+
+
+def test_a_damaged_store_is_unsafe_naming_the_problem(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite"
+    open_store(str(database), "paper1", "BTCUSDT").close()
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute("DROP TABLE fill")
+    db.close()
+    r = doctor("--config", "config/default.yaml", env={"MM_ENGINE__DATABASE": str(database)})
+    line = lines(r.stdout)["store integrity"]
+    assert r.returncode == 4 and line.startswith("FAIL  store integrity:"), r.stdout
+    assert "table fill missing" in line and "restore the database" in line, line
 
 
 def test_lock_left_by_a_dead_bot_is_reported(tmp_path: Path) -> None:

@@ -8,8 +8,13 @@ and a corrupted database file.
   market streams also carry garbage (not JSON, wrong types, missing fields, huge numbers, NaN, unknown
   event types) and every real user-data frame again, duplicated and in reverse order. No actor dies,
   and every fill is stored exactly once (the invariants of test_crash_simple).
+- Hostile values (YAML nested beyond the parser, a 5000-digit number, a NUL or a 100 000-character
+  database path, a log directory that cannot be created, a binary replay file): one short line each and
+  exit 2 from ``check-config`` and ``run``.
 - A corrupted database: the bot refuses to start with one error line and a non-zero exit, and places
-  no order.
+  no order (damaged tables and emptied stores: test_store_integrity.py).
+- Impossible quotes (negative, zero, beyond maxPrice, crossed, off the tick, far from the trusted price)
+  move no order; a run of crossed ones makes the feed stale and the buys are cancelled.
 """
 
 from __future__ import annotations
@@ -101,6 +106,56 @@ def test_unparsable_yaml_is_exit_2_naming_the_file(
     err = capsys.readouterr().err
     _errors_are_one_line_each(err)
     assert "broken.yaml" in err
+
+
+def _hostile_files(tmp: Path) -> dict[str, tuple[str, str]]:
+    """name -> (YAML text, a word the one error line must hold)."""
+    blocker = tmp / "a-file"
+    blocker.write_text("not a directory")
+    kline = tmp / "klines.csv"
+    kline.write_bytes(b"\x95\xff\x00binary" * 100)
+    return {
+        "deep-yaml": ("trading: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        "deep-mapping": (
+            "junk:\n" + "".join("  " * (i + 1) + "a:\n" for i in range(3500)) + "  " * 3501 + "b: 1\n",
+            "nested too deeply",
+        ),
+        "5000-digit-int": ("trading:\n  price_interval: " + "9" * 5000 + "\n", "trading.price_interval"),
+        "nul-in-database": ('engine:\n  database: "' + str(tmp / "a\\0b.sqlite") + '"\n', "NUL"),
+        "100000-char-database": ("engine:\n  database: /tmp/" + "x" * 100_000 + "\n", "at most 4096"),
+        "uncreatable-log-dir": (f"ops:\n  log_file: {blocker}/logs/bot.log\n", "ops.log_file"),
+        "binary-replay-file": (f"sim:\n  replay_file: {kline}\n", str(kline)),
+    }
+
+
+HOSTILE_FILES = [
+    "deep-yaml",
+    "deep-mapping",
+    "5000-digit-int",
+    "nul-in-database",
+    "100000-char-database",
+    "uncreatable-log-dir",
+    "binary-replay-file",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_hostile_values_are_one_short_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    text, word = _hostile_files(tmp_path)[name]
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    capsys.readouterr()
+    verbs = [["run", "--config", str(path), "--for", "1"]]
+    if name != "binary-replay-file":  # check-config reads no kline file (the simulator does)
+        verbs.insert(0, ["check-config", str(path)])
+    for verb in verbs:
+        code = main(verb)
+        err = capsys.readouterr().err
+        assert code == 2, f"{verb[0]} exited {code}: {err[-2000:]}"
+        _errors_are_one_line_each(err)
+        assert word in err and all(len(line) < 400 for line in err.splitlines()), err[:2000]
 
 
 # --- hostile frames ---------------------------------------------------------------------------------
@@ -300,6 +355,26 @@ def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order
     _refused(rig, code, orders, "locked")
 
 
+def _three_buys(rig: CrashRig) -> bool:
+    """Quote the market at 100 000 (again until the market stream is up); True once the grid's three
+    buys work."""
+    rig.sim.control.set_price("BTCUSDT", "100000")
+    return len(rig.own_open()) == 3
+
+
+def _logged_accepted(rig: CrashRig, client_ids: list[str]) -> bool:
+    """True once the bot's log holds an ``accepted`` line for each of ``client_ids``."""
+    accepted = [x for x in rig.log.read_text(errors="replace").splitlines() if "accepted" in x]
+    return all(any(f"({c})" in x for x in accepted) for c in client_ids)
+
+
+def _send_market(rig: CrashRig, frames: list[Any]) -> None:
+    """Send ``frames`` on every market-stream socket of the simulator, as they are."""
+    control: Any = rig.sim.control
+    texts = [json.dumps(f) for f in frames]
+    control._run(lambda: [c.send(t) for c in control._v.hub.conns if c.kind == "market" for t in texts])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "quote",
@@ -307,23 +382,22 @@ def test_a_database_locked_by_another_process_is_a_one_line_refusal_and_no_order
         {"u": 5, "s": "BTCUSDT", "b": "-5", "B": "1", "a": "1", "A": "1"},
         {"u": 6, "s": "BTCUSDT", "b": "0", "B": "1", "a": "0", "A": "1"},
         {"u": 7, "s": "BTCUSDT", "b": "1e12", "B": "1", "a": "1e12", "A": "1"},
+        {"u": 8, "s": "BTCUSDT", "b": "200040", "B": "1", "a": "1", "A": "1"},  # crossed, mid +20
+        {"u": 9, "s": "BTCUSDT", "b": "100000.001", "B": "1", "a": "100000.02", "A": "1"},
+        {"u": 10, "s": "BTCUSDT", "b": "150000", "B": "1", "a": "150000.01", "A": "1"},  # +50 %
     ],
-    ids=["negative", "zero", "beyond-max-price"],
+    ids=["negative", "zero", "beyond-max-price", "crossed", "off-tick", "far-from-trusted"],
 )
 def test_an_impossible_quote_moves_no_order(tmp_path: Path, quote: dict[str, Any]) -> None:
     rig = CrashRig(tmp_path, seed=3)
     try:
         rig.start()
-
-        def three_buys() -> bool:
-            rig.sim.control.set_price("BTCUSDT", "100000")  # again until the market stream is up
-            return len(rig.own_open()) == 3
-
-        rig.wait(three_buys, 60, "three buys")
+        rig.wait(lambda: _three_buys(rig), 60, "three buys")
         before = sorted(o["clientOrderId"] for o in rig.own_open())
+        # the log is written by its own thread, behind the orders: mark it once it caught up with them
+        rig.wait(lambda: _logged_accepted(rig, before), 60, "the three buys logged")
         mark = len(rig.log.read_text(errors="replace"))
-        control: Any = rig.sim.control
-        control._run(lambda: [c.send(json.dumps(quote)) for c in control._v.hub.conns if c.kind == "market"])
+        _send_market(rig, [quote])
         time.sleep(2.0)  # nothing may happen: there is nothing to wait for
         after = sorted(o["clientOrderId"] for o in rig.own_open())
         later = rig.log.read_text(errors="replace")[mark:]
@@ -332,3 +406,21 @@ def test_an_impossible_quote_moves_no_order(tmp_path: Path, quote: dict[str, Any
         rig.close()
     assert after == before, f"an impossible quote {quote} moved orders:\n{later[-2000:]}"
     assert "cancelling" not in later and "placing" not in later, later[-2000:]
+    assert "market data dropped" in later, later[-2000:]
+
+
+@pytest.mark.slow
+def test_a_run_of_crossed_quotes_makes_the_feed_stale_and_cancels_the_buys(tmp_path: Path) -> None:
+    rig = CrashRig(tmp_path, seed=4)
+    crossed = {"u": 11, "s": "BTCUSDT", "b": "200000", "B": "1", "a": "1", "A": "1"}
+    try:
+        rig.start()
+        rig.wait(lambda: _three_buys(rig), 60, "three buys")
+        _send_market(rig, [crossed] * 5)  # risk.stale_after_dropped_quotes
+        rig.wait(lambda: not any(o["side"] == "BUY" for o in rig.own_open()), 60, "the buys cancelled")
+        rig.wait(lambda: _three_buys(rig), 60, "three buys again once believable quotes return")
+        text = rig.log.read_text(errors="replace")
+        finish(rig, "after the crossed quotes")
+    finally:
+        rig.close()
+    assert "market data stale: 5 frames dropped in a row" in text, text[-2000:]

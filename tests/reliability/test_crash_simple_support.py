@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from durable_support import KEY, SECRET, bot_config, start_bot, tail
+from durable_support import KEY, SECRET, bot_config, start_bot, tail, venue_orders
 
 from market_maker.core.ids import decode
 from market_maker.core.rules import SymbolRules
@@ -121,13 +121,14 @@ class Snapshot:
     fills: list[Any]
     book: SlotBook | None
     round_trips: list[Any]
+    orders: list[Any]
 
 
 def read_store(database: Path, bot_id: str) -> Snapshot:
     """Fills, slot book and round trips of ``bot_id`` (a separate connection; the bot may be running)."""
     store = open_store(str(database), bot_id, SYMBOL)
     try:
-        return Snapshot(store.fills(), store.load_book(), store.round_trips())
+        return Snapshot(store.fills(), store.load_book(), store.round_trips(), store.orders())
     finally:
         store.close()
 
@@ -349,6 +350,7 @@ class CrashRig:
         for rt in snap.round_trips:
             total, trips = stored_pnl.get(rt.level, (ZERO, 0))
             stored_pnl[rt.level] = (total + rt.realized, trips + 1)
+        out.extend(self.row_problems(snap.orders))
         venue_pnl = realized_from_trades(trades, self.order_levels(), self.rules)
         for level in sorted(set(stored_pnl) | set(venue_pnl)):
             mine, theirs = stored_pnl.get(level, (ZERO, 0)), venue_pnl.get(level, (ZERO, 0))
@@ -384,6 +386,23 @@ class CrashRig:
             return out
 
         return dict(control._run(read))
+
+    def row_problems(self, rows: Iterable[Any]) -> list[str]:
+        """Order rows whose status or executed quantity is not the venue's (a row the bot found never
+        reached the venue is NOT_FOUND or REJECTED)."""
+        venue = {o.client_id: o for o in venue_orders(self.sim, KEY, SYMBOL, self.venue_name)}
+        out = []
+        for row in rows:
+            v = venue.get(row.client_id)
+            if v is None:
+                if row.status not in ("NOT_FOUND", "REJECTED"):
+                    out.append(f"order row {row.client_id} is {row.status}, the venue never had it")
+            elif (row.status, row.executed_qty) != (v.status, v.filled):
+                out.append(
+                    f"order row {row.client_id}: {row.status} {row.executed_qty}"
+                    f" != venue {v.status} {v.filled}"
+                )
+        return out
 
     def check(self, when: str, timeout_s: float = 30.0) -> None:
         """Wait (the market still) until every invariant holds; record what never came right."""

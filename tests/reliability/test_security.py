@@ -6,12 +6,17 @@ tests/unit/test_ops_http.py (the status token):
 - a whole trading run of the real bot (``python -m market_maker run``) sends no request that the
   simulator's signature or timestamp check refuses;
 - the running bot's status endpoint binds to loopback, demands its token, and neither it, the metrics,
-  the log nor the raw database files (WAL included) hold the API key, the secret or the token.
+  the log nor the raw database files (WAL included) hold the API key, the secret or the token;
+- the database, its WAL and shared-memory files and the log are created 0600, their directories 0700.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,11 +24,13 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from test_crash_simple_support import ACCESSES, KEY, SECRET, Access, CrashRig, finish, start_bot
 
 from market_maker.sim import rest as sim_rest
 from market_maker.sim.auth import sign
 from market_maker.sim.server import SimConfig, SimServer
+from market_maker.store import open_store
 
 TOKEN = "relOpsToken-9f8e7d6c5b4a"
 
@@ -144,3 +151,35 @@ def _private_key_lines(tmp: Path, access: Access) -> list[str]:
         return []
     pem = Access.key_file(tmp).read_text()
     return [line for line in pem.splitlines() if line and not line.startswith("-----")]
+
+
+def test_the_bot_creates_its_database_wal_and_log_for_its_user_alone(tmp_path: Path) -> None:
+    """``pause`` and ``resume`` act through the database: its file mode is the only guard."""
+    root = tmp_path / "new"  # none of it exists: the bot makes every directory
+    config = tmp_path / "bot.yaml"
+    database, log_file = root / "db" / "bot.sqlite", root / "logs" / "day" / "bot.log"
+    config.write_text(
+        yaml.safe_dump({"engine": {"database": str(database)}, "ops": {"log_file": str(log_file)}})
+    )
+    old = os.umask(0o022)  # the usual umask: left alone, SQLite and logging make 0644 files
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "market_maker", "run", "--config", str(config), "--for", "2"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr[-3000:]
+    store = open_store(str(database), "paper1", "BTCUSDT")  # the WAL and shm exist while it is open
+    try:
+        files = [database, log_file, *database.parent.glob("bot.sqlite-*")]
+        assert {p.name for p in files} >= {"bot.sqlite", "bot.log", "bot.sqlite-wal", "bot.sqlite-shm"}
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+    finally:
+        store.close()
+    dirs = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (root, database.parent, log_file.parent)}
+    assert set(modes.values()) == {0o600}, {k: oct(v) for k, v in modes.items()}
+    assert set(dirs.values()) == {0o700}, {k: oct(v) for k, v in dirs.items()}

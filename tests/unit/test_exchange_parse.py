@@ -524,13 +524,13 @@ def test_futures_book_ticker_in_a_combined_stream() -> None:
             "E": 1568014460893,
             "T": 1568014460891,
             "s": "BTCUSDT",
-            "b": "25.3",
+            "b": "25350.3",
             "B": "31.21",
-            "a": "25.4",
+            "a": "25350.4",
             "A": "40.66",
         },
     }
-    assert parse_market_event(unwrap(msg), FUT) == Quote("BTCUSDT", 253, 254, 1568014460893)
+    assert parse_market_event(unwrap(msg), FUT) == Quote("BTCUSDT", 253503, 253504, 1568014460893)
 
 
 def test_kline_stream_message() -> None:

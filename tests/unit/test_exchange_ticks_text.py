@@ -49,11 +49,15 @@ def test_units_from_text_equals_the_decimal_path(ticks: int, extra_zeros: int, d
     assert units_from_text(text, digits) == to_ticks(rules, text) == ticks
 
 
-@given(st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False))
+@given(st.decimals(min_value=Decimal("0.01"), max_value=10**6, places=4, allow_nan=False))
 def test_a_parsed_price_is_the_same_on_the_fast_and_the_slow_path(price: Decimal) -> None:
     text = f"{price:f}"
-    fast = MarketParser(RULES).price(text, "bid")
-    assert fast == to_ticks(RULES, text)  # off-tick prices take the Decimal path (rounded to nearest)
+    parser = MarketParser(RULES)
+    if price % RULES.tick_size:  # off the tick: no market shows it, whichever path reads it
+        with pytest.raises(ExchangeError, match="off the tick"):
+            parser.price(text, "bid")
+    else:
+        assert parser.price(text, "bid") == parser.price(f"{price:e}", "bid") == to_ticks(RULES, text)
 
 
 def test_units_below_is_exact() -> None:
@@ -68,7 +72,7 @@ def test_max_price_bound_on_both_paths() -> None:
     with pytest.raises(ExchangeError, match="impossible bid"):
         parser.price("1000000.01", "bid")
     with pytest.raises(ExchangeError, match="impossible ask"):
-        parser.price("1000000.015", "ask")  # off tick: the Decimal path (nearest tick), same bound
+        parser.price("1000001.00e0", "ask")  # the Decimal path, same bound
     half = MarketParser(HALF)  # a tick that is not a power of ten: always the Decimal path
     assert half.price("999.5", "bid") == 1999
     with pytest.raises(ExchangeError, match="impossible"):
@@ -81,3 +85,39 @@ def test_a_quote_carries_its_arrival_but_compares_on_market_data_only() -> None:
     q = MarketParser(RULES).parse({"u": 1, "s": "BTCUSDT", "b": "1.00", "B": "1", "a": "1.01", "A": "1"}, 123)
     assert isinstance(q, Quote) and q.received_ns == 123
     assert q == Quote("BTCUSDT", 100, 101, 0)
+
+
+BOOK = {"u": 1, "s": "BTCUSDT", "B": "1", "A": "1"}
+MIN = SymbolRules("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), min_price=Decimal("0.10"))
+
+
+@pytest.mark.parametrize(
+    ("bid", "ask", "words"),
+    [
+        ("200000.00", "1.00", "crossed bookTicker"),  # the frame an outside harness got the bot to trade on
+        ("100.00", "100.00", "crossed bookTicker"),  # a locked book would have traded too
+        ("100.005", "100.01", "off the tick"),
+        ("0", "100.01", "outside its price filter"),  # Binance's empty side: no mid to trade around
+        ("0.09", "100.01", "outside its price filter"),  # below minPrice
+    ],
+)
+def test_a_book_no_market_could_show_is_refused_naming_why(bid: str, ask: str, words: str) -> None:
+    with pytest.raises(ExchangeError, match=words):
+        MarketParser(MIN).parse({**BOOK, "b": bid, "a": ask})
+
+
+def test_a_candle_whose_high_is_below_its_body_is_refused() -> None:
+    k = {
+        "t": 0,
+        "T": 59999,
+        "i": "1m",
+        "o": "10.00",
+        "h": "9.00",
+        "l": "8.00",
+        "c": "8.50",
+        "v": "1",
+        "x": True,
+    }
+    with pytest.raises(ExchangeError, match="inconsistent kline"):
+        MarketParser(MIN).parse({"e": "kline", "s": "BTCUSDT", "k": k})
+    assert MarketParser(MIN).parse({"e": "kline", "s": "BTCUSDT", "k": {**k, "h": "10.00"}}) is not None
