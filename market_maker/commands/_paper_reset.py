@@ -8,10 +8,12 @@ database is shared by several bots: only this bot's rows on its symbol are delet
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from market_maker.durable.settings import system_database_path
+from market_maker.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_UNSAFE, EXIT_USAGE
 from market_maker.ops.paper_venue import paper_state_path, shared_database
 from market_maker.settings.models import Config
 from market_maker.sim.state_file import VenueBusyError, acquire_lock, lock_path
@@ -32,6 +34,24 @@ def paper_files(config: Config) -> list[Path]:
         for p in dbs:
             found += [p, p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")]
     return [p for p in found if p.exists()]
+
+
+def reset_paper_or_fail(config: Config, say: Callable[[str], None], what: str) -> int:
+    """:func:`reset_paper` for a command (``what``: ``paper reset``, ``--fresh``): EXIT_OK, or one
+    ``error:`` line on stderr and the exit code (4 while a bot runs on it, 2 not a paper configuration,
+    1 a file or the database could not be removed)."""
+    try:
+        reset_paper(config, say)
+    except VenueBusyError as exc:
+        print(f"error: {exc}: stop that bot first", file=sys.stderr)
+        return EXIT_UNSAFE
+    except ValueError as exc:
+        print(f"error: {what}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, StoreError) as exc:
+        print(f"error: {what}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def reset_paper(config: Config, say: Callable[[str], None]) -> None:

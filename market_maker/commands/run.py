@@ -98,19 +98,11 @@ def _prepare_and_run(config: Any, args: argparse.Namespace) -> int:
     for line in config.warnings():
         log.warning("%s", line)
     if args.fresh:
-        from market_maker.commands._paper_reset import StoreError, VenueBusyError, reset_paper
+        from market_maker.commands._paper_reset import reset_paper_or_fail
 
-        try:
-            reset_paper(config, lambda line: log.info("fresh start: %s", line))
-        except VenueBusyError as exc:
-            print(f"error: {exc}: stop that bot first", file=sys.stderr)
-            return EXIT_UNSAFE
-        except ValueError as exc:
-            print(f"error: --fresh: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except (OSError, StoreError) as exc:
-            print(f"error: --fresh: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+        code = reset_paper_or_fail(config, lambda line: log.info("fresh start: %s", line), "--fresh")
+        if code != EXIT_OK:
+            return code
     stop = threading.Event()
     handlers = {}
     if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
