@@ -125,7 +125,8 @@ def test_live_config_without_keys_passes_with_warnings(capsys: pytest.CaptureFix
     assert code == 0 and "market: usdm" in out
     assert err.splitlines() == [
         "warning: exchange: API key not set: a run needs env MM_API_KEY or exchange.secrets_file",
-        "warning: exchange: API secret not set: a run needs env MM_API_SECRET or exchange.secrets_file",
+        "warning: exchange: API secret not set: a run needs env MM_API_SECRET or exchange.secrets_file"
+        " (or, for an Ed25519 key, env MM_API_PRIVATE_KEY or exchange.private_key_file)",
     ]
 
 
