@@ -117,6 +117,11 @@ SHELL_KEYS = {
     "risk.max_leverage": "start-up account safety",
     "risk.max_position_drift": "the slot manager's reconciliation (SlotSettings)",
     "cleanup.interval_seconds": "the cleanup's schedule (the cleanup actor's timer, the backtest's clock)",
+    # the live price feed's quote guard (core.quote_check, built by actors/system.py); candles replayed
+    # by the backtest come from a checked file, not a stream
+    "risk.max_price_jump_pct": "the price feed's quote guard",
+    "risk.price_jump_confirm_quotes": "the price feed's quote guard",
+    "risk.stale_after_dropped_quotes": "the price feed's quote guard (when the feed counts as stale)",
 }
 # Core fields that are not settings: fixed by the core, or the exchange's filters.
 NOT_SETTINGS = {"rules", "risk.volume_period", "dynamic.hysteresis"}
