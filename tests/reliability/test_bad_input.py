@@ -20,8 +20,8 @@ and a corrupted database file.
 from __future__ import annotations
 
 import json
-import re
 import random
+import re
 import sqlite3
 import threading
 import time
