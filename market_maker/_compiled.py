@@ -23,12 +23,15 @@ from types import ModuleType
 GROUP = "market_maker_core"  # mypycify's group_name in setup.py
 PACKAGE = Path(__file__).resolve().parent
 _BACKTEST = ("replay", "engine", "fill_model")  # the replay loop: it drives the core once per event
+# core.model's value types travel by pickle (the Durable engine's workflow outputs hold OrderSnapshot):
+# mypyc's frozen native classes cannot be unpickled (restoring their fields trips the frozen guard)
+_NOT_COMPILED = ("__init__", "model")
 # module -> source, for every module setup.py compiles
 SOURCES: dict[str, Path] = {
     **{
         f"market_maker.core.{p.stem}": p
         for p in sorted((PACKAGE / "core").glob("*.py"))
-        if p.stem != "__init__"
+        if p.stem not in _NOT_COMPILED
     },
     **{f"market_maker.backtest.{n}": PACKAGE / "backtest" / f"{n}.py" for n in _BACKTEST},
 }

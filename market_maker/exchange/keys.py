@@ -112,10 +112,27 @@ def signer_from_pem(pem: str | bytes) -> KeyPairSigner:
     return KeyPairSigner(key)
 
 
+class NoSigner:
+    """The signer of a client made without a secret (public endpoints only: klines, exchangeInfo);
+    a signed request through it is a caller's bug and says so."""
+
+    kind = "none"
+    __slots__ = ()
+
+    def sign(self, payload: str) -> str:
+        """Refuse: there is no key to sign with."""
+        raise ValueError("the API secret is empty: this client calls public endpoints only")
+
+    url_signature = sign
+
+
 def as_signer(secret: str | Signer) -> Signer:
-    """``secret`` as a signer: an HMAC secret string, a PEM private key string, or a signer already."""
+    """``secret`` as a signer: an HMAC secret string, a PEM private key string, or a signer already;
+    an empty string gives a client that signs nothing (:class:`NoSigner`)."""
     if not isinstance(secret, str):
         return secret
+    if not secret:
+        return NoSigner()
     if secret.lstrip().startswith("-----BEGIN"):
         return signer_from_pem(secret)
     return HmacSigner(secret)

@@ -14,7 +14,7 @@ makes the buys rejected), or its quantity under that many times ``minQty``.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,8 +57,9 @@ def size_warnings(
     notional = qty * lowest_buy
     if min_notional > 0 and notional < min_notional * NEAR_MINIMUM:
         drop = (1 - min_notional / notional) * 100 if notional > 0 else Decimal(0)
+        cents = notional.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)  # whatever the thread's context
         out.append(
-            f"trading.order_quantity {_plain(qty)} {base} is {_plain(notional.quantize(Decimal('0.01')))}"
+            f"trading.order_quantity {_plain(qty)} {base} is {_plain(cents)}"
             f" {quote} at the lowest buy level {_plain(lowest_buy)}, near the exchange's min notional"
             f" {_plain(min_notional)} {quote}: a price fall of {drop:.0f}% gets the buys rejected"
         )

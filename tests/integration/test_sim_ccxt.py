@@ -7,6 +7,7 @@ kind of order, query, list, cancel, read trades and positions.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterator
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -24,6 +25,14 @@ def _pointed_at(exchange: ccxt.Exchange, base_url: str) -> ccxt.Exchange:
         parts = urlsplit(url)
         exchange.urls["api"][name] = base_url + parts.path
     return exchange
+
+
+@pytest.fixture(autouse=True)
+def _own_decimal_context() -> Iterator[None]:
+    # ccxt's number formatting sets the thread's decimal context (rounding) as a side effect; keep it
+    # to these tests so that it cannot change how later tests (and the bot) round
+    with decimal.localcontext():
+        yield
 
 
 @pytest.fixture

@@ -1,0 +1,24 @@
+"""The core's value types survive pickling in the build that is installed (compiled or not): the Durable
+engine stores workflow outputs (an order's outcome with its OrderSnapshot) with pickle and reads them
+back in the next process, after a restart."""
+
+from __future__ import annotations
+
+import pickle
+from decimal import Decimal
+
+from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side
+from market_maker.durable.outcomes import PlaceOutcome
+
+
+def test_an_order_outcome_with_its_snapshot_comes_back_from_pickle() -> None:
+    snap = OrderSnapshot("mm1_B5x9gw_1", 42, Side.BUY, 9_998_000, 100, 0, OrderStatus.NEW, 1_780_000_000_000)
+    outcome = PlaceOutcome(snap.client_id, "accepted", snap)
+    assert pickle.loads(pickle.dumps(outcome)) == outcome
+
+
+def test_a_fill_comes_back_from_pickle() -> None:
+    fill = Fill(
+        7, "mm1_B5x9gw_1", Side.SELL, 10_000, 3, 3, Decimal("0.0002"), "USDT", 1_780_000_000_000, True
+    )
+    assert pickle.loads(pickle.dumps(fill)) == fill
