@@ -6,7 +6,7 @@ the local clock unless a field says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -188,6 +188,25 @@ class ApplyCancels:
     """Orders cancelled on the way out (cancel_on_exit): record them (asked from outside)."""
 
     orders: tuple[OrderSnapshot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepFills:
+    """Asked on the way out, once the exchange actor has stopped: ``fetch(since_ms)`` (called on the slot
+    manager's thread) returns the venue time it read first and the account's trades since ``since_ms``;
+    every one the user stream had not delivered is recorded. Answered with a :class:`FillsSwept`."""
+
+    fetch: Callable[[int | None], tuple[int, list[Fill]]]
+
+
+@dataclass(frozen=True, slots=True)
+class FillsSwept:
+    """What a :class:`SweepFills` found: ``covered_ms`` is the venue time every trade up to which is now
+    stored (None when the venue could not be read: ``failed`` says why); ``new`` the fills it added."""
+
+    covered_ms: int | None
+    new: int
+    failed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

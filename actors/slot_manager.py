@@ -35,6 +35,7 @@ from actors.messages import (
     Status,
     StatusQuery,
     StopTrading,
+    SweepFills,
     TimerTick,
     Unknown,
 )
@@ -142,6 +143,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
             TimerTick: self._on_timer,
             StopTrading: self._on_stop_trading,
             ApplyCancels: self._on_apply_cancels,
+            SweepFills: self._on_sweep_fills,
             StatusQuery: self._on_status,
             Republish: lambda m: self.wiring.tell(w.STRATEGY, SlotsChanged(self.book)),
             RiskUpdate: self._on_risk,

@@ -11,9 +11,11 @@ from actors.messages import (
     CancelOrder,
     ExchangeSnapshot,
     FetchSnapshot,
+    FillsSwept,
     QueryOrder,
     ReconcileDue,
     SnapshotFailed,
+    SweepFills,
     TripBreaker,
 )
 from actors.slot_base import DRIFT_CONTROL_KEY, DRIFT_FILL_MARGIN_MS, log, now_ms
@@ -33,6 +35,17 @@ class Reconciliation(ExchangeReplies):
     def _on_reconcile_due(self, m: ReconcileDue) -> None:
         last = self.store.last_fill_time_ms()
         self.wiring.tell(w.EXCHANGE, FetchSnapshot(last - 60_000 if last else None))
+
+    def _on_sweep_fills(self, m: SweepFills) -> FillsSwept:
+        # the stop's last look: fills the venue made while the user stream was closing (or in flight
+        # when it closed) are stored now, not found by the next start's reconciliation
+        last = self.store.last_fill_time_ms()
+        try:
+            covered, fills = m.fetch(last - 60_000 if last else None)
+        except Exception as exc:  # the venue cannot be read: the next start reconciles them
+            return FillsSwept(None, 0, f"{type(exc).__name__}: {exc}")
+        new = sum(self._on_fill(f) for f in sorted(fills, key=lambda f: f.trade_id))
+        return FillsSwept(covered, new)
 
     def _on_snapshot_failed(self, m: SnapshotFailed) -> None:
         log.warning("reconciliation could not read the exchange: %s", m.reason)

@@ -83,16 +83,18 @@ class ExchangeReplies(SlotManagerBase):
             wait = max(s.cancel_retry_ms - t_ms, 0) if s is not None else 0
             log.warning("cancel of %s failed: %s (retry after %d ms)", m.client_id, m.reason, wait)
 
-    def _on_fill(self, fill: Fill) -> None:
+    def _on_fill(self, fill: Fill) -> bool:
+        """Record and apply one of our fills; False when it is foreign or was seen before."""
         if decode(fill.client_id, self.book.bot_id) is None:
-            return  # foreign trades are never ours to store
+            return False  # foreign trades are never ours to store
         with self._tx():
             if not self.store.record_fill(fill):
-                return  # seen before (stream and reconciliation both report it)
+                return False  # seen before (stream and reconciliation both report it)
             book, events = corefills.apply_fill(self.book, fill, self.rules, self.interval)
             self._persist(book, events)
         self.last_fill_ms = max(self.last_fill_ms, fill.time_ms)
         self._publish(book, events)
+        return True
 
     def _on_order_event(self, m: OrderEvent) -> None:
         u = m.update

@@ -41,12 +41,14 @@ from actors.exchange_actor import ORDER_LANES, ExchangeActor
 from actors.latest import LatestBox
 from actors.messages import (
     ApplyCancels,
+    FillsSwept,
     ReconcileDue,
     Republish,
     RiskRestarted,
     Status,
     StatusQuery,
     StopTrading,
+    SweepFills,
 )
 from actors.observer import Observer
 from actors.price_monitor import PriceFeed, PriceMonitorActor
@@ -57,7 +59,7 @@ from actors.slot_manager import SlotManagerActor, SlotSettings
 from actors.strategy import StrategyActor
 from actors.wiring import Wiring
 from market_maker.config import Config
-from market_maker.core.model import Side
+from market_maker.core.model import Fill, Side
 from market_maker.core.params import TradingParams
 from market_maker.core.quote_check import QuoteLimits
 from market_maker.core.risk import RiskState
@@ -141,6 +143,8 @@ class TradingSystem:
         self.engine: Engine | None = None  # Simple (direct calls) or Durable (DBOS workflows)
         self.params: TradingParams | None = None
         self.failed = ""  # why supervision gave up ("" while healthy)
+        # venue time up to which every trade of the account is stored, once a stop swept them (else None)
+        self.fills_covered_ms: int | None = None
         self.restarts: dict[str, list[float]] = {}
         self._factories: dict[str, Callable[[bool], pykka.ActorRef[Any]]] = {}
         self._stopping = threading.Event()
@@ -443,6 +447,7 @@ class TradingSystem:
         self._stop_actor(w.EXCHANGE, timeout)  # finishes requests in flight; replies reach the slots
         if cancel:
             self._cancel_own(timeout)
+        self._sweep_fills(timeout)  # fills the closing user stream did not deliver
         self._stop_actor(w.SLOTS, timeout)  # flushes the book
         if self._watchdog is not None:
             self._watchdog.join(timeout)
@@ -476,6 +481,26 @@ class TradingSystem:
                 ref.ask(ApplyCancels(tuple(done)), timeout=timeout)
             except (pykka.ActorDeadError, pykka.Timeout):
                 log.error("could not record the cancelled orders: the next start reconciles them")
+
+    def _sweep_fills(self, timeout: float) -> None:
+        ref = self.wiring.get(w.SLOTS)
+        if ref is None:
+            return
+
+        def fetch(since_ms: int | None) -> tuple[int, list[Fill]]:
+            covered = self.exchange.server_time()  # read first: every trade up to it is in the answer
+            return covered, self.exchange.recent_trades(start_ms=since_ms, limit=1000)
+
+        try:
+            swept: FillsSwept = ref.ask(SweepFills(fetch), timeout=timeout)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            log.warning("fills at stop not read: the next start reconciles them")
+            return
+        if swept.failed:
+            log.warning("fills at stop not read (%s): the next start reconciles them", swept.failed)
+        elif swept.new:
+            log.info("stop: %d fill(s) the user stream had not delivered recorded", swept.new)
+        self.fills_covered_ms = swept.covered_ms
 
     def _close_engine(self) -> None:
         if self.engine is None:

@@ -221,7 +221,8 @@ def _run(config: Any, args: argparse.Namespace, stop: threading.Event) -> int:
         code = system.wait(stop, args.for_seconds)
         ops.alert(AlertKind.STOP, f"stopped ({system.failed or 'graceful'})", exit_code=code)
         if config.exchange.venue == "sim":
-            code = max(code, _paper_check(config, _venue_trades(config, sim, key)))
+            trades = _venue_trades(config, sim, key)
+            code = max(code, _paper_check(config, trades, system.fills_covered_ms))
         return code
     finally:
         ops.stop()
@@ -310,7 +311,7 @@ def _venue_trades(config: Any, sim: Any, key: str) -> list[dict[str, Any]] | str
         return f"cannot read the simulator's trades: {type(exc).__name__}"
 
 
-def _paper_check(config: Any, venue_trades: list[dict[str, Any]] | str) -> int:
+def _paper_check(config: Any, venue_trades: list[dict[str, Any]] | str, until_ms: int | None) -> int:
     from market_maker.commands._paper_check import compare_fills
     from market_maker.store import StoreError, open_store
 
@@ -326,7 +327,7 @@ def _paper_check(config: Any, venue_trades: list[dict[str, Any]] | str) -> int:
     except StoreError as exc:
         log.error("paper check: %s", exc)
         return EXIT_ERROR
-    check = compare_fills(venue_trades, stored, config.exchange.market)
+    check = compare_fills(venue_trades, stored, config.exchange.market, until_ms)
     (log.info if check.ok else log.error)(check.line())
     return EXIT_OK if check.ok else EXIT_ERROR
 

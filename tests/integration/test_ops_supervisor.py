@@ -104,7 +104,9 @@ def test_bot_under_supervisord_stops_gracefully(short_dir: Path) -> None:
         stopped = ctl("stop", "market_maker_paper1")
         assert stopped.returncode == 0 and "stopped" in stopped.stdout, stopped.stdout + stopped.stderr
         sv_log = (short_dir / "supervisord.log").read_text()
-        assert "stopped: market_maker_paper1 (exit status 0)" in sv_log, sv_log
+        # on a failure, the bot's own last lines say why it exited as it did
+        why = sv_log + "\nbot log tail:\n" + "\n".join(bot_log.read_text().splitlines()[-15:])
+        assert "stopped: market_maker_paper1 (exit status 0)" in sv_log, why
         assert "SIGKILL" not in sv_log
         text = bot_log.read_text()
         assert '"msg": "stopped"' in text  # the actor system's own graceful stop ran to its end
