@@ -25,13 +25,14 @@ from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskState
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import ActionMemo
+from market_maker.ops.heartbeat import utc_time
 
 log = logging.getLogger("market_maker.strategy")
 
 # A Decisions not taken after this long is taken as lost (a slot manager that died with it in its mailbox
 # answers on restart anyway); deciding again then is safe, the slot manager re-checks every action.
 TAKEN_TIMEOUT_S = 10.0
-_UNTIL = " until {}"  # a skip template's back-off end: not a change of reason
+_UNTIL = " until {:time}"  # a skip template's back-off end: not a change of reason
 
 
 class StrategyActor(DispatchedActor):
@@ -156,6 +157,18 @@ class StrategyActor(DispatchedActor):
         self._in_flight_since, self._behind, self._behind_origin_ns = None, False, 0
         return False
 
+    def _shown(self, unit: str, value: object) -> object:
+        """A skip reason's field as a person reads it: a price, a quantity, a UTC time."""
+        if not isinstance(value, int):
+            return value
+        if unit == "price":
+            return self.params.rules.ticks_to_price(value)
+        if unit == "qty":
+            return self.params.rules.steps_to_qty(value)
+        if unit == "time":
+            return utc_time(value)
+        return value
+
     def _log_skips(self, skips: list[Skip]) -> None:
         """Log a level's skip reason when it changes (not on every tick): a reason that differs only in
         its trailing "until <time>" (a back-off's end) counts as the same, and the text is built only
@@ -166,5 +179,6 @@ class StrategyActor(DispatchedActor):
             args = s.args[:-1] if s.why.endswith(_UNTIL) else s.args
             seen[s.level] = key = (s.why, args)
             if last.get(s.level) != key:
-                log.info("skip level %s: %s", self.params.rules.ticks_to_price(s.level), s.reason)
+                rules = self.params.rules
+                log.info("skip level %s: %s", rules.ticks_to_price(s.level), s.text(self._shown))
         self._skips = seen

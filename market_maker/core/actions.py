@@ -7,10 +7,14 @@ trade but could not (exchange filters, reject back-off, inventory cap, crossing 
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from market_maker.core.model import Side
+
+_TEMPLATE = string.Formatter()  # only its template parser is used
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +44,13 @@ class Skip(NamedTuple):
     rise above it), ``resumes_below`` for a sell. The quiet band uses them.
 
     The reason is built on demand: ``why`` is a ``str.format`` template filled with ``args`` when
-    ``reason`` is read (a plain text when ``args`` is empty). Why: a backtest makes tens of thousands
-    of skips that nobody reads, and formatting them was a measurable part of each strategy pass (for
-    the same reason this is a named tuple: cheaper to build than a frozen dataclass). Two skips are
-    equal when their level, reason and resume prices are.
+    ``reason`` is read (a plain text when ``args`` is empty). A field's format spec names its unit
+    (``{:price}`` ticks, ``{:qty}`` steps, ``{:time}`` epoch ms): ``reason`` shows the core's integers,
+    :meth:`text` lets the shell show prices, quantities and times as a person reads them.
+
+    Why on demand: a backtest makes tens of thousands of skips that nobody reads, and formatting them
+    was a measurable part of each strategy pass (for the same reason this is a named tuple: cheaper to
+    build than a frozen dataclass). Two skips are equal when their level, reason and resume prices are.
     """
 
     level: int
@@ -54,8 +61,27 @@ class Skip(NamedTuple):
 
     @property
     def reason(self) -> str:
-        """Why the level was skipped, as one line of text."""
-        return self.why.format(*self.args) if self.args else self.why
+        """Why the level was skipped, as one line of text (prices in ticks, quantities in steps)."""
+        return self.text(None)
+
+    def text(self, units: Callable[[str, object], object] | None) -> str:
+        """The reason with each field shown by ``units(unit, value)`` (unit: "price", "qty", "time"
+        or "" for a plain value); None shows the values as they are."""
+        if not self.args:
+            return self.why
+        out: list[str] = []
+        n = 0
+        for literal, field, unit, _conversion in _TEMPLATE.parse(self.why):
+            out.append(literal)
+            if field is None:
+                continue
+            value = self.args[int(field)] if field else self.args[n]
+            n += 1
+            if units is not None:
+                out.append(str(units(unit or "", value)))
+            else:
+                out.append(f"{value} steps" if unit == "qty" else str(value))
+        return "".join(out)
 
     def _key(self) -> tuple[object, ...]:
         return (self.level, self.reason, self.resumes_above, self.resumes_below)

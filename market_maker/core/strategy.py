@@ -91,9 +91,11 @@ def actions_for_window(
     ``price`` is the market price the window was computed for; None skips the crossing check.
 
     ``probe`` asks only "would this pass change an order, or skip one because of the price?": it
-    returns the first Place, Cancel or crossing Skip (``resumes_above``/``resumes_below`` set) as a
-    one-tuple, or ``()`` when there is none, without building the other skips. Same rules, same
-    order of checks; the quiet band uses it to prove neighbouring cells quiet.
+    returns the first Place, Cancel or crossing Skip (``resumes_above``/``resumes_below`` set) it meets
+    as a one-tuple, or ``()`` when there is none, without building the other skips. Same rules, same
+    order of checks; the quiet band uses it to prove neighbouring cells quiet. The one it meets first
+    need not be the full pass's first: the full pass lists cancels ahead of placements, and a later
+    take-profit's cancel (room under the open-order cap) is met after an earlier one's placement.
     """
     halted = risk.halted
     block_buys = risk.buys_blocked
@@ -144,7 +146,9 @@ def actions_for_window(
         if s.cancel_retry_ms > now_ms:
             counted += 1  # it keeps working until its cancel may be asked again
             if not probe:
-                cancels.append(Skip(level, "cancel ({}) in back-off until {}", args=(why, s.cancel_retry_ms)))
+                cancels.append(
+                    Skip(level, "cancel ({}) in back-off until {:time}", args=(why, s.cancel_retry_ms))
+                )
         elif probe:
             return (Cancel(level, s.client_id, why),)
         else:
@@ -171,10 +175,15 @@ def actions_for_window(
         target = max(s.tp_price, win.sell_lo)  # in the sell window (see above)
         if s.backoff_until_ms > now_ms:
             if not probe:
-                sells.append(Skip(s.level, "sell in reject back-off until {}", args=(s.backoff_until_ms,)))
+                sells.append(
+                    Skip(s.level, "sell in reject back-off until {:time}", args=(s.backoff_until_ms,))
+                )
         elif price is not None and target <= price:
             a: Action = Skip(
-                s.level, "sell at {} would cross the price {}", resumes_below=target, args=(target, price)
+                s.level,
+                "sell at {:price} would cross the price {:price}",
+                resumes_below=target,
+                args=(target, price),
             )
             if probe:
                 return (a,)
@@ -182,11 +191,15 @@ def actions_for_window(
         elif target <= max_buy:
             if not probe:
                 sells.append(
-                    Skip(s.level, "sell at {} would not stay above working buy {}", args=(target, max_buy))
+                    Skip(
+                        s.level,
+                        "sell at {:price} would not stay above working buy {:price}",
+                        args=(target, max_buy),
+                    )
                 )
         elif (fail := rules.check(target, s.held)) is not None:
             if not probe:
-                sells.append(Skip(s.level, "sell {} steps at {} fails {}", args=(s.held, target, fail)))
+                sells.append(Skip(s.level, "sell {:qty} at {:price} fails {}", args=(s.held, target, fail)))
         elif room <= 0:
             # A take-profit closes a position: it goes before a buy. The farthest buy makes room for it
             # (cancelled now, the sell placed once the cancel is done); that buy, the farthest, gets no
@@ -225,21 +238,26 @@ def actions_for_window(
             continue
         if slot is not None and slot.backoff_until_ms > now_ms:
             if not probe:
-                out.append(Skip(level, "buy in reject back-off until {}", args=(slot.backoff_until_ms,)))
+                out.append(Skip(level, "buy in reject back-off until {:time}", args=(slot.backoff_until_ms,)))
         elif price is not None and level >= price:
-            a = Skip(level, "buy at {} would cross the price {}", resumes_above=level, args=(level, price))
+            a = Skip(
+                level,
+                "buy at {:price} would cross the price {:price}",
+                resumes_above=level,
+                args=(level, price),
+            )
             if probe:
                 return (a,)
             out.append(a)
         elif level >= min_sell:
             if not probe:
-                out.append(Skip(level, "buy would not stay below working sell {}", args=(min_sell,)))
+                out.append(Skip(level, "buy would not stay below working sell {:price}", args=(min_sell,)))
         elif qty > budget:
             if not probe:
-                out.append(Skip(level, "max inventory: {} steps left, order needs {}", args=(budget, qty)))
+                out.append(Skip(level, "max inventory: {:qty} left, order needs {:qty}", args=(budget, qty)))
         elif (fail := rules.check(level, qty)) is not None:
             if not probe:
-                out.append(Skip(level, "buy {} steps at {} fails {}", args=(qty, level, fail)))
+                out.append(Skip(level, "buy {:qty} at {:price} fails {}", args=(qty, level, fail)))
         elif room <= 0:
             # Under a full cap the buys nearest the center work: a free level nearer than the farthest
             # working buy takes its place (cancelled now, this level placed once the cancel is done).

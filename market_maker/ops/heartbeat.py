@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -116,6 +117,15 @@ def order_line(what: str, side: Side | None, qty: int, price: int, client_id: st
     """``placed BUY 0.00100 @ 99990.00 (mm1_B..)``."""
     s = side.value if side is not None else "?"
     return f"{what} {s} {rules.steps_to_qty(qty)} @ {rules.ticks_to_price(price)} ({client_id})"
+
+
+def utc_time(ms: int) -> str:
+    """Epoch milliseconds as a log line shows a time: ``2026-12-07T04:05:03.120Z``."""
+    try:
+        when = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    except (OverflowError, ValueError, OSError):  # beyond year 9999: no calendar time to show
+        return f"{ms} ms after the epoch"
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def plain(value: Decimal | None) -> str:

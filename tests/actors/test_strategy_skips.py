@@ -14,7 +14,7 @@ from actors.latest import LatestBox
 from actors.messages import Decisions
 from actors.strategy import StrategyActor
 from actors.wiring import Wiring
-from market_maker.core.actions import Place
+from market_maker.core.actions import Place, Skip
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
 from market_maker.core.params import TradingParams
@@ -49,7 +49,7 @@ def test_a_skip_is_logged_once_per_reason(caplog: pytest.LogCaptureFixture) -> N
     wiring.set(w.SLOTS, slots)
     params = TradingParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV)
     risk = on_market_data(start_risk(params.risk), 0)
-    far = 1 << 50  # back-offs that outlast the test
+    far = 4_102_444_800_000  # 2100-01-01T00:00:00Z: back-offs that outlast the test
     book = rejected(SlotBook("t1"), PRICE - IV, far)
     actor = StrategyActor(wiring, LatestBox(), params, book, risk, IV)
     lines: list[str] = []
@@ -63,7 +63,8 @@ def test_a_skip_is_logged_once_per_reason(caplog: pytest.LogCaptureFixture) -> N
         return slots.told[-1]
 
     first = decide(PRICE, book)
-    assert lines == [f"skip level 99990.00: buy in reject back-off until {far + 1000}"]
+    # prices, quantities and times as a person reads them, never ticks, steps or epoch numbers
+    assert lines == ["skip level 99990.00: buy in reject back-off until 2100-01-01T00:00:01.000Z"]
     assert [a.level for a in first.actions if isinstance(a, Place)] == [PRICE - 2 * IV, PRICE - 3 * IV]
     decide(PRICE + 1, book)  # same skip, same reason: not logged again
     assert lines == []
@@ -73,3 +74,14 @@ def test_a_skip_is_logged_once_per_reason(caplog: pytest.LogCaptureFixture) -> N
     assert lines == []
     decide(PRICE + 4, book)  # ... and back: logged again
     assert len(lines) == 1
+
+
+def test_a_skip_reason_shows_prices_and_quantities_not_ticks() -> None:
+    params = TradingParams(RULES, GridParams(3, 3, 100, 10_000), RiskParams(), IV)
+    risk = on_market_data(start_risk(params.risk), 0)
+    actor = StrategyActor(Wiring(), LatestBox(), params, SlotBook("t1"), risk, IV)
+    sell = Skip(PRICE, "buy would not stay below working sell {:price}", args=(PRICE + IV,))
+    assert sell.text(actor._shown) == "buy would not stay below working sell 100010.00"
+    cap = Skip(PRICE, "max inventory: {:qty} left, order needs {:qty}", args=(50, 100))
+    assert cap.text(actor._shown) == "max inventory: 0.00050 left, order needs 0.00100"
+    assert cap.reason == "max inventory: 50 steps left, order needs 100 steps"  # the core's own view

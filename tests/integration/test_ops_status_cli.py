@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "status.schema.json").read_text())
 TOKEN = "tok-9f8e7d6c5b4a"
 
+
 def _terminal_sigint() -> None:
     """In the child: Ctrl-C as in a terminal. A test run launched in the background (as CI may launch
     it) ignores SIGINT, and an ignored signal is inherited across exec: the child would never stop."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
 
 
 def status_cli(config: Path, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,6 @@ def _terminal_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-
 def test_sim_exchange_starts_prints_urls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     cfg = tmp_path / "sim.yaml"
     cfg.write_text(

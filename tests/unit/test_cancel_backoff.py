@@ -109,8 +109,9 @@ def test_the_quiet_band_ends_when_the_cancel_back_off_expires() -> None:
     ev = evaluate(up, IV, book, RISK, PARAMS, BTC, 1)
     assert all(isinstance(a, Skip) for a in ev.actions) and not ev.band.empty
     assert ev.band.until_ms == 500  # a backtest may skip candles only until the cancel is due again
-    assert c.level in [a.level for a in evaluate(up, IV, book, RISK, PARAMS, BTC, 500).actions
-                       if isinstance(a, Cancel)]
+    assert c.level in [
+        a.level for a in evaluate(up, IV, book, RISK, PARAMS, BTC, 500).actions if isinstance(a, Cancel)
+    ]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -163,8 +163,14 @@ def test_quiet_band_bounds_for_a_settled_book() -> None:
 def test_skewed_window_never_places_a_buy_that_would_cross_the_price() -> None:
     # Short of the target inventory, the skew lifts the center above the price: the buy levels at or
     # above the price would be rejected by a post-only order, so they wait (visibly) for the price.
-    params = GridParams(buy_window=5, sell_window=5, order_qty=100, max_inventory=1_000,
-                        skew_factor=Decimal("0.001"), target_inventory=1_000)
+    params = GridParams(
+        buy_window=5,
+        sell_window=5,
+        order_qty=100,
+        max_inventory=1_000,
+        skew_factor=Decimal("0.001"),
+        target_inventory=1_000,
+    )
     price = BTC.price_to_ticks("100000.00")
     out = acts(SlotBook("mm1"), price, params=params)
     buys = [a for a in out if isinstance(a, Place)]
@@ -182,8 +188,14 @@ def test_skewed_window_never_places_a_buy_that_would_cross_the_price() -> None:
 
 def test_skewed_window_never_places_a_sell_that_would_cross_the_price() -> None:
     # Far above the target, the skew lowers the center: a take-profit at or below the price waits.
-    params = GridParams(buy_window=5, sell_window=5, order_qty=100, max_inventory=100,
-                        skew_factor=Decimal("0.001"), target_inventory=0)
+    params = GridParams(
+        buy_window=5,
+        sell_window=5,
+        order_qty=100,
+        max_inventory=100,
+        skew_factor=Decimal("0.001"),
+        target_inventory=0,
+    )
     lv = BTC.price_to_ticks("99890.00")  # take-profit 99900; skewed center 99900, window 99910..99950
     book = buy_filled(SlotBook("mm1"), lv)
     price = BTC.price_to_ticks("100000.00")
