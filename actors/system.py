@@ -145,6 +145,7 @@ class TradingSystem:
         self.failed = ""  # why supervision gave up ("" while healthy)
         # venue time up to which every trade of the account is stored, once a stop swept them (else None)
         self.fills_covered_ms: int | None = None
+        self.stop_failed = ""  # the first step of the graceful stop that raised ("" when none did)
         self.restarts: dict[str, list[float]] = {}
         self._factories: dict[str, Callable[[bool], pykka.ActorRef[Any]]] = {}
         self._stopping = threading.Event()
@@ -428,7 +429,7 @@ class TradingSystem:
             stop.wait(left)
         fatal = self._fatal.is_set()
         self.stop()
-        return EXIT_ERROR if fatal else EXIT_OK
+        return EXIT_ERROR if fatal or self.stop_failed else EXIT_OK
 
     def stop(self, cancel_orders: bool | None = None) -> None:
         """Graceful stop: no new orders, actors stopped in reverse order, optional cancels, store flushed."""
@@ -442,22 +443,32 @@ class TradingSystem:
         refuse = getattr(self.exchange, "refuse_new_orders", None)  # fakes may have none
         if refuse is not None:  # a placement asleep in the rate limiter must not hold the stop up
             refuse()
+        # Each step runs even when one before it failed: an actor thread left running would keep the
+        # process from ever exiting (a supervisor would then SIGKILL it), and the store must be closed.
         for name in reversed(START_ORDER[2:]):
-            self._stop_actor(name, timeout)
-        self._stop_actor(w.EXCHANGE, timeout)  # finishes requests in flight; replies reach the slots
+            self._stop_step(f"stopping the {name} actor", self._stop_actor, name, timeout)
+        # finishes requests in flight; replies reach the slots
+        self._stop_step("stopping the exchange actor", self._stop_actor, w.EXCHANGE, timeout)
         if cancel:
-            self._cancel_own(timeout)
-        self._sweep_fills(timeout)  # fills the closing user stream did not deliver
-        self._stop_actor(w.SLOTS, timeout)  # flushes the book
+            self._stop_step("cancel on exit", self._cancel_own, timeout)
+        self._stop_step("reading the last fills", self._sweep_fills, timeout)  # not yet streamed to us
+        self._stop_step("stopping the slot manager", self._stop_actor, w.SLOTS, timeout)  # flushes the book
         if self._watchdog is not None:
             self._watchdog.join(timeout)
-        self._close_engine()
-        self._close_store()
+        self._stop_step("stopping the order engine", self._close_engine)
+        self._stop_step("closing the store", self._close_store)
         try:
             self.exchange.close()
         except Exception:  # closing an HTTP session must never turn a clean stop into a crash
             log.debug("closing the exchange session failed", exc_info=True)
-        log.info("stopped")
+        log.info("stopped" if not self.stop_failed else f"stopped, but {self.stop_failed} failed")
+
+    def _stop_step(self, what: str, step: Callable[..., None], *args: Any) -> None:
+        try:
+            step(*args)
+        except Exception:
+            log.exception("graceful stop: %s failed; the rest of the stop goes on", what)
+            self.stop_failed = self.stop_failed or what
 
     def _stop_actor(self, name: str, timeout: float) -> None:
         ref = self.wiring.get(name)
