@@ -21,6 +21,7 @@ class LatestBox(Generic[T]):
         self._full = False
         self.puts = 0  # values offered
         self.notifications = 0  # puts that found the box empty (one tell each)
+        self.takes = 0  # values taken
 
     def put(self, value: T) -> bool:
         """Store ``value`` (replacing an untaken one); True when the box was empty, i.e. notify the reader."""
@@ -44,5 +45,6 @@ class LatestBox(Generic[T]):
             if not self._full:
                 return None
             self._full = False
+            self.takes += 1
             value, self._value = self._value, None
             return value
