@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -148,8 +149,13 @@ def run(args: argparse.Namespace) -> tuple[Tally, dict[str, float], dict[str, An
     # the directory stays for a post-mortem (the bot's log and database)
     rig = CrashRig(Path(tmp), market=args.market, seed=args.seed, generous_limits=True, engine=args.engine)
     loop = KillLoop(rig, args.startup_share, args.reconcile_share)
+    stop: list[int] = []  # SIGTERM or SIGINT: finish the cycle, skip the rest, check and write the results
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
     try:
         for n in range(kills):
+            if stop:
+                break
             loop.cycle(n)
             if n % 50 == 49:
                 landed = dict(loop.landed)
@@ -157,7 +163,7 @@ def run(args: argparse.Namespace) -> tuple[Tally, dict[str, float], dict[str, An
         timing["kills_s"] = time.monotonic() - started
         names = sorted(FAULTS)
         rounds = 0
-        while rounds < args.fault_rounds or time.monotonic() - started < minutes * 60:
+        while not stop and (rounds < args.fault_rounds or time.monotonic() - started < minutes * 60):
             name = names[rounds % len(names)]
             loop.start()
             rig.check(f"before {name}")
@@ -187,7 +193,8 @@ def run(args: argparse.Namespace) -> tuple[Tally, dict[str, float], dict[str, An
     finally:
         rig.close()
     timing["total_s"] = time.monotonic() - started
-    return rig.tally, timing, {**loop.figures(), "kills_survived": loop.survived}
+    stopped = {"stopped_by_signal": stop[0]} if stop else {}
+    return rig.tally, timing, {**loop.figures(), "kills_survived": loop.survived, **stopped}
 
 
 def _commit() -> str:
@@ -268,6 +275,11 @@ working orders; every own fill is stored exactly once; the store's position equa
 own open order is untracked; realized PnL recomputed from the venue's trade log equals the store's,
 slot by slot.
 """
+    if "stopped_by_signal" in doc:
+        md += (
+            f"\nStopped early by signal {doc['stopped_by_signal']} (the time limit): phase 1 ended after "
+            f"{sum(landed.values())} of the {args.kills} kills asked, then the last restart was checked.\n"
+        )
     if tally.violations:
         md += "\nViolations (first 50):\n\n" + "\n".join(f"- {v}" for v in tally.violations[:50]) + "\n"
     (RESULTS / f"{name}.md").write_text(md)
