@@ -236,7 +236,7 @@ shared with three other engineers' tests and benchmarks (2 cores): wall times ar
 | figure | value |
 |---|---|
 | kills survived (SIGKILL, then restart and reconcile) | {doc["kills_survived"]} |
-| restarts | {doc["restarts"]} |
+| restarts (starts that reconciled and were checked) | {doc["restarts"]} |
 | fault rounds (each: one fault for {args.fault_seconds:g} s, then a kill) | {doc.get("fault_rounds", 0)} |
 | faults injected | {doc["faults_injected_total"]} |
 | invariant checks | {doc["invariant_checks"]} |
@@ -273,7 +273,7 @@ Invariants (checked against the simulator's own record after every restart, afte
 the end; one order per slot also right after each kill and every 5th market step): no slot has two
 working orders; every own fill is stored exactly once; the store's position equals the exchange's; no
 own open order is untracked; realized PnL recomputed from the venue's trade log equals the store's,
-slot by slot.
+slot by slot; every order row has the venue's status, executed quantity and average price.
 """
     if "stopped_by_signal" in doc:
         md += (
