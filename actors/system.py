@@ -269,6 +269,8 @@ class TradingSystem:
         for name in (w.SLOTS, w.EXCHANGE, w.RISK):
             self.wiring.set(name, self._factories[name](False))
         self._wait_stream(w.EXCHANGE, "user-data")
+        # the start-up phases are read from the log (bench/reliability_long.py sorts its kills by them)
+        log.info("reconciling with the exchange")
         self.wiring.tell(w.SLOTS, ReconcileDue())
         self._wait_reconciled()
         for name in START_ORDER[3:]:

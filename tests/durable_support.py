@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,7 @@ class VenueOrder:
     order_id: int
     status: str
     filled: int  # steps
+    quote: Decimal = Decimal(0)  # cumulative quote quantity of its fills
 
 
 def venue_orders(sim: SimServer, api_key: str, symbol: str, venue: str = "spot") -> list[VenueOrder]:
@@ -121,12 +123,34 @@ def venue_orders(sim: SimServer, api_key: str, symbol: str, venue: str = "spot")
     def read() -> list[VenueOrder]:
         engine = control._v.engine
         return [
-            VenueOrder(o.client_id, o.order_id, o.status, o.filled)
+            VenueOrder(o.client_id, o.order_id, o.status, o.filled, o.quote)
             for o in engine.orders.values()
             if o.account == api_key and o.symbol == symbol and o.venue == venue
         ]
 
     return list(control._run(read))
+
+
+def venue_avg_price(v: VenueOrder, step_size: Decimal, spot: bool = True) -> Decimal:
+    """The venue's average price of ``v``'s fills, computed here (not by the bot's parser) exactly;
+    USD-M states it at 5 decimals. 0 when nothing filled, as Binance says it."""
+    if v.filled == 0:
+        return Decimal(0)
+    with localcontext(Context(prec=34)):
+        avg = v.quote / (step_size * v.filled)
+        return avg if spot else avg.quantize(Decimal("0.00001"))
+
+
+def row_vs_venue(row: Any, v: VenueOrder, step_size: Decimal, spot: bool = True) -> str | None:
+    """What an order row says that the venue does not (status, executed quantity, average price), or
+    None. A row no report reached has no average price: only an order that executed nothing may lack it."""
+    avg = venue_avg_price(v, step_size, spot)
+    row_avg = Decimal(0) if row.avg_price is None and v.filled == 0 else row.avg_price
+    if (row.status, row.executed_qty, row_avg) == (v.status, v.filled, avg):
+        return None
+    return (
+        f"store {row.status} {row.executed_qty} avg {row.avg_price} != venue {v.status} {v.filled} avg {avg}"
+    )
 
 
 def workflow_statuses(database: str, bot_id: str, symbol: str) -> dict[str, str]:
@@ -183,9 +207,9 @@ def store_vs_venue(
     or was rejected has none. ``settled`` (the bot is idle or stopped): every other row has exactly one
     order on the venue, no row is left unresolved (intent or unknown), the stored trades of each order
     add up to what the venue filled, a venue order is open exactly when a slot works it, every row has
-    the venue's status and executed quantity (an order that ended while the bot was down too), and every
-    own order on the venue has a row. Not settled (right
-    after recovery, the bot running): a row the workflows wrote has the venue's status and quantity.
+    the venue's status, executed quantity and average price (an order that ended while the bot was down
+    too), and every own order on the venue has a row. Not settled (right after recovery, the bot
+    running): a row the workflows wrote has the venue's status, quantity and average price.
     ``client_ids`` limits the check to those orders.
     """
     store = open_store(database, bot_id, symbol)
@@ -204,6 +228,7 @@ def store_vs_venue(
     wanted = set(rows) | {c for c in venue if decode(c, bot_id) is not None}
     if client_ids is not None:
         wanted &= set(client_ids)
+    step = next(c.rules() for c in sim.config.symbols if c.symbol == symbol).step_size
     problems = []
     for cid in sorted(wanted):
         row, placed = rows.get(cid), venue.get(cid, [])
@@ -220,11 +245,9 @@ def store_vs_venue(
         elif not placed:
             problems.append(f"{cid}: stored {row.status} but not on the venue")
         elif not settled:
-            if (row.status, row.executed_qty) != (placed[0].status, placed[0].filled):
-                v = placed[0]
-                problems.append(
-                    f"{cid}: store {row.status} {row.executed_qty} != venue {v.status} {v.filled}"
-                )
+            differs = row_vs_venue(row, placed[0], step)
+            if differs:
+                problems.append(f"{cid}: {differs}")
         else:
             v = placed[0]
             if filled.get(cid, 0) != v.filled:
@@ -234,10 +257,9 @@ def store_vs_venue(
             if (v.status in OPEN) != (cid in working):
                 works = "works" if cid in working else "does not work"
                 problems.append(f"{cid}: venue {v.status} but the slot {works} it")
-            if (row.status, row.executed_qty) != (v.status, v.filled):  # an ended order's row too
-                problems.append(
-                    f"{cid}: store {row.status} {row.executed_qty} != venue {v.status} {v.filled}"
-                )
+            differs = row_vs_venue(row, v, step)  # an ended order's row too
+            if differs:
+                problems.append(f"{cid}: {differs}")
     return problems
 
 

@@ -7,7 +7,7 @@ comparison and every piece of grid maths is exact. Money that is not on a lattic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
 
@@ -98,3 +98,18 @@ class OrderSnapshot:
     executed_qty: int  # steps
     status: OrderStatus
     time_ms: int = 0
+    # The average price of what executed, in the quote asset: off the tick lattice in general (several
+    # fills at different prices), so an exact Decimal like fees; 0 while nothing executed, None when
+    # the report does not say (the row keeps what it had).
+    avg_price: Decimal | None = None
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        # The Durable engine's workflows stored snapshots with pickle before avg_price existed: a shorter
+        # state leaves the fields after it at their defaults (dataclasses' own would leave them unset).
+        values = (*state, *_SNAPSHOT_DEFAULTS[len(state) :])
+        for name, value in zip(_SNAPSHOT_FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(OrderSnapshot))
+_SNAPSHOT_DEFAULTS = tuple(f.default for f in fields(OrderSnapshot))

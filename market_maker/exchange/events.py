@@ -20,6 +20,7 @@ from market_maker.core.model import Candle, Fill, OrderSnapshot
 from market_maker.core.rules import SymbolRules
 from market_maker.exchange.errors import ExchangeError, MalformedEventError
 from market_maker.exchange.parse import (
+    avg_price,
     dec,
     field,
     lattice_digits,
@@ -203,6 +204,7 @@ def _order_and_fill(
         executed_qty=to_steps(rules, o.get("z", "0"), what),
         status=order_status(field(o, "X", what)),
         time_ms=_int(o, "T", what, 0),
+        avg_price=avg_price(o, "ap", "Z", "z", what),  # futures "ap", spot "Z" (cumulative quote)
     )
     if min(order.price, order.orig_qty, order.executed_qty) < 0:
         raise ExchangeError(f"malformed {what}: a negative price or quantity (p, q, z)")

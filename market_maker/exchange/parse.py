@@ -8,7 +8,7 @@ rather than failing a whole open-orders list. A payload missing a field it must 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -172,6 +172,30 @@ def rules_from_exchange_info(info: dict[str, Any], symbol: str) -> SymbolRules:
 # --- orders and trades ---------------------------------------------------------------------------------
 
 
+def average_price(quote: Decimal, qty: Decimal) -> Decimal:
+    """The average price of ``qty`` base bought or sold for ``quote``: exact whenever the quotient has at
+    most 34 digits (always, for fills on a tick lattice at one price), 0 when nothing executed."""
+    if qty == 0:
+        return Decimal(0)
+    with localcontext(Context(prec=34)):  # normalize() rounds to the context's precision too
+        avg = quote / qty
+        return avg.quantize(Decimal(1)) if avg == avg.to_integral_value() else avg.normalize()
+
+
+def avg_price(o: dict[str, Any], avg_key: str, quote_key: str, qty_key: str, what: str) -> Decimal | None:
+    """An order's average execution price: USD-M states it (``avg_key``), spot gives the cumulative quote
+    quantity (``quote_key``) to divide by the executed quantity; None when the payload has neither."""
+    if avg_key in o:
+        avg = dec(o[avg_key], what)
+    elif quote_key in o:
+        avg = average_price(dec(o[quote_key], what), dec(o.get(qty_key, "0"), what))
+    else:
+        return None
+    if avg < 0:
+        raise ExchangeError(f"malformed {what}: a negative average price ({avg_key} or {quote_key})")
+    return avg
+
+
 def order_from_rest(o: dict[str, Any], rules: SymbolRules) -> OrderSnapshot:
     """An order object (place/query/open-orders/cancel answers of either market) as a snapshot.
 
@@ -190,6 +214,7 @@ def order_from_rest(o: dict[str, Any], rules: SymbolRules) -> OrderSnapshot:
         executed_qty=to_steps(rules, o.get("executedQty", "0")),
         status=order_status(o.get("status", "NEW")),
         time_ms=int(time_ms),
+        avg_price=avg_price(o, "avgPrice", "cummulativeQuoteQty", "executedQty", what),
     )
 
 

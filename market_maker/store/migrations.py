@@ -16,9 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase, fn
+from peewee import (
+    BigIntegerField,
+    CharField,
+    Database,
+    Model,
+    PostgresqlDatabase,
+    SqliteDatabase,
+    fn,
+)
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as run_operations
 
 from market_maker.store.errors import StoreError
+from market_maker.store.fields import ExactDecimalField
 from market_maker.store.models import Models
 
 
@@ -31,11 +42,47 @@ class Migration:
     apply: Callable[[Database, Models], None]
 
 
+def _orders_v1(db: Database) -> Any:
+    """The ``orders`` table as version 1 made it (frozen here: models.py holds the current one)."""
+
+    class OrdersV1(Model):
+        bot_id = CharField(max_length=32)
+        symbol = CharField(max_length=32)
+        client_id = CharField(max_length=36)
+        level = BigIntegerField()
+        side = CharField(max_length=4)
+        price = BigIntegerField()
+        qty = BigIntegerField()
+        status = CharField(max_length=24)
+        order_id = BigIntegerField(null=True)
+        executed_qty = BigIntegerField(default=0)
+        created_ms = BigIntegerField()
+        updated_ms = BigIntegerField()
+
+        class Meta:
+            database = db
+            table_name = "orders"
+            indexes = ((("bot_id", "symbol", "client_id"), True), (("bot_id", "symbol", "status"), False))
+
+    return OrdersV1
+
+
 def _initial(db: Database, models: Models) -> None:
-    db.create_tables([m for m in models if m is not models.version])
+    later = (models.version, models.order)  # the schema table is made first; orders changed in 2
+    db.create_tables([*(m for m in models if m not in later), _orders_v1(db)])
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+def _order_avg_price(db: Database, models: Models) -> None:
+    # a nullable column: existing rows keep everything and read NULL (the average was never recorded)
+    run_operations(
+        SchemaMigrator.from_database(db).add_column("orders", "avg_price", ExactDecimalField(null=True))
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial),
+    Migration(2, "orders.avg_price: the venue's average execution price", _order_avg_price),
+)
 CURRENT_VERSION = MIGRATIONS[-1].number
 MIGRATION_LOCK_ID = 0x6D6D5F73746F7265  # "mm_store": PostgreSQL advisory lock serializing migrations
 

@@ -88,6 +88,8 @@ def make_models(db: Database) -> Models:
         executed_qty = BigIntegerField(default=0)
         created_ms = BigIntegerField()
         updated_ms = BigIntegerField()
+        # the venue's average price of what executed (schema 2); NULL until the venue reported one
+        avg_price = ExactDecimalField(null=True)
 
         class Meta:
             table_name = "orders"

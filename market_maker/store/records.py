@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any
 
 from market_maker.core.model import Fill, OrderStatus, Side
@@ -29,6 +30,7 @@ class OrderRow:
     executed_qty: int  # steps
     created_ms: int
     updated_ms: int
+    avg_price: Decimal | None = None  # the venue's, in the quote asset; None until it reported one
 
     @property
     def is_open(self) -> bool:
@@ -49,6 +51,7 @@ def order_from_row(r: Any) -> OrderRow:
         r.executed_qty,
         r.created_ms,
         r.updated_ms,
+        r.avg_price,
     )
 
 

@@ -48,19 +48,24 @@ ORDER_EXISTS = "SELECT 1 FROM orders WHERE bot_id = ? AND symbol = ? AND client_
 _STATUS = (
     f"CASE WHEN orders.status IN ({_OPEN}) OR {{new}} NOT IN ({_OPEN}) THEN {{new}} ELSE orders.status END"
 )
+# The average price of Store.update_order: a report's average, unless it describes less than the row
+# holds (the executed quantity never goes down, nor does the average go back to an older report's).
+_AVG = "CASE WHEN {avg} IS NOT NULL AND {qty} >= orders.executed_qty THEN {avg} ELSE orders.avg_price END"
 ORDER_UPDATE = (
     f"UPDATE orders SET status = {_STATUS.format(new='?1')}, order_id = COALESCE(?2, order_id), "
-    "executed_qty = MAX(executed_qty, COALESCE(?3, executed_qty)), updated_ms = MAX(updated_ms, ?4) "
+    "executed_qty = MAX(executed_qty, COALESCE(?3, executed_qty)), updated_ms = MAX(updated_ms, ?4), "
+    f"avg_price = {_AVG.format(avg='?8', qty='COALESCE(?3, orders.executed_qty)')} "
     "WHERE bot_id = ?5 AND symbol = ?6 AND client_id = ?7"
 )
 ORDER_UPSERT = (
     "INSERT INTO orders (bot_id, symbol, client_id, level, side, price, qty, status, order_id, executed_qty, "
-    "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "created_ms, updated_ms, avg_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (bot_id, symbol, client_id) DO UPDATE SET "
     f"status = {_STATUS.format(new='excluded.status')}, "
     "order_id = COALESCE(excluded.order_id, orders.order_id), "
     "executed_qty = MAX(orders.executed_qty, excluded.executed_qty), "
-    "updated_ms = MAX(orders.updated_ms, excluded.updated_ms)"
+    "updated_ms = MAX(orders.updated_ms, excluded.updated_ms), "
+    f"avg_price = {_AVG.format(avg='excluded.avg_price', qty='excluded.executed_qty')}"
 )
 
 
@@ -133,9 +138,11 @@ def update_order(
     order_id: int | None,
     executed_qty: int | None,
     now_ms: int,
+    avg_price: Decimal | None = None,
 ) -> bool:
     """Apply a status report to an existing order row; False when there is no such row."""
-    cur = conn.execute(ORDER_UPDATE, (status, order_id, executed_qty, now_ms, *ids, client_id))
+    avg = None if avg_price is None else exact_text(avg_price)
+    cur = conn.execute(ORDER_UPDATE, (status, order_id, executed_qty, now_ms, *ids, client_id, avg))
     return cur.rowcount == 1
 
 
@@ -157,6 +164,7 @@ def upsert_order(
             max(0, snap.executed_qty),
             snap.time_ms or now_ms,
             now_ms,
+            None if snap.avg_price is None else exact_text(snap.avg_price),
         ),
     )
 

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from decimal import Decimal
 from typing import Any
 
 from peewee import Database, IntegrityError, PeeweeException, SqliteDatabase, fn
@@ -479,15 +480,25 @@ class Store:
         order_id: int | None = None,
         executed_qty: int | None = None,
         now_ms: int = 0,
+        avg_price: Decimal | None = None,
     ) -> None:
         """Record an order's new status. A finished order (filled, cancelled, ...) never reopens, and the
-        executed quantity never goes down, whatever order the reports arrive in."""
+        executed quantity never goes down, whatever order the reports arrive in; ``avg_price`` (the
+        venue's average execution price) is taken with the quantity it describes, unless that is less
+        than the row already holds."""
         if status not in ORDER_STATUSES:
             raise StoreError(f"store {self.where}: unknown order status {status!r} for {client_id}")
         if self._sqlite:
             with self._guard("update order"):
                 done = sql.update_order(
-                    self._db.connection(), self._id_pair, client_id, status, order_id, executed_qty, now_ms
+                    self._db.connection(),
+                    self._id_pair,
+                    client_id,
+                    status,
+                    order_id,
+                    executed_qty,
+                    now_ms,
+                    avg_price,
                 )
             if not done:
                 raise StoreError(f"store {self.where}: no order {client_id} recorded (record_intent first)")
@@ -501,6 +512,9 @@ class Store:
                 row.status = status
             if order_id is not None:
                 row.order_id = order_id
+            reported = row.executed_qty if executed_qty is None else executed_qty
+            if avg_price is not None and reported >= row.executed_qty:  # as sqlite_writes' _AVG
+                row.avg_price = avg_price
             if executed_qty is not None:
                 row.executed_qty = max(row.executed_qty, executed_qty)
             row.updated_ms = max(row.updated_ms, now_ms)
@@ -530,7 +544,9 @@ class Store:
                         created_ms=snap.time_ms or now_ms,
                         updated_ms=now_ms,
                     )
-            self.update_order(snap.client_id, snap.status.value, snap.order_id, snap.executed_qty, now_ms)
+            self.update_order(
+                snap.client_id, snap.status.value, snap.order_id, snap.executed_qty, now_ms, snap.avg_price
+            )
 
     def update_known_order(self, snap: OrderSnapshot, now_ms: int) -> bool:
         """Apply ``snap`` to its stored order row as :meth:`record_order` does, but only when there is one
@@ -551,6 +567,7 @@ class Store:
                 snap.order_id,
                 max(0, snap.executed_qty),  # as upsert_order stores it
                 now_ms,
+                snap.avg_price,
             )
 
     def orders(self, open_only: bool = False) -> list[OrderRow]:

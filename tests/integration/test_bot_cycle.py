@@ -32,9 +32,12 @@ def test_buy_then_take_profit_closes_a_round_trip_with_fees(tmp_path: Path, engi
         assert st.round_trips == 1
         # the store's order rows follow the exchange to the end: both orders of the round trip FILLED
         # (a new buy at the freed level may already be working: that one is NEW)
-        done = {(o.side, o.price, o.executed_qty) for o in run.store_orders() if o.status == "FILLED"}
-        assert (Side.BUY, run.rules.price_to_ticks("99990"), 100) in done
-        assert (Side.SELL, run.rules.price_to_ticks(str(sell_price)), 99) in done
+        # with the venue's average price (one fill each, at the order's price)
+        done = {
+            (o.side, o.price, o.executed_qty, o.avg_price) for o in run.store_orders() if o.status == "FILLED"
+        }
+        assert (Side.BUY, run.rules.price_to_ticks("99990"), 100, Decimal("99990")) in done
+        assert (Side.SELL, run.rules.price_to_ticks(str(sell_price)), 99, sell_price) in done
     (rt,) = stored_round_trips(run.config)
     proceeds = Decimal("0.00099") * sell_price
     fees = (

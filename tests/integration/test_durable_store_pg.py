@@ -13,6 +13,9 @@ from market_maker.core.ids import encode
 from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side
 from market_maker.core.slots import SlotBook
 from market_maker.store import Store, StoreError, StoreLockedError, open_store
+from market_maker.store.database import make_database
+from market_maker.store.migrations import CURRENT_VERSION, MIGRATIONS
+from market_maker.store.models import make_models
 
 LV = 10_000_000
 
@@ -45,7 +48,26 @@ def test_stores_opening_one_new_database_at_once_all_migrate_it_once(pg_url: str
     for s in stores.values():
         s.close()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (CURRENT_VERSION,)
+
+
+def test_a_version_1_database_gains_the_average_price_and_keeps_its_rows(pg_url: str) -> None:
+    db = make_database(pg_url, 10.0, "normal")
+    models = make_models(db)
+    db.create_tables([models.version])
+    MIGRATIONS[0].apply(db, models)  # the tables as version 1 made them, then one order row in them
+    models.version.create(version=1, name="initial schema", applied_at="2026-11-01T00:00:00+00:00")
+    cid = encode("a1", LV, Side.BUY, 1)
+    row = (1, "a1", "BTCUSDT", cid, LV, "BUY", LV, 100, "FILLED", 41, 100, 1_000, 2_000)
+    db.execute_sql(f"INSERT INTO orders VALUES ({', '.join(['%s'] * len(row))})", row)
+    db.close()
+    store = open_store(pg_url, "a1", "BTCUSDT")
+    (found,) = store.orders()
+    assert (found.status, found.order_id, found.executed_qty, found.avg_price) == ("FILLED", 41, 100, None)
+    snap = OrderSnapshot(cid, 41, Side.BUY, LV, 100, 100, OrderStatus.FILLED, 1_000, Decimal("99955.83000"))
+    store.update_known_order(snap, now_ms=3_000)
+    assert str(store.order(cid).avg_price) == "99955.83000"  # type: ignore[union-attr]
+    store.close()
 
 
 def test_each_bot_and_symbol_sees_only_its_own_rows_on_a_shared_database(pg_url: str) -> None:

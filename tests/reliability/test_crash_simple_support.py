@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from durable_support import KEY, SECRET, bot_config, start_bot, tail, venue_orders
+from durable_support import KEY, SECRET, bot_config, row_vs_venue, start_bot, tail, venue_orders
 
 from market_maker.core.ids import decode
 from market_maker.core.rules import SymbolRules
@@ -388,8 +388,9 @@ class CrashRig:
         return dict(control._run(read))
 
     def row_problems(self, rows: Iterable[Any]) -> list[str]:
-        """Order rows whose status or executed quantity is not the venue's (a row the bot found never
-        reached the venue is NOT_FOUND or REJECTED)."""
+        """Order rows whose status, executed quantity or average price is not the venue's (a row the bot
+        found never reached the venue is NOT_FOUND or REJECTED; a row no report reached yet has no
+        average price, which only an order that executed nothing may lack)."""
         venue = {o.client_id: o for o in venue_orders(self.sim, KEY, SYMBOL, self.venue_name)}
         out = []
         for row in rows:
@@ -397,11 +398,10 @@ class CrashRig:
             if v is None:
                 if row.status not in ("NOT_FOUND", "REJECTED"):
                     out.append(f"order row {row.client_id} is {row.status}, the venue never had it")
-            elif (row.status, row.executed_qty) != (v.status, v.filled):
-                out.append(
-                    f"order row {row.client_id}: {row.status} {row.executed_qty}"
-                    f" != venue {v.status} {v.filled}"
-                )
+                continue
+            differs = row_vs_venue(row, v, self.rules.step_size, self.market == "spot")
+            if differs:
+                out.append(f"order row {row.client_id}: {differs}")
         return out
 
     def check(self, when: str, timeout_s: float = 30.0) -> None:

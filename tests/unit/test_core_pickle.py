@@ -22,3 +22,16 @@ def test_a_fill_comes_back_from_pickle() -> None:
         7, "mm1_B5x9gw_1", Side.SELL, 10_000, 3, 3, Decimal("0.0002"), "USDT", 1_780_000_000_000, True
     )
     assert pickle.loads(pickle.dumps(fill)) == fill
+
+
+def test_a_snapshot_pickled_before_avg_price_existed_reads_back_without_one() -> None:
+    snap = OrderSnapshot(
+        "mm1_B5x9gw_1", 42, Side.BUY, 9_998_000, 100, 100, OrderStatus.FILLED, 1_780, Decimal(1)
+    )
+    # the state an older program wrote: the eight fields before avg_price
+    old = pickle.loads(pickle.dumps(snap)).__getstate__()[:8]
+    back = OrderSnapshot.__new__(OrderSnapshot)
+    back.__setstate__(old)
+    assert back == OrderSnapshot("mm1_B5x9gw_1", 42, Side.BUY, 9_998_000, 100, 100, OrderStatus.FILLED, 1_780)
+    assert back.avg_price is None
+    assert pickle.loads(pickle.dumps(snap)) == snap

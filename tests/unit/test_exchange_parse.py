@@ -165,6 +165,21 @@ def test_spot_cancel_answer_keeps_the_orders_own_client_id() -> None:
     assert o.client_id == "mm1_B255t_3" and o.order_id == 4
     assert (o.price, o.orig_qty, o.executed_qty) == (10000001, 100, 40)
     assert o.status is OrderStatus.CANCELED and o.side is Side.BUY
+    assert o.avg_price == Decimal("100000.01")  # cummulativeQuoteQty / executedQty
+
+
+def test_spot_average_price_is_the_quote_over_the_quantity_exactly() -> None:
+    def avg(quote: str, qty: str) -> Decimal | None:
+        order = {"clientOrderId": "mm1_B255t_3", "orderId": 4, "side": "BUY", "price": "100000.01"}
+        return order_from_rest({**order, "executedQty": qty, "cummulativeQuoteQty": quote}, SPOT).avg_price
+
+    assert str(avg("99.99100000", "0.00100")) == "99991"  # no exponent, no trailing zeros
+    assert avg("0.00000000", "0.00000") == 0  # nothing executed
+    three = avg("300.00000001", "0.00300")  # three fills that do not divide evenly: 34 digits
+    assert three is not None and len(three.as_tuple().digits) == 34 and abs(three - 100000) < Decimal("1e-5")
+    assert order_from_rest({"clientOrderId": "c", "orderId": 4, "side": "BUY"}, SPOT).avg_price is None
+    with pytest.raises(ExchangeError, match="negative average price"):
+        avg("-1", "0.001")
 
 
 def test_futures_order_object() -> None:
@@ -195,6 +210,7 @@ def test_futures_order_object() -> None:
         FUT,
     )
     assert (o.client_id, o.price, o.orig_qty, o.status) == ("mm1_S255u_0", 250001, 400, OrderStatus.NEW)
+    assert o.avg_price == 0  # avgPrice, as USD-M states it
 
 
 def test_trades_get_running_cumulative_quantity_per_order_and_client_ids() -> None:
@@ -461,6 +477,7 @@ def test_futures_order_trade_update_fill_without_commission_fields() -> None:
     assert isinstance(u, OrderUpdate) and u.fill is not None
     assert u.fill.fee == 0 and u.fill.fee_asset == "" and u.fill.qty == 400 and u.fill.cum_qty == 400
     assert u.reduce_only and u.realized_pnl == Decimal("1.5") and u.order.status is OrderStatus.FILLED
+    assert str(u.order.avg_price) == "25000.10"  # "ap", the venue's digits
 
 
 def test_futures_account_update_balances_and_own_position() -> None:
@@ -580,3 +597,11 @@ def test_self_trade_prevention_and_expiry_reasons_are_read_not_errors() -> None:
     }  # fmt: skip
     [u] = parse_user_event(fut, FUT)
     assert isinstance(u, OrderUpdate) and u.expiry_reason == "STP" and u.order.status is OrderStatus.EXPIRED
+
+
+def test_order_events_carry_the_average_price() -> None:
+    spot = execution_report(x="TRADE", X="PARTIALLY_FILLED", l="0.00040", z="0.00040", L="100000.00", t=9)
+    [u] = parse_user_event({**spot, "Z": "40.00000000"}, SPOT)
+    assert isinstance(u, OrderUpdate) and u.order.avg_price == Decimal("100000")  # Z / z
+    [u] = parse_user_event({k: v for k, v in spot.items() if k != "Z"}, SPOT)
+    assert isinstance(u, OrderUpdate) and u.order.avg_price is None  # not said: the row keeps its own

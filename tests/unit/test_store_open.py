@@ -114,3 +114,29 @@ def test_a_url_password_never_appears_in_errors() -> None:
     with pytest.raises(StoreError) as e:
         open_store("postgresql://bot:s3cr3t@127.0.0.1:1/mm", "mm1", "BTCUSDT", busy_timeout_s=0.1)
     assert "s3cr3t" not in str(e.value) and "postgresql://bot:***@127.0.0.1:1/mm" in str(e.value)
+
+
+V1_DUMP = Path(__file__).resolve().parents[1] / "data" / "store_v1.sql"
+
+
+def test_a_version_1_store_gains_the_average_price_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "paper1.sqlite"
+    with _raw(path) as raw:
+        raw.executescript(V1_DUMP.read_text())
+        before = {t: raw.execute(f'SELECT * FROM "{t}"').fetchall() for t in ("orders", "fill")}
+    store = open_store(str(path), "mm1", "BTCUSDT")
+    filled, working = store.orders()
+    assert (filled.status, filled.executed_qty, filled.avg_price) == ("FILLED", 100, None)  # never recorded
+    assert (working.status, working.order_id, working.avg_price) == ("NEW", 42, None)
+    assert [f.trade_id for f in store.fills()] == [7]
+    store.close()
+    with _raw(path) as raw:
+        assert {t: raw.execute(f'SELECT * FROM "{t}"').fetchall() for t in ("orders", "fill")} == {
+            t: [(*r, None) for r in rows] if t == "orders" else rows for t, rows in before.items()
+        }
+        versions = [r[0] for r in raw.execute("SELECT version FROM schema_version ORDER BY version")]
+        migrated = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'orders'").fetchone()
+    assert versions == list(range(1, CURRENT_VERSION + 1))
+    open_store(str(tmp_path / "new.sqlite"), "mm1", "BTCUSDT").close()
+    with _raw(tmp_path / "new.sqlite") as raw:  # a new store and a migrated one have the same table
+        assert raw.execute("SELECT sql FROM sqlite_master WHERE name = 'orders'").fetchone() == migrated

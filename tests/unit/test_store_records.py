@@ -284,3 +284,38 @@ def test_full_synchronous_on_request_and_nonsense_refused(tmp_path: Path) -> Non
     assert store.sqlite_pragmas()["synchronous"] == 2
     with pytest.raises(StoreError, match="synchronous must be one of normal, full, got 'off'"):
         open_store(str(tmp_path / "off.db"), "mm1", "BTCUSDT", synchronous="off")
+
+
+def test_an_order_row_keeps_the_venues_average_price_with_the_quantity_it_describes(
+    tmp_path: Path,
+) -> None:
+    store, twin = _open(tmp_path), open_store(str(tmp_path / "twin.db"), "mm1", "BTCUSDT")
+    twin._sqlite = False  # the peewee path (PostgreSQL's) must follow the same rule as SQLite's statements
+    cid = _cid(5)
+    for s in (store, twin):
+        s.record_intent(cid, LV, Side.BUY, LV, 100, now_ms=1_000)
+    snap = OrderSnapshot(cid, 43, Side.BUY, LV, 100, 0, OrderStatus.NEW, 1_000, Decimal(0))
+    reports = [
+        (snap, Decimal(0)),
+        (dataclasses.replace(snap, executed_qty=40, avg_price=Decimal("99955.5")), Decimal("99955.5")),
+        (dataclasses.replace(snap, executed_qty=30, avg_price=Decimal("99950")), Decimal("99955.5")),  # late
+        (dataclasses.replace(snap, executed_qty=100, avg_price=None), Decimal("99955.5")),  # says nothing
+        (
+            dataclasses.replace(
+                snap, executed_qty=100, status=OrderStatus.FILLED, avg_price=Decimal("99955.83000")
+            ),
+            Decimal("99955.83"),
+        ),
+    ]
+    for i, (report, expected) in enumerate(reports):
+        for s in (store, twin):
+            if i % 2:
+                assert s.update_known_order(report, now_ms=2_000 + i)
+            else:
+                s.record_order(report, now_ms=2_000 + i)
+            (row,) = s.orders()
+            assert row.avg_price == expected, (i, s)
+    assert str(store.orders()[0].avg_price) == "99955.83000"  # the venue's digits, exactly
+    assert store.orders() == twin.orders()
+    store.close()
+    assert open_store(str(tmp_path / "bot.db"), "mm1", "BTCUSDT").orders()[0].avg_price == Decimal("99955.83")
