@@ -237,6 +237,8 @@ def _outputs(args: argparse.Namespace, result: OptimizeResult, settings: Any, sp
         "chosen: " + ", ".join(f"{k}={v}" for k, v in result.overrides.items()),
         "sim.start_price: the last close of the data",
     ]
+    if cfg.exchange.leverage is not None and settings.config.exchange.leverage is None:
+        header.append("exchange.leverage: risk.max_leverage (the backtest was unlevered; run checks it)")
     if not result.chosen_feasible:
         header.append("WARNING: no trial met the constraints; this is the best of the infeasible ones")
     recommend.write_recommended(cfg, out, header)

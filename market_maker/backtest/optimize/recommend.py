@@ -3,7 +3,10 @@
 
 Only what the base file set plus the searched keys are written (the rest keeps its defaults), and
 ``sim.start_price`` becomes the last close of the history: paper trading on the simulator then starts
-where the market was, and ``check-config``'s fee check measures the interval at today's price.
+where the market was, and ``check-config``'s fee check measures the interval at today's price. On
+USD-M without ``exchange.leverage`` it is set to ``risk.max_leverage``: the backtest funds every buy with
+cash, and left unset the venue's default leverage (20 on Binance and the simulator) is above the limit,
+so ``run`` would refuse to trade.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ def recommended_config(base: Config, overrides: Mapping[str, str], last_close: D
     """``base`` with the chosen values and the simulator's start price at ``last_close``."""
     values = dict(overrides)
     values["sim.start_price"] = format(last_close.normalize(), "f")
+    if base.exchange.market.value == "usdm" and base.exchange.leverage is None:
+        values["exchange.leverage"] = str(base.risk.max_leverage)
     return apply_overrides(base, values, source="recommended")
 
 
