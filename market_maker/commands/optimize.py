@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -150,6 +151,14 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
         raise _UsageError(f"--windows {args.windows}: 0 or more")
     if args.executor == "dask" and not args.scheduler:
         raise _UsageError("--executor dask needs --scheduler tcp://HOST:PORT")
+    for module, why in (("optuna", "optimize"), ("distributed", "--executor dask")):
+        if why == "optimize" or args.executor == "dask":
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                raise _UsageError(
+                    f"{why} needs {module}: python3 -m pip install 'market-maker[optimize]'"
+                ) from None
     config = load_config(args.config, os.environ) if args.config else Config()
     settings = BacktestSettings(config)
     space = load_space(args.space, config)
