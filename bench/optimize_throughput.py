@@ -30,7 +30,7 @@ from market_maker.backtest.candles import concat  # noqa: E402
 from market_maker.backtest.loaders import load_klines  # noqa: E402
 from market_maker.backtest.optimize.evaluate import Bundle  # noqa: E402
 from market_maker.backtest.optimize.executors import DaskExecutor, Executor, LocalExecutor  # noqa: E402
-from market_maker.backtest.optimize.runner import Options, OptimizeResult, optimize  # noqa: E402
+from market_maker.backtest.optimize.runner import OptimizeResult, Options, optimize  # noqa: E402
 from market_maker.backtest.optimize.space import load_space  # noqa: E402
 from market_maker.backtest.settings import BacktestSettings  # noqa: E402
 from market_maker.config import load_config  # noqa: E402
@@ -40,7 +40,9 @@ def _trials(result: OptimizeResult) -> list[tuple[object, ...]]:
     return [(t.number, t.state.name, t.params, t.values) for t in result.final.trials]
 
 
-def _run(name: str, make: object, bundle: Bundle, space: object, opts: Options) -> tuple[OptimizeResult, float]:
+def _run(
+    name: str, make: object, bundle: Bundle, space: object, opts: Options
+) -> tuple[OptimizeResult, float]:
     t = time.perf_counter()
     executor: Executor = make()  # type: ignore[operator]
     setup = time.perf_counter() - t
@@ -76,7 +78,9 @@ def main() -> int:
 
     t = time.perf_counter()
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+        ) as cluster,
         Client(cluster) as client,
     ):
         started = time.perf_counter() - t
@@ -114,20 +118,21 @@ def main() -> int:
     md = [
         "# Optimizer throughput: local processes vs a Dask cluster",
         "",
-        f"Command: `python bench/optimize_throughput.py --data {' '.join(args.data_names)}`; "
+        f"Command: `python bench/optimize_throughput.py --data {' '.join(p.name for p in args.data)}`; "
         f"{out['cpus']} CPUs, Python {out['python']}, core compiled: {out['compiled_core']}; "
         f"load average {out['load_average_at_start']} at the start ({out['at']}).",
         "",
         f"One NSGA-II study ({out['space']} on {out['config']}), {args.trials} trials on the whole history "
         f"({len(candles):,} candles each), no walk-forward, seed 1, batch 8.",
         "",
-        "| executor | set-up s | study s | trials | trials x candles | **trials x candles / s** | trials / s |",
+        "| executor | set-up s | study s | trials | trials x candles | **trials x candles / s**"
+        " | trials / s |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in out["runs"]:
         md.append(
-            f"| {r['executor']} | {r['setup_s']} | {r['seconds']} | {r['trials']} | {r['candles_replayed']:,} |"
-            f" **{r['trials_x_candles_per_s']:,}** | {r['trials_per_s']} |"
+            f"| {r['executor']} | {r['setup_s']} | {r['seconds']} | {r['trials']} |"
+            f" {r['candles_replayed']:,} | **{r['trials_x_candles_per_s']:,}** | {r['trials_per_s']} |"
         )
     md += ["", f"Same trials (parameters, values, states) on both executors: {'yes' if equal else 'NO'}.", ""]
     args.out.with_suffix(".md").write_text("\n".join(md))

@@ -74,14 +74,14 @@ def _optimize(tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def first_run(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, dict, subprocess.CompletedProcess[str]]:  # type: ignore[type-arg]
+) -> tuple[Path, dict, subprocess.CompletedProcess[str]]:
     tmp = tmp_path_factory.mktemp("opt")
     p = _optimize(tmp)
     assert p.returncode == 0, p.stderr
     return tmp, json.loads(p.stdout), p
 
 
-def test_walk_forward_report_and_throughput(first_run) -> None:  # type: ignore[no-untyped-def]
+def test_walk_forward_report_and_throughput(first_run) -> None:
     tmp, result, p = first_run
     wf = result["walk_forward"]
     assert [w["window"] for w in wf] == [1, 2]
@@ -110,7 +110,7 @@ def test_walk_forward_report_and_throughput(first_run) -> None:  # type: ignore[
     assert len(study.trials) == 6 and len(study.directions) == 2
 
 
-def test_recommended_config_passes_check_config_and_trades(first_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_recommended_config_passes_check_config_and_trades(first_run, tmp_path: Path) -> None:
     tmp, result, _ = first_run
     rec = Path(result["recommended"]["file"])
     assert rec == tmp / "report" / "recommended.yaml"
@@ -125,7 +125,7 @@ def test_recommended_config_passes_check_config_and_trades(first_run, tmp_path: 
     assert "placing BUY" in run.stderr or "placing BUY" in run.stdout
 
 
-def test_the_same_command_resumes_the_stored_studies(first_run) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_command_resumes_the_stored_studies(first_run) -> None:
     tmp, result, _ = first_run
     again = _optimize(tmp)
     assert again.returncode == 0, again.stderr

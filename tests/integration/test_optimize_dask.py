@@ -48,7 +48,7 @@ def cluster() -> Iterator[object]:
         yield c
 
 
-def _cli(tmp: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+def _cli(tmp: Path, *extra: str) -> dict:
     space = tmp / "space.yaml"
     space.write_text(SPACE)
     p = subprocess.run(
@@ -81,12 +81,12 @@ def _cli(tmp: Path, *extra: str) -> dict:  # type: ignore[type-arg]
     return json.loads(p.stdout)
 
 
-def _trials(tmp: Path, name: str) -> list[tuple]:  # type: ignore[type-arg]
+def _trials(tmp: Path, name: str) -> list[tuple]:
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{tmp / 's.sqlite'}")
     return [(t.number, t.state.name, t.params, t.values, t.constraints, t.user_attrs) for t in study.trials]
 
 
-def _same(result: dict) -> dict:  # type: ignore[type-arg]
+def _same(result: dict) -> dict:
     """The result without what may differ between executors: who ran it, how fast, where it wrote."""
     skip = ("executor", "workers", "seconds", "trials_x_candles_per_second")
     out = {k: v for k, v in result.items() if k not in skip}
@@ -95,12 +95,12 @@ def _same(result: dict) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     tmp = tmp_path_factory.mktemp("local")
     return tmp, _cli(tmp, "--processes", "2")
 
 
-def test_dask_gives_the_local_executors_trials_and_results(cluster, local_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dask_gives_the_local_executors_trials_and_results(cluster, local_run, tmp_path: Path) -> None:
     tmp_local, local = local_run
     remote = _cli(tmp_path, "--executor", "dask", "--scheduler", cluster.scheduler_address)
     assert remote["executor"] == "dask" and remote["workers"] == 2
@@ -111,7 +111,7 @@ def test_dask_gives_the_local_executors_trials_and_results(cluster, local_run, t
     assert (tmp_path / "rec.yaml").read_text() == (tmp_local / "rec.yaml").read_text()
 
 
-def test_a_worker_killed_mid_run_loses_no_trial(cluster, local_run) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_run_loses_no_trial(cluster, local_run) -> None:
     tmp_local, local = local_run
     config = load_config(CONFIG, {})
     settings = BacktestSettings(config)

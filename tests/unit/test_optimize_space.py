@@ -14,11 +14,11 @@ CONFIG = Path(__file__).resolve().parents[1] / "data" / "avax-backtest.yaml"
 
 
 @pytest.fixture(scope="module")
-def config():  # type: ignore[no-untyped-def]
+def config():
     return load_config(CONFIG, {})
 
 
-def _err(data: object, config) -> str:  # type: ignore[no-untyped-def]
+def _err(data: object, config) -> str:
     with pytest.raises(SpaceError) as info:
         parse_space(data, config, "space.yaml")
     msg = str(info.value)
@@ -26,7 +26,7 @@ def _err(data: object, config) -> str:  # type: ignore[no-untyped-def]
     return msg
 
 
-def test_a_price_is_searched_on_the_tick_and_texts_are_exact(config) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_is_searched_on_the_tick_and_texts_are_exact(config) -> None:
     space = parse_space(
         {
             "parameters": {
@@ -62,7 +62,7 @@ def test_a_price_is_searched_on_the_tick_and_texts_are_exact(config) -> None:  #
     assert space.constraints.interval_above_break_even
 
 
-def test_objectives_take_their_direction_from_the_metric(config) -> None:  # type: ignore[no-untyped-def]
+def test_objectives_take_their_direction_from_the_metric(config) -> None:
     space = parse_space(
         {
             "parameters": {"buy_window_size": {"low": 2, "high": 4}},
@@ -126,11 +126,11 @@ def test_objectives_take_their_direction_from_the_metric(config) -> None:  # typ
         ({"parameter": {}}, "space.yaml: parameter: unknown key"),
     ],
 )
-def test_bad_space_is_one_line_naming_the_key(config, data: object, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_space_is_one_line_naming_the_key(config, data: object, expected: str) -> None:
     assert _err(data, config).startswith(expected)
 
 
-def test_the_file_is_named_and_bad_yaml_is_one_line(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+def test_the_file_is_named_and_bad_yaml_is_one_line(tmp_path: Path, config) -> None:
     f = tmp_path / "s.yaml"
     f.write_text("parameters:\n  buy_window_size: {low: 2, high: [\n")
     with pytest.raises(SpaceError, match=rf"^{f}: invalid YAML"):

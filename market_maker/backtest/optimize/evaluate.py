@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from market_maker.backtest.candles import Candles
+from market_maker.backtest.engine import run_backtest  # imported before the local pool forks
+from market_maker.backtest.metrics import summarize
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.settings.errors import ConfigError
 from market_maker.settings.money_sense import break_even_interval, grid_interval
@@ -79,9 +81,6 @@ def _span(bundle: Bundle, start: int, stop: int) -> Candles:
 
 def evaluate(bundle: Bundle, job: Job) -> Outcome:
     """Run ``job`` on ``bundle``'s candles; a configuration the bot refuses is an Outcome with an error."""
-    from market_maker.backtest.engine import run_backtest
-    from market_maker.backtest.metrics import summarize
-
     try:
         settings = bundle.base.with_overrides(job.overrides)
     except (ConfigError, ValueError) as exc:
