@@ -104,7 +104,8 @@ def pareto_png(
     ax.set_ylabel(f"{yname} ({'lower' if ymin else 'higher'} is better)")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    ax.set_title(title)
+    more = len(objs) - 2
+    ax.set_title(title + (f" (front of these two; {more} more objective(s) not drawn)" if more > 0 else ""))
     return _png(fig)
 
 

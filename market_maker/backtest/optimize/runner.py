@@ -94,7 +94,7 @@ class _Meter:
         self.candles += span
         if self.bar is not None:
             dt = max(time.perf_counter() - self.started, 1e-9)
-            self.bar.set_postfix_str(f"best {best}, {self.candles / dt / 1e6:.2f} M candles/s", refresh=False)
+            self.bar.set_postfix_str(f"best {best}, {self.candles / dt:,.0f} candles/s", refresh=False)
             self.bar.update(1)
 
     def skip(self, n: int) -> None:
