@@ -76,7 +76,7 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, bundle: Bundle, scheduler: Any, retries: int = 3, timeout: float = 30.0) -> None:
+    def __init__(self, bundle: Bundle, scheduler: Any, retries: int = 3, timeout: float = 10.0) -> None:
         from distributed import Client
 
         self._own = not isinstance(scheduler, Client)
