@@ -195,8 +195,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         result = _optimize(args, candles, settings, space, name, storage)
-    except TimeoutError as exc:  # the Dask scheduler did not answer
-        print(f"error: --scheduler {args.scheduler}: {str(exc).strip()}", file=sys.stderr)
+    except ConnectionError as exc:  # the Dask scheduler did not answer
+        print(f"error: --scheduler {args.scheduler}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         print(f"error: {exc.filename or ''} {exc.strerror or exc}".rstrip(), file=sys.stderr)

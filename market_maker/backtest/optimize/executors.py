@@ -80,7 +80,10 @@ class DaskExecutor:
         from distributed import Client
 
         self._own = not isinstance(scheduler, Client)
-        self.client = Client(scheduler, timeout=timeout) if self._own else scheduler
+        try:
+            self.client = Client(scheduler, timeout=timeout) if self._own else scheduler
+        except OSError as exc:  # distributed says "Timed out trying to connect to ..."
+            raise ConnectionError(f"cannot reach the Dask scheduler: {str(exc).strip()}") from None
         self._retries = retries
         threads = self.client.nthreads()
         self.workers = max(1, sum(threads.values()))
