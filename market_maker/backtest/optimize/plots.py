@@ -105,7 +105,7 @@ def pareto_png(
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     more = len(objs) - 2
-    ax.set_title(title + (f" (front of these two; {more} more objective(s) not drawn)" if more > 0 else ""))
+    ax.set_title(title + (f"\n(front of these two; {more} more objective(s) not drawn)" if more > 0 else ""))
     return _png(fig)
 
 
