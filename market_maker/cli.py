@@ -33,6 +33,7 @@ VERBS: dict[str, str] = {
     "resume": "resume",
     "workflows": "workflows",
     "paper": "paper",
+    "optimize": "optimize",
 }
 
 

@@ -14,13 +14,20 @@ HELP = "Validate a configuration file (plus MM_* environment overrides) and prin
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """FILE: the YAML configuration to check."""
-    parser.add_argument("file", metavar="FILE", help="YAML configuration file, e.g. config/default.yaml")
+    """FILE (or ``--config FILE``, as the other verbs spell it): the YAML configuration to check."""
+    parser.add_argument(
+        "file", metavar="FILE", nargs="?", help="YAML configuration file, e.g. config/default.yaml"
+    )
+    parser.add_argument("--config", metavar="FILE", help="the same, as an option")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the merged configuration (stdout) and warnings (stderr); every error on stderr, exit 2 (a
     database or log file that could not be created or written too)."""
+    if (args.file is None) == (args.config is None):
+        print("error: check-config takes one configuration: FILE or --config FILE", file=sys.stderr)
+        return EXIT_USAGE
+    args.file = args.file or args.config
     try:
         config = load_config(args.file, os.environ)
     except ConfigError as exc:
