@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from market_maker.backtest.fill_model import FillModel
 from market_maker.core.params import TradingParams
@@ -41,6 +42,11 @@ class BacktestSettings:
                 " backtester supports (1s..1d)"
             )
         object.__setattr__(self, "params", params)
+
+    def __reduce__(self) -> tuple[Any, tuple[Config]]:
+        # pickled as its configuration alone (the optimizer ships settings to Dask workers): the
+        # compiled core's frozen value types in ``params`` cannot be unpickled, and are derived anyway
+        return (BacktestSettings, (self.config,))
 
     def with_overrides(self, overrides: Mapping[str, str]) -> BacktestSettings:
         """A copy with ``name -> value text`` applied (ConfigError or ParamsError, one line per problem)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 from decimal import Decimal
+from pathlib import Path
 
 from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side
 from market_maker.durable.outcomes import PlaceOutcome
@@ -35,3 +36,15 @@ def test_a_snapshot_pickled_before_avg_price_existed_reads_back_without_one() ->
     assert back == OrderSnapshot("mm1_B5x9gw_1", 42, Side.BUY, 9_998_000, 100, 100, OrderStatus.FILLED, 1_780)
     assert back.avg_price is None
     assert pickle.loads(pickle.dumps(snap)) == snap
+
+
+def test_backtest_settings_come_back_from_pickle() -> None:
+    # the optimizer ships them to Dask workers; in the compiled build the core's frozen value types
+    # (SymbolRules, GridParams...) cannot be unpickled, so the settings travel as their configuration
+    from market_maker.backtest.settings import BacktestSettings
+    from market_maker.config import load_config
+
+    root = Path(__file__).resolve().parents[2]
+    settings = BacktestSettings(load_config(root / "config" / "optimize" / "avax-usdm.yaml"))
+    back = pickle.loads(pickle.dumps(settings))
+    assert back == settings and back.params == settings.params
