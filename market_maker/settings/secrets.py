@@ -15,10 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import SecretStr
 
 from market_maker.settings.errors import ConfigError
@@ -68,6 +64,13 @@ def private_key_problem(pem: str) -> str | None:
     """Why ``pem`` is not a usable API private key (unencrypted PEM, Ed25519 or RSA), or None.
 
     The reason never quotes the text."""
+    # imported here: every command loads the settings, few read a private key (cryptography's import
+    # is a visible part of a backtest's start-up)
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     try:
         key = load_pem_private_key(pem.encode(), password=None)
     except TypeError:
