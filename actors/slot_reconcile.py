@@ -28,6 +28,8 @@ from market_maker.core.slot_events import (
 )
 from market_maker.ops.heartbeat import log_order, plain
 
+SWEEP_SPAN_MS = 12 * 3_600_000  # how far back the stop's last read of the account's trades goes
+
 
 class Reconciliation(ExchangeReplies):
     """ReconcileDue -> FetchSnapshot -> ExchangeSnapshot applied; drift against the exchange position."""
@@ -40,8 +42,11 @@ class Reconciliation(ExchangeReplies):
         # the stop's last look: fills the venue made while the user stream was closing (or in flight
         # when it closed) are stored now, not found by the next start's reconciliation
         last = self.store.last_fill_time_ms()
+        # at most half a day back, one request on Binance (longer spans go a day per request): a stop
+        # must not hang on a bot that has not filled for weeks; older misses are reconciliation's
+        since = max(last - 60_000, now_ms() - SWEEP_SPAN_MS) if last else None
         try:
-            covered, fills = m.fetch(last - 60_000 if last else None)
+            covered, fills = m.fetch(since)
         except Exception as exc:  # the venue cannot be read: the next start reconciles them
             return FillsSwept(None, 0, f"{type(exc).__name__}: {exc}")
         new = sum(self._on_fill(f) for f in sorted(fills, key=lambda f: f.trade_id))
