@@ -175,7 +175,7 @@ class FetchSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Republish:
-    """Send your current view again (the strategy was restarted and starts blind)."""
+    """Send your current view again (a strategy was started or restarted: it starts blind)."""
 
 
 @dataclass(frozen=True, slots=True)

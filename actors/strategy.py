@@ -51,7 +51,7 @@ class StrategyActor(DispatchedActor):
         self.wiring = wiring
         self.box = box
         self.params = params
-        # None after a restart: decide nothing until the slot manager and the risk actor have re-sent
+        # None, as the system starts it: nothing is decided until the slot manager and the risk actor sent
         self.book: SlotBook | None = book
         self.risk: RiskState | None = risk
         self.interval = interval
