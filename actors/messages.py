@@ -113,6 +113,7 @@ class Decisions:
     time_ms: int
     origin_ns: int = 0  # perf_counter_ns of the market-data frame behind them (0: not a price tick)
     hops: tuple[int, ...] = ()  # stage stamps since then (actors/stages.py)
+    book: SlotBook | None = None  # the book they were decided on (the slot manager checks it is its own)
 
 
 # --- slot manager (SlotManagerActor) -------------------------------------------------------------------
@@ -175,7 +176,7 @@ class FetchSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Republish:
-    """Send your current view again (the strategy was restarted and starts blind)."""
+    """Send your current view again (a strategy was started or restarted: it starts blind)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from actors import wiring as w
 from actors.dispatch import DispatchedActor
 from actors.messages import (
     CancelOrder,
+    DecisionsTaken,
     QueryOrder,
     RoundTripDone,
     SlotsChanged,
@@ -125,6 +126,10 @@ class SlotManagerBase(DispatchedActor):
         self.holding = False  # carrying out a Decisions: SlotsChanged waits until its orders are out
         self.held: SlotBook | None = None  # ... the book to publish then
         self.notes: list[Callable[[], None]] = []  # ... and its orders' log lines (see _after_orders)
+        # What the strategy was sent (see _missed): the last book that reached its mailbox, and the book
+        # when the last DecisionsTaken reached it (told after every change before it)
+        self.told: SlotBook | None = None
+        self.taken: SlotBook | None = None
         self.batch: ExitStack | None = None  # the open transaction of a bookkeeping batch
         self.deferred: list[tuple[str, Any]] = []  # what to tell once the batch commits
 
@@ -183,7 +188,7 @@ class SlotManagerBase(DispatchedActor):
         for name, message in deferred:
             self.wiring.tell(name, message)
         if self.held is not None and not self.holding:
-            self.wiring.tell(w.STRATEGY, SlotsChanged(self.held))
+            self._tell_book(self.held)
             self.held = None
 
     def _persist(self, book: SlotBook, events: tuple[SlotEvent, ...]) -> None:
@@ -203,7 +208,17 @@ class SlotManagerBase(DispatchedActor):
         if changed and (self.holding or self.batch is not None):
             self.held = book  # one SlotsChanged when the decision's orders are out or the batch committed
         elif changed:
-            self.wiring.tell(w.STRATEGY, SlotsChanged(book))
+            self._tell_book(book)
+
+    def _tell_book(self, book: SlotBook) -> None:
+        """Tell the strategy ``book`` (every SlotsChanged goes out here), remembering it once delivered."""
+        if self.wiring.tell(w.STRATEGY, SlotsChanged(book)):
+            self.told = book
+
+    def _tell_taken(self) -> None:
+        """Tell the strategy its Decisions was taken, remembering the book it had by then once delivered."""
+        if self.wiring.tell(w.STRATEGY, DecisionsTaken()):
+            self.taken = self.book
 
     def _report(self, e: SlotEvent) -> None:
         r = self.rules
@@ -308,7 +323,7 @@ class SlotManagerBase(DispatchedActor):
         if not self.reconciled and self.snapshot_done and not self.queries:
             self.reconciled = True
             log.info("reconciled with the exchange: %s", self._heartbeat())
-            self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
+            self._tell_book(self.book)
 
     def _heartbeat(self) -> str:
         return heartbeat_line(self.book, self.rules, self.price, self.center, self.interval, self.totals)

@@ -20,7 +20,6 @@ from actors.messages import (
     Cancelled,
     CleanupDue,
     Decisions,
-    DecisionsTaken,
     EquityUpdate,
     ExchangeSnapshot,
     OrderEvent,
@@ -30,7 +29,6 @@ from actors.messages import (
     Republish,
     RiskRestarted,
     RiskUpdate,
-    SlotsChanged,
     SnapshotFailed,
     Status,
     StatusQuery,
@@ -77,8 +75,8 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
         self.timers = Timers(self.actor_ref)
         self.timers.start("heartbeat", self.settings.heartbeat_s)
         self.timers.start("equity", self.settings.equity_s)
-        self.wiring.tell(w.STRATEGY, SlotsChanged(self.book))
-        self.wiring.tell(w.STRATEGY, DecisionsTaken())  # any Decisions sent to a dead predecessor is lost
+        self._tell_book(self.book)
+        self._tell_taken()  # any Decisions sent to a dead predecessor is lost
 
     def on_stop(self) -> None:
         self.end_batch()
@@ -145,7 +143,7 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
             ApplyCancels: self._on_apply_cancels,
             SweepFills: self._on_sweep_fills,
             StatusQuery: self._on_status,
-            Republish: lambda m: self.wiring.tell(w.STRATEGY, SlotsChanged(self.book)),
+            Republish: lambda m: self._tell_book(self.book),
             RiskUpdate: self._on_risk,
             RiskRestarted: self._on_risk_restarted,
         }

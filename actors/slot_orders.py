@@ -8,11 +8,9 @@ from actors.messages import (
     CancelOrder,
     CleanupDue,
     Decisions,
-    DecisionsTaken,
     Republish,
     RiskRestarted,
     RiskUpdate,
-    SlotsChanged,
     Submit,
 )
 from actors.slot_base import SlotManagerBase, log, now_ms
@@ -35,16 +33,31 @@ class OrderDecisions(SlotManagerBase):
         # before DecisionsTaken anyway, and waking it between two orders only takes the GIL from them.
         self.holding = True
         try:
+            if d.book is not None and d.book is not self.book and self._missed():
+                log.warning("the strategy decided on a book it was not sent: sending it the current one")
+                self.held = self.book  # told with this Decisions' SlotsChanged, before its DecisionsTaken
             self._carry_out(d)
         finally:
             self.holding = False
             if self.held is not None:
-                self.wiring.tell(w.STRATEGY, SlotsChanged(self.held))
+                self._tell_book(self.held)
                 self.held = None
-            self.wiring.tell(w.STRATEGY, DecisionsTaken())  # after its SlotsChanged: the next one may come
+            self._tell_taken()  # after its SlotsChanged: the next one may come
             notes, self.notes = self.notes, []
             for note in notes:
                 note()
+
+    def _missed(self) -> bool:
+        """Whether a strategy whose Decisions were decided on another book than ours has missed ours.
+
+        A strategy that decides on a book we no longer have may ask only for what we refuse (buys
+        below a take-profit that has filled since, cancels of orders that ended), so no change would
+        ever reach it: the grid would stay frozen. It has missed ours when ours never reached its
+        mailbox (told while no strategy was wired), or when ours was told before the last
+        DecisionsTaken: the strategy takes its messages in order and decides again only after that
+        one, so it had ours by then. Otherwise ours is on its way (it decided before taking it).
+        """
+        return self.told is not self.book or self.taken is self.book
 
     def _carry_out(self, d: Decisions) -> None:
         hops = stamp(d.hops) if d.origin_ns else ()  # taken from the mailbox

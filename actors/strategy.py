@@ -51,7 +51,7 @@ class StrategyActor(DispatchedActor):
         self.wiring = wiring
         self.box = box
         self.params = params
-        # None after a restart: decide nothing until the slot manager and the risk actor have re-sent
+        # None, as the system starts it: nothing is decided until the slot manager and the risk actor sent
         self.book: SlotBook | None = book
         self.risk: RiskState | None = risk
         self.interval = interval
@@ -112,7 +112,7 @@ class StrategyActor(DispatchedActor):
         key = (price, id(book), interval, blocked, halted, orders)
         if key != self._last:
             self._last = key
-            self._send(orders, win.center, blocked, halted, now, origin_ns, hops)
+            self._send(book, orders, win.center, blocked, halted, now, origin_ns, hops)
         if not origin_ns and not self.box.pending:
             # Off the tick-to-order path (a book or risk change) with no price waiting: decide now for
             # the neighbouring centers, so the next price's decision is a look-up.
@@ -120,6 +120,7 @@ class StrategyActor(DispatchedActor):
 
     def _send(
         self,
+        book: SlotBook,
         orders: tuple[Action, ...],
         center: int,
         blocked: bool,
@@ -140,6 +141,7 @@ class StrategyActor(DispatchedActor):
                 now,
                 origin_ns,
                 stamp(hops) if origin_ns else (),
+                book,
             ),
         )
         if sent:

@@ -62,7 +62,6 @@ from market_maker.config import Config
 from market_maker.core.model import Fill, Side
 from market_maker.core.params import TradingParams
 from market_maker.core.quote_check import QuoteLimits
-from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.engines import Engine, EngineStartError, start_engine
@@ -234,10 +233,12 @@ class TradingSystem:
             )
 
         def strategy(restart: bool) -> pykka.ActorRef[Any]:
-            rs: RiskState | None = None if restart else risk
-            return StrategyActor.start_on(
-                self.decisions, self.wiring, self.box, params, None if restart else book, rs, interval
-            )
+            # Blind, at start-up as on a restart: it decides nothing until the slot manager and the risk
+            # actor have sent their current views (_wire_strategy). The book loaded above is out of date
+            # once reconciliation changed it (what the slot manager told meanwhile went to no one): on
+            # it, a take-profit that filled while the bot was down still worked below every buy level,
+            # so nothing was placed, no book change came, and the grid stayed frozen.
+            return StrategyActor.start_on(self.decisions, self.wiring, self.box, params, None, None, interval)
 
         self._factories = {
             w.SLOTS: slots,
@@ -275,7 +276,8 @@ class TradingSystem:
         self._wait_reconciled()
         for name in START_ORDER[3:]:
             self.wiring.set(name, self._factories[name](False))
-        self.wiring.tell(w.RISK, Republish())  # the strategy missed the risk actor's first publication
+            if name == w.STRATEGY:
+                self._wire_strategy()
         self._wait_stream(w.PRICE, "market-data")
         self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._watchdog.start()
@@ -415,9 +417,14 @@ class TradingSystem:
         if name == w.RISK:
             self.wiring.tell(w.SLOTS, RiskRestarted())
         if name == w.STRATEGY:
-            self.wiring.tell(w.SLOTS, Republish())
-            self.wiring.tell(w.RISK, Republish())
+            self._wire_strategy()
         return True
+
+    def _wire_strategy(self) -> None:
+        """A strategy was just wired in: the slot manager and the risk actor send it their current views
+        (it starts blind; what they told before it was wired went to no one)."""
+        self.wiring.tell(w.SLOTS, Republish())
+        self.wiring.tell(w.RISK, Republish())
 
     # --- running and stopping ---------------------------------------------------------------------
 

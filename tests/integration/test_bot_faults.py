@@ -124,6 +124,31 @@ def test_a_take_profit_that_filled_while_down_is_counted_and_trading_resumes(
         assert _open(run, "BUY"), "no order after the restart: the bot waits for the risk actor forever"
 
 
+def test_a_restart_after_every_order_filled_while_down_trades_on_the_reconciled_book(tmp_path: Path) -> None:
+    # Every order the stored book works filled while the bot was down, the take-profit last. A strategy
+    # deciding on the book as stored (not as reconciled) sees that sell still working below every buy
+    # level, skips them all, and the cancels it asks for are of buys that no longer work: nothing ever
+    # reaches the venue, so no book change ever reaches the strategy, and the grid stays frozen.
+    with bot_run(tmp_path) as run:
+        run.price("100000")
+        run.price("99989.99")  # the nearest buy fills; its take-profit goes out at 100000
+        (sell,) = _open(run, "SELL")
+        assert len(_open(run, "BUY")) == 3
+        run.stop()
+        run.control.set_price(SYMBOL, "99950")  # while down: every buy fills ...
+        run.control.set_price(SYMBOL, "100100")  # ... then the take-profit
+        assert len(run.venue_trades()) == 5
+        run.start()
+        st = run.price("100100")  # settles: the bot has done all the core asks for on its book
+        assert st.round_trips == 1 and st.open_orders > 0
+        # the three positions' take-profits, and buys above the sell that filled while down
+        assert [Decimal(o["price"]) for o in _open(run, "SELL")] == [Decimal("100110")] * 3
+        assert [Decimal(o["price"]) for o in _open(run, "BUY")] == [
+            Decimal(p) for p in ("100070", "100080", "100090")
+        ]
+        assert Decimal(sell["price"]) < Decimal("100070")
+
+
 def test_restart_counts_the_quote_its_own_open_buys_hold_as_available(tmp_path: Path) -> None:
     # exactly enough for three buys: once they are placed, the free balance alone would not be
     with bot_run(tmp_path, sim={"seed": 7, "balances": {"USDT": "300", "BTC": "0"}}) as run:
