@@ -1,7 +1,12 @@
 """The slot manager's order decisions: carry out the strategy's Decisions (re-checked against the book
-as it is now), place and cancel (intent committed first), the risk actor's word, and the cleanup."""
+as it is now; cancels sent at once, placements once their intents are committed), the risk actor's
+word, and the cleanup."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from actors import wiring as w
 from actors.messages import (
@@ -20,7 +25,7 @@ from market_maker.core.actions import Cancel, Place
 from market_maker.core.cleanup import stale_cancels
 from market_maker.core.grid import grid_window, window_for_center
 from market_maker.core.model import Market, Side, SlotState
-from market_maker.core.slots import Slot
+from market_maker.core.slots import Slot, SlotBook
 from market_maker.core.strategy import actions_for_window, open_orders
 from market_maker.ops.heartbeat import log_order
 
@@ -60,15 +65,70 @@ class OrderDecisions(SlotManagerBase):
         return self.told is not self.book or self.taken is self.book
 
     def _carry_out(self, d: Decisions) -> None:
+        """Cancels first, each sent before anything is written; then the placements' intents and the
+        cancels' flags in one transaction; then the placements.
+
+        A cancel needs no intent on disk: if the bot dies before its flag is stored, the order is still
+        LOCKED in the store and reconciliation finds it open or cancelled, as after any lost answer. A
+        placement's intent must be stored before its request leaves (a fill of an order the store never
+        heard of could not be matched), so it waits for the one commit, and not for one per order.
+        """
         hops = stamp(d.hops) if d.origin_ns else ()  # taken from the mailbox
         self.price, self.center, self.interval = d.price, d.center, d.interval
         if not self.trading or not self.reconciled:
             return
+        cancels = [a for a in d.actions if isinstance(a, Cancel)]
+        book = self._cancel_unstored(cancels, d.origin_ns, hops)
+        writes: list[Callable[[], Any]] = []
+        placing: list[tuple[Place, str]] = []
         for action in d.actions:
-            if isinstance(action, Cancel):
-                self._cancel(action.client_id, action.reason, d.origin_ns, hops)
-            elif isinstance(action, Place):
-                self._place(action, d.time_ms, d.origin_ns, hops)
+            if isinstance(action, Place):
+                placed = self._intend(action, book, d.time_ms)
+                if placed is not None:
+                    book, cid, write = placed
+                    writes.append(write)
+                    placing.append((action, cid))
+        if book is self.book:
+            return
+        self._commit(book, writes=writes)
+        hops = stamp(hops) if hops and placing else ()  # committed (the tells follow at once)
+        for p, cid in placing:
+            self._submit(p, cid, d.origin_ns, hops)
+
+    def _cancel_unstored(self, cancels: list[Cancel], origin_ns: int, hops: tuple[int, ...]) -> SlotBook:
+        """Send each cancel the book still allows; the book with their flags set (not yet stored)."""
+        book = self.book
+        for c in cancels:
+            s = book.find(c.client_id)
+            if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:  # _cancellable
+                continue
+            book = coreslots.request_cancel(book, c.client_id)
+            stamped = stamp(hops) if hops else ()  # checked (the tell follows at once)
+            self._send(CancelOrder(c.client_id, c.reason, origin_ns, stamped))
+            self._after_orders(partial(self._cancelling, s, c.reason))
+        return book
+
+    def _intend(self, p: Place, book: SlotBook, t_ms: int) -> tuple[SlotBook, str, Callable[[], Any]] | None:
+        """``book`` with ``p`` submitted, its client id and the write of its intent; None when refused."""
+        why = self._refusal(p, book)
+        if why:
+            self.dropped = self.dropped or why.startswith("waiting")
+            log.debug("level %d: %s %s not placed: %s", p.level, p.side.value, p.price, why)
+            return None
+        try:
+            book, cid = coreslots.submit(book, p)
+        except coreslots.SlotError as exc:
+            log.debug("stale decision dropped: %s", exc)  # the strategy decided on an older book
+            return None
+        return book, cid, lambda: self.store.record_intent(cid, p.level, p.side, p.price, p.qty, t_ms)
+
+    def _submit(self, p: Place, cid: str, origin_ns: int, hops: tuple[int, ...]) -> None:
+        """Send a placement whose intent is stored."""
+        self.sent_ms[cid] = now_ms()
+        reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
+        self._send(Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns, hops))
+        # the log line after the request is on its way (it is stored already: the order is real)
+        self._after_orders(lambda: self._placed(p, cid))
 
     def _outstanding(self) -> int:
         """Order actions the core asks for now that this actor would carry out (0 when all is done)."""
@@ -81,7 +141,7 @@ class OrderDecisions(SlotManagerBase):
             if isinstance(a, Cancel) and self._cancellable(a.client_id):
                 n += 1
             elif isinstance(a, Place):
-                why = self._refusal(a)
+                why = self._refusal(a, self.book)
                 n += not why or why.startswith("waiting")  # waiting for the risk actor is transient
         return n
 
@@ -101,18 +161,18 @@ class OrderDecisions(SlotManagerBase):
         self.trip_acked = self.trip_seq
         self._nudge()
 
-    def _refusal(self, p: Place) -> str:
-        """Why this placement must not go out now ("" when it may)."""
+    def _refusal(self, p: Place, book: SlotBook) -> str:
+        """Why this placement must not go out now, with ``book`` as it will be ("" when it may)."""
         if self.trip_acked < self.trip_seq:
             return "waiting for the risk actor to see the last round trip"  # the breaker may trip on it
         if self.halted or (self.buys_blocked and p.side is Side.BUY):
             return "risk"  # decided before the risk change reached the strategy
-        working = self.book.ix.working  # the index: O(working orders), not O(book)
+        working = book.ix.working  # the index: O(working orders), not O(book)
         cap = self.params.grid.max_open_orders
-        if cap and len(working) >= cap and open_orders(self.book) >= cap:  # the count only near the cap
+        if cap and len(working) >= cap and open_orders(book) >= cap:  # the count only near the cap
             return f"open-order cap {cap}"
         # Re-check "buys below sells" against the book as it is now (the strategy's view may lag).
-        slots = self.book.slots
+        slots = book.slots
         if p.side is Side.BUY:
             if any(s.side is Side.SELL and s.order_price <= p.price for s in map(slots.__getitem__, working)):
                 return "not below a working sell"
@@ -120,35 +180,14 @@ class OrderDecisions(SlotManagerBase):
             return "not above a working buy"
         return ""
 
-    def _place(self, p: Place, t_ms: int, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
-        why = self._refusal(p)
-        if why:
-            self.dropped = self.dropped or why.startswith("waiting")
-            log.debug("level %d: %s %s not placed: %s", p.level, p.side.value, p.price, why)
-            return
-        try:
-            book, cid = coreslots.submit(self.book, p)
-        except coreslots.SlotError as exc:
-            log.debug("stale decision dropped: %s", exc)  # the strategy decided on an older book
-            return
-        self._commit(
-            book, writes=[lambda: self.store.record_intent(cid, p.level, p.side, p.price, p.qty, t_ms)]
-        )
-        self.sent_ms[cid] = now_ms()
-        reduce_only = p.side is Side.SELL and self.settings.market is Market.USDM
-        hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
-        self._send(Submit(cid, p.side, p.price, p.qty, reduce_only, origin_ns, hops))
-        # the log line after the request is on its way (it is stored already: the order is real)
-        self._after_orders(lambda: self._placed(p, cid))
-
-    def _cancel(self, client_id: str, reason: str, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
-        s = self.book.find(client_id)
+    def _cancel(self, c: Cancel) -> None:
+        """Cancel one order outside a Decisions (the cleanup): flag stored, then the request."""
+        s = self.book.find(c.client_id)
         if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:  # _cancellable, found once
             return
-        self._commit(coreslots.request_cancel(self.book, client_id))
-        hops = stamp(hops) if hops else ()  # committed (the tell follows at once)
-        self._send(CancelOrder(client_id, reason, origin_ns, hops))
-        self._after_orders(lambda: self._cancelling(s, reason))
+        self._commit(coreslots.request_cancel(self.book, c.client_id))
+        self._send(CancelOrder(c.client_id, c.reason))
+        self._after_orders(lambda: self._cancelling(s, c.reason))
 
     def _placed(self, p: Place, client_id: str) -> None:
         log_order(log, "placing", p.side, p.qty, p.price, client_id, self.rules)
@@ -169,4 +208,4 @@ class OrderDecisions(SlotManagerBase):
             return
         win = window_for_center(self.center, self.interval, self.params.grid)
         for c in stale_cancels(self.book, win, self.sent_ms, now, m.stale_after_ms, self.halted):
-            self._cancel(c.client_id, c.reason)
+            self._cancel(c)

@@ -15,8 +15,8 @@ STAGES = (
     "frame off the socket -> strategy (JSON, parse, coalescing box, thread hop)",
     "strategy (core decision)",
     "strategy -> slot manager (mailbox)",
-    "slot manager (checks, core transition, SQLite commit)",
-    "slot manager commit -> order desk (tell; the log line follows it)",
+    "slot manager (checks, core transition; a placement's SQLite intent commit, none for a cancel)",
+    "slot manager -> order desk (tell; the log line follows it)",
     "order desk -> order lane (thread hop)",
     "order lane -> socket (gateway, encoding, HMAC)",
 )

@@ -177,6 +177,11 @@ def first_per_decision(samples: list[tuple[str, int, int]]) -> list[float]:
     return [(sent - origin) / 1000 for origin, sent in first.items()]
 
 
+def first_of_kind(samples: list[tuple[str, int, int]], kind: str) -> list[float]:
+    """Tick-to-order latency (us) of each decision's first request of ``kind`` ("cancel" or "place")."""
+    return first_per_decision([s for s in samples if s[0] == kind])
+
+
 def every_request(samples: list[tuple[str, int, int]]) -> list[float]:
     """Tick-to-order latency (us) of every order request (later ones wait for earlier round trips)."""
     return [(sent - origin) / 1000 for _, origin, sent in samples]

@@ -40,7 +40,15 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
-from live_bot import INTERVAL, LiveBot, every_request, first_per_decision, print_stages, stage_table  # noqa: E402
+from live_bot import (  # noqa: E402
+    INTERVAL,
+    LiveBot,
+    every_request,
+    first_of_kind,
+    first_per_decision,
+    print_stages,
+    stage_table,
+)
 from live_support import (  # noqa: E402
     RESULTS,
     command_line,
@@ -92,6 +100,9 @@ def run_once(ticks: int, rate: float, warmup: int, cpu: int = 0, transport: str 
         "cancelled": sum(1 for s in samples if s[0] == "cancel"),
         **first,
         "every_request": every,
+        # a decision cancels the buy that fell out of the window and places the new one: each kind's first
+        "first_cancel": percentiles(first_of_kind(samples, "cancel")),
+        "first_place": percentiles(first_of_kind(samples, "place")),
         "drive": {k: round(v, 3) for k, v in drive.items()},
         "bot_cpu_percent": round(100 * cpu / took, 1),
         "inbox_at_end": inbox_end,
@@ -132,6 +143,20 @@ def write_md(doc: dict[str, Any], path: Path) -> None:
         lines.append(
             f"| {LABELS[name]} | {m['p50_us']:.0f} us | {m['p90_us']:.0f} us | {m['p99_us']:.0f} us "
             f"| {m['max_us']:.0f} us | {pooled['p50_us']:.0f} / {pooled['p99_us']:.0f} us | {verdict} |"
+        )
+    lines += [
+        "",
+        "By kind (each decision cancels one buy and places one; median over runs of each kind's first "
+        "request per decision):",
+        "",
+        "| order transport | tick-to-cancel p50 / p99 | tick-to-place p50 / p99 |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        k = per[name]["by_kind"]
+        lines.append(
+            f"| {LABELS[name]} | {k['cancel']['p50_us']:.0f} / {k['cancel']['p99_us']:.0f} us "
+            f"| {k['place']['p50_us']:.0f} / {k['place']['p99_us']:.0f} us |"
         )
     for name in names:
         lines += [
@@ -181,7 +206,11 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         }
         for i, st in enumerate(runs[0]["stages"])
     ]
-    return {"median": med, "pooled": pooled, "stages_median": stages, "runs": runs}
+    by_kind = {
+        kind: {q: statistics.median(r[f"first_{kind}"].get(q, 0) for r in runs) for q in ("p50_us", "p99_us")}
+        for kind in ("cancel", "place")
+    }
+    return {"median": med, "pooled": pooled, "by_kind": by_kind, "stages_median": stages, "runs": runs}
 
 
 def main() -> int:
@@ -214,7 +243,9 @@ def main() -> int:
                 f"{r['cancelled']} cancelled): p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, "
                 f"p99 {r['p99_us']:.0f} us, max {r['max_us']:.0f} us; every request p50 {e['p50_us']:.0f} us "
                 f"p99 {e['p99_us']:.0f} us; bot CPU {r['bot_cpu_percent']}%, "
-                f"drive {r['drive']['rate_hz']:.0f}/s",
+                f"drive {r['drive']['rate_hz']:.0f}/s; first cancel p50 "
+                f"{r['first_cancel'].get('p50_us', 0):.0f} us, first place p50 "
+                f"{r['first_place'].get('p50_us', 0):.0f} us",
                 flush=True,
             )
             print_stages(r["stages"])

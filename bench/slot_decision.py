@@ -17,8 +17,9 @@ ticks, and a reply takes an exchange round trip), so each message counts the lin
 the backlog of the one before (without that wait the replies measured ~50 us more).
 
 Timed with perf_counter_ns: ``on_receive(Decisions)`` up to the first order handed on (the ORDERS
-reference's ``tell``, the span the live stage "slot manager (checks, core transition, SQLite commit)"
-measures, without the mailbox wait), up to the end of the decision, and each reply's ``on_receive``.
+reference's ``tell``, the span the live stage "slot manager (checks, core transition; a placement's
+SQLite intent commit, none for a cancel)" measures, without the mailbox wait), up to the end of the
+decision, and each reply's ``on_receive``.
 ``SlotManagerBase._send`` calls ``slot_base.hand_off`` (``os.sched_yield``) after each tell, to let an
 order lane take the GIL; here no lane waits, so every case runs twice: with that hand-off as shipped,
 and with it left out (what the slot manager itself costs).

@@ -1,6 +1,6 @@
 """The Simple engine's write path on SQLite as plain prepared statements (no query building per write).
 
-The slot manager commits before every order it sends, so these writes are on the tick-to-order path:
+The slot manager commits before every placement it sends, so these writes are on the tick-to-order path:
 peewee builds each query afresh (a quarter of the store's time was SQL building), while the ``sqlite3``
 module keeps these fixed texts prepared per connection. The tables and their meaning are the peewee
 models' (models.py, migrations.py); the rules are the same as the peewee path's in store.py: an order's
