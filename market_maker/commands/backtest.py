@@ -11,10 +11,13 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -126,38 +129,60 @@ def _check_symbol(path: Path, symbol: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """The cyclic collector off while the modules, the configuration and the candles load; what they
+    allocated is then left out of later collections (:func:`gc.freeze`).
+
+    Start-up allocates what lives to the end of the run (modules, the configuration's validators, the
+    candles) and hardly any garbage: the collector would only scan it again and again, and once more at
+    exit (~30 ms of the ~0.28 s of CPU a two-candle backtest takes)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, run (or sweep), print the summary and write the report; exit 2 on bad input."""
-    from market_maker.backtest.candles import DataError, concat
-    from market_maker.backtest.errors import BacktestError
-    from market_maker.backtest.loaders import load_klines
-    from market_maker.backtest.synthetic import synthetic_candles
-    from market_maker.config import ConfigError
+    with _loading():
+        from market_maker.backtest.candles import DataError, concat
+        from market_maker.backtest.errors import BacktestError
+        from market_maker.backtest.loaders import load_klines
+        from market_maker.config import ConfigError
 
-    try:
-        settings = _settings(args)
-        rules = settings.params.rules
-        if args.synthetic is not None:
-            candles = synthetic_candles(
-                args.synthetic,
-                seed=args.seed,
-                start_price="100000",
-                tick_size=rules.tick_size,
-                step_size=rules.step_size,
-            )
-        else:
-            for p in args.data:
-                _check_symbol(p, rules.symbol)
-            candles = concat([load_klines(p, rules.tick_size, rules.step_size) for p in args.data])
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_USAGE
-    except (DataError, _UsageError, ValueError) as exc:  # ValueError: ParamsError among others
-        print(f"error: {exc}", file=sys.stderr)
-        if isinstance(exc, DataError) and "not a multiple of" in str(exc):
-            print("hint: set the symbol's tick/step with --set tick_size=... step_size=...", file=sys.stderr)
-        return EXIT_USAGE
+        try:
+            settings = _settings(args)
+            rules = settings.params.rules
+            if args.synthetic is not None:
+                from market_maker.backtest.synthetic import synthetic_candles
+
+                candles = synthetic_candles(
+                    args.synthetic,
+                    seed=args.seed,
+                    start_price="100000",
+                    tick_size=rules.tick_size,
+                    step_size=rules.step_size,
+                )
+            else:
+                for p in args.data:
+                    _check_symbol(p, rules.symbol)
+                candles = concat([load_klines(p, rules.tick_size, rules.step_size) for p in args.data])
+        except ConfigError as exc:
+            for line in exc.errors:
+                print(f"error: {line}", file=sys.stderr)
+            return EXIT_USAGE
+        except (DataError, _UsageError, ValueError) as exc:  # ValueError: ParamsError among others
+            print(f"error: {exc}", file=sys.stderr)
+            if isinstance(exc, DataError) and "not a multiple of" in str(exc):
+                print(
+                    "hint: set the symbol's tick/step with --set tick_size=... step_size=...", file=sys.stderr
+                )
+            return EXIT_USAGE
     if args.report is not None:
         try:
             args.report.mkdir(parents=True, exist_ok=True)

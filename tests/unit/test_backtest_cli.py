@@ -91,6 +91,15 @@ def test_bad_setting_is_usage_error_naming_the_key() -> None:
     assert p.returncode == 2 and "say reconcile.interval_seconds or cleanup.interval_seconds" in p.stderr
 
 
+def test_a_misspelt_key_in_the_config_file_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "bot.yaml"
+    config.write_text('trading:\n  symbol: AVAXUSDT\n  price_intervall: "0.05"\n')
+    p = _run("--data", str(DATA), "--config", str(config), "--json", "--no-progress")
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.startswith(f"error: {config}: trading.price_intervall: unknown key (allowed here:")
+    assert p.stderr.count("\n") == 1
+
+
 def test_sweep_ranks_and_writes_csv_and_heatmap(tmp_path: Path) -> None:
     p = _run(
         "--data",
