@@ -5,8 +5,9 @@ stream (``perf_counter_ns`` taken first thing in ``ws.Connection._handle_message
 decoding) to the moment the ExchangeActor's order lane writes the order request to the socket (the
 transport's connection calls the probe right before the request's first ``sendall``, after signing,
 encoding and any connect). In between: JSON and parsing, the LatestBox coalescing hand-off, the
-StrategyActor asking the core for actions, the SlotManagerActor's checks, core transition and SQLite
-commit (intent row before the order) on the same thread as the strategy (actors/dispatch.py), the
+StrategyActor asking the core for actions, the SlotManagerActor's checks and core transition (a
+decision's cancels go out before anything is written; its placements after their intents' SQLite
+commit) on the same thread as the strategy (actors/dispatch.py), the
 hand-off to an order lane through the ExchangeActor's order desk, and the gateway, rate limiter,
 order encoding and HMAC signature. Each hop is stamped (actors/stages.py): the runs print every
 stage's p50 and p99. The bot is pinned to one CPU (``bot.cpu``, ``--cpu``; -1: not pinned); the
@@ -15,8 +16,9 @@ simulator may use every CPU and pushes an open kline at Binance's spot pace (2 s
 How the market is driven: the simulator runs in its own process and sets the price one grid level
 (10 USDT) higher every 1/rate seconds, so every tick moves the grid: the bot cancels the buy that fell
 more than one level below the window and places a new buy one level below the centre. Every such
-decision counts once (its first order request; the second one, committed after the first went to
-its lane, goes out on the other lane and is reported with the first under "every request").
+decision counts once (its first order request, the cancel; the placement, committed after the cancel
+went to its lane, goes out on the other lane: "every request" counts both, and each kind's first
+request per decision is also reported on its own).
 
 How the order goes out (``--transport``): over REST with an HMAC key (a signed query string on a
 kept-alive HTTP connection), or over the WebSocket API with an Ed25519 key (``exchange.order_transport:
