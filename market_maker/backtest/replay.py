@@ -372,6 +372,9 @@ class Replay:
         """
         while self.next_cleanup <= now:
             self.next_cleanup += self.cleanup_every
+        # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case)
+        if not self.sent or now - min(self.sent.values()) <= self.stale_after:
+            return False
         win = grid_window(price, self.interval, self.book.held_total, self.cp.grid)
         stale = stale_cancels(self.book, win, self.sent, now, self.stale_after, self.risk.halted)
         for a in stale:

@@ -316,12 +316,13 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
     """``ack(submit(book, place))`` as one transition: for an exchange that accepts at once (the
     backtester), so no PENDING book is built only to be replaced. Same checks, same resulting book."""
-    new = accepted(_submitted(book, place))
+    new = _submitted(book, place, acked=True)
     return put(book, new, next_gen=new.generation + 1), new.client_id
 
 
-def _submitted(book: SlotBook, place: Place) -> Slot:
-    """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks)."""
+def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
+    """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
+    ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
     s = book.slots.get(place.level) or Slot(level=place.level)
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
@@ -336,6 +337,21 @@ def _submitted(book: SlotBook, place: Place) -> Slot:
             f"(state {s.state}, held {s.held})"
         )
     gen = book.next_gen
+    if acked:
+        return s._replace(
+            state=SlotState.LOCKED,
+            side=place.side,
+            order_price=place.price,
+            order_qty=place.qty,
+            order_filled=0,
+            client_id=encode(book.bot_id, place.level, place.side, gen),
+            generation=gen,
+            unknown=False,
+            cancel_requested=False,
+            trip_gen=gen if place.side is Side.BUY else s.trip_gen,
+            rejects=0,
+            backoff_until_ms=0,
+        )
     return s._replace(
         state=SlotState.PENDING,
         side=place.side,
