@@ -229,35 +229,48 @@ def apply_snapshot(
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
+    return _apply_status(
+        book, s, snap.status, snap.executed_qty, snap.price, snap.side, rules, interval, now_ms
+    )
+
+
+def _apply_status(
+    book: SlotBook,
+    s: Slot,
+    status: OrderStatus,
+    executed_qty: int,
+    price: int,
+    side: Side,
+    rules: SymbolRules,
+    interval: int,
+    now_ms: int,
+) -> Result:
+    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED."""
     new = accepted(s)
     events: list[SlotEvent] = []
-    delta = min(snap.executed_qty, s.order_qty) - s.order_filled
+    delta = min(executed_qty, s.order_qty) - s.order_filled
     if delta > 0:
-        new = _add_qty(new, delta, snap.price, rules, interval)
-        events.append(Filled(s.level, s.side or snap.side, delta, snap.price, 0, snap.client_id))
-    ended = not snap.status.is_open
-    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=snap.status.value.lower())
+        new = _add_qty(new, delta, price, rules, interval)
+        events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
+    ended = not status.is_open
+    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=status.value.lower())
     return book, (*events, *settled)
 
 
 def cancelled(
     book: SlotBook, client_id: str, executed_qty: int, rules: SymbolRules, interval: int, now_ms: int
 ) -> Result:
-    """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply)."""
+    """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply).
+
+    The same as :func:`apply_snapshot` with a CANCELED snapshot of the order at its own price.
+    """
     s = book.find(client_id)
     if s is None or not s.working:
         return book, (Ignored(client_id, "cancel of an order not working"),)
-    snap = OrderSnapshot(
-        client_id,
-        0,
-        s.side or Side.BUY,
-        s.order_price,
-        s.order_qty,
-        executed_qty,
-        OrderStatus.CANCELED,
-        now_ms,
+    side = s.side or Side.BUY
+    return _apply_status(
+        book, s, OrderStatus.CANCELED, executed_qty, s.order_price, side, rules, interval, now_ms
     )
-    return apply_snapshot(book, snap, rules, interval, now_ms)
 
 
 def resolve_unknown(
