@@ -134,7 +134,8 @@ def _store(
             rest = sum(q * p for q, p in new.lots)
             if new.bought:
                 dust_cost += money(rules, rest) - new.base_fee_quote
-            new = Slot(level=new.level, client_id=new.client_id, generation=new.generation, side=new.side)
+            # level, state, side, order price, qty, filled, client id, generation (positional: cheaper)
+            new = Slot(new.level, SlotState.FREE, new.side, 0, 0, 0, new.client_id, new.generation)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
 
