@@ -27,6 +27,7 @@ from market_maker.core.risk import RiskParams
 from market_maker.core.series import (
     baseline_series,
     candle_trigger_series,
+    candle_triggers_off,
     interval_series,
     true_ranges,
     wilder_series,
@@ -148,6 +149,13 @@ def market_series(
     apply from the data candle that closes each one. The triggers depend only on the candles and the
     risk settings, so a sweep over grid settings computes them once.
     """
+    if dynamic is None and candle_triggers_off(risk):
+        # nothing the pass computes can matter: no trigger can fire and the interval stays the base
+        n = len(candles)
+        off = np.zeros(n, dtype=np.bool_)
+        return MarketSeries(
+            off, off.copy(), np.full(n, base_interval, np.int64), np.zeros(0, np.int64), False
+        )
     fp = fingerprint(candles)
     agg_ms = risk_candle_ms if risk_candle_ms and risk_candle_ms != candles.interval_ms else 0
     trig: _Triggers = _cached(_TRIGGERS, (fp, risk, agg_ms), lambda: _triggers(candles, risk, agg_ms))

@@ -29,7 +29,7 @@ from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import SlotBook, reject, submit, submit_acked
+from market_maker.core.slots import Slot, SlotBook, reject, submit, submit_acked
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
@@ -95,10 +95,9 @@ class Replay:
                 self.risk = on_round_trip(self.risk, ev.realized, ev.time_ms, self.cp.risk)
 
     def _fill(
-        self, client_id: str, side: Side, price: int, qty: int, cum: int, maker: bool, candle: int
+        self, slot: Slot, client_id: str, side: Side, price: int, qty: int, cum: int, maker: bool, candle: int
     ) -> None:
-        slot = self.book.find(client_id)
-        assert slot is not None
+        """A trade of ``slot``'s working order ``client_id`` (``slot`` as the book holds it now)."""
         if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
             self.sent.pop(client_id, None)
             if side is Side.SELL:  # the take-profit closes
@@ -148,7 +147,8 @@ class Replay:
                     continue
                 self.candle_fills[s.client_id] = (candle, already + qty)
             assert s.side is not None
-            self._fill(s.client_id, s.side, s.order_price, qty, s.order_filled + qty, True, candle)
+            # the slot as the book holds it now: an earlier fill of this pass changed only its own slot
+            self._fill(s, s.client_id, s.side, s.order_price, qty, s.order_filled + qty, True, candle)
 
     def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
@@ -189,14 +189,14 @@ class Replay:
                 return
             self.book, cid = submit_acked(self.book, a)
             fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
-            self._fill(cid, a.side, fill_price, a.qty, a.qty, False, candle)
+            self._fill(self.book.slots[a.level], cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
         self.book, cid = submit_acked(self.book, a)
         self.sent[cid] = self.now
 
     def _cancel(self, a: Cancel) -> None:
-        slot = self.book.find(a.client_id)
-        assert slot is not None
+        slot = self.book.slots[a.level]  # the strategy cancels the order its slot holds
+        assert slot.client_id == a.client_id
         self.sent.pop(a.client_id, None)
         if a.reason.startswith("open-order cap"):
             self.counters.cap_cancels += 1
@@ -372,6 +372,9 @@ class Replay:
         """
         while self.next_cleanup <= now:
             self.next_cleanup += self.cleanup_every
+        # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case)
+        if not self.sent or now - min(self.sent.values()) <= self.stale_after:
+            return False
         win = grid_window(price, self.interval, self.book.held_total, self.cp.grid)
         stale = stale_cancels(self.book, win, self.sent, now, self.stale_after, self.risk.halted)
         for a in stale:

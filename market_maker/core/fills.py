@@ -38,33 +38,60 @@ from market_maker.core.slots import Slot, SlotBook, accepted, put, reject, resto
 Result = tuple[SlotBook, tuple[SlotEvent, ...]]
 
 
+def _held_dust(bought: int, sold: int, base_fee: Decimal, rules: SymbolRules) -> tuple[int, Decimal]:
+    """Sellable ``held`` steps and ``dust`` from bought, sold and base-asset fees."""
+    base_total = rules.step_size * bought - base_fee
+    sellable = int(base_total // rules.step_size) if base_total > 0 else 0
+    held = max(sellable - sold, 0)
+    return held, base_total - rules.step_size * (held + sold)
+
+
 def _rebalance(s: Slot, rules: SymbolRules) -> Slot:
     """Recompute sellable ``held`` and ``dust`` from bought, sold and base-asset fees."""
-    base_total = rules.step_size * s.bought - s.base_fee
-    sellable = int(base_total // rules.step_size) if base_total > 0 else 0
-    held = max(sellable - s.sold, 0)
-    return s._replace(held=held, dust=base_total - rules.step_size * (held + s.sold))
+    held, dust = _held_dust(s.bought, s.sold, s.base_fee, rules)
+    return s._replace(held=held, dust=dust)
 
 
-def _add_qty(s: Slot, qty: int, price: int, rules: SymbolRules, interval: int) -> Slot:
-    """Count ``qty`` more steps of the slot's current order at ``price``."""
+def _add_qty(
+    s: Slot,
+    qty: int,
+    price: int,
+    rules: SymbolRules,
+    interval: int,
+    trade_ids: frozenset[int] | None = None,
+    fees: Decimal | None = None,
+) -> Slot:
+    """Count ``qty`` more steps of the slot's current order at ``price`` (one copy of the slot);
+    ``trade_ids`` and ``fees``, when given, are written in the same copy."""
+    trade_ids = s.trade_ids if trade_ids is None else trade_ids
+    fees = s.fees if fees is None else fees
     if s.side is Side.BUY:
-        s = s._replace(
-            bought=s.bought + qty,
+        bought = s.bought + qty
+        held, dust = _held_dust(bought, s.sold, s.base_fee, rules)
+        return s._replace(
+            bought=bought,
             lots=(*s.lots, (qty, price)),
             tp_price=s.tp_price or s.level + interval,
             order_filled=s.order_filled + qty,
+            held=held,
+            dust=dust,
+            trade_ids=trade_ids,
+            fees=fees,
         )
-    else:
-        lots, cost = fifo_take(s.lots, qty)
-        s = s._replace(
-            sold=s.sold + qty,
-            lots=lots,
-            sold_cost=s.sold_cost + money(rules, cost),
-            proceeds=s.proceeds + money(rules, qty * price),
-            order_filled=s.order_filled + qty,
-        )
-    return _rebalance(s, rules)
+    lots, cost = fifo_take(s.lots, qty)
+    sold = s.sold + qty
+    held, dust = _held_dust(s.bought, sold, s.base_fee, rules)
+    return s._replace(
+        sold=sold,
+        lots=lots,
+        sold_cost=s.sold_cost + money(rules, cost),
+        proceeds=s.proceeds + money(rules, qty * price),
+        order_filled=s.order_filled + qty,
+        held=held,
+        dust=dust,
+        trade_ids=trade_ids,
+        fees=fees,
+    )
 
 
 def _store(
@@ -107,7 +134,8 @@ def _store(
             rest = sum(q * p for q, p in new.lots)
             if new.bought:
                 dust_cost += money(rules, rest) - new.base_fee_quote
-            new = Slot(level=new.level, client_id=new.client_id, generation=new.generation, side=new.side)
+            # level, state, side, order price, qty, filled, client id, generation (positional: cheaper)
+            new = Slot(new.level, SlotState.FREE, new.side, 0, 0, 0, new.client_id, new.generation)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
 
@@ -147,8 +175,22 @@ def apply_fill(
     except FeeError as e:
         fee = ConvertedFee(ZERO, ZERO)
         events.append(FeeRejected(s.level, fill.trade_id, str(e)))
-    new = s._replace(trade_ids=s.trade_ids | {fill.trade_id}, fees=s.fees + fee.quote)
+    trade_ids, fees = s.trade_ids | {fill.trade_id}, s.fees + fee.quote
     extra_dust = extra_dust_cost = ZERO
+    if (
+        not fee.base
+        and fill.client_id == s.client_id
+        and s.working
+        and fill.side is s.side
+        and min(fill.cum_qty, s.order_qty) > s.order_filled
+    ):
+        # the usual trade of the working order, fee in quote: the steps below, in one copy of the slot
+        delta = min(fill.cum_qty, s.order_qty) - s.order_filled
+        new = _add_qty(accepted(s), delta, fill.price, rules, interval, trade_ids, fees)
+        events.append(Filled(s.level, fill.side, delta, fill.price, fill.trade_id, fill.client_id))
+        book, settled = _store(book, s, new, rules, fill.time_ms)
+        return book, (*events, *settled)
+    new = s._replace(trade_ids=trade_ids, fees=fees)
     if fee.base and fill.side is Side.BUY:
         new = _rebalance(
             new._replace(base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
@@ -188,35 +230,48 @@ def apply_snapshot(
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
+    return _apply_status(
+        book, s, snap.status, snap.executed_qty, snap.price, snap.side, rules, interval, now_ms
+    )
+
+
+def _apply_status(
+    book: SlotBook,
+    s: Slot,
+    status: OrderStatus,
+    executed_qty: int,
+    price: int,
+    side: Side,
+    rules: SymbolRules,
+    interval: int,
+    now_ms: int,
+) -> Result:
+    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED."""
     new = accepted(s)
     events: list[SlotEvent] = []
-    delta = min(snap.executed_qty, s.order_qty) - s.order_filled
+    delta = min(executed_qty, s.order_qty) - s.order_filled
     if delta > 0:
-        new = _add_qty(new, delta, snap.price, rules, interval)
-        events.append(Filled(s.level, s.side or snap.side, delta, snap.price, 0, snap.client_id))
-    ended = not snap.status.is_open
-    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=snap.status.value.lower())
+        new = _add_qty(new, delta, price, rules, interval)
+        events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
+    ended = not status.is_open
+    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=status.value.lower())
     return book, (*events, *settled)
 
 
 def cancelled(
     book: SlotBook, client_id: str, executed_qty: int, rules: SymbolRules, interval: int, now_ms: int
 ) -> Result:
-    """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply)."""
+    """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply).
+
+    The same as :func:`apply_snapshot` with a CANCELED snapshot of the order at its own price.
+    """
     s = book.find(client_id)
     if s is None or not s.working:
         return book, (Ignored(client_id, "cancel of an order not working"),)
-    snap = OrderSnapshot(
-        client_id,
-        0,
-        s.side or Side.BUY,
-        s.order_price,
-        s.order_qty,
-        executed_qty,
-        OrderStatus.CANCELED,
-        now_ms,
+    side = s.side or Side.BUY
+    return _apply_status(
+        book, s, OrderStatus.CANCELED, executed_qty, s.order_price, side, rules, interval, now_ms
     )
-    return apply_snapshot(book, snap, rules, interval, now_ms)
 
 
 def resolve_unknown(

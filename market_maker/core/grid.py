@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
-
-from market_maker.core.interval import round_half_up
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +83,7 @@ def inventory_ratio(position: int, params: GridParams) -> Fraction:
     return min(max(ratio, Fraction(-1)), Fraction(1))
 
 
+@lru_cache(maxsize=1024)  # pure; a strategy pass and each quiet-band bound read it (exact Fractions)
 def skew_multiplier(position: int, params: GridParams) -> Fraction:
     """``1 - skew_factor * inventory_ratio``: the factor that turns P into P_skewed."""
     return 1 - Fraction(params.skew_factor) * inventory_ratio(position, params)
@@ -95,19 +95,22 @@ def center(price: int, interval: int, position: int, params: GridParams) -> int:
         raise ValueError(f"interval must be > 0 ticks, got {interval}")
     if not params.skew_factor or position == params.target_inventory:
         return (2 * price + interval) // (2 * interval) * interval  # half up, integers only
-    skewed = price * skew_multiplier(position, params)
-    return round_half_up(skewed / interval) * interval
+    k = skew_multiplier(position, params)
+    # round_half_up(price * k / interval) in integers: the same value without building Fractions
+    num, den = price * k.numerator, k.denominator * interval
+    return (2 * num + den) // (2 * den) * interval
 
 
 def window_for_center(c: int, interval: int, params: GridParams) -> GridWindow:
     """The windows around an already computed center."""
+    # positional: a named tuple's keyword construction costs twice as much (a strategy pass makes one)
     return GridWindow(
-        center=c,
-        interval=interval,
-        buy_lo=c - params.buy_window * interval,
-        buy_hi=c - interval,
-        sell_lo=c + interval,
-        sell_hi=c + params.sell_window * interval,
+        c,  # center
+        interval,
+        c - params.buy_window * interval,  # buy_lo
+        c - interval,  # buy_hi
+        c + interval,  # sell_lo
+        c + params.sell_window * interval,  # sell_hi
     )
 
 

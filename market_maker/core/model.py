@@ -7,6 +7,7 @@ comparison and every piece of grid maths is exact. Money that is not on a lattic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
@@ -113,3 +114,26 @@ class OrderSnapshot:
 
 _SNAPSHOT_FIELDS = tuple(f.name for f in fields(OrderSnapshot))
 _SNAPSHOT_DEFAULTS = tuple(f.default for f in fields(OrderSnapshot))
+
+
+def tuple_replace(cls: type[tuple[object, ...]]) -> Callable[..., tuple[object, ...]]:
+    """A ``_replace`` for the named tuple class ``cls``: the same result as the generic one, cheaper.
+
+    The generic ``_replace`` pops every one of the class's fields from the keyword arguments; this
+    writes only the named ones into a copy of the values. It lives in this module because this one is
+    never compiled: only a plain Python function becomes a bound method when set on a class.
+    """
+    index = {name: i for i, name in enumerate(cls._fields)}  # type: ignore[attr-defined]
+    new = tuple.__new__
+
+    def _replace(self: tuple[object, ...], /, **changes: object) -> tuple[object, ...]:
+        values = list(self)
+        for name, value in changes.items():
+            i = index.get(name)
+            if i is None:
+                raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+            values[i] = value
+        return new(cls, values)
+
+    _replace.__doc__ = f"Return a new {cls.__name__} object replacing specified fields with new values"
+    return _replace

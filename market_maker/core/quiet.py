@@ -120,10 +120,6 @@ class CellMemo:
         self.cells, self.runs = got
 
 
-def _ceil(x: Fraction) -> int:
-    return -((-x.numerator) // x.denominator)
-
-
 class Evaluation(NamedTuple):
     """One pass of the strategy: its actions, and the quiet band when they leave nothing to do."""
 
@@ -324,9 +320,9 @@ def _price_bounds(c_lo: int, c_hi: int, interval: int, k: Fraction | int) -> tup
     """Open price bounds (ticks) of the prices whose center lies in ``c_lo..c_hi``."""
     if k == 1:  # unskewed: integer bounds of [c_lo - I/2, c_hi + I/2)
         return c_lo - interval // 2 - 1, c_hi + (interval + 1) // 2
-    if k > 0:
-        half = Fraction(interval, 2)
-        return _ceil((c_lo - half) / k) - 1, _ceil((c_hi + half) / k)
+    if k > 0:  # ceil((c -+ I/2) / k) with k = n/d, in integers: (2c -+ I) * d / (2n)
+        n2, d = 2 * k.numerator, k.denominator
+        return -((interval - 2 * c_lo) * d // n2) - 1, -((-2 * c_hi - interval) * d // n2)
     return 0, UNBOUNDED
 
 

@@ -187,7 +187,8 @@ def on_round_trip(
     if qty == 0:
         return state
     losses = state.consecutive_losses + 1 if realized < 0 else 0
-    state = replace(state, consecutive_losses=losses)
+    if losses != state.consecutive_losses:  # a win after a win changes nothing: no copy
+        state = replace(state, consecutive_losses=losses)
     if params.max_consecutive_losses > 0 and losses >= params.max_consecutive_losses:
         return trip(state, f"{losses} losing round trips in a row", now_ms, params)
     return state

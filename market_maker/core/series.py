@@ -122,6 +122,12 @@ def interval_series(
     return out
 
 
+def candle_triggers_off(params: RiskParams) -> bool:
+    """True when neither candle trigger can ever fire (both multiples 0: the rules are off), so their
+    series are all False whatever the candles (the ``> 0`` guards of ``risk.on_candle``)."""
+    return not params.atr_spike_multiple > 0 and not params.volume_spike_multiple > 0
+
+
 def candle_trigger_series(
     opens: Sequence[int],
     closes: Sequence[int],
@@ -134,6 +140,8 @@ def candle_trigger_series(
 
     ``atr`` and ``baseline`` are the series from :func:`wilder_series` / :func:`baseline_series`.
     """
+    if candle_triggers_off(params):
+        return [False] * len(opens), [False] * len(opens)
     vol_avg = wilder_series(volumes, params.volume_period)
     a_mult = Fraction(params.atr_spike_multiple)
     v_mult = Fraction(params.volume_spike_multiple)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from market_maker.core.actions import Place
 from market_maker.core.ids import decode, encode, valid_bot_id
-from market_maker.core.model import Side, SlotState
+from market_maker.core.model import Side, SlotState, tuple_replace
 from market_maker.core.pnl import ZERO, Lots, fifo_cost, money
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slot_events import OrderRejected
@@ -97,6 +97,10 @@ class Slot(NamedTuple):
     def entry_cost(self, rules: SymbolRules) -> Decimal:
         """Cost (quote) of the steps still held, FIFO."""
         return money(rules, fifo_cost(self.lots, self.held))
+
+
+# transitions copy slots a few times per order event (a backtest: tens of thousands per run)
+setattr(Slot, "_replace", tuple_replace(Slot))  # noqa: B010 (NamedTuple forbids defining it in the body)
 
 
 class BookIndex(NamedTuple):
@@ -316,13 +320,14 @@ def submit(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
     """``ack(submit(book, place))`` as one transition: for an exchange that accepts at once (the
     backtester), so no PENDING book is built only to be replaced. Same checks, same resulting book."""
-    new = accepted(_submitted(book, place))
+    new = _submitted(book, place, acked=True)
     return put(book, new, next_gen=new.generation + 1), new.client_id
 
 
-def _submitted(book: SlotBook, place: Place) -> Slot:
-    """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks)."""
-    s = book.slots.get(place.level) or Slot(level=place.level)
+def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
+    """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
+    ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
+    s = book.slots.get(place.level) or Slot(place.level)  # positional: cheaper than level=
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
@@ -336,6 +341,21 @@ def _submitted(book: SlotBook, place: Place) -> Slot:
             f"(state {s.state}, held {s.held})"
         )
     gen = book.next_gen
+    if acked:
+        return s._replace(
+            state=SlotState.LOCKED,
+            side=place.side,
+            order_price=place.price,
+            order_qty=place.qty,
+            order_filled=0,
+            client_id=encode(book.bot_id, place.level, place.side, gen),
+            generation=gen,
+            unknown=False,
+            cancel_requested=False,
+            trip_gen=gen if place.side is Side.BUY else s.trip_gen,
+            rejects=0,
+            backoff_until_ms=0,
+        )
     return s._replace(
         state=SlotState.PENDING,
         side=place.side,

@@ -154,9 +154,9 @@ def actions_for_window(
         else:
             cancels.append(Cancel(level, s.client_id, why))
     room = cap - counted if cap else _NO_SELL  # orders the open-order cap still allows
-    if room < 0 or kept_buys:
-        # the cap's victims: the buys farthest from the center first (they are the least likely to fill)
-        kept_buys.sort(key=lambda b: (-abs(c - b.level), b.level))
+    # The cap's victims come farthest from the center first (they are the least likely to fill): a kept
+    # buy lies at or below the center, so farthest first is lowest level first, the order in which the
+    # loop above (levels ascending) appended them. No sort needed.
     while room < 0 and kept_buys:  # more orders work than the cap allows (e.g. adopted at start-up)
         b = kept_buys.pop(0)
         if probe:
