@@ -36,6 +36,17 @@ def _watch_console(page: Any) -> list[str]:
     return errors
 
 
+def _history(url: str) -> list[dict[str, str]]:
+    """``GET /history``'s PnL samples once there is one: the bot samples every 5 s from its start, and
+    the page may have seen its PnL change before the first sample was taken."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        pnl: list[dict[str, str]] = requests.get(url + "/history", timeout=10).json()["pnl"]
+        if pnl or time.monotonic() > deadline:
+            return pnl
+        time.sleep(0.2)
+
+
 def _wait_text_change(page: Any, selector: str, first: str) -> str:
     deadline = time.monotonic() + WAIT_S
     while (now := page.locator(selector).inner_text()) in (first, "-"):
@@ -73,7 +84,7 @@ def test_dashboard_shows_the_ladder_and_a_live_pnl_read_only(tmp_path: Path) -> 
                 assert errors == []
             finally:
                 browser.close()
-        history = requests.get(url + "/history", timeout=10).json()["pnl"]  # what seeds a late page's chart
+        history = _history(url)  # what seeds a late page's chart
         assert history and {"time_ms", "realized", "unrealized", "net"} == set(history[0])
         refused = requests.post(url + "/pause", timeout=10)
         assert refused.status_code == 403 and "read-only" in refused.text
