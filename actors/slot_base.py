@@ -40,7 +40,7 @@ from market_maker.core.slot_events import (
     RoundTripClosed,
     SlotEvent,
 )
-from market_maker.core.slots import SlotBook
+from market_maker.core.slots import Slot, SlotBook
 from market_maker.ops.heartbeat import Totals, heartbeat_line, log_heartbeat, log_order, plain
 from market_maker.ops.logs import order_event
 
@@ -281,9 +281,11 @@ class SlotManagerBase(DispatchedActor):
 
     # --- shared helpers ------------------------------------------------------------------------------
 
-    def _cancellable(self, client_id: str) -> bool:
-        s = self.book.find(client_id)
-        return s is not None and s.state is SlotState.LOCKED and not s.cancel_requested
+    def _cancellable(self, client_id: str, book: SlotBook | None = None) -> Slot | None:
+        """The slot of ``client_id`` in ``book`` (ours by default) when its order may be asked to cancel:
+        LOCKED, no cancel sent yet; else None."""
+        s = (self.book if book is None else book).find(client_id)
+        return s if s is not None and s.state is SlotState.LOCKED and not s.cancel_requested else None
 
     def _working_count(self) -> int:
         return len(self.book.ix.working)

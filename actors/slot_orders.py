@@ -24,7 +24,7 @@ from market_maker.core import slots as coreslots
 from market_maker.core.actions import Cancel, Place
 from market_maker.core.cleanup import stale_cancels
 from market_maker.core.grid import grid_window, window_for_center
-from market_maker.core.model import Market, Side, SlotState
+from market_maker.core.model import Market, Side
 from market_maker.core.slots import Slot, SlotBook
 from market_maker.core.strategy import actions_for_window, open_orders
 from market_maker.ops.heartbeat import log_order
@@ -99,8 +99,8 @@ class OrderDecisions(SlotManagerBase):
         """Send each cancel the book still allows; the book with their flags set (not yet stored)."""
         book = self.book
         for c in cancels:
-            s = book.find(c.client_id)
-            if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:  # _cancellable
+            s = self._cancellable(c.client_id, book)
+            if s is None:
                 continue
             book = coreslots.request_cancel(book, c.client_id)
             stamped = stamp(hops) if hops else ()  # checked (the tell follows at once)
@@ -138,7 +138,7 @@ class OrderDecisions(SlotManagerBase):
         n = 0
         grid = self.params.grid
         for a in actions_for_window(win, self.book, self.risk, grid, self.rules, now_ms(), self.price):
-            if isinstance(a, Cancel) and self._cancellable(a.client_id):
+            if isinstance(a, Cancel) and self._cancellable(a.client_id) is not None:
                 n += 1
             elif isinstance(a, Place):
                 why = self._refusal(a, self.book)
@@ -182,8 +182,8 @@ class OrderDecisions(SlotManagerBase):
 
     def _cancel(self, c: Cancel) -> None:
         """Cancel one order outside a Decisions (the cleanup): flag stored, then the request."""
-        s = self.book.find(c.client_id)
-        if s is None or s.state is not SlotState.LOCKED or s.cancel_requested:  # _cancellable, found once
+        s = self._cancellable(c.client_id)
+        if s is None:
             return
         self._commit(coreslots.request_cancel(self.book, c.client_id))
         self._send(CancelOrder(c.client_id, c.reason))

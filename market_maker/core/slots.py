@@ -341,23 +341,8 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
             f"(state {s.state}, held {s.held})"
         )
     gen = book.next_gen
-    if acked:
-        return s._replace(
-            state=SlotState.LOCKED,
-            side=place.side,
-            order_price=place.price,
-            order_qty=place.qty,
-            order_filled=0,
-            client_id=encode(book.bot_id, place.level, place.side, gen),
-            generation=gen,
-            unknown=False,
-            cancel_requested=False,
-            trip_gen=gen if place.side is Side.BUY else s.trip_gen,
-            rejects=0,
-            backoff_until_ms=0,
-        )
     return s._replace(
-        state=SlotState.PENDING,
+        state=SlotState.LOCKED if acked else SlotState.PENDING,
         side=place.side,
         order_price=place.price,
         order_qty=place.qty,
@@ -367,6 +352,9 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
         unknown=False,
         cancel_requested=False,
         trip_gen=gen if place.side is Side.BUY else s.trip_gen,
+        # acknowledged at once: its reject streak ends, as ``accepted`` ends it
+        rejects=0 if acked else s.rejects,
+        backoff_until_ms=0 if acked else s.backoff_until_ms,
     )
 
 
