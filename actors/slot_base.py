@@ -113,6 +113,7 @@ class SlotManagerBase(DispatchedActor):
         self.reconciled = False
         self.snapshot_done = False
         self.queries: set[str] = set()
+        self.gone: set[str] = set()  # orders whose cancel found none open, until their query answers
         # order rows that ended while the bot was down, queried only to bring the row up to date
         self.row_queries: set[str] = set()
         self.sent_ms: dict[str, int] = {}

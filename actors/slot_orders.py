@@ -21,12 +21,12 @@ from actors.messages import (
 from actors.slot_base import SlotManagerBase, log, now_ms
 from actors.stages import stamp
 from market_maker.core import slots as coreslots
-from market_maker.core.actions import Cancel, Place
+from market_maker.core.actions import Action, Cancel, Place
 from market_maker.core.cleanup import stale_cancels
 from market_maker.core.grid import grid_window, window_for_center
 from market_maker.core.model import Market, Side
 from market_maker.core.slots import Slot, SlotBook
-from market_maker.core.strategy import actions_for_window, open_orders
+from market_maker.core.strategy import actions_for_window, calculate_actions, open_orders
 from market_maker.ops.heartbeat import log_order
 
 
@@ -77,11 +77,12 @@ class OrderDecisions(SlotManagerBase):
         self.price, self.center, self.interval = d.price, d.center, d.interval
         if not self.trading or not self.reconciled:
             return
-        cancels = [a for a in d.actions if isinstance(a, Cancel)]
+        actions = d.actions if d.book is None or d.book is self.book else self._still_wanted(d)
+        cancels = [a for a in actions if isinstance(a, Cancel)]
         book = self._cancel_unstored(cancels, d.origin_ns, hops)
         writes: list[Callable[[], Any]] = []
         placing: list[tuple[Place, str]] = []
-        for action in d.actions:
+        for action in actions:
             if isinstance(action, Place):
                 placed = self._intend(action, book, d.time_ms)
                 if placed is not None:
@@ -94,6 +95,27 @@ class OrderDecisions(SlotManagerBase):
         hops = stamp(hops) if hops and placing else ()  # committed (the tells follow at once)
         for p, cid in placing:
             self._submit(p, cid, d.origin_ns, hops)
+
+    def _still_wanted(self, d: Decisions) -> tuple[Action, ...]:
+        """The actions of Decisions decided on another book than ours that the core still asks for on ours.
+
+        What the core asks for depends on the whole book, not only on the order it names: an open-order
+        cap cancel made room counting an order whose fill was on its way (and whose take-profit may not
+        need room at all), a placement took room or budget that a fill has used since. Carried out on a
+        book that changed, such a decision cancels a buy that should work, and the trailing rule does not
+        place it back. So the core is asked again on the book as it is now, at the decision's price and
+        interval: only the orders it still asks for go out; the strategy, which is sent our book, decides
+        the rest.
+        """
+        if self.risk is None:
+            return d.actions  # no word from the risk actor yet: _refusal holds every placement anyway
+        grid, rules = self.params.grid, self.rules
+        now = calculate_actions(d.price, d.interval, self.book, self.risk, grid, rules, now_ms())
+        cancels = {a.client_id for a in now if isinstance(a, Cancel)}
+        places = {a for a in now if isinstance(a, Place)}
+        return tuple(
+            a for a in d.actions if (a.client_id in cancels if isinstance(a, Cancel) else a in places)
+        )
 
     def _cancel_unstored(self, cancels: list[Cancel], origin_ns: int, hops: tuple[int, ...]) -> SlotBook:
         """Send each cancel the book still allows; the book with their flags set (not yet stored)."""

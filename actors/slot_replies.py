@@ -73,15 +73,28 @@ class ExchangeReplies(SlotManagerBase):
         self.sent_ms.pop(m.client_id, None)
 
     def _on_cancel_failed(self, m: CancelFailed) -> None:
+        if m.not_found:
+            # The exchange has no such open order: it filled or ended meanwhile. Find out which (never
+            # assume). Until the query answers, the order is as good as a cancel in flight: its flag
+            # stays, so it neither counts against the open-order cap (a cap cancel made room for it
+            # would take a buy the grid keeps) nor is cancelled again; only an order the query still
+            # finds open gets the failed cancel's back-off (_cancel_settled).
+            self.gone.add(m.client_id)
+            self._query(m.client_id)
+            return
         t_ms = now_ms()
         book = coreslots.cancel_failed(self.book, m.client_id, t_ms)
         self._commit(book)
-        if m.not_found:
-            self._query(m.client_id)  # filled or gone meanwhile: find out which, never assume
-        else:
-            s = book.find(m.client_id)
-            wait = max(s.cancel_retry_ms - t_ms, 0) if s is not None else 0
-            log.warning("cancel of %s failed: %s (retry after %d ms)", m.client_id, m.reason, wait)
+        s = book.find(m.client_id)
+        wait = max(s.cancel_retry_ms - t_ms, 0) if s is not None else 0
+        log.warning("cancel of %s failed: %s (retry after %d ms)", m.client_id, m.reason, wait)
+
+    def _cancel_settled(self, client_id: str) -> None:
+        """After the query of an order whose cancel found none open: one still open is cancelled later."""
+        self.gone.discard(client_id)
+        s = self.book.find(client_id)
+        if s is not None and s.working and s.cancel_requested:  # still open, or the query failed
+            self._commit(coreslots.cancel_failed(self.book, client_id, now_ms()))
 
     def _on_fill(self, fill: Fill) -> bool:
         """Record and apply one of our fills; False when it is foreign or was seen before."""
@@ -110,6 +123,13 @@ class ExchangeReplies(SlotManagerBase):
         self._apply(result, [lambda: self.store.record_order(o, now_ms())])
 
     def _on_queried(self, m: OrderQueried) -> None:
+        try:
+            self._queried(m)
+        finally:
+            if m.client_id in self.gone:
+                self._cancel_settled(m.client_id)
+
+    def _queried(self, m: OrderQueried) -> None:
         self.queries.discard(m.client_id)
         row_query = m.client_id in self.row_queries
         self.row_queries.discard(m.client_id)

@@ -1,12 +1,17 @@
-"""Helpers shared by the actor tests: wait for a condition, ask the slot manager for its status."""
+"""Helpers shared by the actor tests: wait for a condition, ask the slot manager for its status, start one."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
-from actors.messages import Status, StatusQuery
+from actors import wiring as w
+from actors.dispatch import Dispatcher
+from actors.messages import ExchangeSnapshot, RiskUpdate, Status, StatusQuery
+from actors.slot_manager import SlotManagerActor, SlotSettings
+from market_maker.core.model import Market
 
 
 def wait_for(what: str, ok: Callable[[], bool], seconds: float = 60) -> None:
@@ -22,3 +27,30 @@ def slot_status(slots: Any, timeout_s: float = 30) -> Status:
     status = slots.ask(StatusQuery(), timeout=timeout_s)
     assert isinstance(status, Status)
     return status
+
+
+def start_reconciled(
+    wiring: Any,
+    store: Any,
+    params: Any,
+    book: Any,
+    risk: Any,
+    open_now: tuple[Any, ...],
+    position: Decimal = Decimal(0),
+) -> Any:
+    """A spot slot manager on ``book`` and its own dispatcher, wired as SLOTS, told the risk actor's word,
+    and reconciled with these open orders and this position (waited for)."""
+    slots = SlotManagerActor.start_on(
+        Dispatcher("decisions"),
+        wiring,
+        store,
+        params,
+        SlotSettings(Market.SPOT, 3600, 3600),
+        book,
+        params.interval,
+    )
+    wiring.set(w.SLOTS, slots)
+    slots.tell(RiskUpdate(risk, params.interval, 0))
+    slots.tell(ExchangeSnapshot(open_now, (), position, 0, cash=Decimal(1_000_000)))
+    wait_for("reconciliation", lambda: slot_status(slots).reconciled)
+    return slots

@@ -15,17 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from actor_waits import slot_status, wait_for
+from actor_waits import start_reconciled, wait_for
 
 from actors import wiring as w
-from actors.dispatch import Dispatcher
-from actors.messages import CancelOrder, Decisions, ExchangeSnapshot, RiskUpdate, Submit
-from actors.slot_manager import SlotManagerActor, SlotSettings
+from actors.messages import CancelOrder, Decisions, Submit
 from actors.wiring import Wiring
 from market_maker.core import slots as coreslots
 from market_maker.core.actions import Cancel, Place
 from market_maker.core.grid import GridParams
-from market_maker.core.model import Market, OrderSnapshot, OrderStatus, Side
+from market_maker.core.model import OrderSnapshot, OrderStatus, Side
 from market_maker.core.params import TradingParams
 from market_maker.core.risk import RiskParams, on_market_data, start_risk
 from market_maker.core.rules import SymbolRules
@@ -87,16 +85,9 @@ def slot_manager(tmp_path: Path) -> Iterator[tuple[Any, GatedStore, Desk, str]]:
     desk = Desk(store)
     wiring = Wiring()
     wiring.set(w.ORDERS, desk)
-    decisions = Dispatcher("decisions")
-    slots = SlotManagerActor.start_on(
-        decisions, wiring, store, PARAMS, SlotSettings(Market.SPOT, 3600, 3600), book, INTERVAL
-    )
-    wiring.set(w.SLOTS, slots)
+    working = OrderSnapshot(old, 1, Side.BUY, OLD_BUY, 100, 0, OrderStatus.NEW)
+    slots = start_reconciled(wiring, store, PARAMS, book, RISK, (working,))
     try:
-        slots.tell(RiskUpdate(RISK, INTERVAL, 0))
-        working = OrderSnapshot(old, 1, Side.BUY, OLD_BUY, 100, 0, OrderStatus.NEW)
-        slots.tell(ExchangeSnapshot((working,), (), Decimal(0), 0, cash=Decimal(1_000_000)))
-        wait_for("reconciliation", lambda: slot_status(slots).reconciled)
         store.log.clear()  # what reconciliation wrote
         yield slots, store, desk, old
     finally:

@@ -29,7 +29,10 @@ The open-order cap at its default (50) never binds here. At its minimum (buy + s
 binds, on both sides, and the fills are equal all the same: under a full cap the buys nearest the
 center work (core/strategy.py), so which orders work does not depend on whether a fill is seen
 before the price that caused it (the backtester) or after (the live bot here, as a real exchange's
-two streams may deliver them).
+two streams may deliver them). Two things the live bot must do for that (1 run in 5 differed before
+them): an order whose cancel the exchange answers "unknown order" (it filled) holds no room under
+the cap while its query is out, and a decision taken on a book that has changed since goes out only
+as far as the core still asks for it on the book as it is (tests/actors/test_cancel_not_found.py).
 """
 
 from __future__ import annotations
