@@ -29,7 +29,7 @@ from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import Slot, SlotBook, reject, submit, submit_acked
+from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
@@ -55,7 +55,8 @@ class Replay:
         self.fm: FillModel = settings.fill_model()
         self.rules = cp.rules
         self.unit = cp.rules.tick_size * cp.rules.step_size
-        self.book = SlotBook(settings.bot_id)
+        # owned: transitions update its storage in place; this object keeps only the newest book
+        self.book = owned(SlotBook(settings.bot_id))
         self.risk: RiskState = start_risk(cp.risk)
         self.interval = cp.interval
         self.pos = 0  # steps, from our fills
