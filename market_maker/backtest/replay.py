@@ -22,9 +22,9 @@ from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
 from market_maker.core.cleanup import stale_cancels
-from market_maker.core.fills import apply_fill, cancelled
+from market_maker.core.fills import apply_trade, cancelled
 from market_maker.core.grid import grid_window
-from market_maker.core.model import Fill, Side
+from market_maker.core.model import Side
 from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
@@ -109,10 +109,20 @@ class Replay:
         self.trade_id += 1
         notional = self.unit * price * qty
         fee = self.fm.fee(notional, maker)
-        fill = Fill(
-            self.trade_id, client_id, side, price, qty, cum, fee, self.rules.quote_asset, self.now, maker
+        self.book, events = apply_trade(
+            self.book,
+            self.trade_id,
+            client_id,
+            side,
+            price,
+            qty,
+            cum,
+            fee,
+            self.rules.quote_asset,
+            self.now,
+            self.rules,
+            self.interval,
         )
-        self.book, events = apply_fill(self.book, fill, self.rules, self.interval)
         self.fees += fee
         if side is Side.BUY:
             self.pos += qty

@@ -10,10 +10,11 @@ An id without our ``<bot>_`` prefix is *foreign*: counted, never touched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from market_maker.core.model import Side
+from market_maker.core.values import Value
 
 MAX_LEN = 36
 _BOT_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -25,14 +26,26 @@ class ClientIdError(ValueError):
     """An id cannot be built from these parts."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClientId:
+class ClientId(Value):
     """The decoded parts of one of our client order ids."""
 
-    bot_id: str
-    level: int  # ticks
-    side: Side
-    generation: int
+    __slots__ = ("bot_id", "generation", "level", "side")
+    FIELDS = ("bot_id", "level", "side", "generation")
+
+    def __init__(
+        self,
+        bot_id: str,
+        level: int,  # ticks
+        side: Side,
+        generation: int,
+    ) -> None:
+        self.bot_id: Final = bot_id
+        self.level: Final = level
+        self.side: Final = side
+        self.generation: Final = generation
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.bot_id, self.level, self.side, self.generation)
 
     def encode(self) -> str:
         """The wire form."""
