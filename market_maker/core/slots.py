@@ -167,12 +167,7 @@ def _update_owned_index(ix: BookIndex, lv: int, old: Slot | None, new: Slot | No
     """:func:`_update_index` for an owned book: the same changes, made in its index's own containers."""
     was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
     if was != now:
-        working = ix.working
-        assert isinstance(working, set)
-        if now:
-            working.add(lv)
-        else:
-            working.discard(lv)
+        _set_member(ix.working, lv, now)
     ok, nk = _filled_key(old), _filled_key(new)
     if ok != nk:
         filled = ix.filled
@@ -184,12 +179,16 @@ def _update_owned_index(ix: BookIndex, lv: int, old: Slot | None, new: Slot | No
     was = old is not None and (old.backoff_until_ms != 0 or old.cancel_retry_ms != 0)
     now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
-        backoff = ix.backoff
-        assert isinstance(backoff, set)
-        if now:
-            backoff.add(lv)
-        else:
-            backoff.discard(lv)
+        _set_member(ix.backoff, lv, now)
+
+
+def _set_member(members: AbstractSet[int], lv: int, member: bool) -> None:
+    """Add ``lv`` to (or take it out of) an owned index's set."""
+    assert isinstance(members, set)
+    if member:
+        members.add(lv)
+    else:
+        members.discard(lv)
 
 
 def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
@@ -404,17 +403,9 @@ def put(
         buys -= _buy_left(old)
     if slots is shared:
         _update_owned_index(book.ix, new.level, old, stored)
-        return SlotBook(
-            book.bot_id,
-            slots,
-            book.next_gen if next_gen is None else next_gen,
-            book.dust + dust_delta if dust_delta else book.dust,
-            book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
-            held,
-            buys,
-            book.ix,
-            True,
-        )
+        index = book.ix
+    else:
+        index = _update_index(book, slots, new.level, old, stored)
     return SlotBook(
         book.bot_id,
         slots,
@@ -423,7 +414,8 @@ def put(
         book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
         held,
         buys,
-        _update_index(book, slots, new.level, old, stored),
+        index,
+        book.owned,
     )
 
 
