@@ -55,6 +55,8 @@ class Replay:
         self.fm: FillModel = settings.fill_model()
         self.rules = cp.rules
         self.unit = cp.rules.tick_size * cp.rules.step_size
+        # what a buy must have free per quote of its notional: itself plus the higher fee
+        self.buy_rate = 1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0))
         # owned: transitions update its storage in place; this object keeps only the newest book
         self.book = owned(SlotBook(settings.bot_id))
         self.risk: RiskState = start_risk(cp.risk)
@@ -164,8 +166,8 @@ class Replay:
     def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
         slots = self.book.slots
-        reserved = sum(
-            s.order_price * s.remaining
+        reserved = sum(  # Slot.remaining spelled out: every slot read here is working
+            s.order_price * (s.order_qty - s.order_filled)
             for s in (slots[lv] for lv in self.book.ix.working)
             if s.side is Side.BUY
         )
@@ -184,7 +186,7 @@ class Replay:
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
         if a.side is Side.BUY:
-            need = self.unit * a.price * a.qty * (1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0)))
+            need = self.unit * a.price * a.qty * self.buy_rate
             if self._free_quote() < need:
                 self.book, cid = submit(self.book, a)
                 self.book, events = reject(self.book, cid, self.now, "insufficient balance")
