@@ -22,14 +22,14 @@ from market_maker.backtest.results import Counters, FillRecord, RoundTripRecord
 from market_maker.backtest.settings import BacktestSettings
 from market_maker.core.actions import Cancel, Place, Skip
 from market_maker.core.cleanup import stale_cancels
-from market_maker.core.fills import apply_fill, cancelled
+from market_maker.core.fills import apply_trade, cancelled
 from market_maker.core.grid import grid_window
-from market_maker.core.model import Fill, Side
+from market_maker.core.model import Side
 from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import Slot, SlotBook, reject, submit, submit_acked
+from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
@@ -55,7 +55,10 @@ class Replay:
         self.fm: FillModel = settings.fill_model()
         self.rules = cp.rules
         self.unit = cp.rules.tick_size * cp.rules.step_size
-        self.book = SlotBook(settings.bot_id)
+        # what a buy must have free per quote of its notional: itself plus the higher fee
+        self.buy_rate = 1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0))
+        # owned: transitions update its storage in place; this object keeps only the newest book
+        self.book = owned(SlotBook(settings.bot_id))
         self.risk: RiskState = start_risk(cp.risk)
         self.interval = cp.interval
         self.pos = 0  # steps, from our fills
@@ -108,10 +111,20 @@ class Replay:
         self.trade_id += 1
         notional = self.unit * price * qty
         fee = self.fm.fee(notional, maker)
-        fill = Fill(
-            self.trade_id, client_id, side, price, qty, cum, fee, self.rules.quote_asset, self.now, maker
+        self.book, events = apply_trade(
+            self.book,
+            self.trade_id,
+            client_id,
+            side,
+            price,
+            qty,
+            cum,
+            fee,
+            self.rules.quote_asset,
+            self.now,
+            self.rules,
+            self.interval,
         )
-        self.book, events = apply_fill(self.book, fill, self.rules, self.interval)
         self.fees += fee
         if side is Side.BUY:
             self.pos += qty
@@ -153,8 +166,8 @@ class Replay:
     def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
         slots = self.book.slots
-        reserved = sum(
-            s.order_price * s.remaining
+        reserved = sum(  # Slot.remaining spelled out: every slot read here is working
+            s.order_price * (s.order_qty - s.order_filled)
             for s in (slots[lv] for lv in self.book.ix.working)
             if s.side is Side.BUY
         )
@@ -173,7 +186,7 @@ class Replay:
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
         if a.side is Side.BUY:
-            need = self.unit * a.price * a.qty * (1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0)))
+            need = self.unit * a.price * a.qty * self.buy_rate
             if self._free_quote() < need:
                 self.book, cid = submit(self.book, a)
                 self.book, events = reject(self.book, cid, self.now, "insufficient balance")

@@ -9,34 +9,57 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final
 
 from market_maker.core.model import Side
+from market_maker.core.values import Value
 
 _TEMPLATE = string.Formatter()  # only its template parser is used
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(Value):
     """Send a new post-only limit order for the slot at ``level``."""
 
-    level: int  # ticks: the slot's key (its buy price)
-    side: Side
-    price: int  # ticks
-    qty: int  # steps
+    __slots__ = ("level", "price", "qty", "side")
+    FIELDS = ("level", "side", "price", "qty")
+
+    def __init__(
+        self,
+        level: int,  # ticks: the slot's key (its buy price)
+        side: Side,
+        price: int,  # ticks
+        qty: int,  # steps
+    ) -> None:
+        self.level: Final = level
+        self.side: Final = side
+        self.price: Final = price
+        self.qty: Final = qty
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.level, self.side, self.price, self.qty)
 
 
-@dataclass(frozen=True, slots=True)
-class Cancel:
+class Cancel(Value):
     """Cancel the working order ``client_id`` of the slot at ``level``."""
 
-    level: int
-    client_id: str
-    reason: str
+    __slots__ = ("client_id", "level", "reason")
+    FIELDS = ("level", "client_id", "reason")
+
+    def __init__(
+        self,
+        level: int,
+        client_id: str,
+        reason: str,
+    ) -> None:
+        self.level: Final = level
+        self.client_id: Final = client_id
+        self.reason: Final = reason
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.level, self.client_id, self.reason)
 
 
-class Skip(NamedTuple):
+class Skip(Value):
     """The strategy wanted to act on ``level`` but will not, for a visible ``reason``.
 
     A skip that only the market price causes (the order would cross it and a post-only order would be
@@ -49,15 +72,27 @@ class Skip(NamedTuple):
     :meth:`text` lets the shell show prices, quantities and times as a person reads them.
 
     Why on demand: a backtest makes tens of thousands of skips that nobody reads, and formatting them
-    was a measurable part of each strategy pass (for the same reason this is a named tuple: cheaper to
-    build than a frozen dataclass). Two skips are equal when their level, reason and resume prices are.
+    was a measurable part of each strategy pass (for the same reason this is a plain class with
+    ``Final`` fields, see :mod:`.values`). Two skips are equal when their level, reason and resume
+    prices are.
     """
 
-    level: int
-    why: str
-    resumes_above: int | None = None
-    resumes_below: int | None = None
-    args: tuple[object, ...] = ()
+    __slots__ = ("args", "level", "resumes_above", "resumes_below", "why")
+    FIELDS = ("level", "why", "resumes_above", "resumes_below", "args")
+
+    def __init__(
+        self,
+        level: int,
+        why: str,
+        resumes_above: int | None = None,
+        resumes_below: int | None = None,
+        args: tuple[object, ...] = (),
+    ) -> None:
+        self.level: Final = level
+        self.why: Final = why
+        self.resumes_above: Final = resumes_above
+        self.resumes_below: Final = resumes_below
+        self.args: Final = args
 
     @property
     def reason(self) -> str:
@@ -85,17 +120,6 @@ class Skip(NamedTuple):
 
     def _key(self) -> tuple[object, ...]:
         return (self.level, self.reason, self.resumes_above, self.resumes_below)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Skip):
-            return False
-        return self._key() == other._key()
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (

@@ -164,54 +164,86 @@ def apply_fill(
 
     ``fee_rates`` maps a third fee asset (e.g. ``"BNB"``) to its price in quote at fill time.
     """
-    s, ignored = _locate(book, fill.client_id)
+    return apply_trade(
+        book,
+        fill.trade_id,
+        fill.client_id,
+        fill.side,
+        fill.price,
+        fill.qty,
+        fill.cum_qty,
+        fill.fee,
+        fill.fee_asset,
+        fill.time_ms,
+        rules,
+        interval,
+        fee_rates,
+    )
+
+
+def apply_trade(
+    book: SlotBook,
+    trade_id: int,
+    client_id: str,
+    side: Side,
+    price: int,
+    qty: int,
+    cum_qty: int,
+    fee: Decimal,
+    fee_asset: str,
+    time_ms: int,
+    rules: SymbolRules,
+    interval: int,
+    fee_rates: Mapping[str, Decimal] | None = None,
+) -> Result:
+    """:func:`apply_fill` for a trade given by its fields (a :class:`Fill`'s, same names): for a caller
+    that has them at hand (the backtester, once per fill) and would build the value only to pass it."""
+    s, ignored = _locate(book, client_id)
     if s is None:
         return book, (ignored,) if ignored else ()
-    if fill.trade_id in s.trade_ids:
+    if trade_id in s.trade_ids:
         return book, ()
     events: list[SlotEvent] = []
     try:
-        fee = convert_fee(fill.fee, fill.fee_asset, fill.price, fill.qty, rules, fee_rates)
+        conv = convert_fee(fee, fee_asset, price, qty, rules, fee_rates)
     except FeeError as e:
-        fee = ConvertedFee(ZERO, ZERO)
-        events.append(FeeRejected(s.level, fill.trade_id, str(e)))
-    trade_ids, fees = s.trade_ids | {fill.trade_id}, s.fees + fee.quote
+        conv = ConvertedFee(ZERO, ZERO)
+        events.append(FeeRejected(s.level, trade_id, str(e)))
+    trade_ids, fees = s.trade_ids | {trade_id}, s.fees + conv.quote
     extra_dust = extra_dust_cost = ZERO
     if (
-        not fee.base
-        and fill.client_id == s.client_id
+        not conv.base
+        and client_id == s.client_id
         and s.working
-        and fill.side is s.side
-        and min(fill.cum_qty, s.order_qty) > s.order_filled
+        and side is s.side
+        and min(cum_qty, s.order_qty) > s.order_filled
     ):
         # the usual trade of the working order, fee in quote: the steps below, in one copy of the slot
-        delta = min(fill.cum_qty, s.order_qty) - s.order_filled
-        new = _add_qty(accepted(s), delta, fill.price, rules, interval, trade_ids, fees)
-        events.append(Filled(s.level, fill.side, delta, fill.price, fill.trade_id, fill.client_id))
-        book, settled = _store(book, s, new, rules, fill.time_ms)
+        delta = min(cum_qty, s.order_qty) - s.order_filled
+        new = _add_qty(accepted(s), delta, price, rules, interval, trade_ids, fees)
+        events.append(Filled(s.level, side, delta, price, trade_id, client_id))
+        book, settled = _store(book, s, new, rules, time_ms)
         return book, (*events, *settled)
     new = s._replace(trade_ids=trade_ids, fees=fees)
-    if fee.base and fill.side is Side.BUY:
+    if conv.base and side is Side.BUY:
         new = _rebalance(
-            new._replace(base_fee=new.base_fee + fee.base, base_fee_quote=new.base_fee_quote + fee.quote),
+            new._replace(base_fee=new.base_fee + conv.base, base_fee_quote=new.base_fee_quote + conv.quote),
             rules,
         )
-    elif fee.base:
+    elif conv.base:
         # a base fee on a sell lowers the position outside any slot; its value is charged as a fee,
         # so it leaves the dust's cost too (else the loss would count twice)
-        extra_dust, extra_dust_cost = -fee.base, -fee.quote
-    if fill.client_id == s.client_id and s.working and fill.side is s.side:
+        extra_dust, extra_dust_cost = -conv.base, -conv.quote
+    if client_id == s.client_id and s.working and side is s.side:
         new = accepted(new)
-        delta = min(fill.cum_qty, s.order_qty) - s.order_filled
+        delta = min(cum_qty, s.order_qty) - s.order_filled
         if delta > 0:
-            new = _add_qty(new, delta, fill.price, rules, interval)
-            events.append(Filled(s.level, fill.side, delta, fill.price, fill.trade_id, fill.client_id))
-    elif fill.client_id != s.client_id:
-        events.append(
-            Ignored(fill.client_id, "trade of an earlier order: fee recorded, quantity not applied")
-        )
+            new = _add_qty(new, delta, price, rules, interval)
+            events.append(Filled(s.level, side, delta, price, trade_id, client_id))
+    elif client_id != s.client_id:
+        events.append(Ignored(client_id, "trade of an earlier order: fee recorded, quantity not applied"))
     book, settled = _store(
-        book, s, new, rules, fill.time_ms, extra_dust=extra_dust, extra_dust_cost=extra_dust_cost
+        book, s, new, rules, time_ms, extra_dust=extra_dust, extra_dust_cost=extra_dust_cost
     )
     return book, (*events, *settled)
 

@@ -10,10 +10,11 @@ An id without our ``<bot>_`` prefix is *foreign*: counted, never touched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from market_maker.core.model import Side
+from market_maker.core.values import Value
 
 MAX_LEN = 36
 _BOT_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
@@ -25,14 +26,26 @@ class ClientIdError(ValueError):
     """An id cannot be built from these parts."""
 
 
-@dataclass(frozen=True, slots=True)
-class ClientId:
+class ClientId(Value):
     """The decoded parts of one of our client order ids."""
 
-    bot_id: str
-    level: int  # ticks
-    side: Side
-    generation: int
+    __slots__ = ("bot_id", "generation", "level", "side")
+    FIELDS = ("bot_id", "level", "side", "generation")
+
+    def __init__(
+        self,
+        bot_id: str,
+        level: int,  # ticks
+        side: Side,
+        generation: int,
+    ) -> None:
+        self.bot_id: Final = bot_id
+        self.level: Final = level
+        self.side: Final = side
+        self.generation: Final = generation
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.bot_id, self.level, self.side, self.generation)
 
     def encode(self) -> str:
         """The wire form."""
@@ -60,26 +73,48 @@ def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
     """Build the client order id for one order of one slot."""
     if not valid_bot_id(bot_id):
         raise ClientIdError(f"bot id {bot_id!r} must be 1-12 letters or digits")
-    cid = f"{bot_id}_{'B' if side is Side.BUY else 'S'}{_b36(level)}_{_b36(generation)}"
+    lv, gen = _b36(level), _b36(generation)
+    cid = f"{bot_id}_{'B' if side is Side.BUY else 'S'}{lv}_{gen}"
     if len(cid) > MAX_LEN:  # only reachable with absurd levels or generations
         raise ClientIdError(f"client id {cid!r} is longer than {MAX_LEN} characters")
+    if len(lv) <= 13 and len(gen) <= 6:  # an id decode() accepts (_ID_RE): it will be asked for it
+        _remember(cid, ClientId(bot_id, level, side, generation))
     return cid
 
 
-@lru_cache(maxsize=4096)  # pure; the slot book looks ids up several times per order (a backtest: ~80 000/s)
+# Ids made or parsed lately -> their parts (None: not one of ours). The slot book looks an id up
+# several times per order (a backtest: tens of thousands per second), and nearly always an id it has
+# just made: encode() leaves its parts here, so decode() parses only ids that come from elsewhere.
+_DECODED: dict[str, ClientId | None] = {}
+_DECODED_MAX = 4096
+
+
+def _remember(client_id: str, parts: ClientId | None) -> None:
+    if len(_DECODED) >= _DECODED_MAX:
+        _DECODED.clear()  # bounded; what is forgotten is parsed again
+    _DECODED[client_id] = parts
+
+
 def decode(client_id: str, bot_id: str | None = None) -> ClientId | None:
     """Parse one of our ids; None when it is foreign (or not ours when ``bot_id`` is given)."""
-    m = _ID_RE.match(client_id)
-    if m is None:
+    if client_id in _DECODED:
+        parts = _DECODED[client_id]
+    else:
+        m = _ID_RE.match(client_id)
+        parts = (
+            None
+            if m is None
+            else ClientId(
+                bot_id=m.group(1),
+                level=int(m.group(3), 36),
+                side=Side.BUY if m.group(2) == "B" else Side.SELL,
+                generation=int(m.group(4), 36),
+            )
+        )
+        _remember(client_id, parts)
+    if parts is None or (bot_id is not None and parts.bot_id != bot_id):
         return None
-    if bot_id is not None and m.group(1) != bot_id:
-        return None
-    return ClientId(
-        bot_id=m.group(1),
-        level=int(m.group(3), 36),
-        side=Side.BUY if m.group(2) == "B" else Side.SELL,
-        generation=int(m.group(4), 36),
-    )
+    return parts
 
 
 def is_own(client_id: str, bot_id: str) -> bool:

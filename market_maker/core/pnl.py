@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from market_maker.core.rules import SymbolRules
+from market_maker.core.values import Value
 
 Lots = tuple[tuple[int, int], ...]  # FIFO lots: (steps, price ticks), oldest first
 
@@ -29,12 +31,22 @@ class FeeError(ValueError):
     """A trade fee that cannot be right (negative, above notional, or unconvertible)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConvertedFee:
+class ConvertedFee(Value):
     """One trade's fee in quote, plus the part charged in the base asset (which reduces the position)."""
 
-    quote: Decimal
-    base: Decimal  # base-asset amount charged (0 unless the fee asset is the base asset)
+    __slots__ = ("base", "quote")
+    FIELDS = ("quote", "base")
+
+    def __init__(
+        self,
+        quote: Decimal,
+        base: Decimal,  # base-asset amount charged (0 unless the fee asset is the base asset)
+    ) -> None:
+        self.quote: Final = quote
+        self.base: Final = base
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.quote, self.base)
 
 
 def convert_fee(

@@ -18,7 +18,7 @@ be done (e.g. at full inventory with no take-profit in reach).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Final
 
 from market_maker.core.actions import Action, Skip
 from market_maker.core.grid import (
@@ -34,28 +34,55 @@ from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import actions_for_window, backoff_until
+from market_maker.core.values import Value
 
 UNBOUNDED = 1 << 62
 EXTEND_CELLS = 2  # neighbouring center cells tried per side; each costs a strategy pass (2 measured best)
 
 
-class QuietBand(NamedTuple):
+class QuietBand(Value):
     """Open price interval ``(lo, hi)`` in ticks; valid before ``until_ms`` (None: no time limit).
 
-    A named tuple (immutable, compared by value) because a backtest makes one per event: it is
-    several times cheaper to build than a frozen dataclass.
+    Immutable (``Final`` fields) and compared by value (:class:`~market_maker.core.values.Value`): a
+    backtest makes one per event, and a plain class builds cheapest in the compiled core.
     """
 
-    lo: int
-    hi: int
-    until_ms: int | None = None
-    # Where :func:`widen` may grow it: the centers it spans and the prices it can never pass (a
-    # resting order, or a skip that only the price causes). ``interval`` 0: it cannot grow.
-    interval: int = 0
-    c_lo: int = 0
-    c_hi: int = 0
-    floor: int = 0
-    ceiling: int = UNBOUNDED
+    __slots__ = ("c_hi", "c_lo", "ceiling", "floor", "hi", "interval", "lo", "until_ms")
+    FIELDS = ("lo", "hi", "until_ms", "interval", "c_lo", "c_hi", "floor", "ceiling")
+
+    def __init__(
+        self,
+        lo: int,
+        hi: int,
+        until_ms: int | None = None,
+        # Where :func:`widen` may grow it: the centers it spans and the prices it can never pass (a
+        # resting order, or a skip that only the price causes). ``interval`` 0: it cannot grow.
+        interval: int = 0,
+        c_lo: int = 0,
+        c_hi: int = 0,
+        floor: int = 0,
+        ceiling: int = UNBOUNDED,
+    ) -> None:
+        self.lo: Final = lo
+        self.hi: Final = hi
+        self.until_ms: Final = until_ms
+        self.interval: Final = interval
+        self.c_lo: Final = c_lo
+        self.c_hi: Final = c_hi
+        self.floor: Final = floor
+        self.ceiling: Final = ceiling
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.lo,
+            self.hi,
+            self.until_ms,
+            self.interval,
+            self.c_lo,
+            self.c_hi,
+            self.floor,
+            self.ceiling,
+        )
 
     def contains(self, price: int) -> bool:
         """True when ``price`` lies strictly inside the band."""
@@ -120,11 +147,22 @@ class CellMemo:
         self.cells, self.runs = got
 
 
-class Evaluation(NamedTuple):
+class Evaluation(Value):
     """One pass of the strategy: its actions, and the quiet band when they leave nothing to do."""
 
-    actions: tuple[Action, ...]
-    band: QuietBand  # empty (``lo == hi == price``) when ``actions`` holds a Place or a Cancel
+    __slots__ = ("actions", "band")
+    FIELDS = ("actions", "band")
+
+    def __init__(
+        self,
+        actions: tuple[Action, ...],
+        band: QuietBand,  # empty (``lo == hi == price``) when ``actions`` holds a Place or a Cancel
+    ) -> None:
+        self.actions: Final = actions
+        self.band: Final = band
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.actions, self.band)
 
 
 def evaluate(

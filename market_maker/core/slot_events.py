@@ -4,20 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from market_maker.core.model import Side
+from market_maker.core.values import Value
 
 
-@dataclass(frozen=True, slots=True)
-class Filled:
+class Filled(Value):
     """Quantity newly filled on a slot's order (``trade_id`` 0 when learnt from an order snapshot)."""
 
-    level: int
-    side: Side
-    qty: int  # steps newly applied
-    price: int  # ticks
-    trade_id: int
-    client_id: str
+    __slots__ = ("client_id", "level", "price", "qty", "side", "trade_id")
+    FIELDS = ("level", "side", "qty", "price", "trade_id", "client_id")
+
+    def __init__(
+        self,
+        level: int,
+        side: Side,
+        qty: int,  # steps newly applied
+        price: int,  # ticks
+        trade_id: int,
+        client_id: str,
+    ) -> None:
+        self.level: Final = level
+        self.side: Final = side
+        self.qty: Final = qty
+        self.price: Final = price
+        self.trade_id: Final = trade_id
+        self.client_id: Final = client_id
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.level, self.side, self.qty, self.price, self.trade_id, self.client_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +53,52 @@ class RoundTripClosed:
     time_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRejected:
+class OrderRejected(Value):
     """A definite reject: the slot went back and will not retry before ``backoff_until_ms``."""
 
-    level: int
-    side: Side
-    client_id: str
-    reason: str
-    backoff_until_ms: int
+    __slots__ = ("backoff_until_ms", "client_id", "level", "reason", "side")
+    FIELDS = ("level", "side", "client_id", "reason", "backoff_until_ms")
+
+    def __init__(
+        self,
+        level: int,
+        side: Side,
+        client_id: str,
+        reason: str,
+        backoff_until_ms: int,
+    ) -> None:
+        self.level: Final = level
+        self.side: Final = side
+        self.client_id: Final = client_id
+        self.reason: Final = reason
+        self.backoff_until_ms: Final = backoff_until_ms
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.level, self.side, self.client_id, self.reason, self.backoff_until_ms)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderClosed:
+class OrderClosed(Value):
     """A working order ended without filling completely (cancelled, expired, or never existed)."""
 
-    level: int
-    side: Side
-    client_id: str
-    filled: int  # steps the order filled before it ended
-    reason: str
+    __slots__ = ("client_id", "filled", "level", "reason", "side")
+    FIELDS = ("level", "side", "client_id", "filled", "reason")
+
+    def __init__(
+        self,
+        level: int,
+        side: Side,
+        client_id: str,
+        filled: int,  # steps the order filled before it ended
+        reason: str,
+    ) -> None:
+        self.level: Final = level
+        self.side: Final = side
+        self.client_id: Final = client_id
+        self.filled: Final = filled
+        self.reason: Final = reason
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.level, self.side, self.client_id, self.filled, self.reason)
 
 
 @dataclass(frozen=True, slots=True)

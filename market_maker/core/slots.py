@@ -24,10 +24,10 @@ mutated and nothing does I/O. Fills and exchange snapshots are applied in :mod:`
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from market_maker.core.actions import Place
 from market_maker.core.ids import decode, encode, valid_bot_id
@@ -41,6 +41,7 @@ BACKOFF_MAX_MS = 300_000
 # A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
 CANCEL_BACKOFF_BASE_MS = 500
 CANCEL_BACKOFF_MAX_MS = 30_000
+_VALID_BOT_IDS: set[str] = set()  # bot ids checked once (a book is built per order event)
 TRAIL = 8  # transitions changed_since follows back at most
 _WORKING = (SlotState.PENDING, SlotState.LOCKED)
 
@@ -107,13 +108,14 @@ class BookIndex(NamedTuple):
     """Derived views of a book's slots that let the strategy skip the slots that cannot act.
 
     Never persisted and never compared: rebuilt from ``slots`` whenever a book is made from a
-    mapping it was not built for (the store's load, ``dataclasses.replace(book, slots=...)``).
+    mapping it was not built for (the store's load, ``book.replace(slots=...)``).
     """
 
     of: Mapping[int, Slot]  # the mapping this index describes (identity, checked on construction)
-    working: frozenset[int]  # levels with a PENDING or LOCKED order
-    filled: tuple[tuple[int, int], ...]  # (tp_price, level) of FILLED slots holding steps, ascending
-    backoff: frozenset[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
+    # frozen containers; a set, a list and a set in an owned book (see :func:`owned`)
+    working: AbstractSet[int]  # levels with a PENDING or LOCKED order
+    filled: Sequence[tuple[int, int]]  # (tp_price, level) of FILLED slots holding steps, ascending
+    backoff: AbstractSet[int]  # levels whose slot carries a reject or cancel back-off (expired or not)
     # The mappings of the last TRAIL books this one was made from by put(), newest first, each with the
     # level written after it: lets the store's writer find what changed since the book it saved without
     # comparing every level (changed_since). Bounded, so a book keeps at most TRAIL ancestor mappings
@@ -161,11 +163,41 @@ def _update_index(
     return BookIndex(slots, working, filled, backoff, ((book.slots, lv), *ix.trail[: TRAIL - 1]))
 
 
+def _update_owned_index(ix: BookIndex, lv: int, old: Slot | None, new: Slot | None) -> None:
+    """:func:`_update_index` for an owned book: the same changes, made in its index's own containers."""
+    was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
+    if was != now:
+        _set_member(ix.working, lv, now)
+    ok, nk = _filled_key(old), _filled_key(new)
+    if ok != nk:
+        filled = ix.filled
+        assert isinstance(filled, list)
+        if ok is not None:
+            del filled[bisect_left(filled, ok)]
+        if nk is not None:
+            insort(filled, nk)
+    was = old is not None and (old.backoff_until_ms != 0 or old.cancel_retry_ms != 0)
+    now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
+    if was != now:
+        _set_member(ix.backoff, lv, now)
+
+
+def _set_member(members: AbstractSet[int], lv: int, member: bool) -> None:
+    """Add ``lv`` to (or take it out of) an owned index's set."""
+    assert isinstance(members, set)
+    if member:
+        members.add(lv)
+    else:
+        members.discard(lv)
+
+
 def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
     """The levels (ascending) whose slot differs between ``old`` and ``new`` (not the same object, None
     counting as absent), when ``new`` was made from ``old`` by at most :data:`TRAIL` transitions; None
     when that is not known (the caller then compares every level). O(transitions), not O(book)."""
     levels: set[int] = set()
+    if new.owned or old.owned:
+        return None  # an owned book's earlier versions share its storage: they cannot be compared
     if new.slots is not old.slots:  # not old itself, nor a copy of it with other counters (replace)
         for mapping, lv in new.ix.trail:
             levels.add(lv)
@@ -177,29 +209,116 @@ def changed_since(old: SlotBook, new: SlotBook) -> list[int] | None:
     return sorted(lv for lv in levels if before(lv) is not after(lv))
 
 
-@dataclass(frozen=True, slots=True)
 class SlotBook:
     """All slots of one bot on one symbol, keyed by level, plus book-wide counters.
 
     ``held_total`` and ``buy_working_total`` are kept up to date by every transition so the strategy
     reads them in O(1), and ``index`` (derived, see :class:`BookIndex`) so it reads only the slots
     that can act. Treat ``slots`` as read-only.
+
+    Immutable (its fields are ``Final``: read-only once built) and compared by value, ``index``
+    excepted, like a frozen dataclass; written out because a transition builds one per order event
+    and the compiled build makes a plain class with explicit fields many times cheaper to build than
+    a dataclass (whose generated ``__init__`` runs as Python). :meth:`replace` copies it.
     """
 
-    bot_id: str
-    slots: Mapping[int, Slot] = field(default_factory=dict)
-    next_gen: int = 0  # generation of the next order: unique per book, never reused
-    dust: Decimal = ZERO  # base asset: position - step_size * held_total
-    dust_cost: Decimal = ZERO  # quote cost of dust left behind by closed round trips
-    held_total: int = 0  # steps, sum of slot.held
-    buy_working_total: int = 0  # steps, sum of the unfilled quantity of working buys
-    index: BookIndex | None = field(default=None, compare=False, repr=False)  # derived, never stored
+    __slots__ = (
+        "bot_id",
+        "buy_working_total",
+        "dust",
+        "dust_cost",
+        "held_total",
+        "index",
+        "next_gen",
+        "owned",
+        "slots",
+    )
 
-    def __post_init__(self) -> None:
-        if not valid_bot_id(self.bot_id):
-            raise SlotError(f"bot id {self.bot_id!r} must be 1-12 letters or digits")
-        if self.index is None or self.index.of is not self.slots:
-            object.__setattr__(self, "index", build_index(self.slots))
+    def __init__(
+        self,
+        bot_id: str,
+        slots: Mapping[int, Slot] | None = None,
+        next_gen: int = 0,  # generation of the next order: unique per book, never reused
+        dust: Decimal = ZERO,  # base asset: position - step_size * held_total
+        dust_cost: Decimal = ZERO,  # quote cost of dust left behind by closed round trips
+        held_total: int = 0,  # steps, sum of slot.held
+        buy_working_total: int = 0,  # steps, sum of the unfilled quantity of working buys
+        index: BookIndex | None = None,  # derived, never compared nor stored
+        owned: bool = False,  # see :func:`owned`; never compared
+    ) -> None:
+        if bot_id not in _VALID_BOT_IDS:
+            if not valid_bot_id(bot_id):
+                raise SlotError(f"bot id {bot_id!r} must be 1-12 letters or digits")
+            _VALID_BOT_IDS.add(bot_id)
+        if slots is None:
+            slots = {}
+        if index is None or index.of is not slots:
+            index = build_index(slots)
+            if owned:
+                index = _owned_index(index)
+        self.bot_id: Final = bot_id
+        self.slots: Final = slots
+        self.next_gen: Final = next_gen
+        self.dust: Final = dust
+        self.dust_cost: Final = dust_cost
+        self.held_total: Final = held_total
+        self.buy_working_total: Final = buy_working_total
+        self.index: Final[BookIndex | None] = index
+        self.owned: Final = owned
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.bot_id,
+            self.slots,
+            self.next_gen,
+            self.dust,
+            self.dust_cost,
+            self.held_total,
+            self.buy_working_total,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SlotBook):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, SlotBook):
+            return NotImplemented
+        return self._key() != other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, and its slots are a dict
+
+    def __repr__(self) -> str:
+        return (
+            f"SlotBook(bot_id={self.bot_id!r}, slots={self.slots!r}, next_gen={self.next_gen!r}, "
+            f"dust={self.dust!r}, dust_cost={self.dust_cost!r}, held_total={self.held_total!r}, "
+            f"buy_working_total={self.buy_working_total!r})"
+        )
+
+    def replace(
+        self,
+        *,
+        slots: Mapping[int, Slot] | None = None,
+        next_gen: int | None = None,
+        dust: Decimal | None = None,
+        dust_cost: Decimal | None = None,
+        held_total: int | None = None,
+        buy_working_total: int | None = None,
+    ) -> SlotBook:
+        """A copy with the named fields changed (the index is rebuilt when ``slots`` is another mapping;
+        a copy of an owned book is owned, sharing its storage, unless ``slots`` is another mapping)."""
+        return SlotBook(
+            self.bot_id,
+            self.slots if slots is None else slots,
+            self.next_gen if next_gen is None else next_gen,
+            self.dust if dust is None else dust,
+            self.dust_cost if dust_cost is None else dust_cost,
+            self.held_total if held_total is None else held_total,
+            self.buy_working_total if buy_working_total is None else buy_working_total,
+            self.index,
+            self.owned and (slots is None or slots is self.slots),
+        )
 
     @property
     def ix(self) -> BookIndex:
@@ -268,7 +387,9 @@ def put(
         or new.order_filled != old.order_filled
     ):
         new = new._replace(cancel_fails=0, cancel_retry_ms=0)
-    slots = dict(book.slots)
+    shared = book.slots
+    # an owned book's storage is updated in place (see owned()); any other book's is copied
+    slots = shared if book.owned and isinstance(shared, dict) else dict(shared)
     stored: Slot | None = new
     if new.state is SlotState.FREE and new.backoff_until_ms == 0 and new.held == 0:
         slots.pop(new.level, None)
@@ -280,6 +401,11 @@ def put(
     if old is not None:
         held -= old.held
         buys -= _buy_left(old)
+    if slots is shared:
+        _update_owned_index(book.ix, new.level, old, stored)
+        index = book.ix
+    else:
+        index = _update_index(book, slots, new.level, old, stored)
     return SlotBook(
         book.bot_id,
         slots,
@@ -288,8 +414,38 @@ def put(
         book.dust_cost + dust_cost_delta if dust_cost_delta else book.dust_cost,
         held,
         buys,
-        _update_index(book, slots, new.level, old, stored),
+        index,
+        book.owned,
     )
+
+
+def owned(book: SlotBook) -> SlotBook:
+    """A copy of ``book`` that owns its storage: its transitions update that storage in place.
+
+    Every transition still returns a new book (a new identity, as caches keyed by the book expect),
+    with the same rules and the same result as for any book; what it does not do is copy the slots
+    and the index, O(book) per order event. The price: a transition leaves the book it was given
+    out of date, so only the newest book of an owned line may be read, and it is never compared
+    with its ancestors (:func:`changed_since` says it does not know). For a caller that keeps only
+    the newest book and shares it with nobody: the backtester's replay.
+    """
+    slots = dict(book.slots)
+    return SlotBook(
+        book.bot_id,
+        slots,
+        book.next_gen,
+        book.dust,
+        book.dust_cost,
+        book.held_total,
+        book.buy_working_total,
+        _owned_index(build_index(slots)),
+        True,
+    )
+
+
+def _owned_index(ix: BookIndex) -> BookIndex:
+    """``ix`` with containers an owned book updates in place."""
+    return BookIndex(ix.of, set(ix.working), list(ix.filled), set(ix.backoff))
 
 
 def _buy_left(s: Slot) -> int:
@@ -459,4 +615,4 @@ def prune(book: SlotBook, now_ms: int) -> SlotBook:
 
 def restore_generation(book: SlotBook, generation: int) -> SlotBook:
     """Make sure future client ids use generations above ``generation`` (after a restart or adoption)."""
-    return book if generation < book.next_gen else replace(book, next_gen=generation + 1)
+    return book if generation < book.next_gen else book.replace(next_gen=generation + 1)

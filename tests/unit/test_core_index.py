@@ -8,7 +8,6 @@ property tests' exchange model.
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 from core_fixtures import BTC, calm_risk
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +17,7 @@ from market_maker.core.actions import Place, Skip
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
 from market_maker.core.quiet import evaluate, quiet_band
-from market_maker.core.slots import SlotBook, build_index, prune, submit
+from market_maker.core.slots import SlotBook, build_index, changed_since, owned, prune, submit
 from market_maker.core.strategy import calculate_actions
 
 
@@ -44,11 +43,32 @@ def test_index_matches_the_slots_after_every_transition(params: GridParams, leng
     _same_index(prune(w.book, w.now + 10**9))
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PARAMS, LENGTHS, SEEDS)
+def test_an_owned_book_goes_through_the_same_books(params: GridParams, length: int, seed: int) -> None:
+    """The backtester's owned book (updated in place) equals, after every transition, the book the
+    same transitions make by copying; its index too; and the strategy decides the same on both."""
+    w = World(SlotBook("mm1"), params, calm_risk())
+    o = World(owned(SlotBook("mm1")), params, calm_risk())
+    rng, rng2 = random.Random(seed), random.Random(seed)
+    for _ in range(length):
+        before = o.book
+        step(w, rng.choice(OPS), rng.randrange(10**6), rng.randrange(10**6))
+        step(o, rng2.choice(OPS), rng2.randrange(10**6), rng2.randrange(10**6))
+        assert o.book.owned and o.book == w.book and o.realized == w.realized
+        fresh, ix = build_index(o.book.slots), o.book.ix
+        assert (ix.working, list(ix.filled), ix.backoff) == (fresh.working, list(fresh.filled), fresh.backoff)
+        assert changed_since(before, o.book) is None  # its ancestors share its storage: unknown
+        assert calculate_actions(
+            o.price, o.interval, o.book, o.risk, params, BTC, o.now
+        ) == calculate_actions(w.price, w.interval, w.book, w.risk, params, BTC, w.now)
+
+
 def test_a_book_built_from_another_mapping_rebuilds_its_index() -> None:
     lv = BTC.price_to_ticks("99000")
     book, _ = submit(SlotBook("mm1"), Place(lv, Side.BUY, lv, 100))
     assert book.ix.working == {lv}
-    emptied = replace(book, slots={})  # e.g. a caller swapping the mapping: the old index must not survive
+    emptied = book.replace(slots={})  # e.g. a caller swapping the mapping: the old index must not survive
     assert emptied.ix.working == frozenset()
     loaded = SlotBook("mm1", slots=dict(book.slots), next_gen=book.next_gen, buy_working_total=100)
     assert loaded.ix.working == {lv} and loaded == book

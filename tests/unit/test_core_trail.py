@@ -5,7 +5,6 @@ levels a full comparison finds; it may only say "not known" (None)."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 from core_fixtures import BTC, calm_risk
 from hypothesis import HealthCheck, given, settings
@@ -73,9 +72,9 @@ def test_a_cancel_request_changes_its_level_only() -> None:
 def test_an_unrelated_or_rebuilt_book_is_not_known() -> None:
     a, b = _buys(2), _buys(2)
     assert changed_since(a[1], b[2]) is None  # another lineage
-    rebuilt = replace(a[2], slots=dict(a[2].slots))  # a new mapping: its index (and link) starts afresh
+    rebuilt = a[2].replace(slots=dict(a[2].slots))  # a new mapping: its index (and link) starts afresh
     assert changed_since(a[1], rebuilt) is None
-    renumbered = replace(a[2], next_gen=99)  # the same mapping: the slots did not change
+    renumbered = a[2].replace(next_gen=99)  # the same mapping: the slots did not change
     assert changed_since(a[2], renumbered) == []
     assert changed_since(a[1], renumbered) == _full_diff(a[1], renumbered)
 
