@@ -17,8 +17,8 @@ STAGES = (
     "strategy -> slot manager (mailbox)",
     "slot manager (checks, core transition; a placement's SQLite intent commit, none for a cancel)",
     "slot manager -> order desk (tell; the log line follows it)",
-    "order desk -> order lane (thread hop)",
-    "order lane -> socket (gateway, encoding, HMAC)",
+    "order desk -> sender (an order lane: thread hop; none when the decision's thread writes the frame)",
+    "sender -> socket (gateway, encoding, HMAC or the WebSocket frame)",
 )
 
 
