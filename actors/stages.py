@@ -12,7 +12,7 @@ import time
 from itertools import pairwise
 
 STAGES = (
-    "frame off the socket -> strategy (JSON, parse, coalescing box, thread hop)",
+    "frame off the socket -> strategy (parse, coalescing box; a thread hop if the decisions thread is busy)",
     "strategy (core decision)",
     "strategy -> slot manager (mailbox)",
     "slot manager (checks, core transition; a placement's SQLite intent commit, none for a cancel)",
