@@ -8,6 +8,16 @@ no GIL hand-off between threads: on the tick-to-order path (strategy -> slot man
 about 70 us at the median and most of a millisecond at p99 on a two-core box. Python threads never run
 Python code in parallel, so two actors on one thread lose no throughput.
 
+Another thread may also run a dispatcher's messages itself when the dispatcher is idle
+(:meth:`Dispatcher.run_here`): the market-data stream's thread decides on a price and sends the
+decision's cancels without waking the decisions thread (that wake-up was most of the first ~150 us of
+tick-to-order). Only messages an actor allows (:meth:`DispatchedActor.runs_anywhere`: nothing tied to
+its thread, such as its store connection or an open transaction) run there; the first one that is not
+allowed, and everything after it, goes to the dispatcher's thread, and a handler can leave its rest to
+that thread ahead of its other messages (:meth:`DispatchedActor.continue_at_home`). A lock held while
+any message is handled keeps one thread at a time per dispatcher, so each actor still sees its messages
+one at a time, in told order.
+
 Everything else is pykka's threading actor, unchanged: ``ActorRef.tell`` / ``ask`` / ``stop``,
 ``on_start`` / ``on_stop`` / ``on_failure`` on the actor's (shared) thread, a failure stops only the
 failing actor, and a stopped actor's unhandled asks get ``ActorDeadError``.
@@ -27,6 +37,7 @@ import logging
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pykka
@@ -44,12 +55,19 @@ class Dispatcher:
 
     The thread starts with the first actor attached and ends when no attached actor is alive (a
     restarted actor attached later starts it again).
+
+    Another thread may run a few of its messages itself (:meth:`run_here`), as the market-data stream
+    does for a price tick: no thread hop between the frame and the decision. Whoever runs a message
+    holds ``_claim``, so an actor still runs on one thread at a time, its messages in told order.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._runs: queue.SimpleQueue[DispatchedActor] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._claim = threading.Lock()  # held while a message is handled, by whichever thread
+        self._here: collections.deque[DispatchedActor] = collections.deque()  # run_here's own entries
+        self._here_thread = 0  # threading.get_ident() of the thread inside run_here (0: none)
         self._live = 0  # attached actors not stopped yet
         self._thread: threading.Thread | None = None
         self._generation = 0  # threads started (names them)
@@ -73,12 +91,42 @@ class Dispatcher:
 
     def post(self, actor: DispatchedActor) -> None:
         """``actor`` has one more message to handle."""
-        self._runs.put(actor)
+        if self._here_thread == threading.get_ident():
+            self._here.append(actor)  # told inside run_here: handled there, or handed on at its end
+        else:
+            self._runs.put(actor)
+
+    def run_here(self, tell: Callable[[], object]) -> None:
+        """Call ``tell`` (which tells actors of this dispatcher), then handle on this thread the messages it
+        and they cause, as long as each actor allows it (:meth:`DispatchedActor.runs_anywhere`); the rest
+        goes to the dispatcher's thread. When that thread is busy, ``tell`` alone is called."""
+        if self._thread is None or not self._claim.acquire(blocking=False):
+            tell()
+            return
+        here = self._here
+        try:
+            self._here_thread = threading.get_ident()
+            tell()
+            while here:
+                actor = here[0]
+                if not actor.runs_anywhere_next():
+                    break
+                here.popleft()
+                actor._dispatch_one()
+                if actor.actor_stopped.is_set():
+                    self._runs.put(actor)  # its thread does the bookkeeping of a stopped actor
+        finally:
+            self._here_thread = 0
+            while here:
+                self._runs.put(here.popleft())
+            self._claim.release()
 
     def _run(self) -> None:
+        claim = self._claim
         while True:
             actor = self._runs.get()
-            actor._dispatch_one()
+            with claim:
+                actor._dispatch_one()
             if actor.finished_here():
                 with self._lock:
                     self._live -= 1
@@ -115,6 +163,19 @@ class _Inbox:
     def get(self) -> Envelope[Any]:
         return self._items.popleft()
 
+    def put_first(self, envelope: Envelope[Any], /) -> None:
+        """Put ``envelope`` ahead of every message waiting (the actor's own continuation)."""
+        with self._lock:
+            self._items.appendleft(envelope)
+            actor = self.actor
+        if actor is not None:
+            actor.dispatcher_of().post(actor)
+
+    def peek(self) -> Any:
+        """The next message (None when there is none)."""
+        items = self._items
+        return items[0].message if items else None
+
     def empty(self) -> bool:
         return not self._items
 
@@ -127,6 +188,15 @@ class _Inbox:
         with self._lock:
             self.actor = actor
             return len(self._items)
+
+
+class Continue:
+    """A handler's rest, to run on the dispatcher's thread (:meth:`DispatchedActor.continue_at_home`)."""
+
+    __slots__ = ("then",)
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        self.then = then
 
 
 class DispatchedActor(pykka.ThreadingActor):
@@ -163,6 +233,32 @@ class DispatchedActor(pykka.ThreadingActor):
         assert self._dispatcher is not None
         return self._dispatcher
 
+    def runs_anywhere(self, message: Any) -> bool:
+        """Whether ``message`` may be handled on a thread other than the dispatcher's (see
+        :meth:`Dispatcher.run_here`): only where the handler uses nothing tied to its thread (a database
+        connection, an open transaction). No, unless the actor says so."""
+        return False
+
+    def runs_anywhere_next(self) -> bool:
+        """:meth:`runs_anywhere` for the next message (True when there is none: nothing is handled)."""
+        if not getattr(self, "_started", False) or self.actor_stopped.is_set():
+            return False
+        inbox = self.actor_inbox
+        assert isinstance(inbox, _Inbox)
+        message = inbox.peek()
+        return message is None or self.runs_anywhere(message)
+
+    def on_home_thread(self) -> bool:
+        """True on the dispatcher's own thread (False inside another thread's :meth:`Dispatcher.run_here`)."""
+        d = self._dispatcher
+        return d is None or threading.current_thread() is d.thread  # not started: called directly (tests)
+
+    def continue_at_home(self, then: Callable[[], None]) -> None:
+        """Run ``then`` on the dispatcher's thread before any other message of this actor."""
+        inbox = self.actor_inbox
+        assert isinstance(inbox, _Inbox)
+        inbox.put_first(Envelope(Continue(then)))
+
     def finished_here(self) -> bool:
         """True exactly once: the first time the dispatcher sees this actor stopped."""
         if self._finished or not self.actor_stopped.is_set():
@@ -184,7 +280,8 @@ class DispatchedActor(pykka.ThreadingActor):
             _answer_dead(self, envelope)
             return
         try:
-            response = self._handle_receive(envelope.message)
+            message = envelope.message
+            response = message.then() if type(message) is Continue else self._handle_receive(message)
             if envelope.reply_to is not None:
                 envelope.reply_to.set(response)
         except Exception:

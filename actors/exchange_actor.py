@@ -40,9 +40,11 @@ from actors.messages import (
 from actors.observer import Observer
 from actors.order_lanes import OrderLanes
 from actors.send_probe import SendProbe
+from actors.slot_base import hand_off
 from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.model import Market
+from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
 from market_maker.engines.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
 from market_maker.exchange.rest import RestClient
@@ -156,16 +158,59 @@ class ExchangeActor(DispatchedActor):
     def _reply(self, message: Any) -> None:
         self.wiring.tell(w.SLOTS, message)
 
-    def _on_order_request(self, m: Submit | CancelOrder) -> None:
+    def _on_order_request(self, m: Submit | CancelOrder, sender: bool = False) -> None:
         """Hand a placement or cancel to a lane (the one already working for its client id, if any).
-        Runs on this actor's thread (from its mailbox) or on the sender's (through the order desk)."""
+        Runs on this actor's thread (from its mailbox) or on the ``sender``'s (through the order desk):
+        there, when the gateway can write the request at once and no earlier request for its client id is
+        still on a lane, the request is written here and its lane only waits for the answer."""
         hops = stamp(m.hops) if m.origin_ns else ()
-        job = partial(self._submit, m, hops) if isinstance(m, Submit) else partial(self._cancel, m, hops)
         lanes = self.lanes
         if lanes is None:  # not started (or stopping): carry it out here
-            job()
+            if isinstance(m, Submit):
+                self._submit(m, hops)
+            else:
+                self._cancel(m, hops)
+            return
+        if sender and not lanes.has(m.client_id):
+            answer = self._send_now(m, hops)
+            if answer is not None:
+                lanes.submit(m.client_id, answer)
+                return
+        job = partial(self._submit, m, hops) if isinstance(m, Submit) else partial(self._cancel, m, hops)
+        lanes.submit(m.client_id, job)
+        if sender:
+            # Let the lane take the GIL now: it was woken, but would otherwise wait until this thread
+            # blocks (the next commit) or the 5 ms switch interval passes before sending the request.
+            hand_off()
+
+    def _send_now(self, m: Submit | CancelOrder, hops: tuple[int, ...]) -> Callable[[], None] | None:
+        """Write ``m`` on this thread if the gateway can without waiting; the lane job that then waits for
+        its answer and replies (None: nothing was written)."""
+        place = isinstance(m, Submit)
+        send = getattr(self.gateway, "send_place" if place else "send_cancel", None)
+        if send is None:
+            return None
+        probe = self.probe
+        probe.arm(m.origin_ns, "place" if place else "cancel", stamp(hops) if hops else ())
+        try:
+            if isinstance(m, Submit):
+                answer = send(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
+            else:
+                answer = send(m.client_id)
+        finally:
+            sent = probe.take()
+        if answer is None:
+            return None
+        return partial(self._answered, m, answer, sent)
+
+    def _answered(self, m: Submit | CancelOrder, answer: Callable[[], Any], sent: Any) -> None:
+        """On a lane: report the write (metrics), wait for the answer, reply as for any request."""
+        self.probe.report(sent)
+        out = answer()
+        if isinstance(m, Submit):
+            self._place_reply(m, out)
         else:
-            lanes.submit(m.client_id, job)
+            self._cancel_reply(m, out)
 
     def _after_lanes(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
         def wait_then(m: Any) -> None:
@@ -181,6 +226,9 @@ class ExchangeActor(DispatchedActor):
             out = self.gateway.place(m.side, m.price, m.qty, m.client_id, reduce_only=m.reduce_only)
         finally:
             self.probe.disarm()
+        self._place_reply(m, out)
+
+    def _place_reply(self, m: Submit, out: PlaceOutcome) -> None:
         if out.status == "accepted" and out.order is not None:
             self._reply(Accepted(m.client_id, out.order))
         elif out.status == "rejected":
@@ -195,6 +243,9 @@ class ExchangeActor(DispatchedActor):
             out = self.gateway.cancel(m.client_id)
         finally:
             self.probe.disarm()
+        self._cancel_reply(m, out)
+
+    def _cancel_reply(self, m: CancelOrder, out: CancelOutcome) -> None:
         if out.status == "cancelled" and out.order is not None:
             self._reply(Cancelled(m.client_id, out.order))
         else:
@@ -245,4 +296,4 @@ class OrderDesk:
             raise pykka.ActorDeadError("the exchange actor's order desk is closed")
         if not isinstance(message, Submit | CancelOrder):
             raise TypeError(f"order desk: only Submit and CancelOrder, not {type(message).__name__}")
-        self.actor._on_order_request(message)
+        self.actor._on_order_request(message, sender=True)

@@ -53,6 +53,11 @@ class OrderLanes:
             self._jobs[client_id] = self._jobs.get(client_id, 0) + 1
         self._queues[lane].put((client_id, job))
 
+    def has(self, client_id: str) -> bool:
+        """True while a request for ``client_id`` is given and not finished (a later one must follow it)."""
+        with self._cond:
+            return client_id in self._owner
+
     def drain(self, timeout_s: float | None = None) -> bool:
         """Wait until every job given so far has finished; False when ``timeout_s`` passed first."""
         with self._cond:

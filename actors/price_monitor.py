@@ -1,7 +1,9 @@
 """PriceMonitorActor: owns the market-data stream; turns it into coalesced price ticks and closed candles.
 
 The stream callback (the stream's own thread) keeps only the newest price in a :class:`LatestBox` and
-tells the strategy only when no tick is pending, so a burst never builds a backlog. Market-data arrival
+tells the strategy only when no tick is pending, so a burst never builds a backlog. When the decisions
+thread is idle the stream's thread runs the strategy's decision (and the slot manager's cancels) itself
+(:meth:`Dispatcher.run_here`), with no thread hop between the frame and the order. Market-data arrival
 is reported to the risk actor at most about once a second (it clears the stale-data trigger).
 
 Every price passes :class:`QuoteCheck` first (market_maker/core/quote_check.py): one too far from the
@@ -18,7 +20,7 @@ import time
 from typing import Any
 
 from actors import wiring as w
-from actors.dispatch import DispatchedActor
+from actors.dispatch import DispatchedActor, Dispatcher
 from actors.latest import LatestBox
 from actors.messages import CandleClosed, MarketDataSeen, MarketDataStale, PriceTick
 from actors.observer import Observer
@@ -62,8 +64,11 @@ class PriceFeed:
         candle_interval: str,
         observer: Observer | None = None,
         limits: QuoteLimits | None = None,
+        decisions: Dispatcher | None = None,
     ) -> None:
         self.wiring = wiring
+        # the strategy's dispatcher: a price tick is decided on this (the stream's) thread when it is idle
+        self.decisions = decisions
         self.observer = observer or Observer()
         self.box = box
         self.candle_interval = candle_interval
@@ -85,8 +90,8 @@ class PriceFeed:
                 self._dropped(reason, counted=True)
                 return
             self.on_price(price, received_ns)
-            # the strategy is told first: metrics and health (a Decimal price, locks) are done while
-            # its thread wakes, not before
+            # the strategy is told first: metrics and health (a Decimal price, locks) are done after
+            # the decision (or while its thread wakes), not before
             self.observer.market_data(price)
             if received_ns >= self._seen_due_ns:
                 # no lock: two market connections racing here at most send one MarketDataSeen more
@@ -124,7 +129,13 @@ class PriceFeed:
         """Offer a price with its frame's arrival (perf_counter_ns); tell the strategy only when it had
         no tick pending."""
         if self.box.put((price, received_ns)):
-            self.wiring.tell(w.STRATEGY, PriceTick())
+            if self.decisions is None:
+                self.wiring.tell(w.STRATEGY, PriceTick())
+            else:  # no thread hop: the decision and its cancels run here when the dispatcher is idle
+                self.decisions.run_here(self._tick)
+
+    def _tick(self) -> None:
+        self.wiring.tell(w.STRATEGY, PriceTick())
 
 
 class PriceMonitorActor(DispatchedActor):

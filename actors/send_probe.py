@@ -38,11 +38,20 @@ class SendProbe:
 
         The send seen while armed is reported now, after the request went out and its answer came
         back, so the observer's work (metrics) never delays the order's own write."""
+        self.report(self.take())
+
+    def take(self) -> tuple[int, str, tuple[int, ...], int] | None:
+        """Disarm, and the send seen while armed (origin, kind, hops, sent_ns), not reported yet: the
+        thread that wrote the request hands it to the one that waits for the answer (:meth:`report`)."""
         local = self._local
         local.armed = None
         sent = getattr(local, "sent", None)
+        local.sent = None
+        return sent
+
+    def report(self, sent: tuple[int, str, tuple[int, ...], int] | None) -> None:
+        """Tell the observer about a send :meth:`take` returned (nothing for None)."""
         if sent is not None:
-            local.sent = None
             origin, kind, hops, sent_ns = sent
             self.observer.order_sent(kind, origin, sent_ns)
             self.observer.order_stages(kind, origin, hops, sent_ns)

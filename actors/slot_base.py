@@ -293,11 +293,11 @@ class SlotManagerBase(DispatchedActor):
 
     def _send(self, request: Submit | CancelOrder) -> None:
         """To the exchange actor's order desk (straight to a lane), or its mailbox when it has none."""
-        if not self.wiring.tell(w.ORDERS, request):
+        if not self.wiring.tell(w.ORDERS, request):  # the desk hands off to the lane itself (or writes)
             self.wiring.tell(w.EXCHANGE, request)
-        # Let the lane take the GIL now: it was woken, but would otherwise wait until this thread blocks
-        # (the next commit) or the 5 ms switch interval passes before sending the request.
-        hand_off()
+            # Let the exchange actor take the GIL now: it was woken, but would otherwise wait until this
+            # thread blocks (the next commit) or the 5 ms switch interval passes before sending.
+            hand_off()
 
     def _after_orders(self, note: Callable[[], None]) -> None:
         """Run ``note`` (a log line, an observer call) now, or, while a Decisions is carried out, once all

@@ -37,20 +37,26 @@ class OrderDecisions(SlotManagerBase):
         # One SlotsChanged after all its orders went out, not one per commit: the strategy cannot decide
         # before DecisionsTaken anyway, and waking it between two orders only takes the GIL from them.
         self.holding = True
+        later = False
         try:
             if d.book is not None and d.book is not self.book and self._missed():
                 log.warning("the strategy decided on a book it was not sent: sending it the current one")
                 self.held = self.book  # told with this Decisions' SlotsChanged, before its DecisionsTaken
-            self._carry_out(d)
+            later = self._carry_out(d)
         finally:
-            self.holding = False
-            if self.held is not None:
-                self._tell_book(self.held)
-                self.held = None
-            self._tell_taken()  # after its SlotsChanged: the next one may come
-            notes, self.notes = self.notes, []
-            for note in notes:
-                note()
+            if not later:
+                self._decided()
+
+    def _decided(self) -> None:
+        """A Decisions is carried out: its SlotsChanged, DecisionsTaken, then its orders' log lines."""
+        self.holding = False
+        if self.held is not None:
+            self._tell_book(self.held)
+            self.held = None
+        self._tell_taken()  # after its SlotsChanged: the next one may come
+        notes, self.notes = self.notes, []
+        for note in notes:
+            note()
 
     def _missed(self) -> bool:
         """Whether a strategy whose Decisions were decided on another book than ours has missed ours.
@@ -64,22 +70,44 @@ class OrderDecisions(SlotManagerBase):
         """
         return self.told is not self.book or self.taken is self.book
 
-    def _carry_out(self, d: Decisions) -> None:
+    def _carry_out(self, d: Decisions) -> bool:
         """Cancels first, each sent before anything is written; then the placements' intents and the
-        cancels' flags in one transaction; then the placements.
+        cancels' flags in one transaction; then the placements. True when that second part was left to
+        this actor's own thread (see below); it then ends the Decisions.
 
         A cancel needs no intent on disk: if the bot dies before its flag is stored, the order is still
         LOCKED in the store and reconciliation finds it open or cancelled, as after any lost answer. A
         placement's intent must be stored before its request leaves (a fill of an order the store never
         heard of could not be matched), so it waits for the one commit, and not for one per order.
+        Carried out on the market-data stream's thread (:meth:`runs_anywhere`), the cancels go out from
+        there and the rest, which writes to the store through this thread's connection, follows on this
+        actor's own thread before any other message.
         """
         hops = stamp(d.hops) if d.origin_ns else ()  # taken from the mailbox
         self.price, self.center, self.interval = d.price, d.center, d.interval
         if not self.trading or not self.reconciled:
-            return
+            return False
         actions = d.actions if d.book is None or d.book is self.book else self._still_wanted(d)
         cancels = [a for a in actions if isinstance(a, Cancel)]
         book = self._cancel_unstored(cancels, d.origin_ns, hops)
+        if self.on_home_thread():
+            self._place_decided(d, actions, book, hops)
+            return False
+        self.continue_at_home(partial(self._placed_at_home, d, actions, book, hops))
+        return True
+
+    def _placed_at_home(
+        self, d: Decisions, actions: tuple[Action, ...], book: SlotBook, hops: tuple[int, ...]
+    ) -> None:
+        try:
+            self._place_decided(d, actions, book, hops)
+        finally:
+            self._decided()
+
+    def _place_decided(
+        self, d: Decisions, actions: tuple[Action, ...], book: SlotBook, hops: tuple[int, ...]
+    ) -> None:
+        """Commit the placements' intents with ``book`` (the cancels' flags), then send the placements."""
         writes: list[Callable[[], Any]] = []
         placing: list[tuple[Place, str]] = []
         for action in actions:
@@ -116,6 +144,11 @@ class OrderDecisions(SlotManagerBase):
         return tuple(
             a for a in d.actions if (a.client_id in cancels if isinstance(a, Cancel) else a in places)
         )
+
+    def runs_anywhere(self, message: Any) -> bool:
+        """A Decisions may start on another thread (its cancels need no store) when no bookkeeping batch
+        holds a transaction open on this actor's thread."""
+        return type(message) is Decisions and self.batch is None
 
     def _cancel_unstored(self, cancels: list[Cancel], origin_ns: int, hops: tuple[int, ...]) -> SlotBook:
         """Send each cancel the book still allows; the book with their flags set (not yet stored)."""

@@ -12,13 +12,13 @@ import time
 from itertools import pairwise
 
 STAGES = (
-    "frame off the socket -> strategy (JSON, parse, coalescing box, thread hop)",
+    "frame off the socket -> strategy (parse, coalescing box; a thread hop if the decisions thread is busy)",
     "strategy (core decision)",
     "strategy -> slot manager (mailbox)",
     "slot manager (checks, core transition; a placement's SQLite intent commit, none for a cancel)",
     "slot manager -> order desk (tell; the log line follows it)",
-    "order desk -> order lane (thread hop)",
-    "order lane -> socket (gateway, encoding, HMAC)",
+    "order desk -> sender (an order lane: thread hop; none when the decision's thread writes the frame)",
+    "sender -> socket (gateway, encoding, HMAC or the WebSocket frame)",
 )
 
 

@@ -33,6 +33,7 @@ log = logging.getLogger("market_maker.strategy")
 # answers on restart anyway); deciding again then is safe, the slot manager re-checks every action.
 TAKEN_TIMEOUT_S = 10.0
 _UNTIL = " until {:time}"  # a skip template's back-off end: not a change of reason
+_ANYWHERE = frozenset((PriceTick, SlotsChanged, RiskUpdate, Republish, DecisionsTaken))
 
 
 class StrategyActor(DispatchedActor):
@@ -90,6 +91,10 @@ class StrategyActor(DispatchedActor):
             return None
         self._decide(origin_ns, hops)
         return None
+
+    def runs_anywhere(self, message: Any) -> bool:
+        """Everything here is plain state: the market-data stream's thread may decide on a price itself."""
+        return type(message) in _ANYWHERE
 
     def _decide(self, origin_ns: int = 0, hops: tuple[int, ...] = ()) -> None:
         book, risk, price = self.book, self.risk, self.price

@@ -223,7 +223,7 @@ class TradingSystem:
             confirm_quotes=cfg.risk.price_jump_confirm_quotes,
             stale_after=cfg.risk.stale_after_dropped_quotes,
         )
-        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer, limits)
+        feed = PriceFeed(self.wiring, self.box, cfg.risk.atr_interval, self.observer, limits, self.decisions)
         o, obs = self.options, self.observer
 
         def slots(restart: bool) -> pykka.ActorRef[Any]:

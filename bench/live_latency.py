@@ -2,14 +2,16 @@
 
 What is timed: from the moment websocket-client hands a market-data frame to the PriceMonitorActor's
 stream (``perf_counter_ns`` taken first thing in ``ws.Connection._handle_message``, before JSON
-decoding) to the moment the ExchangeActor's order lane writes the order request to the socket (the
-transport's connection calls the probe right before the request's first ``sendall``, after signing,
-encoding and any connect). In between: JSON and parsing, the LatestBox coalescing hand-off, the
-StrategyActor asking the core for actions, the SlotManagerActor's checks and core transition (a
-decision's cancels go out before anything is written; its placements after their intents' SQLite
-commit) on the same thread as the strategy (actors/dispatch.py), the
-hand-off to an order lane through the ExchangeActor's order desk, and the gateway, rate limiter,
-order encoding and HMAC signature. Each hop is stamped (actors/stages.py): the runs print every
+decoding) to the moment the order request is written to the socket (the transport's connection calls
+the probe right before the request's first ``sendall`` or the WebSocket frame's write, after signing,
+encoding and any connect). In between: parsing (a bookTicker straight from its text), the LatestBox
+coalescing hand-off, the StrategyActor asking the core for actions, the SlotManagerActor's checks and
+core transition (a decision's cancels go out before anything is written; its placements after their
+intents' SQLite commit, on the slot manager's own thread), all on the stream's thread when the
+decisions thread is idle (``Dispatcher.run_here``, actors/dispatch.py), else on the decisions thread;
+then the ExchangeActor's order desk, which over the WebSocket API writes the frame on that same thread
+(an order lane waits for the answer) and over REST hands the request to an order lane (gateway, rate
+limiter, order encoding and HMAC signature). Each hop is stamped (actors/stages.py): the runs print every
 stage's p50 and p99. The bot is pinned to one CPU (``bot.cpu``, ``--cpu``; -1: not pinned); the
 simulator may use every CPU and pushes an open kline at Binance's spot pace (2 s).
 

@@ -8,6 +8,7 @@ client id, never re-send blindly).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,19 +70,32 @@ def place_order(
     exchange: Exchange, side: Side, price: int, qty: int, client_id: str, reduce_only: bool = False
 ) -> PlaceOutcome:
     """One post-only limit order through the connector, classified."""
-    try:
-        order = exchange.place(side, price, qty, client_id, post_only=True, reduce_only=reduce_only)
-    except Exception as exc:
-        return place_error(client_id, exc)
-    return PlaceOutcome(client_id, "accepted", order)
+    return place_outcome(
+        client_id,
+        lambda: exchange.place(side, price, qty, client_id, post_only=True, reduce_only=reduce_only),
+    )
 
 
 def cancel_order(exchange: Exchange, client_id: str) -> CancelOutcome:
     """Cancel one order by client id through the connector, classified."""
+    return cancel_outcome(client_id, lambda: exchange.cancel(client_id))
+
+
+def cancel_outcome(client_id: str, cancel: Callable[[], OrderSnapshot]) -> CancelOutcome:
+    """``cancel()`` (a cancel by client id, or the wait for its answer), classified."""
     try:
-        order = exchange.cancel(client_id)
+        order = cancel()
     except OrderNotFoundError as exc:
         return CancelOutcome(client_id, "not_found", reason=why(exc))
     except Exception as exc:
         return CancelOutcome(client_id, "failed", reason=f"{type(exc).__name__}: {exc}")
     return CancelOutcome(client_id, "cancelled", order)
+
+
+def place_outcome(client_id: str, place: Callable[[], OrderSnapshot]) -> PlaceOutcome:
+    """``place()`` (a placement, or the wait for its answer), classified."""
+    try:
+        order = place()
+    except Exception as exc:
+        return place_error(client_id, exc)
+    return PlaceOutcome(client_id, "accepted", order)

@@ -20,6 +20,7 @@ from market_maker.exchange import parse
 from market_maker.exchange.base import MarketCallback, StatusCallback, Stream, UserCallback
 from market_maker.exchange.codes import CANCEL_REJECTED
 from market_maker.exchange.errors import (
+    ClockSkewError,
     ExchangeError,
     FilterError,
     OrderNotFoundError,
@@ -27,7 +28,7 @@ from market_maker.exchange.errors import (
     SymbolNotTradingError,
     UnknownOutcomeError,
 )
-from market_maker.exchange.order_socket import OrderSocket, SocketDown
+from market_maker.exchange.order_socket import OrderSocket, SentRequest, SocketDown
 from market_maker.exchange.ratelimit import limits_from_exchange_info
 from market_maker.exchange.rest import RestClient
 from market_maker.exchange.streams import MarketStream
@@ -42,6 +43,15 @@ TRADING = "TRADING"
 # while the symbol is not TRADING, a place re-reads exchangeInfo at most this often (else refused locally)
 _STATUS_RECHECK_S = 10.0
 _DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class SentOrder:
+    """A place or cancel written to the order socket, its answer not read yet (:meth:`finish`)."""
+
+    kind: str  # "place" or "cancel"
+    params: dict[str, Any]
+    request: SentRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +271,18 @@ class BinanceExchange:
         reduce_only: bool = False,
     ) -> OrderSnapshot:
         """A limit order, post-only by default; refused without sending while the symbol is not TRADING."""
+        params = self._place_params(side, price, qty, client_id, post_only, reduce_only)
+        try:
+            body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
+        except RejectedError as exc:
+            self._place_refused(exc)
+            raise
+        return self._placed(body, params)
+
+    def _place_params(
+        self, side: Side, price: int, qty: int, client_id: str, post_only: bool, reduce_only: bool
+    ) -> dict[str, Any]:
+        """A placement's request parameters, after the checks that refuse it without sending."""
         rules = self.symbol_rules()
         self._check_trading(f"POST {self.api.order.path}")
         if self.precheck:
@@ -281,22 +303,75 @@ class BinanceExchange:
             "selfTradePreventionMode": self.stp_mode,
         }
         params.update(self._order_params(side, post_only, reduce_only))
-        try:
-            body = self._order_request("POST", "order.place", self.api.order, params, orders=1)
-        except RejectedError as exc:
-            # spot: -2010 "Market is closed."; USD-M: -1122 "Invalid symbol status." The status changed
-            # since it was read: read it
-            if "market is closed" in exc.msg.lower() or exc.code == -1122:
-                self._status_read_at = 0.0
-                try:
-                    self.symbol_rules(refresh=True)
-                except ExchangeError as refresh:
-                    log.warning("%s: market closed, its status unread: %s", self.symbol, refresh)
-            raise
+        return params
+
+    def _place_refused(self, exc: RejectedError) -> None:
+        """spot: -2010 "Market is closed."; USD-M: -1122 "Invalid symbol status." The status changed
+        since it was read: read it."""
+        if "market is closed" in exc.msg.lower() or exc.code == -1122:
+            self._status_read_at = 0.0
+            try:
+                self.symbol_rules(refresh=True)
+            except ExchangeError as refresh:
+                log.warning("%s: market closed, its status unread: %s", self.symbol, refresh)
+
+    def _placed(self, body: Any, params: dict[str, Any]) -> OrderSnapshot:
         self.order_counts["placed"] += 1
         if isinstance(body, dict) and "orderId" in body and "status" not in body:
             # an ACK-only answer: what we sent is what rests
-            body = {**body, "side": side.value, "price": params["price"], "origQty": params["quantity"]}
+            body = {**body, "side": params["side"], "price": params["price"], "origQty": params["quantity"]}
+        return self._snapshot(body, accepted=True)
+
+    # --- orders written on the caller's thread (WebSocket API) ----------------------------------------
+
+    def send_place(
+        self, side: Side, price: int, qty: int, client_id: str, reduce_only: bool
+    ) -> SentOrder | None:
+        """Write a post-only placement's frame on the order socket now, on this thread, when nothing
+        needs a wait (see :meth:`OrderSocket.send_now`); None when it was not sent (:meth:`place` then
+        does it all, and raises whatever a check raised here). :meth:`finish` reads its answer."""
+        sock = self.order_socket
+        if sock is None or self.symbol_status != TRADING or self._rules is None:
+            return None
+        try:
+            params = self._place_params(side, price, qty, client_id, True, reduce_only)
+        except ExchangeError:
+            return None
+        path = self.api.order
+        sent = sock.send_now("order.place", params, f"POST {path.path}", weight=path.weight, orders=1)
+        return None if sent is None else SentOrder("place", params, sent)
+
+    def send_cancel(self, client_id: str) -> SentOrder | None:
+        """:meth:`send_place` for a cancel by client id."""
+        sock = self.order_socket
+        if sock is None:
+            return None
+        params = {"symbol": self.symbol, "origClientOrderId": client_id}
+        path = self.api.order
+        sent = sock.send_now("order.cancel", params, f"DELETE {path.path}", weight=path.weight, orders=0)
+        return None if sent is None else SentOrder("cancel", params, sent)
+
+    def finish(self, order: SentOrder) -> OrderSnapshot:
+        """The answer to a request written by :meth:`send_place` or :meth:`send_cancel`, as :meth:`place`
+        or :meth:`cancel` returns or raises it. A request refused for its timestamp (-1021, not executed)
+        is sent once more after the clock is re-measured, as :meth:`place` does."""
+        sock = self.order_socket
+        assert sock is not None
+        place = order.kind == "place"
+        method, ws_method = ("POST", "order.place") if place else ("DELETE", "order.cancel")
+        try:
+            try:
+                body = sock.answer(order.request)
+            except ClockSkewError:
+                self.rest.sync_time()
+                body = self._order_request(method, ws_method, self.api.order, order.params, orders=int(place))
+        except RejectedError as exc:
+            if place:
+                self._place_refused(exc)
+            raise
+        if place:
+            return self._placed(body, order.params)
+        self.order_counts["cancelled"] += 1
         return self._snapshot(body, accepted=True)
 
     def _order_params(self, side: Side, post_only: bool, reduce_only: bool) -> dict[str, Any]:

@@ -211,6 +211,18 @@ class RateLimiter:
             if patience.stop.wait(wait):
                 raise WaitStopped(f"stopped while waiting {wait:.0f} s for {why}")
 
+    def try_acquire(self, weight: int, orders: int = 0) -> bool:
+        """Count a request of this weight (and order count) when it may be sent right now, without
+        waiting; False (nothing counted) when :meth:`acquire` would wait or raise instead."""
+        with self._lock:
+            if orders and self._no_orders.is_set():
+                return False
+            now = self._clock()
+            if now < self._banned_until or now < self._retry_at or self._window_wait(now, weight, orders) > 0:
+                return False
+            self._count(now, weight, orders)
+            return True
+
     def _window_wait(self, now: float, weight: int, orders: int) -> float:
         wait = 0.0
         for window, limit in self._limits.items():

@@ -28,9 +28,9 @@ from market_maker.core.rules import SymbolRules
 from market_maker.exchange.base import MarketCallback, StatusCallback, UserCallback
 from market_maker.exchange.codes import error_from_answer
 from market_maker.exchange.errors import ExchangeError, ListenKeyError
-from market_maker.exchange.events import MarketParser, event_type, parse_user_event, unwrap
+from market_maker.exchange.events import MarketParser, book_ticker_texts, event_type, parse_user_event, unwrap
 from market_maker.exchange.rest import RestClient
-from market_maker.exchange.types import MarketDataDropped, StreamStatus, UserEvent
+from market_maker.exchange.types import MarketDataDropped, MarketEvent, StreamStatus, UserEvent
 from market_maker.exchange.ws import Connection, StreamSettings
 
 log = logging.getLogger(__name__)
@@ -166,8 +166,23 @@ class MarketStream(_StreamGroup):
                     self._message,
                     settings,
                     on_status=on_status,
+                    on_raw=self._raw,
                 )
             )
+
+    def _raw(self, conn: Connection, raw: str | bytes) -> bool | None:
+        """A spot bookTicker frame read from its text (as :meth:`_message` would from its JSON); None for
+        every other frame."""
+        texts = book_ticker_texts(raw)
+        if texts is None:
+            return None
+        try:
+            event: MarketEvent | None = self._parser.book_ticker(*texts, received_ns=conn.received_ns)
+        except ExchangeError as exc:  # the receiver logs (rate-limited) and counts it
+            event = MarketDataDropped(self._parser.rules.symbol, str(exc))
+        if event is not None:
+            self._on_event(event)
+        return True
 
     def _message(self, conn: Connection, msg: Any) -> bool:
         if _is_reply(msg):

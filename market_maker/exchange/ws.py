@@ -56,7 +56,8 @@ class Connection:
     """A self-healing WebSocket: give it a URL provider and a message handler, then ``start()``.
 
     ``on_message`` gets each parsed JSON message and returns True when it was data (an event), False
-    for answers to our own requests; only data feeds the watchdog.
+    for answers to our own requests; only data feeds the watchdog. ``on_raw``, if given, sees each
+    frame's text first and answers the same, or None to have it decoded and given to ``on_message``.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class Connection:
         on_open: Callable[[Connection], None] | None = None,
         on_status: Callable[[StreamStatus], None] | None = None,
         on_tick: Callable[[Connection], None] | None = None,
+        on_raw: Callable[[Connection, str | bytes], bool | None] | None = None,
         ready_on_open: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -78,6 +80,7 @@ class Connection:
         self._on_open = on_open
         self._on_status = on_status
         self._on_tick = on_tick
+        self._on_raw = on_raw  # tried first with the frame's text: None when it left the frame to JSON
         self.settings = settings
         self._ready_on_open = ready_on_open
         self._now = monotonic
@@ -294,27 +297,32 @@ class Connection:
     def _handle_message(self, app: websocket.WebSocketApp, raw: str | bytes) -> None:
         # websocket-client calls this as soon as the frame's bytes are read: tick-to-order latency starts
         self.received_ns = time.perf_counter_ns()
+        is_data = None if self._on_raw is None else self._handled(self._on_raw, raw)
+        if is_data is None:
+            try:
+                # text frames arrive as bytes (UTF-8 validation is skipped); decoding here is cheaper than
+                # json's own encoding detection, and invalid UTF-8 is a ValueError all the same
+                msg = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+            except ValueError:
+                log.warning("%s: not JSON: %.200r", self.name, raw)
+                return
+            except RecursionError:  # a hostile frame of any depth is one line, not the library's traceback
+                log.warning("%s: frame of %d bytes nested too deeply: dropped", self.name, len(raw))
+                return
+            is_data = self._handled(self._on_message, msg)
+        if is_data:
+            self._last_traffic = self._now()
+
+    def _handled(self, handler: Callable[[Connection, Any], bool | None], arg: Any) -> bool | None:
+        """The owner's handler's answer; True (data) when it failed."""
         try:
-            # text frames arrive as bytes (UTF-8 validation is skipped); decoding here is cheaper than
-            # json's own encoding detection, and invalid UTF-8 is a ValueError all the same
-            msg = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        except ValueError:
-            log.warning("%s: not JSON: %.200r", self.name, raw)
-            return
-        except RecursionError:  # a hostile frame of any depth is one line, not the library's traceback
-            log.warning("%s: frame of %d bytes nested too deeply: dropped", self.name, len(raw))
-            return
-        try:
-            is_data = self._on_message(self, msg)
+            return handler(self, arg)
         except ExchangeError as exc:  # a malformed or impossible payload: dropped, the stream goes on
             log.warning("%s: %s", self.name, exc)
-            is_data = True
         except Exception:
             # a bad payload or a failing callback must not kill the stream
             log.exception("%s: message handler failed", self.name)
-            is_data = True
-        if is_data:
-            self._last_traffic = self._now()
+        return True
 
     def _handle_error(self, app: websocket.WebSocketApp, exc: BaseException) -> None:
         log.info("%s: %s: %s", self.name, type(exc).__name__, exc)

@@ -37,11 +37,12 @@ def start_reconciled(
     risk: Any,
     open_now: tuple[Any, ...],
     position: Decimal = Decimal(0),
+    dispatcher: Dispatcher | None = None,
 ) -> Any:
-    """A spot slot manager on ``book`` and its own dispatcher, wired as SLOTS, told the risk actor's word,
-    and reconciled with these open orders and this position (waited for)."""
+    """A spot slot manager on ``book`` and ``dispatcher`` (default: one of its own), wired as SLOTS,
+    told the risk actor's word, and reconciled with these open orders and this position (waited for)."""
     slots = SlotManagerActor.start_on(
-        Dispatcher("decisions"),
+        dispatcher or Dispatcher("decisions"),
         wiring,
         store,
         params,

@@ -18,6 +18,7 @@ from typing import Any
 from actor_waits import start_reconciled, wait_for
 
 from actors import wiring as w
+from actors.dispatch import Dispatcher
 from actors.messages import CancelOrder, Decisions, Submit
 from actors.wiring import Wiring
 from market_maker.core import slots as coreslots
@@ -48,12 +49,14 @@ class GatedStore:
         self.open.set()
         self.waiting = threading.Event()  # a book write is held at the gate
         self.log: list[str] = []
+        self.threads: list[str] = []  # where each intent was written
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
     def record_intent(self, client_id: str, *args: Any, **kwargs: Any) -> Any:
         self.log.append(f"intent {client_id}")
+        self.threads.append(threading.current_thread().name)
         return self.store.record_intent(client_id, *args, **kwargs)
 
     def save_book_diff(self, old: SlotBook, new: SlotBook) -> None:
@@ -70,10 +73,13 @@ class Desk:
     def __init__(self, store: GatedStore) -> None:
         self.store = store
         self.requests: list[Submit | CancelOrder] = []
+        self.threads: list[str] = []  # where each request was handed on
+        self.decisions: Dispatcher | None = None  # the slot manager's dispatcher
 
     def tell(self, message: Any) -> None:
         self.store.log.append(f"{type(message).__name__} {message.client_id}")
         self.requests.append(message)
+        self.threads.append(threading.current_thread().name)
 
 
 @contextmanager
@@ -86,7 +92,8 @@ def slot_manager(tmp_path: Path) -> Iterator[tuple[Any, GatedStore, Desk, str]]:
     wiring = Wiring()
     wiring.set(w.ORDERS, desk)
     working = OrderSnapshot(old, 1, Side.BUY, OLD_BUY, 100, 0, OrderStatus.NEW)
-    slots = start_reconciled(wiring, store, PARAMS, book, RISK, (working,))
+    desk.decisions = Dispatcher("decisions")
+    slots = start_reconciled(wiring, store, PARAMS, book, RISK, (working,), dispatcher=desk.decisions)
     try:
         store.log.clear()  # what reconciliation wrote
         yield slots, store, desk, old
@@ -128,3 +135,24 @@ def test_a_placement_goes_out_only_after_its_intent_and_the_book_are_stored(tmp_
         flagged, placed = after.find(old), after.find(new)
         assert flagged is not None and flagged.cancel_requested
         assert placed is not None and placed.order_price == NEW_BUY
+
+
+def test_a_decision_begun_on_the_stream_thread_sends_its_cancel_there_and_writes_at_home(
+    tmp_path: Path,
+) -> None:
+    """The market-data stream decides on a price itself (Dispatcher.run_here): the cancel leaves from its
+    thread, while the intent write and the placement wait for the slot manager's own thread, whose
+    store connection they use."""
+    with slot_manager(tmp_path) as (slots, store, desk, old):
+        me = threading.current_thread().name
+        assert desk.decisions is not None
+        desk.decisions.run_here(lambda: slots.tell(_decide(old)))
+        assert [type(r) for r in desk.requests] == [CancelOrder] and desk.threads == [
+            me
+        ]  # before it returned
+        wait_for("the placement", lambda: any(isinstance(r, Submit) for r in desk.requests))
+        home_thread = desk.decisions.thread
+        assert home_thread is not None and desk.threads[1] == home_thread.name != me
+        assert store.threads == [home_thread.name]
+        new = next(r.client_id for r in desk.requests if isinstance(r, Submit))
+        assert store.log.index(f"intent {new}") < store.log.index(f"Submit {new}")

@@ -148,3 +148,95 @@ def test_a_message_told_while_stopping_is_answered_not_lost() -> None:
             future.get(timeout=2)
     finally:
         b.stop()
+
+
+class Anywhere(Recorder):
+    """A Recorder whose messages (strings starting with "any") may run on another thread."""
+
+    inside = 0
+    overlaps = 0  # handlers entered while another was running: must stay 0
+
+    def runs_anywhere(self, message: Any) -> bool:
+        return isinstance(message, str) and message.startswith("any")
+
+    def on_receive(self, message: Any) -> Any:
+        self.inside += 1
+        self.overlaps += self.inside > 1
+        time.sleep(0.0002)  # long enough for another thread to try to run one at the same time
+        try:
+            return super().on_receive(message)
+        finally:
+            self.inside -= 1
+
+
+def test_run_here_handles_what_may_run_anywhere_on_the_calling_thread_and_the_rest_on_the_dispatcher() -> (
+    None
+):
+    d = Dispatcher("here")
+    log: list[tuple[str, Any, str]] = []
+    a = Anywhere.start_on(d, log, "a")
+    b = Recorder.start_on(d, log, "b")
+    try:
+        home = a.ask("where").name
+        me = _thread()
+        log.clear()
+        d.run_here(lambda: (a.tell("any-1"), a.tell("home-1"), a.tell("any-2"), b.tell("any-3")))
+        # any-1 ran here; home-1 may not, so it and everything after it went to the dispatcher, in order
+        assert log[0] == ("a", "any-1", me)
+        _wait(lambda: len(log) == 4)
+        assert [(n, m) for n, m, _ in log] == [
+            ("a", "any-1"),
+            ("a", "home-1"),
+            ("a", "any-2"),
+            ("b", "any-3"),
+        ]
+        assert [t for _, _, t in log[1:]] == [home] * 3
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_run_here_only_tells_while_the_dispatcher_is_busy_and_keeps_each_actors_order() -> None:
+    d = Dispatcher("busy")
+    log: list[tuple[str, Any, str]] = []
+    a = Anywhere.start_on(d, log, "a")
+    gate = threading.Event()
+    b = Gate.start_on(d, log, "b", gate)
+    try:
+        home = a.ask("where").name
+        log.clear()
+        b.tell("wait")  # the dispatcher's thread is inside b's handler
+        _wait(lambda: len(log) == 1)
+        d.run_here(lambda: a.tell("any-1"))
+        assert len(log) == 1  # not run here: the dispatcher was busy, so it was only told
+        gate.set()
+        _wait(lambda: len(log) == 2)
+        assert log[1] == ("a", "any-1", home)
+        # many callers at once, each actor's messages still in told order and one at a time
+        threads = [
+            threading.Thread(target=lambda i=i: d.run_here(lambda: a.tell(f"any-{i}"))) for i in range(2, 40)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        a.ask("where")
+        assert sorted(int(m[4:]) for _, m, _ in log if str(m).startswith("any-")) == list(range(1, 40))
+        assert a.proxy().overlaps.get() == 0
+    finally:
+        a.stop()
+        b.stop()
+
+
+class Gate(Recorder):
+    """Waits at ``gate`` inside its handler."""
+
+    def __init__(self, log: list[tuple[str, Any, str]], name: str, gate: threading.Event) -> None:
+        super().__init__(log, name)
+        self.gate = gate
+
+    def on_receive(self, message: Any) -> Any:
+        out = super().on_receive(message)
+        if message == "wait":
+            assert self.gate.wait(10)
+        return out

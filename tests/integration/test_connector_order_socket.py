@@ -117,3 +117,58 @@ def test_a_socket_cut_while_waiting_is_an_unknown_outcome_then_reconnects(
         assert ids == ["mm1-cut-1", "mm1-cut-2"]  # the lost one was placed once, never re-sent
     finally:
         ex.close()
+
+
+def test_a_request_written_now_is_answered_later_like_place_and_cancel(sim: SimServer, market: str) -> None:
+    ex = socket_exchange(sim, market, "ed25519")
+    try:
+        rest_before = ex.rest.sent
+        price = price_off_market(sim, ex, Side.BUY, "-0.02")
+        sent = ex.send_place(Side.BUY, price, QTY, "mm1-now-1", False)
+        assert sent is not None
+        placed = ex.finish(sent)
+        assert placed.client_id == "mm1-now-1" and placed.price == price
+        assert [o["clientOrderId"] for o in sim.control.open_orders(ED_KEY)] == ["mm1-now-1"]
+        cancel = ex.send_cancel("mm1-now-1")
+        assert cancel is not None
+        assert ex.finish(cancel).status.value == "CANCELED"
+        assert sim.control.open_orders(ED_KEY) == []
+        assert ex.rest.sent == rest_before and ex.order_counts == {"placed": 1, "cancelled": 1}
+    finally:
+        ex.close()
+
+
+def test_nothing_is_written_now_when_the_socket_is_down_or_orders_are_refused(
+    sim: SimServer, market: str
+) -> None:
+    ex = socket_exchange(sim, market, "ed25519")
+    try:
+        assert ex.order_socket is not None
+        price = price_off_market(sim, ex, Side.BUY, "-0.02")
+        ex.rest.limiter.refuse_orders()  # the bot is stopping: no new order, cancels still go
+        assert ex.send_place(Side.BUY, price, QTY, "mm1-no-1", False) is None
+        cancel = ex.send_cancel("mm1-no-1")
+        assert cancel is not None
+        ex.order_socket.stop()
+        assert ex.send_cancel("mm1-no-2") is None
+        assert ex.order_socket.sent == 1 and sim.control.open_orders(ED_KEY) == []
+    finally:
+        ex.close()
+
+
+def test_an_unanswered_request_written_now_is_an_unknown_outcome_placed_once(
+    sim: SimServer, market: str
+) -> None:
+    ex = socket_exchange(sim, market, "ed25519", timeout_s=(3.05, 0.5))
+    try:
+        sim.control.timeout_after_accept_next(1, hold_seconds=30)
+        price = price_off_market(sim, ex, Side.BUY, "-0.02")
+        sent = ex.send_place(Side.BUY, price, QTY, "mm1-lostnow-1", False)
+        assert sent is not None
+        with pytest.raises(UnknownOutcomeError):
+            ex.finish(sent)
+        found = ex.get_order("mm1-lostnow-1")
+        assert found is not None and found.client_id == "mm1-lostnow-1"
+        assert [o["clientOrderId"] for o in sim.control.open_orders(ED_KEY)] == ["mm1-lostnow-1"]
+    finally:
+        ex.close()

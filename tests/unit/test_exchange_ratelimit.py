@@ -244,3 +244,23 @@ def test_server_clock_offset_uses_the_round_trip_midpoint() -> None:
     assert sc.now_ms() == 1_000_200 + 3000
     clock.now += 61
     assert sc.due()
+
+
+def test_try_acquire_counts_only_what_may_go_now_and_never_waits() -> None:
+    clock = FakeClock()
+    rl = limiter(clock, {Window("orders", 10): 2, Window("weight", 60): 100})
+    assert rl.try_acquire(1, orders=1) and rl.try_acquire(1, orders=1)
+    assert not rl.try_acquire(1, orders=1)  # the order window is spent: acquire would wait
+    assert rl.try_acquire(1)  # a cancel (no order count) still goes
+    assert rl.used("orders", 10) == 2 and rl.used("weight", 60) == 3
+    rl.observe(429, {"Retry-After": "3"})
+    assert not rl.try_acquire(1)
+    clock.now += 3
+    assert rl.try_acquire(1)
+    rl.observe(418, {"Retry-After": "60"})
+    assert not rl.try_acquire(1)
+    clock.now += 60
+    assert rl.try_acquire(1)
+    rl.refuse_orders()
+    assert not rl.try_acquire(1, orders=1) and rl.try_acquire(1)
+    assert clock.slept == [] and rl.used("weight", 60) < 100

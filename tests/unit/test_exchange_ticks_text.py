@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,11 @@ from hypothesis import strategies as st
 
 from market_maker.core.rules import SymbolRules
 from market_maker.exchange.errors import ExchangeError
-from market_maker.exchange.events import MarketParser
+from market_maker.exchange.events import MarketParser, book_ticker_texts
 from market_maker.exchange.parse import lattice_digits, to_ticks, units_below, units_from_text
-from market_maker.exchange.types import Quote
+from market_maker.exchange.streams import MarketStream
+from market_maker.exchange.types import MarketDataDropped, Quote
+from market_maker.exchange.ws import StreamSettings
 
 RULES = SymbolRules(
     "BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), max_price=Decimal("1000000")
@@ -121,3 +124,56 @@ def test_a_candle_whose_high_is_below_its_body_is_refused() -> None:
     with pytest.raises(ExchangeError, match="inconsistent kline"):
         MarketParser(MIN).parse({"e": "kline", "s": "BTCUSDT", "k": k})
     assert MarketParser(MIN).parse({"e": "kline", "s": "BTCUSDT", "k": {**k, "h": "10.00"}}) is not None
+
+
+def _frame(symbol: str, bid: str, ask: str, u: str = "400900217") -> bytes:
+    return (
+        f'{{"stream":"btcusdt@bookTicker","data":{{"u":{u},"s":"{symbol}","b":"{bid}","B":"31.21",'
+        f'"a":"{ask}","A":"40.66"}}}}'
+    ).encode()
+
+
+def _both_paths(raw: bytes) -> tuple[list[object], list[object]]:
+    """The events the text path and the JSON path give for one frame ("declined": the text path left it)."""
+    by_text: list[object] = []
+    by_json: list[object] = []
+    text = MarketStream(["ws://unused"], RULES, by_text.append, settings=StreamSettings())
+    decoded = MarketStream(["ws://unused"], RULES, by_json.append, settings=StreamSettings())
+    text.connections[0].received_ns = decoded.connections[0].received_ns = 7
+    if text._raw(text.connections[0], raw) is None:
+        by_text.append("declined")
+    assert decoded._message(decoded.connections[0], json.loads(raw)) is True
+    return by_text, by_json
+
+
+_PRICE_TEXT = st.one_of(
+    st.decimals(min_value=Decimal("0.01"), max_value=2 * 10**6, places=3, allow_nan=False).map(
+        lambda d: f"{d:f}"
+    ),
+    st.text(alphabet="0123456789.", min_size=1, max_size=12),
+)
+
+
+@given(_PRICE_TEXT, _PRICE_TEXT, st.sampled_from(["BTCUSDT", "ETHUSDT"]))
+def test_a_book_ticker_read_from_its_text_is_the_one_read_from_its_json(
+    bid: str, ask: str, symbol: str
+) -> None:
+    by_text, by_json = _both_paths(_frame(symbol, bid, ask))
+    assert by_text == by_json  # the same quote, the same drop (and reason), or nothing for another symbol
+
+
+def test_the_text_path_reads_the_shape_binance_sends_and_leaves_anything_else_to_json() -> None:
+    by_text, by_json = _both_paths(_frame("BTCUSDT", "100000.00", "100000.01"))
+    assert by_text == by_json == [Quote("BTCUSDT", 10000000, 10000001, 0, 7)]
+    crossed, _ = _both_paths(_frame("BTCUSDT", "100000.02", "100000.01"))
+    assert isinstance(crossed[0], MarketDataDropped) and "crossed" in crossed[0].reason
+    assert book_ticker_texts(_frame("BTCUSDT", "1.00", "1.01", u="0123")) is None  # not JSON: a leading zero
+    assert book_ticker_texts(_frame("BTCUSDT", "1.00", "1.01").decode()) is None  # text frames come as bytes
+    for other in (
+        _frame("BTCUSDT", "100000.00", "100000.0\\u0031"),  # an escape
+        _frame("BTCUSDT", "100000.00", "100000.01").replace(b",", b", "),  # spacing
+        b'{"stream":"btcusdt@bookTicker","data":{"e":"bookTicker","u":1,"s":"BTCUSDT","b":"1.00","B":"1",'
+        b'"a":"1.01","A":"1","T":1,"E":2}}',  # USD-M's shape
+    ):
+        by_text, by_json = _both_paths(other)
+        assert by_text == ["declined"] and len(by_json) == 1, other
