@@ -44,7 +44,7 @@ from actors.slot_base import hand_off
 from actors.stages import stamp
 from actors.wiring import Wiring
 from market_maker.core.model import Market
-from market_maker.durable.outcomes import CancelOutcome, PlaceOutcome
+from market_maker.engines import CancelOutcome, PlaceOutcome
 from market_maker.engines.gateway import DirectGateway, OrderGateway
 from market_maker.exchange.base import Exchange, Stream
 from market_maker.exchange.rest import RestClient

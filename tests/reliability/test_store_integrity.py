@@ -30,7 +30,17 @@ def _trading_then_killed(tmp_path: Path) -> tuple[CrashRig, list[str]]:
         rig.sim.control.set_price("BTCUSDT", "100000")  # again until the market stream is up
         return len(rig.own_open()) == 3
 
+    def stored_locked() -> int:
+        db = sqlite3.connect(f"file:{rig.database}?mode=ro", uri=True)
+        try:
+            return int(db.execute("SELECT count(*) FROM slot WHERE doc LIKE '%\"LOCKED\"%'").fetchone()[0])
+        finally:
+            db.close()
+
     rig.wait(three_buys, 60, "three buys")
+    # the venue has them before the bot has stored their acks: kill only once the store says LOCKED too
+    # (the damage below rewrites LOCKED slots; on a busy box a store still saying PENDING had none)
+    rig.wait(lambda: stored_locked() == 3, 60, "the three buys stored as LOCKED")
     rig.kill()
     return rig, sorted(o["clientOrderId"] for o in rig.own_open())
 
