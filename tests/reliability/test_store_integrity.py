@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,7 +84,12 @@ def _refused_once(rig: CrashRig, before: list[str], word: str, args: tuple[str, 
     traceback, the venue's orders as they were. The error line."""
     mark = len(rig.log.read_text(errors="replace"))
     proc = start_bot(rig.config, rig.log, args=args)
-    code = proc.wait(timeout=120)
+    try:
+        code = proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a bot that did not refuse must not outlive the test
+        proc.wait()
+        raise
     out = rig.log.read_text(errors="replace")[mark:]
     errors = [x for x in out.splitlines() if x.startswith("error:")]
     assert code == EXIT_UNSAFE and len(errors) == 1, f"exit {code}:\n{out[-3000:]}"
