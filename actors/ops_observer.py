@@ -222,13 +222,15 @@ def status_input(
         return base
     book = st.book
     risk = st.risk
+    # the clock read after the slot manager answered: an order sent while it was asked is age 0, not negative
+    answered = int(time.time() * 1000)
     return dataclasses.replace(
         base,
         price=r.ticks_to_price(st.price) if st.price else None,
         center=r.ticks_to_price(st.center) if st.center else None,
         interval=r.ticks_to_price(st.interval) if st.interval else None,
         slots=slot_counts(book),
-        ladder=ladder_from_book(book, r, st.price or None, placed_at_ms=st.sent_ms, now_ms=now),
+        ladder=ladder_from_book(book, r, st.price or None, placed_at_ms=st.sent_ms, now_ms=answered),
         position=book.position(r),
         realized_pnl=st.realized,
         unrealized_pnl=book.unrealized_pnl(st.price, r) if st.price else Decimal(0),

@@ -220,7 +220,8 @@ def _row(slot: Slot, rules: SymbolRules, placed_at_ms: Mapping[str, int], now_ms
             price=rules.ticks_to_price(slot.order_price),
             qty=rules.steps_to_qty(slot.order_qty),
             filled=rules.steps_to_qty(slot.order_filled),
-            age_s=(now_ms - sent) / 1000 if sent is not None and now_ms is not None else None,
+            # never negative: the wall clock may step back between the send and this reading
+            age_s=max(0, now_ms - sent) / 1000 if sent is not None and now_ms is not None else None,
         )
     return LadderRow(
         level=rules.ticks_to_price(slot.level),

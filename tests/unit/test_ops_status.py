@@ -73,6 +73,15 @@ def test_document_is_valid_and_exact() -> None:
     assert json.loads(json.dumps(doc)) == doc
 
 
+def test_an_order_sent_after_the_clock_reading_is_age_zero_and_the_document_stays_valid() -> None:
+    book = book_with_orders()
+    placed = {s.client_id: 61_007 for s in book}  # sent 7 ms after the status's clock reading
+    ladder = ladder_from_book(book, BTC, 9_999_550, placed_at_ms=placed, now_ms=61_000)
+    doc = status_document(dataclasses.replace(sample(), ladder=ladder))
+    validate(doc)
+    assert [r["age_s"] for r in doc["ladder"]] == [0.0, 0.0, 0.0]
+
+
 def test_ladder_keeps_the_levels_nearest_the_price() -> None:
     book = SlotBook("b1")
     for i in range(20):
