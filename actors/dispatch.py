@@ -43,10 +43,12 @@ from typing import Any
 import pykka
 from pykka import ActorDeadError, ActorRegistry
 from pykka._envelope import Envelope
-from pykka.messages import _ActorStop
+from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
 
 log = logging.getLogger(__name__)
 
+# pykka's own messages (a stop request, proxy calls): handled by pykka, every other one by on_receive
+_PYKKA_MESSAGES = frozenset((_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr))
 _START_ON: contextvars.ContextVar[Dispatcher | None] = contextvars.ContextVar("start_on", default=None)
 
 
@@ -103,23 +105,55 @@ class Dispatcher:
         if self._thread is None or not self._claim.acquire(blocking=False):
             tell()
             return
-        here = self._here
         try:
             self._here_thread = threading.get_ident()
             tell()
-            while here:
-                actor = here[0]
-                if not actor.runs_anywhere_next():
-                    break
-                here.popleft()
-                actor._dispatch_one()
+            self._run_told()
+        finally:
+            self._hand_on()
+
+    def tell_here(self, ref: pykka.ActorRef[Any], message: Any) -> None:
+        """``ref.tell(message)`` for an actor of this dispatcher, then as :meth:`run_here`. When this thread
+        may run it at once (the dispatcher idle, nothing queued for that actor, and it allows the message)
+        its handler is called straight away: what the tell and the queue turn would come to, without the
+        envelope, the inbox and the turn (~40 us of cold code on the tick-to-order path). Raises
+        ``ActorDeadError`` as ``tell`` does."""
+        inbox = ref.actor_inbox
+        actor = inbox.actor if isinstance(inbox, _Inbox) else None
+        if actor is None or self._thread is None or not self._claim.acquire(blocking=False):
+            ref.tell(message)
+            return
+        try:
+            self._here_thread = threading.get_ident()
+            if actor.dispatcher_of() is self and inbox.empty() and actor.runs_anywhere_now(message):
+                actor._handle(message, None)  # told and taken at once: nothing was queued before it
                 if actor.actor_stopped.is_set():
                     self._runs.put(actor)  # its thread does the bookkeeping of a stopped actor
+            else:
+                ref.tell(message)
+            self._run_told()
         finally:
-            self._here_thread = 0
-            while here:
-                self._runs.put(here.popleft())
-            self._claim.release()
+            self._hand_on()
+
+    def _run_told(self) -> None:
+        """Inside run_here (claim held): handle the queued messages while their actors allow it."""
+        here = self._here
+        while here:
+            actor = here[0]
+            if not actor.runs_anywhere_next():
+                break
+            here.popleft()
+            actor._dispatch_one()
+            if actor.actor_stopped.is_set():
+                self._runs.put(actor)  # its thread does the bookkeeping of a stopped actor
+
+    def _hand_on(self) -> None:
+        """End of run_here: what is left goes to the dispatcher's thread; the claim is released."""
+        self._here_thread = 0
+        here = self._here
+        while here:
+            self._runs.put(here.popleft())
+        self._claim.release()
 
     def _run(self) -> None:
         claim = self._claim
@@ -239,6 +273,13 @@ class DispatchedActor(pykka.ThreadingActor):
         connection, an open transaction). No, unless the actor says so."""
         return False
 
+    def runs_anywhere_now(self, message: Any) -> bool:
+        """Whether ``message``, told now, may be handled on this (another) thread at once: started, not
+        stopped, and :meth:`runs_anywhere`."""
+        if not getattr(self, "_started", False) or self.actor_stopped.is_set():
+            return False
+        return self.runs_anywhere(message)
+
     def runs_anywhere_next(self) -> bool:
         """:meth:`runs_anywhere` for the next message (True when there is none: nothing is handled)."""
         if not getattr(self, "_started", False) or self.actor_stopped.is_set():
@@ -279,15 +320,25 @@ class DispatchedActor(pykka.ThreadingActor):
         if self.actor_stopped.is_set():
             _answer_dead(self, envelope)
             return
+        self._handle(envelope.message, envelope.reply_to)
+
+    def _handle(self, message: Any, reply_to: Any) -> None:
+        """Handle one message (pykka's loop body): answer ``reply_to`` (an ask's future) or, for a tell
+        that failed, run the failure handling that stops this actor."""
         try:
-            message = envelope.message
-            response = message.then() if type(message) is Continue else self._handle_receive(message)
-            if envelope.reply_to is not None:
-                envelope.reply_to.set(response)
+            kind = type(message)
+            if kind is Continue:
+                response = message.then()
+            elif kind in _PYKKA_MESSAGES:  # stop, proxy calls: pykka's own handling
+                response = self._handle_receive(message)
+            else:
+                response = self.on_receive(message)
+            if reply_to is not None:
+                reply_to.set(response)
         except Exception:
-            if envelope.reply_to is not None:
+            if reply_to is not None:
                 log.info("exception returned from %s to its caller", self, exc_info=sys.exc_info())
-                envelope.reply_to.set_exception()
+                reply_to.set_exception()
             else:
                 self._handle_failure(*sys.exc_info())
                 try:
@@ -299,6 +350,7 @@ class DispatchedActor(pykka.ThreadingActor):
             self._stop()
             ActorRegistry.stop_all(block=False)  # never wait here: co-located actors stop on this thread
         if self.actor_stopped.is_set():
+            inbox = self.actor_inbox
             while not inbox.empty():  # as pykka's teardown: nothing more is handled
                 _answer_dead(self, inbox.get())
 
