@@ -16,7 +16,10 @@ its thread, such as its store connection or an open transaction) run there; the 
 allowed, and everything after it, goes to the dispatcher's thread, and a handler can leave its rest to
 that thread ahead of its other messages (:meth:`DispatchedActor.continue_at_home`). A lock held while
 any message is handled keeps one thread at a time per dispatcher, so each actor still sees its messages
-one at a time, in told order.
+one at a time, in told order. Inside run_here a message that is next in told order anyway skips the
+queue: :meth:`Dispatcher.tell_here` calls an idle actor's handler at once (the price tick), and a
+message told from a handler there to an actor with nothing queued, while nothing else waits, is handled
+right after that handler returns without going through the inbox (the decision to the slot manager).
 
 Everything else is pykka's threading actor, unchanged: ``ActorRef.tell`` / ``ask`` / ``stop``,
 ``on_start`` / ``on_stop`` / ``on_failure`` on the actor's (shared) thread, a failure stops only the
@@ -70,6 +73,9 @@ class Dispatcher:
         self._claim = threading.Lock()  # held while a message is handled, by whichever thread
         self._here: collections.deque[DispatchedActor] = collections.deque()  # run_here's own entries
         self._here_thread = 0  # threading.get_ident() of the thread inside run_here (0: none)
+        # inside run_here: the next message to handle, told to an actor with nothing queued while nothing
+        # else was waiting here, kept out of its inbox (see _Inbox.put)
+        self._next: tuple[DispatchedActor, Envelope[Any]] | None = None
         self._live = 0  # attached actors not stopped yet
         self._thread: threading.Thread | None = None
         self._generation = 0  # threads started (names them)
@@ -138,7 +144,20 @@ class Dispatcher:
     def _run_told(self) -> None:
         """Inside run_here (claim held): handle the queued messages while their actors allow it."""
         here = self._here
-        while here:
+        while True:
+            nxt = self._next
+            if nxt is not None:  # told before anything in ``here``: first
+                self._next = None
+                actor, envelope = nxt
+                if actor.actor_stopped.is_set():
+                    _answer_dead(actor, envelope)
+                    continue
+                actor._handle(envelope.message, envelope.reply_to)
+                if actor.actor_stopped.is_set():
+                    self._runs.put(actor)
+                continue
+            if not here:
+                return
             actor = here[0]
             if not actor.runs_anywhere_next():
                 break
@@ -150,6 +169,11 @@ class Dispatcher:
     def _hand_on(self) -> None:
         """End of run_here: what is left goes to the dispatcher's thread; the claim is released."""
         self._here_thread = 0
+        nxt, self._next = self._next, None
+        if nxt is not None:  # not handled (a failure on the way out): ahead of whatever came after it
+            inbox = nxt[0].actor_inbox
+            assert isinstance(inbox, _Inbox)
+            inbox.put_first(nxt[1])
         here = self._here
         while here:
             self._runs.put(here.popleft())
@@ -189,8 +213,10 @@ class _Inbox:
 
     def put(self, envelope: Envelope[Any], /) -> None:
         with self._lock:
-            self._items.append(envelope)
             actor = self.actor
+            if actor is not None and not self._items and actor.next_here(envelope):
+                return  # handled next by the thread inside run_here, without a queue turn
+            self._items.append(envelope)
         if actor is not None:
             actor.dispatcher_of().post(actor)
 
@@ -272,6 +298,19 @@ class DispatchedActor(pykka.ThreadingActor):
         :meth:`Dispatcher.run_here`): only where the handler uses nothing tied to its thread (a database
         connection, an open transaction). No, unless the actor says so."""
         return False
+
+    def next_here(self, envelope: Envelope[Any]) -> bool:
+        """Called by this actor's inbox for a message told while nothing is queued for it: when the thread
+        telling it is inside its dispatcher's :meth:`Dispatcher.run_here`, nothing else waits there and
+        the message may run on that thread, it becomes the next one handled there (True); its place in
+        told order is the same, without the envelope going through the inbox and a queue turn."""
+        d = self._dispatcher
+        if d is None or d._next is not None or d._here or d._here_thread != threading.get_ident():
+            return False
+        if not self.runs_anywhere_now(envelope.message):
+            return False
+        d._next = (self, envelope)
+        return True
 
     def runs_anywhere_now(self, message: Any) -> bool:
         """Whether ``message``, told now, may be handled on this (another) thread at once: started, not

@@ -266,6 +266,13 @@ def test_tell_here_handles_at_once_when_idle_and_queues_behind_what_was_told_bef
         _wait(lambda: len(log) == 3)
         assert [(n, m) for n, m, _ in log] == [("a", "fwd"), ("a", "after-tell"), ("b", "any-b")]
         assert log[2][2] == home  # b allows nothing elsewhere: its message went to the dispatcher
+        # told to an actor that may run it here, from a handler run here: handled here, after that handler
+        c = ForwardsAnywhere.start_on(d, log, "c")
+        c.ask("where")
+        log.clear()
+        d.tell_here(a, ("fwd", c, "any-c"))
+        assert log == [("a", "fwd", me), ("a", "after-tell", me), ("c", "any-c", me)]
+        c.stop()
         # a message the actor may not run elsewhere is only told
         log.clear()
         d.tell_here(a, "home-1")
