@@ -226,27 +226,33 @@ class RateLimiter:
             return True
 
     def _window_wait(self, now: float, weight: int, orders: int) -> float:
+        # on every order request: the window's start is computed inline (not _window_start), a call fewer
+        # per window in cold code
         wait = 0.0
+        counters = self._counters
         for window, limit in self._limits.items():
-            cost = weight if window.kind == "weight" else orders
+            kind, seconds = window
+            cost = weight if kind == "weight" else orders
             if cost <= 0:
                 continue
-            start = self._window_start(now, window.seconds)
-            c = self._counters.get(window)
+            start = now - (now % seconds)
+            c = counters.get(window)
             used = c.used if c is not None and c.window_start == start else 0
             if used + cost > limit * self._safety:
-                wait = max(wait, start + window.seconds - now + 0.01)
+                wait = max(wait, start + seconds - now + 0.01)
         return wait
 
     def _count(self, now: float, weight: int, orders: int) -> None:
-        for window in self._limits.keys() | self._counters.keys():
-            cost = weight if window.kind == "weight" else orders
+        counters = self._counters
+        for window in self._limits.keys() | counters.keys():
+            kind, seconds = window
+            cost = weight if kind == "weight" else orders
             if cost <= 0:
                 continue
-            start = self._window_start(now, window.seconds)
-            c = self._counters.get(window)
+            start = now - (now % seconds)
+            c = counters.get(window)
             if c is None or c.window_start != start:
-                self._counters[window] = _Counter(cost, start)
+                counters[window] = _Counter(cost, start)
             else:
                 c.used += cost
 
