@@ -19,6 +19,8 @@ import threading
 import time
 from typing import Any
 
+import pykka
+
 from actors import wiring as w
 from actors.dispatch import DispatchedActor, Dispatcher
 from actors.latest import LatestBox
@@ -132,10 +134,20 @@ class PriceFeed:
             if self.decisions is None:
                 self.wiring.tell(w.STRATEGY, PriceTick())
             else:  # no thread hop: the decision and its cancels run here when the dispatcher is idle
-                self.decisions.run_here(self._tick)
+                self._tick_here(self.decisions)
 
-    def _tick(self) -> None:
-        self.wiring.tell(w.STRATEGY, PriceTick())
+    def _tick_here(self, decisions: Dispatcher) -> None:
+        """Tell the strategy a PriceTick through its dispatcher's :meth:`Dispatcher.tell_here` (handled on
+        this thread when that one is idle); dropped with a debug line, as ``Wiring.tell`` does, when the
+        strategy is not running."""
+        ref = self.wiring.get(w.STRATEGY)
+        if ref is None:
+            log.debug("no strategy actor for PriceTick")
+            return
+        try:
+            decisions.tell_here(ref, PriceTick())
+        except pykka.ActorDeadError:
+            log.debug("strategy actor is dead: PriceTick dropped")
 
 
 class PriceMonitorActor(DispatchedActor):

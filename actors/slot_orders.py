@@ -157,9 +157,11 @@ class OrderDecisions(SlotManagerBase):
             s = self._cancellable(c.client_id, book)
             if s is None:
                 continue
-            book = coreslots.request_cancel(book, c.client_id)
             stamped = stamp(hops) if hops else ()  # checked (the tell follows at once)
             self._send(CancelOrder(c.client_id, c.reason, origin_ns, stamped))
+            # the flag once the request is out (a new book is ~20 us of cold code): its answer is a message
+            # to this actor, handled only after this one
+            book = coreslots.request_cancel(book, c.client_id)
             self._after_orders(partial(self._cancelling, s, c.reason))
         return book
 

@@ -23,6 +23,8 @@ import itertools
 import logging
 import threading
 from collections.abc import Mapping
+from functools import partial
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from market_maker.exchange.codes import error_from_answer
@@ -57,6 +59,14 @@ def _limit_headers(answer: dict[str, Any], error: Any, now_ms: int) -> dict[str,
     if isinstance(data, dict) and isinstance(data.get("retryAfter"), int):
         headers["Retry-After"] = str(max(0, -(-(data["retryAfter"] - now_ms) // 1000)))
     return headers
+
+
+def request_text(rid: str, method: str, params: Mapping[str, str]) -> str:
+    """A request's JSON text, ``{"id":..,"method":..,"params":{..}}``, every value a string as the wire
+    wants it: what ``json.dumps`` gives for the same dict with compact separators, without building an
+    encoder per call (~25 us of the tick-to-order path when cold)."""
+    fields = ",".join(f"{_quoted(k)}:{_quoted(v)}" for k, v in params.items())
+    return f'{{"id":{_quoted(rid)},"method":{_quoted(method)},"params":{{{fields}}}}}'
 
 
 class SocketDown(ExchangeError):
@@ -205,7 +215,8 @@ class OrderSocket:
 
     def _write(self, method: str, params: Mapping[str, ParamValue | None], endpoint: str) -> SentRequest:
         """Stamp (and, without a logon, sign) the request and write its frame; SocketDown when the frame
-        could not be written (nothing was sent)."""
+        could not be written (nothing was sent). The probe is called once the frame is encoded, right
+        before its bytes go to the socket."""
         rest = self._rest
         signed = {k: wire_value(v) for k, v in params.items() if v is not None}
         signed["recvWindow"] = str(rest.recv_window_ms)
@@ -214,13 +225,13 @@ class OrderSocket:
             signed["apiKey"] = rest.api_key
             signed["signature"] = rest.sign_ws_api(signed)
         request = SentRequest(f"o{next(self._ids)}", endpoint)
+        text = request_text(request.rid, method, signed)
         with self._lock:
             self._pending[request.rid] = request.slot
         try:
             probe = rest.before_send
-            if probe is not None:
-                probe(*endpoint.split(" ", 1))
-            if not self.conn.send_json({"id": request.rid, "method": method, "params": signed}):
+            before = None if probe is None else partial(probe, *endpoint.split(" ", 1))
+            if not self.conn.send_text(text, before):
                 raise SocketDown("order socket dropped before sending: nothing was sent", endpoint=endpoint)
         except BaseException:
             with self._lock:

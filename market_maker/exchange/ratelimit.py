@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from market_maker.exchange.codes import retry_after_seconds
 from market_maker.exchange.errors import BannedError, RateLimitedError
@@ -51,9 +52,10 @@ class _Patience:
     on_wait: Callable[[float, str], None]  # (seconds, why) before each wait of a second or more
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """One counter: ``kind`` is "weight" or "orders", ``seconds`` the window length."""
+class Window(NamedTuple):
+    """One counter: ``kind`` is "weight" or "orders", ``seconds`` the window length. A named tuple, not
+    a dataclass: every request hashes its windows as dict keys, and a tuple's hash and equality are C
+    (a frozen dataclass's are Python functions: ~20 us of a cold order request)."""
 
     kind: str
     seconds: int
@@ -224,27 +226,33 @@ class RateLimiter:
             return True
 
     def _window_wait(self, now: float, weight: int, orders: int) -> float:
+        # on every order request: the window's start is computed inline (not _window_start), a call fewer
+        # per window in cold code
         wait = 0.0
+        counters = self._counters
         for window, limit in self._limits.items():
-            cost = weight if window.kind == "weight" else orders
+            kind, seconds = window
+            cost = weight if kind == "weight" else orders
             if cost <= 0:
                 continue
-            start = self._window_start(now, window.seconds)
-            c = self._counters.get(window)
+            start = now - (now % seconds)
+            c = counters.get(window)
             used = c.used if c is not None and c.window_start == start else 0
             if used + cost > limit * self._safety:
-                wait = max(wait, start + window.seconds - now + 0.01)
+                wait = max(wait, start + seconds - now + 0.01)
         return wait
 
     def _count(self, now: float, weight: int, orders: int) -> None:
-        for window in {*self._limits, *self._counters}:
-            cost = weight if window.kind == "weight" else orders
+        counters = self._counters
+        for window in self._limits.keys() | counters.keys():
+            kind, seconds = window
+            cost = weight if kind == "weight" else orders
             if cost <= 0:
                 continue
-            start = self._window_start(now, window.seconds)
-            c = self._counters.get(window)
+            start = now - (now % seconds)
+            c = counters.get(window)
             if c is None or c.window_start != start:
-                self._counters[window] = _Counter(cost, start)
+                counters[window] = _Counter(cost, start)
             else:
                 c.used += cost
 

@@ -240,3 +240,59 @@ class Gate(Recorder):
         if message == "wait":
             assert self.gate.wait(10)
         return out
+
+
+class ForwardsAnywhere(Anywhere):
+    """Also forwards (``("fwd", target, payload)``) on any thread."""
+
+    def runs_anywhere(self, message: Any) -> bool:
+        return isinstance(message, tuple) or super().runs_anywhere(message)
+
+
+def test_tell_here_handles_at_once_when_idle_and_queues_behind_what_was_told_before() -> None:
+    d = Dispatcher("tell-here")
+    log: list[tuple[str, Any, str]] = []
+    a = ForwardsAnywhere.start_on(d, log, "a")
+    b = Recorder.start_on(d, log, "b")
+    gate = threading.Event()
+    g = Gate.start_on(d, log, "g", gate)
+    try:
+        home = a.ask("where").name
+        me = _thread()
+        log.clear()
+        # idle, nothing queued: handled on this thread; what it tells follows the usual rules
+        d.tell_here(a, ("fwd", b, "any-b"))
+        assert log[0] == ("a", "fwd", me)
+        _wait(lambda: len(log) == 3)
+        assert [(n, m) for n, m, _ in log] == [("a", "fwd"), ("a", "after-tell"), ("b", "any-b")]
+        assert log[2][2] == home  # b allows nothing elsewhere: its message went to the dispatcher
+        # told to an actor that may run it here, from a handler run here: handled here, after that handler
+        c = ForwardsAnywhere.start_on(d, log, "c")
+        c.ask("where")
+        log.clear()
+        d.tell_here(a, ("fwd", c, "any-c"))
+        assert log == [("a", "fwd", me), ("a", "after-tell", me), ("c", "any-c", me)]
+        c.stop()
+        # a message the actor may not run elsewhere is only told
+        log.clear()
+        d.tell_here(a, "home-1")
+        _wait(lambda: len(log) == 1)
+        assert log[0] == ("a", "home-1", home)
+        # busy dispatcher: only told, and handled there after what was told before it
+        log.clear()
+        g.tell("wait")
+        _wait(lambda: len(log) == 1)
+        a.tell("any-1")
+        d.tell_here(a, "any-2")
+        assert len(log) == 1
+        gate.set()
+        _wait(lambda: len(log) == 3)
+        assert [(n, m, t) for n, m, t in log[1:]] == [("a", "any-1", home), ("a", "any-2", home)]
+        # a stopped actor: ActorDeadError, as tell gives
+        a.stop()
+        with pytest.raises(pykka.ActorDeadError):
+            d.tell_here(a, "any-3")
+    finally:
+        for ref in (a, b, g):
+            if ref.is_alive():
+                ref.stop()
