@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -34,6 +35,10 @@ from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
+# enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
+# each time, several times the cost of a constant, several times per order event
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
 
 
 class Replay:
@@ -103,7 +108,7 @@ class Replay:
         """A trade of ``slot``'s working order ``client_id`` (``slot`` as the book holds it now)."""
         if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
             self.sent.pop(client_id, None)
-            if side is Side.SELL:  # the take-profit closes
+            if side is _SELL:  # the take-profit closes
                 if slot.order_price == slot.tp_price:
                     self.counters.tp_at_target += 1
                 else:
@@ -126,7 +131,7 @@ class Replay:
             self.interval,
         )
         self.fees += fee
-        if side is Side.BUY:
+        if side is _BUY:
             self.pos += qty
             self.cash -= notional + fee
         else:
@@ -148,7 +153,7 @@ class Replay:
             if s.side is not None and fm.fills_at(s.side, s.order_price, p)
         ]
         # price-time priority, as on the exchange: best price first, then the older order
-        crossed.sort(key=lambda s: (-s.order_price if s.side is Side.BUY else s.order_price, s.generation))
+        crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
         allowance = fm.candle_allowance(int(self.c.volume[candle]))
         for s in crossed:
             qty = s.order_qty - s.order_filled
@@ -169,13 +174,13 @@ class Replay:
         reserved = sum(  # Slot.remaining spelled out: every slot read here is working
             s.order_price * (s.order_qty - s.order_filled)
             for s in (slots[lv] for lv in self.book.ix.working)
-            if s.side is Side.BUY
+            if s.side is _BUY
         )
         return self.cash - self.unit * reserved
 
     def _place(self, a: Place, candle: int) -> None:
         self.counters.orders_placed += 1
-        if a.side is Side.SELL:
+        if a.side is _SELL:
             before = self.sell_cancelled.pop(a.level, None)
             if before is not None and a.price > before[0]:
                 if before[1]:
@@ -185,7 +190,7 @@ class Replay:
         # The exchange answers at once, so the order's PENDING book is never read: an accepted order
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
-        if a.side is Side.BUY:
+        if a.side is _BUY:
             need = self.unit * a.price * a.qty * self.buy_rate
             if self._free_quote() < need:
                 self.book, cid = submit(self.book, a)
@@ -201,7 +206,7 @@ class Replay:
                 self._events(events)
                 return
             self.book, cid = submit_acked(self.book, a)
-            fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
+            fill_price = min(a.price, self.price) if a.side is _BUY else max(a.price, self.price)
             self._fill(self.book.slots[a.level], cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
         self.book, cid = submit_acked(self.book, a)
@@ -215,7 +220,7 @@ class Replay:
             self.counters.cap_cancels += 1
         elif a.reason.startswith("stale"):
             self.counters.stale_cancels += 1
-        if slot.side is Side.SELL:
+        if slot.side is _SELL:
             self.sell_cancelled[slot.level] = (slot.order_price, a.reason == SELL_BELOW_CENTER)
         # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
         # would never be read, and the reply settles the slot the same without it (a unit test checks).
