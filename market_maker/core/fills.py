@@ -69,6 +69,7 @@ Result = tuple[SlotBook, tuple[SlotEvent, ...]]
 # each time, several times the cost of a constant (see slots.py)
 _BUY: Final = Side.BUY
 _FILLED: Final = SlotState.FILLED
+_CANCELED: Final = OrderStatus.CANCELED.value.lower()  # a cancel reply's ``why`` (see _apply_status)
 
 
 def _held_dust(bought: int, sold: int, base_fee: Decimal, rules: SymbolRules) -> tuple[int, Decimal]:
@@ -293,31 +294,43 @@ def apply_snapshot(
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
+    status = snap.status
     return _apply_status(
-        book, s, snap.status, snap.executed_qty, snap.price, snap.side, rules, interval, now_ms
+        book,
+        s,
+        snap.executed_qty,
+        snap.price,
+        snap.side,
+        rules,
+        interval,
+        now_ms,
+        not status.is_open,
+        status.value.lower(),
     )
 
 
 def _apply_status(
     book: SlotBook,
     s: Slot,
-    status: OrderStatus,
     executed_qty: int,
     price: int,
     side: Side,
     rules: SymbolRules,
     interval: int,
     now_ms: int,
+    ended: bool,
+    why: str,
 ) -> Result:
-    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED."""
+    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED:
+    ``ended`` when the status is not open, ``why`` the status in lower case (a cancel reply passes
+    them as constants: reading an enum's property costs a Python call per cancel)."""
     new = accepted(s)
     events: list[SlotEvent] = []
     delta = min(executed_qty, s.order_qty) - s.order_filled
     if delta > 0:
         new = _add_qty(new, delta, price, rules, interval)
         events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
-    ended = not status.is_open
-    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=status.value.lower())
+    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=why)
     return book, (*events, *settled)
 
 
@@ -331,10 +344,8 @@ def cancelled(
     s = book.find(client_id)
     if s is None or not s.working:
         return book, (Ignored(client_id, "cancel of an order not working"),)
-    side = s.side or Side.BUY
-    return _apply_status(
-        book, s, OrderStatus.CANCELED, executed_qty, s.order_price, side, rules, interval, now_ms
-    )
+    side = s.side or _BUY
+    return _apply_status(book, s, executed_qty, s.order_price, side, rules, interval, now_ms, True, _CANCELED)
 
 
 def resolve_unknown(
