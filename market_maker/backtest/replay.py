@@ -289,20 +289,23 @@ class Replay:
         Only while the book, interval and risk flags are those the band was made for and the clock
         is before its expiry: then the core's proofs at ``now`` are the ones it would have made then.
         """
+        if not self._band_holds(now):
+            return False
+        b = widen(self.band, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
+        self.band = b
+        return b.lo < lo and hi < b.hi
+
+    def _band_holds(self, now: int) -> bool:
+        """True when the band's proofs hold now: the book, interval and risk flags are those it was
+        made for, and the clock is before its expiry and the breaker's cooldown end."""
         b = self.band
         if (b.until_ms is not None and now >= b.until_ms) or (
             self.risk.halted_until_ms and now >= self.risk.halted_until_ms
         ):
             return False
         key = self.band_key
-        if (
-            not key
-            or key[0] is not self.book
-            or key[1:] != (self.interval, self.risk.halted, self.risk.buys_blocked)
-        ):
-            return False
-        self.band = b = widen(b, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
-        return b.lo < lo and hi < b.hi
+        now_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
+        return bool(key) and key[0] is self.book and key[1:] == now_key[1:]
 
     def quiet(self, price: int, now: int) -> bool:
         """:meth:`quiet_at`, after growing the band over ``price``'s cell when the core proves it quiet."""
@@ -392,6 +395,12 @@ class Replay:
             self.next_cleanup += self.cleanup_every
         # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case)
         if not self.sent or now - min(self.sent.values()) <= self.stale_after:
+            return False
+        if self.band.lo < price < self.band.hi and self._band_holds(now):
+            # The band proves the strategy cancels nothing at this price now, and the cleanup cancels
+            # only orders the strategy's trailing cancels (same window, same bounds, the same orders
+            # left alone: cancel in flight or in back-off): it would find nothing. A property test
+            # checks this rule (tests/unit/test_core_cleanup.py).
             return False
         win = grid_window(price, self.interval, self.book.held_total, self.cp.grid)
         stale = stale_cancels(self.book, win, self.sent, now, self.stale_after, self.risk.halted)
