@@ -154,7 +154,7 @@ class Replay:
         ]
         # price-time priority, as on the exchange: best price first, then the older order
         crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
-        allowance = fm.candle_allowance(int(self.c.volume[candle]))
+        allowance = None if fm.volume_share is None else fm.candle_allowance(int(self.c.volume[candle]))
         for s in crossed:
             qty = s.order_qty - s.order_filled
             if allowance is not None:
@@ -304,8 +304,14 @@ class Replay:
         ):
             return False
         key = self.band_key
-        now_key = (self.book, self.interval, self.risk.halted, self.risk.buys_blocked)
-        return bool(key) and key[0] is self.book and key[1:] == now_key[1:]
+        risk = self.risk
+        return (
+            len(key) == 4
+            and key[0] is self.book
+            and key[1] == self.interval
+            and key[2] == risk.halted
+            and key[3] == risk.buys_blocked
+        )
 
     def quiet(self, price: int, now: int) -> bool:
         """:meth:`quiet_at`, after growing the band over ``price``'s cell when the core proves it quiet."""
