@@ -289,6 +289,13 @@ class Replay:
         Only while the book, interval and risk flags are those the band was made for and the clock
         is before its expiry: then the core's proofs at ``now`` are the ones it would have made then.
         """
+        b = self.band
+        if lo <= b.floor or hi >= b.ceiling:
+            # Out of reach: the band never grows past its floor and ceiling (a resting order, or a
+            # skip that only the price ends), so the core would prove cells only to answer no. (Any
+            # False is safe: the candle is then played in full; a quiet verdict at a waypoint is
+            # proven on its own, whatever the band grew to before.)
+            return False
         if not self._band_holds(now):
             return False
         b = widen(self.band, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
