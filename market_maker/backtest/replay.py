@@ -153,7 +153,8 @@ class Replay:
             if s.side is not None and fm.fills_at(s.side, s.order_price, p)
         ]
         # price-time priority, as on the exchange: best price first, then the older order
-        crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
+        if len(crossed) > 1:
+            crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
         allowance = None if fm.volume_share is None else fm.candle_allowance(int(self.c.volume[candle]))
         for s in crossed:
             qty = s.order_qty - s.order_filled

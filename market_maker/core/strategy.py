@@ -232,7 +232,7 @@ def actions_for_window(
     # buy could give up its room) and the levels (descending) are below the price, no later level can be
     # placed or cross the price: "nothing".
     probe_done = probe and (qty > budget or (room <= 0 and not kept_buys))
-    for level in win.buy_levels():
+    for level in range(win.buy_hi, win.buy_lo - 1, -iv):  # win.buy_levels(), as a native loop
         if probe_done and (price is None or level < price):
             break
         slot = slots.get(level)
