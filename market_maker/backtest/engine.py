@@ -114,8 +114,7 @@ def _replay(r: Replay, candles: Candles, progress: bool, exhaustive: bool) -> No
     ms = r.ms
     n = len(candles)
     low, high = candles.low, candles.high
-    lows: list[int] = low.tolist()  # for the short searches (see _next_exit)
-    highs: list[int] = high.tolist()
+    lows, highs = candles.low_high_lists  # for the short searches (see _next_exit)
     times = candles.open_time_ms
     close_times = times + candles.interval_ms - 1  # a deadline may fall after the last waypoint
     stale_ms = cp.risk.stale_price_ms
