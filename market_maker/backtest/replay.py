@@ -41,6 +41,49 @@ _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
 
 
+class ReservedQuote:
+    """What a book's working buys reserve (ticks x steps: price x unfilled quantity, summed), kept
+    across the placements of one act instead of summed over every working order for each buy.
+
+    :meth:`of` sums when asked about another book than the one it last answered for. :meth:`placed`
+    says that ``after`` is ``before`` with one more working buy of ``qty`` steps at ``price`` and
+    nothing else (an accepted placement: ``submit_acked`` changes only that slot, which held no
+    working order); :meth:`same`, that ``after`` reserves what ``before`` did (an accepted sell). Both
+    carry the sum over only when it was for ``before``. Books are compared by identity: every
+    transition that changes a book returns a new one (an owned book's too), and this object holds the
+    book it answered for, so that identity is not reused.
+    """
+
+    __slots__ = ("_book", "_reserved")
+
+    def __init__(self) -> None:
+        self._book: SlotBook | None = None
+        self._reserved = 0
+
+    def of(self, book: SlotBook) -> int:
+        """Ticks x steps that the working buys of ``book`` (the newest of its line) reserve."""
+        if book is not self._book:
+            slots = book.slots
+            self._reserved = sum(  # Slot.remaining spelled out: every slot read here is working
+                s.order_price * (s.order_qty - s.order_filled)
+                for s in (slots[lv] for lv in book.ix.working)
+                if s.side is _BUY
+            )
+            self._book = book
+        return self._reserved
+
+    def placed(self, before: SlotBook, after: SlotBook, price: int, qty: int) -> None:
+        """``after`` is ``before`` plus a working buy of ``qty`` steps at ``price``."""
+        if before is self._book:
+            self._book = after
+            self._reserved += price * qty
+
+    def same(self, before: SlotBook, after: SlotBook) -> None:
+        """``after`` reserves what ``before`` did."""
+        if before is self._book:
+            self._book = after
+
+
 class Replay:
     """Mutable state of one run (the core's state objects are immutable; this holds the latest)."""
 
@@ -64,6 +107,7 @@ class Replay:
         self.buy_rate = 1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0))
         # owned: transitions update its storage in place; this object keeps only the newest book
         self.book = owned(SlotBook(settings.bot_id))
+        self.reserved = ReservedQuote()  # what the working buys reserve, for the balance check
         self.risk: RiskState = start_risk(cp.risk)
         self.interval = cp.interval
         self.pos = 0  # steps, from our fills
@@ -171,13 +215,7 @@ class Replay:
 
     def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
-        slots = self.book.slots
-        reserved = sum(  # Slot.remaining spelled out: every slot read here is working
-            s.order_price * (s.order_qty - s.order_filled)
-            for s in (slots[lv] for lv in self.book.ix.working)
-            if s.side is _BUY
-        )
-        return self.cash - self.unit * reserved
+        return self.cash - self.unit * self.reserved.of(self.book)
 
     def _place(self, a: Place, candle: int) -> None:
         self.counters.orders_placed += 1
@@ -210,8 +248,13 @@ class Replay:
             fill_price = min(a.price, self.price) if a.side is _BUY else max(a.price, self.price)
             self._fill(self.book.slots[a.level], cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
-        self.book, cid = submit_acked(self.book, a)
+        prior = self.book
+        self.book, cid = submit_acked(prior, a)
         self.sent[cid] = self.now
+        if a.side is _BUY:
+            self.reserved.placed(prior, self.book, a.price, a.qty)
+        else:
+            self.reserved.same(prior, self.book)
 
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.slots[a.level]  # the strategy cancels the order its slot holds
