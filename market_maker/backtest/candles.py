@@ -56,6 +56,12 @@ class Candles:
             return 60_000
         return int(np.min(np.diff(self.open_time_ms)))
 
+    @cached_property
+    def low_high_lists(self) -> tuple[list[int], list[int]]:
+        """``low`` and ``high`` as lists, for the engine's short searches (made once per data set: a
+        sweep's runs share them; the arrays are read-only, so the lists stay right)."""
+        return self.low.tolist(), self.high.tolist()
+
     @property
     def name(self) -> str:
         """The source without directories (for titles)."""

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from market_maker.core.model import Side
+
+_BUY: Final = Side.BUY  # a constant: the compiled build reads ``Side.BUY`` through the enum's class
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ class FillModel:
 
     def fills_at(self, side: Side, order_price: int, path_price: int) -> bool:
         """Either of the two above, by side."""
-        if side is Side.BUY:
+        if side is _BUY:
             return self.buy_fills_at(order_price, path_price)
         return self.sell_fills_at(order_price, path_price)
 
@@ -77,7 +80,7 @@ class FillModel:
 
 def would_cross(side: Side, price: int, market: int) -> bool:
     """True when a limit order at ``price`` would take liquidity with the market at ``market``."""
-    return price >= market if side is Side.BUY else price <= market
+    return price >= market if side is _BUY else price <= market
 
 
 def candle_path(open_: int, high: int, low: int, close: int) -> tuple[int, int, int, int]:

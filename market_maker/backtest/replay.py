@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
@@ -34,6 +35,53 @@ from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
+# enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
+# each time, several times the cost of a constant, several times per order event
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+
+
+class ReservedQuote:
+    """What a book's working buys reserve (ticks x steps: price x unfilled quantity, summed), kept
+    across the placements of one act instead of summed over every working order for each buy.
+
+    :meth:`of` sums when asked about another book than the one it last answered for. :meth:`placed`
+    says that ``after`` is ``before`` with one more working buy of ``qty`` steps at ``price`` and
+    nothing else (an accepted placement: ``submit_acked`` changes only that slot, which held no
+    working order); :meth:`same`, that ``after`` reserves what ``before`` did (an accepted sell). Both
+    carry the sum over only when it was for ``before``. Books are compared by identity: every
+    transition that changes a book returns a new one (an owned book's too), and this object holds the
+    book it answered for, so that identity is not reused.
+    """
+
+    __slots__ = ("_book", "_reserved")
+
+    def __init__(self) -> None:
+        self._book: SlotBook | None = None
+        self._reserved = 0
+
+    def of(self, book: SlotBook) -> int:
+        """Ticks x steps that the working buys of ``book`` (the newest of its line) reserve."""
+        if book is not self._book:
+            slots = book.slots
+            self._reserved = sum(  # Slot.remaining spelled out: every slot read here is working
+                s.order_price * (s.order_qty - s.order_filled)
+                for s in (slots[lv] for lv in book.ix.working)
+                if s.side is _BUY
+            )
+            self._book = book
+        return self._reserved
+
+    def placed(self, before: SlotBook, after: SlotBook, price: int, qty: int) -> None:
+        """``after`` is ``before`` plus a working buy of ``qty`` steps at ``price``."""
+        if before is self._book:
+            self._book = after
+            self._reserved += price * qty
+
+    def same(self, before: SlotBook, after: SlotBook) -> None:
+        """``after`` reserves what ``before`` did."""
+        if before is self._book:
+            self._book = after
 
 
 class Replay:
@@ -59,6 +107,7 @@ class Replay:
         self.buy_rate = 1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0))
         # owned: transitions update its storage in place; this object keeps only the newest book
         self.book = owned(SlotBook(settings.bot_id))
+        self.reserved = ReservedQuote()  # what the working buys reserve, for the balance check
         self.risk: RiskState = start_risk(cp.risk)
         self.interval = cp.interval
         self.pos = 0  # steps, from our fills
@@ -103,7 +152,7 @@ class Replay:
         """A trade of ``slot``'s working order ``client_id`` (``slot`` as the book holds it now)."""
         if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
             self.sent.pop(client_id, None)
-            if side is Side.SELL:  # the take-profit closes
+            if side is _SELL:  # the take-profit closes
                 if slot.order_price == slot.tp_price:
                     self.counters.tp_at_target += 1
                 else:
@@ -126,7 +175,7 @@ class Replay:
             self.interval,
         )
         self.fees += fee
-        if side is Side.BUY:
+        if side is _BUY:
             self.pos += qty
             self.cash -= notional + fee
         else:
@@ -148,8 +197,9 @@ class Replay:
             if s.side is not None and fm.fills_at(s.side, s.order_price, p)
         ]
         # price-time priority, as on the exchange: best price first, then the older order
-        crossed.sort(key=lambda s: (-s.order_price if s.side is Side.BUY else s.order_price, s.generation))
-        allowance = fm.candle_allowance(int(self.c.volume[candle]))
+        if len(crossed) > 1:
+            crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
+        allowance = None if fm.volume_share is None else fm.candle_allowance(int(self.c.volume[candle]))
         for s in crossed:
             qty = s.order_qty - s.order_filled
             if allowance is not None:
@@ -165,17 +215,11 @@ class Replay:
 
     def _free_quote(self) -> Decimal:
         """Cash not reserved by working buys (what a spot account could still spend)."""
-        slots = self.book.slots
-        reserved = sum(  # Slot.remaining spelled out: every slot read here is working
-            s.order_price * (s.order_qty - s.order_filled)
-            for s in (slots[lv] for lv in self.book.ix.working)
-            if s.side is Side.BUY
-        )
-        return self.cash - self.unit * reserved
+        return self.cash - self.unit * self.reserved.of(self.book)
 
     def _place(self, a: Place, candle: int) -> None:
         self.counters.orders_placed += 1
-        if a.side is Side.SELL:
+        if a.side is _SELL:
             before = self.sell_cancelled.pop(a.level, None)
             if before is not None and a.price > before[0]:
                 if before[1]:
@@ -185,7 +229,7 @@ class Replay:
         # The exchange answers at once, so the order's PENDING book is never read: an accepted order
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
-        if a.side is Side.BUY:
+        if a.side is _BUY:
             need = self.unit * a.price * a.qty * self.buy_rate
             if self._free_quote() < need:
                 self.book, cid = submit(self.book, a)
@@ -201,11 +245,16 @@ class Replay:
                 self._events(events)
                 return
             self.book, cid = submit_acked(self.book, a)
-            fill_price = min(a.price, self.price) if a.side is Side.BUY else max(a.price, self.price)
+            fill_price = min(a.price, self.price) if a.side is _BUY else max(a.price, self.price)
             self._fill(self.book.slots[a.level], cid, a.side, fill_price, a.qty, a.qty, False, candle)
             return
-        self.book, cid = submit_acked(self.book, a)
+        prior = self.book
+        self.book, cid = submit_acked(prior, a)
         self.sent[cid] = self.now
+        if a.side is _BUY:
+            self.reserved.placed(prior, self.book, a.price, a.qty)
+        else:
+            self.reserved.same(prior, self.book)
 
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.slots[a.level]  # the strategy cancels the order its slot holds
@@ -215,7 +264,7 @@ class Replay:
             self.counters.cap_cancels += 1
         elif a.reason.startswith("stale"):
             self.counters.stale_cancels += 1
-        if slot.side is Side.SELL:
+        if slot.side is _SELL:
             self.sell_cancelled[slot.level] = (slot.order_price, a.reason == SELL_BELOW_CENTER)
         # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
         # would never be read, and the reply settles the slot the same without it (a unit test checks).
@@ -285,19 +334,35 @@ class Replay:
         is before its expiry: then the core's proofs at ``now`` are the ones it would have made then.
         """
         b = self.band
+        if lo <= b.floor or hi >= b.ceiling:
+            # Out of reach: the band never grows past its floor and ceiling (a resting order, or a
+            # skip that only the price ends), so the core would prove cells only to answer no. (Any
+            # False is safe: the candle is then played in full; a quiet verdict at a waypoint is
+            # proven on its own, whatever the band grew to before.)
+            return False
+        if not self._band_holds(now):
+            return False
+        b = widen(self.band, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
+        self.band = b
+        return b.lo < lo and hi < b.hi
+
+    def _band_holds(self, now: int) -> bool:
+        """True when the band's proofs hold now: the book, interval and risk flags are those it was
+        made for, and the clock is before its expiry and the breaker's cooldown end."""
+        b = self.band
         if (b.until_ms is not None and now >= b.until_ms) or (
             self.risk.halted_until_ms and now >= self.risk.halted_until_ms
         ):
             return False
         key = self.band_key
-        if (
-            not key
-            or key[0] is not self.book
-            or key[1:] != (self.interval, self.risk.halted, self.risk.buys_blocked)
-        ):
-            return False
-        self.band = b = widen(b, lo, hi, self.book, self.risk, self.cp.grid, self.rules, now, self.memo)
-        return b.lo < lo and hi < b.hi
+        risk = self.risk
+        return (
+            len(key) == 4
+            and key[0] is self.book
+            and key[1] == self.interval
+            and key[2] == risk.halted
+            and key[3] == risk.buys_blocked
+        )
 
     def quiet(self, price: int, now: int) -> bool:
         """:meth:`quiet_at`, after growing the band over ``price``'s cell when the core proves it quiet."""
@@ -387,6 +452,12 @@ class Replay:
             self.next_cleanup += self.cleanup_every
         # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case)
         if not self.sent or now - min(self.sent.values()) <= self.stale_after:
+            return False
+        if self.band.lo < price < self.band.hi and self._band_holds(now):
+            # The band proves the strategy cancels nothing at this price now, and the cleanup cancels
+            # only orders the strategy's trailing cancels (same window, same bounds, the same orders
+            # left alone: cancel in flight or in back-off): it would find nothing. A property test
+            # checks this rule (tests/unit/test_core_cleanup.py).
             return False
         win = grid_window(price, self.interval, self.book.held_total, self.cp.grid)
         stale = stale_cancels(self.book, win, self.sent, now, self.stale_after, self.risk.halted)

@@ -15,12 +15,15 @@ The open-order cap is not a cleanup matter: the strategy keeps it (``strategy.py
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from market_maker.core.actions import Cancel
 from market_maker.core.grid import GridWindow
 from market_maker.core.model import SlotState
 from market_maker.core.slots import SlotBook
 from market_maker.core.strategy import trailing_keeps
+
+_LOCKED: Final = SlotState.LOCKED  # a constant: the compiled build reads enum members through the class
 
 
 def stale_cancels(
@@ -39,7 +42,7 @@ def stale_cancels(
     slots = book.slots
     for level in sorted(book.ix.working):
         s = slots[level]
-        if s.state is not SlotState.LOCKED or s.cancel_requested or trailing_keeps(s, win, halted):
+        if s.state is not _LOCKED or s.cancel_requested or trailing_keeps(s, win, halted):
             continue
         if s.cancel_retry_ms > now_ms:
             continue  # a refused cancel's back-off runs: the strategy asks again when it ends

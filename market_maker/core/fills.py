@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Final
 
 from market_maker.core.ids import decode
 from market_maker.core.model import Fill, OrderSnapshot, OrderStatus, Side, SlotState
@@ -33,9 +34,42 @@ from market_maker.core.slot_events import (
     RoundTripClosed,
     SlotEvent,
 )
-from market_maker.core.slots import Slot, SlotBook, accepted, put, reject, restore_generation
+from market_maker.core.slots import (
+    F_BOUGHT,
+    F_CANCEL_REQUESTED,
+    F_CLIENT_ID,
+    F_DUST,
+    F_FEES,
+    F_GENERATION,
+    F_HELD,
+    F_LOTS,
+    F_ORDER_FILLED,
+    F_ORDER_QTY,
+    F_PROCEEDS,
+    F_SIDE,
+    F_SOLD,
+    F_SOLD_COST,
+    F_STATE,
+    F_TP_PRICE,
+    F_TRADE_IDS,
+    F_UNKNOWN,
+    Slot,
+    SlotBook,
+    accepted,
+    new_slot_values,
+    put,
+    reject,
+    restore_generation,
+    slot_of,
+    slot_values,
+)
 
 Result = tuple[SlotBook, tuple[SlotEvent, ...]]
+# enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
+# each time, several times the cost of a constant (see slots.py)
+_BUY: Final = Side.BUY
+_FILLED: Final = SlotState.FILLED
+_CANCELED: Final = OrderStatus.CANCELED.value.lower()  # a cancel reply's ``why`` (see _apply_status)
 
 
 def _held_dust(bought: int, sold: int, base_fee: Decimal, rules: SymbolRules) -> tuple[int, Decimal]:
@@ -63,35 +97,29 @@ def _add_qty(
 ) -> Slot:
     """Count ``qty`` more steps of the slot's current order at ``price`` (one copy of the slot);
     ``trade_ids`` and ``fees``, when given, are written in the same copy."""
-    trade_ids = s.trade_ids if trade_ids is None else trade_ids
-    fees = s.fees if fees is None else fees
-    if s.side is Side.BUY:
+    v = slot_values(s)  # s._replace(...), in C (see slots.F_STATE): once per fill
+    if trade_ids is not None:
+        v[F_TRADE_IDS] = trade_ids
+    if fees is not None:
+        v[F_FEES] = fees
+    v[F_ORDER_FILLED] = s.order_filled + qty
+    if s.side is _BUY:
         bought = s.bought + qty
         held, dust = _held_dust(bought, s.sold, s.base_fee, rules)
-        return s._replace(
-            bought=bought,
-            lots=(*s.lots, (qty, price)),
-            tp_price=s.tp_price or s.level + interval,
-            order_filled=s.order_filled + qty,
-            held=held,
-            dust=dust,
-            trade_ids=trade_ids,
-            fees=fees,
-        )
-    lots, cost = fifo_take(s.lots, qty)
-    sold = s.sold + qty
-    held, dust = _held_dust(s.bought, sold, s.base_fee, rules)
-    return s._replace(
-        sold=sold,
-        lots=lots,
-        sold_cost=s.sold_cost + money(rules, cost),
-        proceeds=s.proceeds + money(rules, qty * price),
-        order_filled=s.order_filled + qty,
-        held=held,
-        dust=dust,
-        trade_ids=trade_ids,
-        fees=fees,
-    )
+        v[F_BOUGHT] = bought
+        v[F_LOTS] = (*s.lots, (qty, price))
+        v[F_TP_PRICE] = s.tp_price or s.level + interval
+    else:
+        lots, cost = fifo_take(s.lots, qty)
+        sold = s.sold + qty
+        held, dust = _held_dust(s.bought, sold, s.base_fee, rules)
+        v[F_SOLD] = sold
+        v[F_LOTS] = lots
+        v[F_SOLD_COST] = s.sold_cost + money(rules, cost)
+        v[F_PROCEEDS] = s.proceeds + money(rules, qty * price)
+    v[F_HELD] = held
+    v[F_DUST] = dust
+    return slot_of(v)
 
 
 def _store(
@@ -113,13 +141,13 @@ def _store(
         if new.order_filled < new.order_qty:
             events.append(OrderClosed(new.level, new.side or Side.BUY, new.client_id, new.order_filled, why))
         if new.held > 0:
-            new = new._replace(
-                state=SlotState.FILLED,
-                order_qty=0,
-                order_filled=0,
-                unknown=False,
-                cancel_requested=False,
-            )
+            v = slot_values(new)  # new._replace(...), in C (see slots.F_STATE)
+            v[F_STATE] = _FILLED
+            v[F_ORDER_QTY] = 0
+            v[F_ORDER_FILLED] = 0
+            v[F_UNKNOWN] = False
+            v[F_CANCEL_REQUESTED] = False
+            new = slot_of(v)
         else:
             if new.sold or new.bought or new.fees:
                 # also when nothing could be sold (a partial buy eaten by its base-asset fee): its
@@ -134,8 +162,12 @@ def _store(
             rest = sum(q * p for q, p in new.lots)
             if new.bought:
                 dust_cost += money(rules, rest) - new.base_fee_quote
-            # level, state, side, order price, qty, filled, client id, generation (positional: cheaper)
-            new = Slot(new.level, SlotState.FREE, new.side, 0, 0, 0, new.client_id, new.generation)
+            # Slot(new.level, FREE, new.side, 0, 0, 0, new.client_id, new.generation), in C
+            v = new_slot_values(new.level)
+            v[F_SIDE] = new.side
+            v[F_CLIENT_ID] = new.client_id
+            v[F_GENERATION] = new.generation
+            new = slot_of(v)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
 
@@ -262,31 +294,43 @@ def apply_snapshot(
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
+    status = snap.status
     return _apply_status(
-        book, s, snap.status, snap.executed_qty, snap.price, snap.side, rules, interval, now_ms
+        book,
+        s,
+        snap.executed_qty,
+        snap.price,
+        snap.side,
+        rules,
+        interval,
+        now_ms,
+        not status.is_open,
+        status.value.lower(),
     )
 
 
 def _apply_status(
     book: SlotBook,
     s: Slot,
-    status: OrderStatus,
     executed_qty: int,
     price: int,
     side: Side,
     rules: SymbolRules,
     interval: int,
     now_ms: int,
+    ended: bool,
+    why: str,
 ) -> Result:
-    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED."""
+    """:func:`apply_snapshot` for the working slot ``s`` of the snapshot's order, status not REJECTED:
+    ``ended`` when the status is not open, ``why`` the status in lower case (a cancel reply passes
+    them as constants: reading an enum's property costs a Python call per cancel)."""
     new = accepted(s)
     events: list[SlotEvent] = []
     delta = min(executed_qty, s.order_qty) - s.order_filled
     if delta > 0:
         new = _add_qty(new, delta, price, rules, interval)
         events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
-    ended = not status.is_open
-    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=status.value.lower())
+    book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=why)
     return book, (*events, *settled)
 
 
@@ -300,10 +344,8 @@ def cancelled(
     s = book.find(client_id)
     if s is None or not s.working:
         return book, (Ignored(client_id, "cancel of an order not working"),)
-    side = s.side or Side.BUY
-    return _apply_status(
-        book, s, OrderStatus.CANCELED, executed_qty, s.order_price, side, rules, interval, now_ms
-    )
+    side = s.side or _BUY
+    return _apply_status(book, s, executed_qty, s.order_price, side, rules, interval, now_ms, True, _CANCELED)
 
 
 def resolve_unknown(

@@ -19,7 +19,8 @@ from market_maker.core.values import Value
 MAX_LEN = 36
 _BOT_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
 _ID_RE = re.compile(r"^([A-Za-z0-9]{1,12})_([BS])([0-9a-z]{1,13})_([0-9a-z]{1,6})$")
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_DIGITS: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
+_BUY: Final = Side.BUY  # a constant: the compiled build reads ``Side.BUY`` through the enum's class
 
 
 class ClientIdError(ValueError):
@@ -55,12 +56,13 @@ class ClientId(Value):
 def _b36(n: int) -> str:
     if n < 0:
         raise ClientIdError(f"negative value {n} in a client id")
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = _DIGITS[r] + out
-        if n == 0:
-            return out
+    # ``//`` and ``%`` rather than divmod(): on ints the compiled build does them natively
+    out = _DIGITS[n % 36]
+    n //= 36
+    while n:
+        out = _DIGITS[n % 36] + out
+        n //= 36
+    return out
 
 
 @lru_cache(maxsize=64)  # pure; every new SlotBook checks its bot id (a backtest makes ~30 000 books/s)
@@ -74,7 +76,7 @@ def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
     if not valid_bot_id(bot_id):
         raise ClientIdError(f"bot id {bot_id!r} must be 1-12 letters or digits")
     lv, gen = _b36(level), _b36(generation)
-    cid = f"{bot_id}_{'B' if side is Side.BUY else 'S'}{lv}_{gen}"
+    cid = f"{bot_id}_{'B' if side is _BUY else 'S'}{lv}_{gen}"
     if len(cid) > MAX_LEN:  # only reachable with absurd levels or generations
         raise ClientIdError(f"client id {cid!r} is longer than {MAX_LEN} characters")
     if len(lv) <= 13 and len(gen) <= 6:  # an id decode() accepts (_ID_RE): it will be asked for it

@@ -8,8 +8,10 @@ quantized to zero silently: :meth:`SymbolRules.check` says why an order cannot b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 from market_maker.core.model import Side
 
@@ -88,20 +90,65 @@ class SymbolRules:
     # --- validation --------------------------------------------------------------------------------
 
     def check(self, price_ticks: int, qty_steps: int) -> str | None:
-        """None when the order passes every filter, else the Binance filter name that fails it."""
-        price = self.tick_size * price_ticks
-        qty = self.step_size * qty_steps
+        """None when the order passes every filter, else the Binance filter name that fails it.
+
+        The same comparisons as on the Decimal price, quantity and notional, made on integers: the
+        bounds are converted once per rules object into ticks, steps and ticks x steps, exactly
+        (:func:`_int_bounds`). The strategy asks once per order it may place.
+        """
         if price_ticks <= 0:
             return "PRICE_FILTER"
-        if (self.min_price > 0 and price < self.min_price) or (self.max_price > 0 and price > self.max_price):
+        min_p, max_p, min_q, max_q, min_n, max_n = _int_bounds(self)
+        if price_ticks < min_p or (max_p >= 0 and price_ticks > max_p):
             return "PRICE_FILTER"
         if qty_steps <= 0:
             return "LOT_SIZE"
-        if (self.min_qty > 0 and qty < self.min_qty) or (self.max_qty > 0 and qty > self.max_qty):
+        if qty_steps < min_q or (max_q >= 0 and qty_steps > max_q):
             return "LOT_SIZE"
-        notional = price * qty
-        if self.min_notional > 0 and notional < self.min_notional:
+        notional = price_ticks * qty_steps
+        if notional < min_n:
             return "NOTIONAL"
-        if self.max_notional > 0 and notional > self.max_notional:
+        if max_n >= 0 and notional > max_n:
             return "NOTIONAL"
         return None
+
+
+# rules object id -> (the object, its filters as integer bounds): see _int_bounds
+_BOUNDS: dict[int, tuple[SymbolRules, tuple[int, int, int, int, int, int]]] = {}
+
+
+def _int_bounds(r: SymbolRules) -> tuple[int, int, int, int, int, int]:
+    """``r``'s filters as integer bounds: (min, max) price in ticks, quantity in steps, notional in
+    ticks x steps; a min of 0 and a max of -1 where the filter is off (0).
+
+    Exact: for an integer n and a rational bound b, ``n < b`` iff ``n < ceil(b)`` and ``n > b`` iff
+    ``n > floor(b)``; the bounds are divided as fractions, never rounded. Kept per object (by identity,
+    the object held so its id is not reused), since hashing a frozen dataclass costs more than this.
+    """
+    got = _BOUNDS.get(id(r))
+    if got is not None and got[0] is r:
+        return got[1]
+    tick, step = Fraction(r.tick_size), Fraction(r.step_size)
+    unit = tick * step
+    bounds = (
+        _at_least(r.min_price, tick),
+        _at_most(r.max_price, tick),
+        _at_least(r.min_qty, step),
+        _at_most(r.max_qty, step),
+        _at_least(r.min_notional, unit),
+        _at_most(r.max_notional, unit),
+    )
+    if len(_BOUNDS) >= 64:
+        _BOUNDS.clear()
+    _BOUNDS[id(r)] = (r, bounds)
+    return bounds
+
+
+def _at_least(bound: Decimal, unit: Fraction) -> int:
+    """The smallest count of ``unit`` that is not below ``bound`` (0 when the bound is off)."""
+    return math.ceil(Fraction(bound) / unit) if bound > 0 else 0
+
+
+def _at_most(bound: Decimal, unit: Fraction) -> int:
+    """The largest count of ``unit`` that is not above ``bound`` (-1 when the bound is off)."""
+    return math.floor(Fraction(bound) / unit) if bound > 0 else -1

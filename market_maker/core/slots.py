@@ -44,6 +44,13 @@ CANCEL_BACKOFF_MAX_MS = 30_000
 _VALID_BOT_IDS: set[str] = set()  # bot ids checked once (a book is built per order event)
 TRAIL = 8  # transitions changed_since follows back at most
 _WORKING = (SlotState.PENDING, SlotState.LOCKED)
+# enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
+# each time, several times the cost of a constant, on every order event
+_BUY: Final = Side.BUY
+_FREE: Final = SlotState.FREE
+_PENDING: Final = SlotState.PENDING
+_LOCKED: Final = SlotState.LOCKED
+_FILLED: Final = SlotState.FILLED
 
 
 class SlotError(ValueError):
@@ -103,6 +110,79 @@ class Slot(NamedTuple):
 # transitions copy slots a few times per order event (a backtest: tens of thousands per run)
 setattr(Slot, "_replace", tuple_replace(Slot))  # noqa: B010 (NamedTuple forbids defining it in the body)
 
+# Positions of Slot's fields, for the copies made on every order event (a placement, a fill, a
+# settle): writing into a list of the slot's values and making the tuple with ``tuple.__new__`` runs
+# as C in the compiled build, where ``_replace`` and ``Slot(...)`` (generated Python) cost several
+# times more. Checked against ``Slot._fields`` just below, so a reordered field cannot go unnoticed.
+F_STATE: Final = 1
+F_SIDE: Final = 2
+F_ORDER_PRICE: Final = 3
+F_ORDER_QTY: Final = 4
+F_ORDER_FILLED: Final = 5
+F_CLIENT_ID: Final = 6
+F_GENERATION: Final = 7
+F_TRIP_GEN: Final = 8
+F_UNKNOWN: Final = 9
+F_CANCEL_REQUESTED: Final = 10
+F_BOUGHT: Final = 11
+F_SOLD: Final = 12
+F_HELD: Final = 13
+F_LOTS: Final = 14
+F_DUST: Final = 17
+F_PROCEEDS: Final = 18
+F_SOLD_COST: Final = 19
+F_FEES: Final = 20
+F_TP_PRICE: Final = 21
+F_REJECTS: Final = 22
+F_BACKOFF_UNTIL_MS: Final = 23
+F_TRADE_IDS: Final = 26
+_POSITIONS = {
+    "state": F_STATE,
+    "side": F_SIDE,
+    "order_price": F_ORDER_PRICE,
+    "order_qty": F_ORDER_QTY,
+    "order_filled": F_ORDER_FILLED,
+    "client_id": F_CLIENT_ID,
+    "generation": F_GENERATION,
+    "trip_gen": F_TRIP_GEN,
+    "unknown": F_UNKNOWN,
+    "cancel_requested": F_CANCEL_REQUESTED,
+    "bought": F_BOUGHT,
+    "sold": F_SOLD,
+    "held": F_HELD,
+    "lots": F_LOTS,
+    "dust": F_DUST,
+    "proceeds": F_PROCEEDS,
+    "sold_cost": F_SOLD_COST,
+    "fees": F_FEES,
+    "tp_price": F_TP_PRICE,
+    "rejects": F_REJECTS,
+    "backoff_until_ms": F_BACKOFF_UNTIL_MS,
+    "trade_ids": F_TRADE_IDS,
+}
+if any(Slot._fields[i] != name for name, i in _POSITIONS.items()):
+    raise ImportError("slots.py: the F_* field positions no longer match Slot's fields")
+_EMPTY_SLOT = Slot(0)
+
+
+def slot_values(s: Slot) -> list[object]:
+    """``s``'s field values, in order, to change some (at the ``F_*`` positions) and pass to
+    :func:`slot_of`."""
+    return list(s)
+
+
+def slot_of(values: list[object]) -> Slot:
+    """The slot with these field values (as :func:`slot_values` gives them): ``Slot(*values)``
+    without running the named tuple's Python ``__new__``."""
+    return tuple.__new__(Slot, values)
+
+
+def new_slot_values(level: int) -> list[object]:
+    """The values of ``Slot(level)`` (a FREE slot that never had an order), as :func:`slot_values`."""
+    values: list[object] = list(_EMPTY_SLOT)
+    values[0] = level
+    return values
+
 
 class BookIndex(NamedTuple):
     """Derived views of a book's slots that let the strategy skip the slots that cannot act.
@@ -124,7 +204,7 @@ class BookIndex(NamedTuple):
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
-    return (s.tp_price, s.level) if s is not None and s.state is SlotState.FILLED and s.held > 0 else None
+    return (s.tp_price, s.level) if s is not None and s.state is _FILLED and s.held > 0 else None
 
 
 def build_index(slots: Mapping[int, Slot]) -> BookIndex:
@@ -391,7 +471,7 @@ def put(
     # an owned book's storage is updated in place (see owned()); any other book's is copied
     slots = shared if book.owned and isinstance(shared, dict) else dict(shared)
     stored: Slot | None = new
-    if new.state is SlotState.FREE and new.backoff_until_ms == 0 and new.held == 0:
+    if new.state is _FREE and new.backoff_until_ms == 0 and new.held == 0:
         slots.pop(new.level, None)
         stored = None
     else:
@@ -450,7 +530,7 @@ def _owned_index(ix: BookIndex) -> BookIndex:
 
 def _buy_left(s: Slot) -> int:
     # Slot.remaining spelled out for buys: put() asks twice per transition
-    return s.order_qty - s.order_filled if s.side is Side.BUY and s.state in _WORKING else 0
+    return s.order_qty - s.order_filled if s.side is _BUY and s.state in _WORKING else 0
 
 
 def _working(book: SlotBook, client_id: str, what: str) -> Slot:
@@ -483,41 +563,52 @@ def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
     ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
-    s = book.slots.get(place.level) or Slot(place.level)  # positional: cheaper than level=
+    s = book.slots.get(place.level) or _empty(place.level)
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
         )
-    if place.side is Side.BUY:
-        if s.state is not SlotState.FREE:
+    if place.side is _BUY:
+        if s.state is not _FREE:
             raise SlotError(f"level {place.level}: buy requested while the slot is {s.state}")
-    elif s.state is not SlotState.FILLED or place.qty > s.held or place.price <= s.level:
+    elif s.state is not _FILLED or place.qty > s.held or place.price <= s.level:
         raise SlotError(
             f"level {place.level}: sell {place.qty} @ {place.price} not allowed "
             f"(state {s.state}, held {s.held})"
         )
     gen = book.next_gen
-    return s._replace(
-        state=SlotState.LOCKED if acked else SlotState.PENDING,
-        side=place.side,
-        order_price=place.price,
-        order_qty=place.qty,
-        order_filled=0,
-        client_id=encode(book.bot_id, place.level, place.side, gen),
-        generation=gen,
-        unknown=False,
-        cancel_requested=False,
-        trip_gen=gen if place.side is Side.BUY else s.trip_gen,
-        # acknowledged at once: its reject streak ends, as ``accepted`` ends it
-        rejects=0 if acked else s.rejects,
-        backoff_until_ms=0 if acked else s.backoff_until_ms,
-    )
+    v = slot_values(s)  # s._replace(...), in C (see F_STATE)
+    v[F_STATE] = _LOCKED if acked else _PENDING
+    v[F_SIDE] = place.side
+    v[F_ORDER_PRICE] = place.price
+    v[F_ORDER_QTY] = place.qty
+    v[F_ORDER_FILLED] = 0
+    v[F_CLIENT_ID] = encode(book.bot_id, place.level, place.side, gen)
+    v[F_GENERATION] = gen
+    v[F_UNKNOWN] = False
+    v[F_CANCEL_REQUESTED] = False
+    if place.side is _BUY:
+        v[F_TRIP_GEN] = gen
+    if acked:  # acknowledged at once: its reject streak ends, as ``accepted`` ends it
+        v[F_REJECTS] = 0
+        v[F_BACKOFF_UNTIL_MS] = 0
+    return slot_of(v)
+
+
+def _empty(level: int) -> Slot:
+    """``Slot(level)``: a FREE slot that never had an order."""
+    return slot_of(new_slot_values(level))
 
 
 def accepted(s: Slot) -> Slot:
     """``s`` after the exchange accepted its PENDING order: LOCKED, and its reject streak ends."""
-    if s.state is SlotState.PENDING:
-        return s._replace(state=SlotState.LOCKED, unknown=False, rejects=0, backoff_until_ms=0)
+    if s.state is _PENDING:
+        v = slot_values(s)  # s._replace(...), in C (see F_STATE)
+        v[F_STATE] = _LOCKED
+        v[F_UNKNOWN] = False
+        v[F_REJECTS] = 0
+        v[F_BACKOFF_UNTIL_MS] = 0
+        return slot_of(v)
     return s
 
 

@@ -44,6 +44,7 @@ buys (nearest the center first).
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import Final
 
 from market_maker.core.actions import Action, Cancel, Place, Skip
 from market_maker.core.grid import GridParams, GridWindow, center, grid_window, window_for_center
@@ -52,14 +53,15 @@ from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import Slot, SlotBook
 
-_NO_SELL = 1 << 62  # above any price
+_NO_SELL: Final = 1 << 62  # above any price
 SELL_BELOW_CENTER = "trailing: price is below the grid center"  # a take-profit the center passed
 # enum members as module constants: reading ``Side.BUY`` goes through the enum's metaclass each time,
 # several times the cost of a global, and the loops below read them for every working slot and level
-_BUY = Side.BUY
-_SELL = Side.SELL
-_LOCKED = SlotState.LOCKED
-_FREE = SlotState.FREE
+# (``Final``: the compiled build keeps them in C statics, not in the module's dict)
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_LOCKED: Final = SlotState.LOCKED
+_FREE: Final = SlotState.FREE
 
 
 def calculate_actions(
@@ -230,7 +232,7 @@ def actions_for_window(
     # buy could give up its room) and the levels (descending) are below the price, no later level can be
     # placed or cross the price: "nothing".
     probe_done = probe and (qty > budget or (room <= 0 and not kept_buys))
-    for level in win.buy_levels():
+    for level in range(win.buy_hi, win.buy_lo - 1, -iv):  # win.buy_levels(), as a native loop
         if probe_done and (price is None or level < price):
             break
         slot = slots.get(level)

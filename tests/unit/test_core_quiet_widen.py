@@ -77,6 +77,9 @@ def test_nothing_happens_inside_a_lazily_widened_band(
         return
     band = widen(ev.band, price - down, price + up, book, w.risk, params, BTC, w.now, memo)
     assert band.lo <= ev.band.lo and band.hi >= ev.band.hi
+    # it never grows past its floor and ceiling (the backtester does not ask beyond them: Replay._widen)
+    assert (band.floor, band.ceiling) == (ev.band.floor, ev.band.ceiling)
+    assert band.floor <= band.lo and band.hi <= band.ceiling
     # a second evaluation at another price of the band walks the memo's proven cells at no cost
     again = evaluate(
         band.lo + 1 + pick_ % (band.hi - band.lo - 1), w.interval, book, w.risk, params, BTC, w.now, memo, 0
