@@ -173,6 +173,10 @@ class MarketStream(_StreamGroup):
     def _raw(self, conn: Connection, raw: str | bytes) -> bool | None:
         """A spot bookTicker frame read from its text (as :meth:`_message` would from its JSON); None for
         every other frame."""
+        quote = self._parser.quick_quote(raw, conn.received_ns)
+        if quote is not None:  # Binance's everyday frame, read by one match
+            self._on_event(quote)
+            return True
         texts = book_ticker_texts(raw)
         if texts is None:
             return None

@@ -264,3 +264,38 @@ def test_try_acquire_counts_only_what_may_go_now_and_never_waits() -> None:
     rl.refuse_orders()
     assert not rl.try_acquire(1, orders=1) and rl.try_acquire(1)
     assert clock.slept == [] and rl.used("weight", 60) < 100
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # weight
+            st.integers(0, 2),  # order count
+            st.sampled_from([0.0, 0.4, 3.0, 11.0]),  # seconds before the request
+            st.one_of(st.none(), st.integers(0, 12)),  # an answer's X-MBX-ORDER-COUNT-10S before it
+        ),
+        max_size=40,
+    )
+)
+def test_try_acquire_goes_exactly_when_acquire_would_not_wait_and_counts_the_same(
+    steps: list[tuple[int, int, float, int | None]],
+) -> None:
+    limits = {Window("orders", 10): 4, Window("weight", 60): 9}
+    c_try, c_acq = FakeClock(), FakeClock()
+    r_try, r_acq = limiter(c_try, limits, max_wait_s=0.0), limiter(c_acq, limits, max_wait_s=0.0)
+    for weight, orders, gap, header in steps:
+        c_try.now += gap
+        c_acq.now += gap
+        if header is not None:  # a window the server reports: counted though it has no limit of ours
+            for r in (r_try, r_acq):
+                r.observe(200, {"X-MBX-ORDER-COUNT-10S": str(header), "X-MBX-USED-WEIGHT-1S": str(header)})
+        went = r_try.try_acquire(weight, orders)
+        try:
+            r_acq.acquire(weight, orders)
+            would = True
+        except RateLimitedError:
+            would = False
+        assert went == would
+        for kind, seconds in (("orders", 10), ("weight", 60), ("weight", 1)):
+            assert r_try.used(kind, seconds) == r_acq.used(kind, seconds)
+    assert c_acq.slept == []

@@ -151,6 +151,9 @@ _PRICE_TEXT = st.one_of(
         lambda d: f"{d:f}"
     ),
     st.text(alphabet="0123456789.", min_size=1, max_size=12),
+    # Binance's own shape, 8 decimals, on and off the tick, up to past maxPrice and past 18 whole digits
+    st.decimals(min_value=0, max_value=10**20, places=8, allow_nan=False).map(lambda d: f"{d:.8f}"),
+    st.integers(min_value=0, max_value=10**8).map(lambda n: f"{n // 100}.{n % 100:02d}000000"),
 )
 
 
@@ -177,3 +180,26 @@ def test_the_text_path_reads_the_shape_binance_sends_and_leaves_anything_else_to
     ):
         by_text, by_json = _both_paths(other)
         assert by_text == ["declined"] and len(by_json) == 1, other
+
+
+def test_binance_everyday_frame_is_read_by_one_match_and_any_other_left_to_the_checked_path() -> None:
+    parser = MarketParser(RULES)
+    assert parser.quick_quote(_frame("BTCUSDT", "100000.01000000", "100000.02000000"), 7) == Quote(
+        "BTCUSDT", 10000001, 10000002, 0, 7
+    )
+    assert parser.quick_quote(_frame("BTCUSDT", "0100000.01", "100000.020"), 7) == Quote(
+        "BTCUSDT", 10000001, 10000002, 0, 7
+    )
+    for bid, ask, symbol in (
+        ("100000.01000000", "100000.02000000", "ETHUSDT"),  # another symbol
+        ("100000.01500000", "100000.02000000", "BTCUSDT"),  # off the tick
+        ("100000.1", "100000.20", "BTCUSDT"),  # fewer decimals than the tick has
+        ("100000", "100001", "BTCUSDT"),  # no decimals
+        ("100000.02", "100000.02", "BTCUSDT"),  # locked
+        ("0.00", "100000.02", "BTCUSDT"),  # an empty side
+        ("100000.00", "1000000.01", "BTCUSDT"),  # above maxPrice
+        ("1" * 19 + ".00", "1" * 19 + ".01", "BTCUSDT"),  # too long to read digit by digit
+    ):
+        assert parser.quick_quote(_frame(symbol, bid, ask), 7) is None, (bid, ask, symbol)
+    assert parser.quick_quote(_frame("BTCUSDT", "1.00", "1.01").decode(), 7) is None  # frames come as bytes
+    assert MarketParser(HALF).quick_quote(_frame("XUSDT", "1.00", "1.50"), 7) is None  # not a power of ten
