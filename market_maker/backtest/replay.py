@@ -41,6 +41,13 @@ _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
 
 
+def _working_levels(book: SlotBook) -> list[int]:
+    """The levels of ``book``'s working orders: the list an owned book keeps (a native loop walks it),
+    else those of its index's set, ascending."""
+    ordered = book.ix.ordered
+    return ordered if ordered is not None else sorted(book.ix.working)
+
+
 class ReservedQuote:
     """What a book's working buys reserve (ticks x steps: price x unfilled quantity, summed), kept
     across the placements of one act instead of summed over every working order for each buy.
@@ -64,11 +71,12 @@ class ReservedQuote:
         """Ticks x steps that the working buys of ``book`` (the newest of its line) reserve."""
         if book is not self._book:
             slots = book.slots
-            self._reserved = sum(  # Slot.remaining spelled out: every slot read here is working
-                s.order_price * (s.order_qty - s.order_filled)
-                for s in (slots[lv] for lv in book.ix.working)
-                if s.side is _BUY
-            )
+            reserved = 0
+            for lv in _working_levels(book):
+                s = slots[lv]
+                if s.side is _BUY:  # Slot.remaining spelled out: every slot read here is working
+                    reserved += s.order_price * (s.order_qty - s.order_filled)
+            self._reserved = reserved
             self._book = book
         return self._reserved
 
@@ -191,11 +199,12 @@ class Replay:
         if self.band.lo < p < self.band.hi:
             return  # the band lies between the highest working buy and the lowest working sell
         slots = self.book.slots
-        crossed = [
-            s
-            for s in (slots[lv] for lv in self.book.ix.working)  # only working slots can fill
-            if s.side is not None and fm.fills_at(s.side, s.order_price, p)
-        ]
+        crossed: list[Slot] = []
+        for lv in _working_levels(self.book):  # only working slots can fill
+            s = slots[lv]
+            side = s.side
+            if side is not None and fm.fills_at(side, s.order_price, p):
+                crossed.append(s)
         # price-time priority, as on the exchange: best price first, then the older order
         if len(crossed) > 1:
             crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))

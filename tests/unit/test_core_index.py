@@ -8,16 +8,27 @@ property tests' exchange model.
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 
 from core_fixtures import BTC, calm_risk
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_core_properties import LENGTHS, OPS, PARAMS, SEEDS, World, step
 
 from market_maker.core.actions import Place, Skip
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
 from market_maker.core.quiet import evaluate, quiet_band
-from market_maker.core.slots import SlotBook, build_index, changed_since, owned, prune, submit
+from market_maker.core.slots import (
+    SlotBook,
+    _bisect_pair,
+    _set_ordered,
+    build_index,
+    changed_since,
+    owned,
+    prune,
+    submit,
+)
 from market_maker.core.strategy import calculate_actions
 
 
@@ -58,6 +69,7 @@ def test_an_owned_book_goes_through_the_same_books(params: GridParams, length: i
         assert o.book.owned and o.book == w.book and o.realized == w.realized
         fresh, ix = build_index(o.book.slots), o.book.ix
         assert (ix.working, list(ix.filled), ix.backoff) == (fresh.working, list(fresh.filled), fresh.backoff)
+        assert ix.ordered == sorted(fresh.working) and w.book.ix.ordered is None
         assert changed_since(before, o.book) is None  # its ancestors share its storage: unknown
         assert calculate_actions(
             o.price, o.interval, o.book, o.risk, params, BTC, o.now
@@ -72,3 +84,35 @@ def test_a_book_built_from_another_mapping_rebuilds_its_index() -> None:
     assert emptied.ix.working == frozenset()
     loaded = SlotBook("mm1", slots=dict(book.slots), next_gen=book.next_gen, buy_working_total=100)
     assert loaded.ix.working == {lv} and loaded == book
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=30),
+    st.tuples(st.integers(-1, 41), st.integers(-1, 41)),
+)
+def test_the_owned_index_bisects_pairs_as_bisect_left(
+    pairs: list[tuple[int, int]], key: tuple[int, int]
+) -> None:
+    """The owned index finds a take-profit key in its list with a native binary search: the same place as
+    ``bisect_left`` (ties, ends and absent keys included)."""
+    pairs.sort()
+    assert _bisect_pair(pairs, key) == bisect_left(pairs, key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 25)), max_size=60))
+def test_the_owned_index_keeps_its_working_levels_sorted(ops: list[tuple[bool, int]]) -> None:
+    """Adding and removing levels (as transitions start and end working orders) keeps the list equal to
+    the sorted set of the levels in it."""
+    levels: list[int] = []
+    members: set[int] = set()
+    for add, lv in ops:
+        if add == (lv in members):
+            continue  # a transition adds a level only when it starts working, removes it when it stops
+        _set_ordered(levels, lv, add)
+        if add:
+            members.add(lv)
+        else:
+            members.discard(lv)
+        assert levels == sorted(members)
