@@ -30,7 +30,7 @@ from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked
+from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked, working_slots
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
@@ -39,13 +39,6 @@ _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdo
 # each time, several times the cost of a constant, several times per order event
 _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
-
-
-def _working_levels(book: SlotBook) -> list[int]:
-    """The levels of ``book``'s working orders: the list an owned book keeps (a native loop walks it),
-    else those of its index's set, ascending."""
-    ordered = book.ix.ordered
-    return ordered if ordered is not None else sorted(book.ix.working)
 
 
 class ReservedQuote:
@@ -70,10 +63,8 @@ class ReservedQuote:
     def of(self, book: SlotBook) -> int:
         """Ticks x steps that the working buys of ``book`` (the newest of its line) reserve."""
         if book is not self._book:
-            slots = book.slots
             reserved = 0
-            for lv in _working_levels(book):
-                s = slots[lv]
+            for s in working_slots(book):
                 if s.side is _BUY:  # Slot.remaining spelled out: every slot read here is working
                     reserved += s.order_price * (s.order_qty - s.order_filled)
             self._reserved = reserved
@@ -198,10 +189,8 @@ class Replay:
         fm = self.fm
         if self.band.lo < p < self.band.hi:
             return  # the band lies between the highest working buy and the lowest working sell
-        slots = self.book.slots
         crossed: list[Slot] = []
-        for lv in _working_levels(self.book):  # only working slots can fill
-            s = slots[lv]
+        for s in working_slots(self.book):  # only working slots can fill
             side = s.side
             if side is not None and fm.fills_at(side, s.order_price, p):
                 crossed.append(s)

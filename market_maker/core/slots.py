@@ -203,10 +203,10 @@ class BookIndex(NamedTuple):
     # comparing every level (changed_since). Bounded, so a book keeps at most TRAIL ancestor mappings
     # alive (never whole books); empty for a mapping put() did not make.
     trail: tuple[tuple[Mapping[int, Slot], int], ...] = ()
-    # ``working`` in ascending order, kept by the transitions of an owned book (the strategy walks the
-    # working orders by level on every pass; sorting the set each time cost more than the walk). None
-    # in any other book: its readers sort ``working`` then.
-    ordered: list[int] | None = None
+    # The slots of ``working``, by level ascending, kept by the transitions of an owned book (the
+    # strategy walks the working orders by level on every pass: sorting the set and looking every
+    # level up each time cost more than the walk). None in any other book: see :func:`working_slots`.
+    ordered: list[Slot] | None = None
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
@@ -270,9 +270,10 @@ def _update_owned_index(ix: BookIndex, lv: int, old: Slot | None, new: Slot | No
     was, now = is_working(old), is_working(new)
     if was != now:
         _set_member(ix.working, lv, now)
+    if was or now:  # the list holds the slot itself: a working slot's every new version goes in
         ordered = ix.ordered
         assert ordered is not None
-        _set_ordered(ordered, lv, now)
+        _set_ordered(ordered, lv, new if now else None)
     ok = nk = None  # see _update_index
     if _holds_filled(old) or _holds_filled(new):
         ok, nk = _filled_key(old), _filled_key(new)
@@ -304,23 +305,32 @@ def _bisect_pair(pairs: list[tuple[int, int]], key: tuple[int, int]) -> int:
     return lo
 
 
-def _set_ordered(levels: list[int], lv: int, member: bool) -> None:
-    """Insert ``lv`` into (or take it out of) the ascending ``levels`` of an owned index.
+def _set_ordered(ordered: list[Slot], lv: int, new: Slot | None) -> None:
+    """Put ``new`` (the slot at level ``lv`` now) into an owned index's working slots, ascending by
+    level: in place of the slot at ``lv`` when there is one, else inserted; None takes it out.
 
-    A native scan from the top rather than ``insort``/``bisect``: the list holds the few working
-    orders, and the generic calls cost more than the scan.
+    A native scan from the top: the list holds the few working orders.
     """
-    i = len(levels)
-    if member:
-        while i > 0 and levels[i - 1] > lv:
-            i -= 1
-        levels.insert(i, lv)
-        return
-    while i > 0:
+    i = len(ordered)
+    while i > 0 and ordered[i - 1].level > lv:
         i -= 1
-        if levels[i] == lv:
-            del levels[i]
-            return
+    if i > 0 and ordered[i - 1].level == lv:
+        if new is None:
+            del ordered[i - 1]
+        else:
+            ordered[i - 1] = new
+    elif new is not None:
+        ordered.insert(i, new)
+
+
+def working_slots(book: SlotBook) -> list[Slot]:
+    """The slots of ``book``'s working orders, ascending by level: an owned book's own list (read it
+    before the next transition, never change it), else made from the index's set."""
+    ordered = book.ix.ordered
+    if ordered is not None:
+        return ordered
+    slots = book.slots
+    return [slots[lv] for lv in sorted(book.ix.working)]
 
 
 def _set_member(members: AbstractSet[int], lv: int, member: bool) -> None:
@@ -587,7 +597,9 @@ def owned(book: SlotBook) -> SlotBook:
 
 def _owned_index(ix: BookIndex) -> BookIndex:
     """``ix`` with containers an owned book updates in place."""
-    return BookIndex(ix.of, set(ix.working), list(ix.filled), set(ix.backoff), (), sorted(ix.working))
+    slots = ix.of
+    ordered = [slots[lv] for lv in sorted(ix.working)]
+    return BookIndex(ix.of, set(ix.working), list(ix.filled), set(ix.backoff), (), ordered)
 
 
 def _buy_left(s: Slot) -> int:

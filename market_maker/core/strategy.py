@@ -50,7 +50,7 @@ from market_maker.core.grid import GridParams, GridWindow, center, grid_window, 
 from market_maker.core.model import Side, SlotState
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
-from market_maker.core.slots import Slot, SlotBook
+from market_maker.core.slots import Slot, SlotBook, working_slots
 
 _NO_SELL: Final = 1 << 62  # above any price
 SELL_BELOW_CENTER = "trailing: price is below the grid center"  # a take-profit the center passed
@@ -116,10 +116,8 @@ def actions_for_window(
     buy_floor, sell_ceiling = win.buy_lo - iv, win.sell_hi + iv
     # Only working slots and FILLED slots whose take-profit is not above the sell window can act:
     # the book's index names them, so the cost is O(window + working), not O(book).
-    ordered = ix.ordered  # an owned book keeps its working levels sorted
-    levels: list[int] = ordered if ordered is not None else sorted(ix.working)
-    for level in levels:
-        s = slots[level]
+    for s in working_slots(book):  # by level ascending
+        level = s.level
         order_price = s.order_price
         is_buy = s.side is _BUY
         if is_buy:

@@ -20,6 +20,7 @@ from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
 from market_maker.core.quiet import evaluate, quiet_band
 from market_maker.core.slots import (
+    Slot,
     SlotBook,
     _bisect_pair,
     _set_ordered,
@@ -28,6 +29,7 @@ from market_maker.core.slots import (
     owned,
     prune,
     submit,
+    working_slots,
 )
 from market_maker.core.strategy import calculate_actions
 
@@ -69,7 +71,12 @@ def test_an_owned_book_goes_through_the_same_books(params: GridParams, length: i
         assert o.book.owned and o.book == w.book and o.realized == w.realized
         fresh, ix = build_index(o.book.slots), o.book.ix
         assert (ix.working, list(ix.filled), ix.backoff) == (fresh.working, list(fresh.filled), fresh.backoff)
-        assert ix.ordered == sorted(fresh.working) and w.book.ix.ordered is None
+        # the owned index's working slots: the book's own slot objects, by level
+        ordered = ix.ordered
+        assert ordered is not None and w.book.ix.ordered is None
+        assert [s.level for s in ordered] == sorted(fresh.working)
+        assert all(s is o.book.slots[s.level] for s in ordered)
+        assert working_slots(w.book) == ordered
         assert changed_since(before, o.book) is None  # its ancestors share its storage: unknown
         assert calculate_actions(
             o.price, o.interval, o.book, o.risk, params, BTC, o.now
@@ -101,18 +108,18 @@ def test_the_owned_index_bisects_pairs_as_bisect_left(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.booleans(), st.integers(0, 25)), max_size=60))
-def test_the_owned_index_keeps_its_working_levels_sorted(ops: list[tuple[bool, int]]) -> None:
-    """Adding and removing levels (as transitions start and end working orders) keeps the list equal to
-    the sorted set of the levels in it."""
-    levels: list[int] = []
-    members: set[int] = set()
-    for add, lv in ops:
-        if add == (lv in members):
-            continue  # a transition adds a level only when it starts working, removes it when it stops
-        _set_ordered(levels, lv, add)
-        if add:
-            members.add(lv)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 25), st.integers(0, 3)), max_size=60))
+def test_the_owned_index_keeps_its_working_slots_by_level(ops: list[tuple[bool, int, int]]) -> None:
+    """Putting a slot in (a new working order, or a new version of one: it replaces the old one) and
+    taking one out keeps the list equal to the newest slot of each level in it, ascending by level."""
+    ordered: list[Slot] = []
+    model: dict[int, Slot] = {}
+    for put_in, lv, gen in ops:
+        new = Slot(lv, generation=gen) if put_in else None
+        _set_ordered(ordered, lv, new)
+        if new is not None:
+            model[lv] = new
         else:
-            members.discard(lv)
-        assert levels == sorted(members)
+            model.pop(lv, None)
+        assert len(ordered) == len(model)
+        assert all(a is b for a, b in zip(ordered, (model[k] for k in sorted(model)), strict=True))
