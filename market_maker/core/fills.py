@@ -37,16 +37,13 @@ from market_maker.core.slot_events import (
 from market_maker.core.slots import (
     F_BOUGHT,
     F_CANCEL_REQUESTED,
-    F_CLIENT_ID,
     F_DUST,
     F_FEES,
-    F_GENERATION,
     F_HELD,
     F_LOTS,
     F_ORDER_FILLED,
     F_ORDER_QTY,
     F_PROCEEDS,
-    F_SIDE,
     F_SOLD,
     F_SOLD_COST,
     F_STATE,
@@ -56,8 +53,8 @@ from market_maker.core.slots import (
     Slot,
     SlotBook,
     accepted,
+    empty_slot,
     is_working,
-    new_slot_values,
     put,
     reject,
     restore_generation,
@@ -163,12 +160,10 @@ def _store(
             rest = sum(q * p for q, p in new.lots)
             if new.bought:
                 dust_cost += money(rules, rest) - new.base_fee_quote
-            # Slot(new.level, FREE, new.side, 0, 0, 0, new.client_id, new.generation), in C
-            v = new_slot_values(new.level)
-            v[F_SIDE] = new.side
-            v[F_CLIENT_ID] = new.client_id
-            v[F_GENERATION] = new.generation
-            new = slot_of(v)
+            # The slot goes FREE without a back-off and holding nothing: put() does not store such a
+            # slot (the level is dropped), so what else it would say (its last side, client id and
+            # generation) is kept nowhere, and the level's empty slot (made once) stands for it.
+            new = empty_slot(new.level)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
 

@@ -637,7 +637,7 @@ def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
     ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
-    s = book.slots.get(place.level) or _empty(place.level)
+    s = book.slots.get(place.level) or empty_slot(place.level)
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
@@ -675,8 +675,8 @@ _EMPTIES: dict[int, Slot] = {}
 _EMPTIES_MAX = 4096
 
 
-def _empty(level: int) -> Slot:
-    """``Slot(level)``: a FREE slot that never had an order."""
+def empty_slot(level: int) -> Slot:
+    """``Slot(level)``: a FREE slot that never had an order (one object per level, shared)."""
     s = _EMPTIES.get(level)
     if s is None:
         if len(_EMPTIES) >= _EMPTIES_MAX:
