@@ -30,7 +30,7 @@ from market_maker.core.params import TradingParams
 from market_maker.core.quiet import CellMemo, Evaluation, QuietBand, evaluate, widen
 from market_maker.core.risk import RiskState, on_clock, on_equity, on_market_data, on_round_trip, start_risk
 from market_maker.core.slot_events import RoundTripClosed, SlotEvent
-from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked
+from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked, working_slots
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
@@ -63,12 +63,11 @@ class ReservedQuote:
     def of(self, book: SlotBook) -> int:
         """Ticks x steps that the working buys of ``book`` (the newest of its line) reserve."""
         if book is not self._book:
-            slots = book.slots
-            self._reserved = sum(  # Slot.remaining spelled out: every slot read here is working
-                s.order_price * (s.order_qty - s.order_filled)
-                for s in (slots[lv] for lv in book.ix.working)
-                if s.side is _BUY
-            )
+            reserved = 0
+            for s in working_slots(book):
+                if s.side is _BUY:  # Slot.remaining spelled out: every slot read here is working
+                    reserved += s.order_price * (s.order_qty - s.order_filled)
+            self._reserved = reserved
             self._book = book
         return self._reserved
 
@@ -190,12 +189,11 @@ class Replay:
         fm = self.fm
         if self.band.lo < p < self.band.hi:
             return  # the band lies between the highest working buy and the lowest working sell
-        slots = self.book.slots
-        crossed = [
-            s
-            for s in (slots[lv] for lv in self.book.ix.working)  # only working slots can fill
-            if s.side is not None and fm.fills_at(s.side, s.order_price, p)
-        ]
+        crossed: list[Slot] = []
+        for s in working_slots(self.book):  # only working slots can fill
+            side = s.side
+            if side is not None and fm.fills_at(side, s.order_price, p):
+                crossed.append(s)
         # price-time priority, as on the exchange: best price first, then the older order
         if len(crossed) > 1:
             crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))

@@ -37,16 +37,13 @@ from market_maker.core.slot_events import (
 from market_maker.core.slots import (
     F_BOUGHT,
     F_CANCEL_REQUESTED,
-    F_CLIENT_ID,
     F_DUST,
     F_FEES,
-    F_GENERATION,
     F_HELD,
     F_LOTS,
     F_ORDER_FILLED,
     F_ORDER_QTY,
     F_PROCEEDS,
-    F_SIDE,
     F_SOLD,
     F_SOLD_COST,
     F_STATE,
@@ -56,7 +53,8 @@ from market_maker.core.slots import (
     Slot,
     SlotBook,
     accepted,
-    new_slot_values,
+    empty_slot,
+    is_working,
     put,
     reject,
     restore_generation,
@@ -137,7 +135,7 @@ def _store(
     events: list[SlotEvent] = []
     dust_delta = new.dust - old.dust + extra_dust
     dust_cost = extra_dust_cost
-    if new.working and (ended or new.order_filled >= new.order_qty):
+    if is_working(new) and (ended or new.order_filled >= new.order_qty):
         if new.order_filled < new.order_qty:
             events.append(OrderClosed(new.level, new.side or Side.BUY, new.client_id, new.order_filled, why))
         if new.held > 0:
@@ -162,12 +160,10 @@ def _store(
             rest = sum(q * p for q, p in new.lots)
             if new.bought:
                 dust_cost += money(rules, rest) - new.base_fee_quote
-            # Slot(new.level, FREE, new.side, 0, 0, 0, new.client_id, new.generation), in C
-            v = new_slot_values(new.level)
-            v[F_SIDE] = new.side
-            v[F_CLIENT_ID] = new.client_id
-            v[F_GENERATION] = new.generation
-            new = slot_of(v)
+            # The slot goes FREE without a back-off and holding nothing: put() does not store such a
+            # slot (the level is dropped), so what else it would say (its last side, client id and
+            # generation) is kept nowhere, and the level's empty slot (made once) stands for it.
+            new = empty_slot(new.level)
     return put(book, new, dust_delta, dust_cost), tuple(events)
 
 
@@ -246,7 +242,7 @@ def apply_trade(
     if (
         not conv.base
         and client_id == s.client_id
-        and s.working
+        and is_working(s)
         and side is s.side
         and min(cum_qty, s.order_qty) > s.order_filled
     ):
@@ -266,7 +262,7 @@ def apply_trade(
         # a base fee on a sell lowers the position outside any slot; its value is charged as a fee,
         # so it leaves the dust's cost too (else the loss would count twice)
         extra_dust, extra_dust_cost = -conv.base, -conv.quote
-    if client_id == s.client_id and s.working and side is s.side:
+    if client_id == s.client_id and is_working(s) and side is s.side:
         new = accepted(new)
         delta = min(cum_qty, s.order_qty) - s.order_filled
         if delta > 0:
@@ -290,7 +286,7 @@ def apply_snapshot(
     is priced at the order's price; the trades' fees arrive later through :func:`apply_fill`.
     """
     s = book.find(snap.client_id)
-    if s is None or not s.working:
+    if s is None or not is_working(s):
         return book, (Ignored(snap.client_id, f"{snap.status} report for an order not working"),)
     if snap.status is OrderStatus.REJECTED:
         return reject(book, snap.client_id, now_ms, "rejected by the exchange")
@@ -342,7 +338,7 @@ def cancelled(
     The same as :func:`apply_snapshot` with a CANCELED snapshot of the order at its own price.
     """
     s = book.find(client_id)
-    if s is None or not s.working:
+    if s is None or not is_working(s):
         return book, (Ignored(client_id, "cancel of an order not working"),)
     side = s.side or _BUY
     return _apply_status(book, s, executed_qty, s.order_price, side, rules, interval, now_ms, True, _CANCELED)
@@ -386,7 +382,7 @@ def adopt_order(book: SlotBook, snap: OrderSnapshot, rules: SymbolRules, interva
     have = book.slots.get(level)
     if have is not None and have.client_id == snap.client_id:
         return apply_snapshot(book, snap, rules, interval, snap.time_ms)
-    if have is not None and (have.working or have.held):
+    if have is not None and (is_working(have) or have.held):
         return book, (Ignored(snap.client_id, f"level {level} already has order {have.client_id}"),)
     s = Slot(
         level=level,

@@ -71,11 +71,26 @@ def valid_bot_id(bot_id: str) -> bool:
     return bool(_BOT_RE.match(bot_id))
 
 
+# Bot ids encode() has checked, and levels it has written lately (level -> base 36): a slot book
+# makes ids for the same few bots and levels again and again (a backtest: thousands per second)
+_CHECKED_BOTS: set[str] = set()
+_LEVELS: dict[int, str] = {}
+_LEVELS_MAX = 4096
+
+
 def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
     """Build the client order id for one order of one slot."""
-    if not valid_bot_id(bot_id):
-        raise ClientIdError(f"bot id {bot_id!r} must be 1-12 letters or digits")
-    lv, gen = _b36(level), _b36(generation)
+    if bot_id not in _CHECKED_BOTS:
+        if not valid_bot_id(bot_id):
+            raise ClientIdError(f"bot id {bot_id!r} must be 1-12 letters or digits")
+        _CHECKED_BOTS.add(bot_id)
+    lv = _LEVELS.get(level)
+    if lv is None:
+        lv = _b36(level)  # raises for a negative level, before it is remembered
+        if len(_LEVELS) >= _LEVELS_MAX:
+            _LEVELS.clear()  # bounded; what is forgotten is written again
+        _LEVELS[level] = lv
+    gen = _b36(generation)
     cid = f"{bot_id}_{'B' if side is _BUY else 'S'}{lv}_{gen}"
     if len(cid) > MAX_LEN:  # only reachable with absurd levels or generations
         raise ClientIdError(f"client id {cid!r} is longer than {MAX_LEN} characters")

@@ -32,7 +32,7 @@ from market_maker.core.grid import (
 from market_maker.core.model import Side
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
-from market_maker.core.slots import SlotBook
+from market_maker.core.slots import SlotBook, working_slots
 from market_maker.core.strategy import actions_for_window, backoff_until
 from market_maker.core.values import Value
 
@@ -235,10 +235,8 @@ def _band(
                 resume_hi = min(resume_hi, a.resumes_above + 1)
             if a.resumes_below is not None:
                 resume_lo = max(resume_lo, a.resumes_below - 1)
-    slots = book.slots
     order_lo, order_hi = 0, UNBOUNDED
-    for level in book.ix.working:  # a resting order fills when the price reaches it
-        s = slots[level]
+    for s in working_slots(book):  # a resting order fills when the price reaches it
         if s.side is _BUY:
             order_lo = max(order_lo, s.order_price)
         else:

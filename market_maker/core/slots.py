@@ -163,6 +163,8 @@ _POSITIONS = {
 if any(Slot._fields[i] != name for name, i in _POSITIONS.items()):
     raise ImportError("slots.py: the F_* field positions no longer match Slot's fields")
 _EMPTY_SLOT = Slot(0)
+# ``tuple.__new__`` once: read from ``tuple`` on every call, it is an attribute lookup on the type
+_TUPLE_NEW: Final = tuple.__new__
 
 
 def slot_values(s: Slot) -> list[object]:
@@ -174,7 +176,7 @@ def slot_values(s: Slot) -> list[object]:
 def slot_of(values: list[object]) -> Slot:
     """The slot with these field values (as :func:`slot_values` gives them): ``Slot(*values)``
     without running the named tuple's Python ``__new__``."""
-    return tuple.__new__(Slot, values)
+    return _TUPLE_NEW(Slot, values)
 
 
 def new_slot_values(level: int) -> list[object]:
@@ -201,10 +203,27 @@ class BookIndex(NamedTuple):
     # comparing every level (changed_since). Bounded, so a book keeps at most TRAIL ancestor mappings
     # alive (never whole books); empty for a mapping put() did not make.
     trail: tuple[tuple[Mapping[int, Slot], int], ...] = ()
+    # The slots of ``working``, by level ascending, kept by the transitions of an owned book (the
+    # strategy walks the working orders by level on every pass: sorting the set and looking every
+    # level up each time cost more than the walk). None in any other book: see :func:`working_slots`.
+    ordered: list[Slot] | None = None
 
 
 def _filled_key(s: Slot | None) -> tuple[int, int] | None:
-    return (s.tp_price, s.level) if s is not None and s.state is _FILLED and s.held > 0 else None
+    return (s.tp_price, s.level) if s is not None and _holds_filled(s) else None
+
+
+def _holds_filled(s: Slot | None) -> bool:
+    """True when ``s`` is FILLED and holds steps: it has a key in the index's ``filled``."""
+    return s is not None and s.state is _FILLED and s.held > 0
+
+
+def is_working(s: Slot | None) -> bool:
+    """True when ``s`` is stored and PENDING or LOCKED (``Slot.working``, as two identity checks)."""
+    if s is None:
+        return False
+    state = s.state
+    return state is _PENDING or state is _LOCKED
 
 
 def build_index(slots: Mapping[int, Slot]) -> BookIndex:
@@ -223,11 +242,14 @@ def _update_index(
     """``book``'s index after the slot at level ``lv`` went from ``old`` to ``new`` (None: not stored)."""
     ix = book.ix
     working = ix.working
-    was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
+    was, now = is_working(old), is_working(new)
     if was != now:
         working = working | {lv} if now else working - {lv}
     filled = ix.filled
-    ok, nk = _filled_key(old), _filled_key(new)
+    # most transitions touch no FILLED slot: their keys (both None) are not built to be compared
+    ok = nk = None
+    if _holds_filled(old) or _holds_filled(new):
+        ok, nk = _filled_key(old), _filled_key(new)
     if ok != nk:
         lst = list(filled)
         if ok is not None:
@@ -245,21 +267,70 @@ def _update_index(
 
 def _update_owned_index(ix: BookIndex, lv: int, old: Slot | None, new: Slot | None) -> None:
     """:func:`_update_index` for an owned book: the same changes, made in its index's own containers."""
-    was, now = old is not None and old.state in _WORKING, new is not None and new.state in _WORKING
+    was, now = is_working(old), is_working(new)
     if was != now:
         _set_member(ix.working, lv, now)
-    ok, nk = _filled_key(old), _filled_key(new)
+    if was or now:  # the list holds the slot itself: a working slot's every new version goes in
+        ordered = ix.ordered
+        assert ordered is not None
+        _set_ordered(ordered, lv, new if now else None)
+    ok = nk = None  # see _update_index
+    if _holds_filled(old) or _holds_filled(new):
+        ok, nk = _filled_key(old), _filled_key(new)
     if ok != nk:
         filled = ix.filled
         assert isinstance(filled, list)
         if ok is not None:
-            del filled[bisect_left(filled, ok)]
+            del filled[_bisect_pair(filled, ok)]
         if nk is not None:
-            insort(filled, nk)
+            filled.insert(_bisect_pair(filled, nk), nk)
     was = old is not None and (old.backoff_until_ms != 0 or old.cancel_retry_ms != 0)
     now = new is not None and (new.backoff_until_ms != 0 or new.cancel_retry_ms != 0)
     if was != now:
         _set_member(ix.backoff, lv, now)
+
+
+def _bisect_pair(pairs: list[tuple[int, int]], key: tuple[int, int]) -> int:
+    """``bisect_left(pairs, key)`` for ascending pairs of integers, comparing them as native integers
+    (the generic call compares tuples as objects; an owned index updates its list on every fill)."""
+    k0, k1 = key
+    lo, hi = 0, len(pairs)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        p0, p1 = pairs[mid]
+        if p0 < k0 or (p0 == k0 and p1 < k1):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _set_ordered(ordered: list[Slot], lv: int, new: Slot | None) -> None:
+    """Put ``new`` (the slot at level ``lv`` now) into an owned index's working slots, ascending by
+    level: in place of the slot at ``lv`` when there is one, else inserted; None takes it out.
+
+    A native scan from the top: the list holds the few working orders.
+    """
+    i = len(ordered)
+    while i > 0 and ordered[i - 1].level > lv:
+        i -= 1
+    if i > 0 and ordered[i - 1].level == lv:
+        if new is None:
+            del ordered[i - 1]
+        else:
+            ordered[i - 1] = new
+    elif new is not None:
+        ordered.insert(i, new)
+
+
+def working_slots(book: SlotBook) -> list[Slot]:
+    """The slots of ``book``'s working orders, ascending by level: an owned book's own list (read it
+    before the next transition, never change it), else made from the index's set."""
+    ordered = book.ix.ordered
+    if ordered is not None:
+        return ordered
+    slots = book.slots
+    return [slots[lv] for lv in sorted(book.ix.working)]
 
 
 def _set_member(members: AbstractSet[int], lv: int, member: bool) -> None:
@@ -459,17 +530,18 @@ def put(
     book-level dust; ``next_gen`` (when given) replaces the generation counter. A cancel back-off
     ends here, for every transition at once, when its order filled, stopped working or was replaced.
     """
-    old = book.slots.get(new.level)
+    shared = book.slots
+    # an owned book's storage is updated in place (see owned()); any other book's is copied (typed as
+    # a dict, the reads and writes below are the dict's own, not the generic Mapping protocol's)
+    slots: dict[int, Slot] = shared if book.owned and isinstance(shared, dict) else dict(shared)
+    old = slots.get(new.level)
     if new.cancel_retry_ms and (
         old is None
-        or new.state not in _WORKING
+        or not is_working(new)
         or new.client_id != old.client_id
         or new.order_filled != old.order_filled
     ):
         new = new._replace(cancel_fails=0, cancel_retry_ms=0)
-    shared = book.slots
-    # an owned book's storage is updated in place (see owned()); any other book's is copied
-    slots = shared if book.owned and isinstance(shared, dict) else dict(shared)
     stored: Slot | None = new
     if new.state is _FREE and new.backoff_until_ms == 0 and new.held == 0:
         slots.pop(new.level, None)
@@ -525,17 +597,19 @@ def owned(book: SlotBook) -> SlotBook:
 
 def _owned_index(ix: BookIndex) -> BookIndex:
     """``ix`` with containers an owned book updates in place."""
-    return BookIndex(ix.of, set(ix.working), list(ix.filled), set(ix.backoff))
+    slots = ix.of
+    ordered = [slots[lv] for lv in sorted(ix.working)]
+    return BookIndex(ix.of, set(ix.working), list(ix.filled), set(ix.backoff), (), ordered)
 
 
 def _buy_left(s: Slot) -> int:
     # Slot.remaining spelled out for buys: put() asks twice per transition
-    return s.order_qty - s.order_filled if s.side is _BUY and s.state in _WORKING else 0
+    return s.order_qty - s.order_filled if s.side is _BUY and is_working(s) else 0
 
 
 def _working(book: SlotBook, client_id: str, what: str) -> Slot:
     s = book.find(client_id)
-    if s is None or not s.working:
+    if s is None or not is_working(s):
         raise SlotError(f"{what}: no working order {client_id!r} in the book")
     return s
 
@@ -563,7 +637,7 @@ def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
     ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
-    s = book.slots.get(place.level) or _empty(place.level)
+    s = book.slots.get(place.level) or empty_slot(place.level)
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
@@ -595,9 +669,20 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     return slot_of(v)
 
 
-def _empty(level: int) -> Slot:
-    """``Slot(level)``: a FREE slot that never had an order."""
-    return slot_of(new_slot_values(level))
+# Slot(level) per level, made once: a buy at a level that holds nothing starts from it (slots are
+# immutable, so one may be shared); bounded like the client-id cache
+_EMPTIES: dict[int, Slot] = {}
+_EMPTIES_MAX = 4096
+
+
+def empty_slot(level: int) -> Slot:
+    """``Slot(level)``: a FREE slot that never had an order (one object per level, shared)."""
+    s = _EMPTIES.get(level)
+    if s is None:
+        if len(_EMPTIES) >= _EMPTIES_MAX:
+            _EMPTIES.clear()
+        s = _EMPTIES[level] = slot_of(new_slot_values(level))
+    return s
 
 
 def accepted(s: Slot) -> Slot:

@@ -43,7 +43,6 @@ buys (nearest the center first).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from typing import Final
 
 from market_maker.core.actions import Action, Cancel, Place, Skip
@@ -51,7 +50,7 @@ from market_maker.core.grid import GridParams, GridWindow, center, grid_window, 
 from market_maker.core.model import Side, SlotState
 from market_maker.core.risk import RiskState
 from market_maker.core.rules import SymbolRules
-from market_maker.core.slots import Slot, SlotBook
+from market_maker.core.slots import Slot, SlotBook, working_slots
 
 _NO_SELL: Final = 1 << 62  # above any price
 SELL_BELOW_CENTER = "trailing: price is below the grid center"  # a take-profit the center passed
@@ -105,7 +104,9 @@ def actions_for_window(
     cancels: list[Action] = []
     max_buy = 0
     min_sell = _NO_SELL
-    slots = book.slots
+    # a dict (every book's, in practice): typed so, the lookups below are the dict's own, not the
+    # generic Mapping protocol's
+    slots: dict[int, Slot] = book.slots if isinstance(book.slots, dict) else dict(book.slots)
     ix = book.ix
     cap = params.max_open_orders
     counted = 0  # working orders that count against the cap (those not on their way out)
@@ -115,8 +116,8 @@ def actions_for_window(
     buy_floor, sell_ceiling = win.buy_lo - iv, win.sell_hi + iv
     # Only working slots and FILLED slots whose take-profit is not above the sell window can act:
     # the book's index names them, so the cost is O(window + working), not O(book).
-    for level in sorted(ix.working):
-        s = slots[level]
+    for s in working_slots(book):  # by level ascending
+        level = s.level
         order_price = s.order_price
         is_buy = s.side is _BUY
         if is_buy:
@@ -166,8 +167,17 @@ def actions_for_window(
         cancels.append(Cancel(b.level, b.client_id, f"open-order cap {cap}"))
         room += 1
     # max(tp, sell_lo) lies in the sell window exactly when tp <= sell_hi (sell_lo <= sell_hi)
-    upto = bisect_right(ix.filled, (win.sell_hi, _NO_SELL)) if ix.filled else 0
-    filled = [slots[lv] for lv in sorted(lv for _, lv in ix.filled[:upto])] if upto else []
+    # the FILLED slots whose take-profit is at most sell_hi, by level: ``filled`` is ascending by
+    # take-profit, so they are its first entries (a native scan: usually none or a few)
+    sell_hi = win.sell_hi
+    in_reach: list[int] = []
+    for tp, lv in ix.filled:
+        if tp > sell_hi:
+            break
+        in_reach.append(lv)
+    if len(in_reach) > 1:
+        in_reach.sort()
+    filled = [slots[lv] for lv in in_reach]
 
     if halted:
         return tuple(cancels)
@@ -232,7 +242,12 @@ def actions_for_window(
     # buy could give up its room) and the levels (descending) are below the price, no later level can be
     # placed or cross the price: "nothing".
     probe_done = probe and (qty > budget or (room <= 0 and not kept_buys))
-    for level in range(win.buy_hi, win.buy_lo - 1, -iv):  # win.buy_levels(), as a native loop
+    # win.buy_levels(), nearest the center first, as a loop over native integers: a range with a step
+    # that is not a constant is built and iterated as a Python object, each level boxed
+    level = win.buy_hi + iv
+    buy_lo = win.buy_lo
+    while level - iv >= buy_lo:
+        level -= iv
         if probe_done and (price is None or level < price):
             break
         slot = slots.get(level)

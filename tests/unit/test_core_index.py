@@ -8,16 +8,29 @@ property tests' exchange model.
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 
 from core_fixtures import BTC, calm_risk
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_core_properties import LENGTHS, OPS, PARAMS, SEEDS, World, step
 
 from market_maker.core.actions import Place, Skip
 from market_maker.core.grid import GridParams
 from market_maker.core.model import Side
 from market_maker.core.quiet import evaluate, quiet_band
-from market_maker.core.slots import SlotBook, build_index, changed_since, owned, prune, submit
+from market_maker.core.slots import (
+    Slot,
+    SlotBook,
+    _bisect_pair,
+    _set_ordered,
+    build_index,
+    changed_since,
+    owned,
+    prune,
+    submit,
+    working_slots,
+)
 from market_maker.core.strategy import calculate_actions
 
 
@@ -58,6 +71,12 @@ def test_an_owned_book_goes_through_the_same_books(params: GridParams, length: i
         assert o.book.owned and o.book == w.book and o.realized == w.realized
         fresh, ix = build_index(o.book.slots), o.book.ix
         assert (ix.working, list(ix.filled), ix.backoff) == (fresh.working, list(fresh.filled), fresh.backoff)
+        # the owned index's working slots: the book's own slot objects, by level
+        ordered = ix.ordered
+        assert ordered is not None and w.book.ix.ordered is None
+        assert [s.level for s in ordered] == sorted(fresh.working)
+        assert all(s is o.book.slots[s.level] for s in ordered)
+        assert working_slots(w.book) == ordered
         assert changed_since(before, o.book) is None  # its ancestors share its storage: unknown
         assert calculate_actions(
             o.price, o.interval, o.book, o.risk, params, BTC, o.now
@@ -72,3 +91,35 @@ def test_a_book_built_from_another_mapping_rebuilds_its_index() -> None:
     assert emptied.ix.working == frozenset()
     loaded = SlotBook("mm1", slots=dict(book.slots), next_gen=book.next_gen, buy_working_total=100)
     assert loaded.ix.working == {lv} and loaded == book
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=30),
+    st.tuples(st.integers(-1, 41), st.integers(-1, 41)),
+)
+def test_the_owned_index_bisects_pairs_as_bisect_left(
+    pairs: list[tuple[int, int]], key: tuple[int, int]
+) -> None:
+    """The owned index finds a take-profit key in its list with a native binary search: the same place as
+    ``bisect_left`` (ties, ends and absent keys included)."""
+    pairs.sort()
+    assert _bisect_pair(pairs, key) == bisect_left(pairs, key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 25), st.integers(0, 3)), max_size=60))
+def test_the_owned_index_keeps_its_working_slots_by_level(ops: list[tuple[bool, int, int]]) -> None:
+    """Putting a slot in (a new working order, or a new version of one: it replaces the old one) and
+    taking one out keeps the list equal to the newest slot of each level in it, ascending by level."""
+    ordered: list[Slot] = []
+    model: dict[int, Slot] = {}
+    for put_in, lv, gen in ops:
+        new = Slot(lv, generation=gen) if put_in else None
+        _set_ordered(ordered, lv, new)
+        if new is not None:
+            model[lv] = new
+        else:
+            model.pop(lv, None)
+        assert len(ordered) == len(model)
+        assert all(a is b for a, b in zip(ordered, (model[k] for k in sorted(model)), strict=True))
