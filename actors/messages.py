@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from market_maker.core.actions import Action
 from market_maker.core.model import Candle, Fill, OrderSnapshot, Side
@@ -100,9 +101,14 @@ class RoundTripDone:
 # --- strategy (StrategyActor) ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Decisions:
-    """What the strategy wants now, with the market view it decided on (for the heartbeat and fills)."""
+class Decisions(NamedTuple):
+    """What the strategy wants now, with the market view it decided on (for the heartbeat and fills).
+
+    A NamedTuple, not a frozen dataclass like the other messages: one is built on every price tick, on
+    the tick-to-order path, and its ``__new__`` hands the fields to ``tuple.__new__`` at once, where a
+    frozen dataclass's ``__init__`` calls ``object.__setattr__`` once for each of its ten fields (~5x
+    the cost). Immutable all the same.
+    """
 
     actions: tuple[Action, ...]
     price: int

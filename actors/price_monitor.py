@@ -35,6 +35,8 @@ log = logging.getLogger("market_maker.market")
 
 SEEN_EVERY_NS = 1_000_000_000
 DROP_LOG_EVERY_S = 10.0
+# PriceTick has no fields and is immutable: one instance serves every tick (no constructor call per frame)
+_TICK = PriceTick()
 
 
 class DropLog:
@@ -132,7 +134,7 @@ class PriceFeed:
         no tick pending."""
         if self.box.put((price, received_ns)):
             if self.decisions is None:
-                self.wiring.tell(w.STRATEGY, PriceTick())
+                self.wiring.tell(w.STRATEGY, _TICK)
             else:  # no thread hop: the decision and its cancels run here when the dispatcher is idle
                 self._tick_here(self.decisions)
 
@@ -145,7 +147,7 @@ class PriceFeed:
             log.debug("no strategy actor for PriceTick")
             return
         try:
-            decisions.tell_here(ref, PriceTick())
+            decisions.tell_here(ref, _TICK)
         except pykka.ActorDeadError:
             log.debug("strategy actor is dead: PriceTick dropped")
 

@@ -106,7 +106,8 @@ class SlotManagerActor(OrderDecisions, Reconciliation):
             log.warning("slot manager: unexpected message %r", message)
             return None
         if not isinstance(message, BOOKKEEPING):
-            self.end_batch()  # decisions, snapshots, queries and status see everything stored
+            if self.batch is not None:  # (no call when none is open: a price tick's Decisions)
+                self.end_batch()  # decisions, snapshots, queries and status see everything stored
             return handler(message)
         # Bookkeeping queued together is stored in one transaction (one commit instead of one each), so
         # a decision behind a backlog of acks and stream events waits for one commit, not for many.

@@ -51,7 +51,8 @@ class Wiring:
 
     def tell(self, name: str, message: Any) -> bool:
         """Send ``message`` to ``name``; False (and a debug line) when it is not running."""
-        ref = self.get(name)
+        with self._lock:  # get() written out: this is on every tick's way to the slot manager
+            ref = self._refs.get(name)
         if ref is None:
             log.debug("no %s actor for %s", name, type(message).__name__)
             return False

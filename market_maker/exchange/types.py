@@ -8,8 +8,9 @@ Times are integer milliseconds of the exchange's clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from market_maker.core.model import Candle, Fill, OrderSnapshot
 
@@ -40,9 +41,14 @@ class Position:
     margin_type: str = ""  # futures only: "cross" or "isolated"
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """Best bid and ask (bookTicker), or the last trade price in both (aggTrade/trade streams)."""
+class Quote(NamedTuple):
+    """Best bid and ask (bookTicker), or the last trade price in both (aggTrade/trade streams).
+
+    A NamedTuple, not a frozen dataclass: one is built for every market-data frame, on the tick-to-order
+    path, and its ``__new__`` hands the fields to ``tuple.__new__`` at once, where a frozen dataclass's
+    ``__init__`` calls ``object.__setattr__`` once per field. Immutable all the same; equality, hashing
+    and ``repr`` leave out ``received_ns``, as the dataclass's ``compare=False, repr=False`` did.
+    """
 
     symbol: str
     bid: int  # ticks
@@ -50,12 +56,24 @@ class Quote:
     time_ms: int = 0  # exchange time, 0 when the stream does not say (spot bookTicker)
     # perf_counter_ns when its frame came off the socket (0: not from a stream); a measurement, not
     # market data, so two quotes of the same prices are equal whenever they arrived
-    received_ns: int = field(default=0, compare=False, repr=False)
+    received_ns: int = 0
 
     @property
     def mid2(self) -> int:
         """bid + ask, in ticks (twice the mid price, kept integral)."""
         return self.bid + self.ask
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Quote and self[:4] == other[:4]
+
+    def __ne__(self, other: object) -> bool:
+        return type(other) is not Quote or self[:4] != other[:4]
+
+    def __hash__(self) -> int:
+        return hash(self[:4])
+
+    def __repr__(self) -> str:
+        return f"Quote(symbol={self.symbol!r}, bid={self.bid!r}, ask={self.ask!r}, time_ms={self.time_ms!r})"
 
 
 @dataclass(frozen=True, slots=True)
