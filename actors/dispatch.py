@@ -135,7 +135,7 @@ class Dispatcher:
             return
         try:
             self._here_thread = threading.get_ident()
-            # runs_anywhere_now, dispatcher_of and the inbox's empty() written out: each call is a few us
+            # the started/stopped checks, the dispatcher and the inbox read directly: each call is a few us
             # of cold code on every price tick
             stopped = actor.actor_stopped
             if (
@@ -321,20 +321,12 @@ class DispatchedActor(pykka.ThreadingActor):
         d = self._dispatcher
         if d is None or d._next is not None or d._here or d._here_thread != threading.get_ident():
             return False
-        # runs_anywhere_now written out (one call fewer on the decision's way to the slot manager)
         if not getattr(self, "_started", False) or self.actor_stopped.is_set():
             return False
         if not self.runs_anywhere(envelope.message):
             return False
         d._next = (self, envelope)
         return True
-
-    def runs_anywhere_now(self, message: Any) -> bool:
-        """Whether ``message``, told now, may be handled on this (another) thread at once: started, not
-        stopped, and :meth:`runs_anywhere`."""
-        if not getattr(self, "_started", False) or self.actor_stopped.is_set():
-            return False
-        return self.runs_anywhere(message)
 
     def runs_anywhere_next(self) -> bool:
         """:meth:`runs_anywhere` for the next message (True when there is none: nothing is handled)."""

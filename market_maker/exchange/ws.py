@@ -364,7 +364,4 @@ def text_frame(payload: bytes) -> bytes:
     else:
         header = struct.pack("!BBQ", 0x81, 0xFF, n)
     key = os.urandom(4)
-    # XOR with the key repeated over the payload, as one big integer: no per-byte Python loop
-    keys = (key * (n // 4 + 1))[:n]
-    masked = (int.from_bytes(payload, "little") ^ int.from_bytes(keys, "little")).to_bytes(n, "little")
-    return header + key + masked
+    return header + key + websocket.ABNF.mask(key, payload)
