@@ -9,7 +9,7 @@ immutable; :class:`Replay` holds the latest of each.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Final
 
@@ -39,6 +39,16 @@ _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdo
 # each time, several times the cost of a constant, several times per order event
 _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
+
+
+def _cells(column: np.ndarray, dtype: type) -> Sequence[int]:
+    """``column``'s values by index as Python ints (bools for a bool column), without copying it.
+
+    A memoryview of the array: indexing it gives the value itself, several times cheaper than numpy's
+    scalar and its ``int()`` (the replay reads a few values per candle it plays). ``dtype`` makes it
+    native and contiguous first (a no-op for the loaders' columns).
+    """
+    return np.ascontiguousarray(column, dtype=dtype).data
 
 
 class ReservedQuote:
@@ -99,6 +109,16 @@ class Replay:
         self.s = settings
         self.cp = cp
         self.ms = ms
+        # per-candle reads (see _cells): open time, open, close, volume; the market series' columns
+        self.times = _cells(candles.open_time_ms, np.int64)
+        self.opens = _cells(candles.open, np.int64)
+        self.closes = _cells(candles.close, np.int64)
+        self.volumes = _cells(candles.volume, np.int64)
+        self.lows, self.highs = candles.low_high_lists  # made once per data set (the engine's too)
+        self.candle_ms = candles.interval_ms
+        self.atr_spikes = _cells(ms.atr_spike, np.bool_)
+        self.volume_spikes = _cells(ms.volume_spike, np.bool_)
+        self.intervals = _cells(ms.interval, np.int64)
         self.fm: FillModel = settings.fill_model()
         self.rules = cp.rules
         self.unit = cp.rules.tick_size * cp.rules.step_size
@@ -197,7 +217,7 @@ class Replay:
         # price-time priority, as on the exchange: best price first, then the older order
         if len(crossed) > 1:
             crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
-        allowance = None if fm.volume_share is None else fm.candle_allowance(int(self.c.volume[candle]))
+        allowance = None if fm.volume_share is None else fm.candle_allowance(self.volumes[candle])
         for s in crossed:
             qty = s.order_qty - s.order_filled
             if allowance is not None:
@@ -323,7 +343,7 @@ class Replay:
         True when candle ``j`` is then quiet. The engine asks only for candles before the band's
         expiry, with nothing done since the band was made.
         """
-        return self._widen(int(self.c.low[j]), int(self.c.high[j]), self.now)
+        return self._widen(self.lows[j], self.highs[j], self.now)
 
     def _widen(self, lo: int, hi: int, now: int) -> bool:
         """Grow the band (core: :func:`widen`) so ``lo..hi`` lies inside it; True when it does.
@@ -391,39 +411,39 @@ class Replay:
 
     def candle(self, j: int, stale_gap: bool) -> None:
         """Play candle ``j`` in full: gap check, four waypoints, close."""
-        c = self.c
-        t0 = int(c.open_time_ms[j])
-        q = c.interval_ms // 4
+        t0 = self.times[j]
+        candle_ms = self.candle_ms
+        q = candle_ms // 4
         if stale_gap and j > 0 and self.cp.risk.stale_price_ms > 0:
             # No data for longer than the watchdog allows: the live bot would see stale data in the gap.
-            last_data = int(c.open_time_ms[j - 1]) + c.interval_ms - 1  # the previous candle's close
+            last_data = self.times[j - 1] + candle_ms - 1  # the previous candle's close
             self.clock(last_data + self.cp.risk.stale_price_ms + 1, last_data)
             # the last price the market showed is the previous close (not the price of the core's last
             # evaluation, which the fast path may have left several quiet candles behind)
-            self.price = int(c.close[j - 1])
+            self.price = self.closes[j - 1]
             self.act(j)
-        path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
+        path = candle_path(self.opens[j], self.highs[j], self.lows[j], self.closes[j])
         for k, p in enumerate(path):
             t = t0 + k * q
             if self.exhaustive or self.risk.stale or not self.quiet(p, t):
                 self.waypoint(j, p, t)
-        self.close(j, t0 + c.interval_ms - 1)
+        self.close(j, t0 + candle_ms - 1)
 
     def close(self, j: int, now: int) -> None:
         """Candle ``j`` closed: triggers / interval from the market series, equity for the breaker."""
         self.now = now
         changed = False
-        flags = (bool(self.ms.atr_spike[j]), bool(self.ms.volume_spike[j]))
+        flags = (bool(self.atr_spikes[j]), bool(self.volume_spikes[j]))
         if flags != self.flags:
             self.flags = flags
             self.risk = dataclasses.replace(self.risk, atr_spike=flags[0], volume_spike=flags[1])
             changed = True
-        interval = int(self.ms.interval[j])
+        interval = self.intervals[j]
         if interval != self.interval:
             self.interval = interval
             self.counters.interval_changes += 1
             changed = True
-        close = int(self.c.close[j])
+        close = self.closes[j]
         halted = self.risk.halted
         if self.cp.risk.max_drawdown_pct > 0:  # the only rule that reads equity
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
@@ -503,7 +523,7 @@ class Replay:
                 closes = closes[: b - a]
                 best = int(closes.max()) if self.pos > 0 else int(closes.min())
         self.risk = on_equity(
-            self.risk, self.cash + self.unit * best * self.pos, int(self.c.open_time_ms[b - 1]), self.cp.risk
+            self.risk, self.cash + self.unit * best * self.pos, self.times[b - 1], self.cp.risk
         )
         return b
 
