@@ -33,7 +33,7 @@ from market_maker.core.slot_events import RoundTripClosed, SlotEvent
 from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked, working_slots
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
-_MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
+_MAX_ROUNDS: Final = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
 _DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
 # enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
 # each time, several times the cost of a constant, several times per order event
@@ -136,6 +136,11 @@ class Replay:
         self.fills: list[FillRecord] = []
         self.trips: list[RoundTripRecord] = []
         self.counters = Counters()
+        # the counts made on every order event or core call, kept here as native integers (a Counters
+        # field is a Python attribute: a read and a write per count); counted() writes them into it
+        self.orders_placed = 0
+        self.cancels = 0
+        self.core_calls = 0
         self.trade_id = 0
         self.candle_fills: dict[str, tuple[int, int]] = {}  # client id -> (candle, steps filled in it)
         self.band: QuietBand = QuietBand(0, 0, None)
@@ -155,6 +160,14 @@ class Replay:
         self.next_cleanup = int(candles.open_time_ms[0]) + self.cleanup_every if len(candles) else 0
         # level -> (price, the center had passed it) of the take-profit cancelled last at that level
         self.sell_cancelled: dict[int, tuple[int, bool]] = {}
+
+    def counted(self) -> Counters:
+        """The run's counters, with the counts kept on this object written in."""
+        c = self.counters
+        c.orders_placed = self.orders_placed
+        c.cancels = self.cancels
+        c.core_calls = self.core_calls
+        return c
 
     # --- core plumbing --------------------------------------------------------------------------
 
@@ -236,7 +249,7 @@ class Replay:
         return self.cash - self.unit * self.reserved.of(self.book)
 
     def _place(self, a: Place, candle: int) -> None:
-        self.counters.orders_placed += 1
+        self.orders_placed += 1
         if a.side is _SELL:
             before = self.sell_cancelled.pop(a.level, None)
             if before is not None and a.price > before[0]:
@@ -289,7 +302,7 @@ class Replay:
         self.book, events = cancelled(
             self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now
         )
-        self.counters.cancels += 1
+        self.cancels += 1
         self._events(events)
 
     def act(self, candle: int) -> None:
@@ -302,7 +315,7 @@ class Replay:
         """
         ev = self._evaluate()
         for _ in range(_MAX_ROUNDS):
-            self.counters.core_calls += 1
+            self.core_calls += 1
             changed = False
             for a in ev.actions:
                 if isinstance(a, Cancel):
