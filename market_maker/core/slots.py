@@ -41,9 +41,11 @@ BACKOFF_MAX_MS = 300_000
 # A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
 CANCEL_BACKOFF_BASE_MS = 500
 CANCEL_BACKOFF_MAX_MS = 30_000
-_VALID_BOT_IDS: set[str] = set()  # bot ids checked once (a book is built per order event)
+# bot ids checked once (a book is built per order event); Final, like the module's other containers
+# read per order event: the compiled build keeps them in C variables (a plain global is a dict lookup)
+_VALID_BOT_IDS: Final[set[str]] = set()
 TRAIL = 8  # transitions changed_since follows back at most
-_WORKING = (SlotState.PENDING, SlotState.LOCKED)
+_WORKING: Final = (SlotState.PENDING, SlotState.LOCKED)
 # enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
 # each time, several times the cost of a constant, on every order event
 _BUY: Final = Side.BUY
@@ -162,7 +164,8 @@ _POSITIONS = {
 }
 if any(Slot._fields[i] != name for name, i in _POSITIONS.items()):
     raise ImportError("slots.py: the F_* field positions no longer match Slot's fields")
-_EMPTY_SLOT = Slot(0)
+_EMPTY_SLOT: Final = Slot(0)
+_SLOT: Final = Slot  # the class, for slot_of (read per slot copy)
 # ``tuple.__new__`` once: read from ``tuple`` on every call, it is an attribute lookup on the type
 _TUPLE_NEW: Final = tuple.__new__
 
@@ -176,7 +179,7 @@ def slot_values(s: Slot) -> list[object]:
 def slot_of(values: list[object]) -> Slot:
     """The slot with these field values (as :func:`slot_values` gives them): ``Slot(*values)``
     without running the named tuple's Python ``__new__``."""
-    return _TUPLE_NEW(Slot, values)
+    return _TUPLE_NEW(_SLOT, values)
 
 
 def new_slot_values(level: int) -> list[object]:
@@ -671,8 +674,8 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
 
 # Slot(level) per level, made once: a buy at a level that holds nothing starts from it (slots are
 # immutable, so one may be shared); bounded like the client-id cache
-_EMPTIES: dict[int, Slot] = {}
-_EMPTIES_MAX = 4096
+_EMPTIES: Final[dict[int, Slot]] = {}
+_EMPTIES_MAX: Final = 4096
 
 
 def empty_slot(level: int) -> Slot:
