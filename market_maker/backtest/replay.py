@@ -34,7 +34,7 @@ from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submi
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
 _MAX_ROUNDS: Final = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
-_DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
+_DD_MARGIN: Final = 1e-9  # relative float margin when screening candles for the drawdown breaker
 # enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
 # each time, several times the cost of a constant, several times per order event
 _BUY: Final = Side.BUY
@@ -183,7 +183,8 @@ class Replay:
     ) -> None:
         """A trade of ``slot``'s working order ``client_id`` (``slot`` as the book holds it now)."""
         if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
-            self.sent.pop(client_id, None)
+            if client_id in self.sent:  # two native dict operations (pop(k, None) is a method call)
+                del self.sent[client_id]
             if side is _SELL:  # the take-profit closes
                 if slot.order_price == slot.tp_price:
                     self.counters.tp_at_target += 1
@@ -290,7 +291,8 @@ class Replay:
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.slots[a.level]  # the strategy cancels the order its slot holds
         assert slot.client_id == a.client_id
-        self.sent.pop(a.client_id, None)
+        if a.client_id in self.sent:  # see _fill
+            del self.sent[a.client_id]
         if a.reason.startswith("open-order cap"):
             self.counters.cap_cancels += 1
         elif a.reason.startswith("stale"):
