@@ -312,11 +312,16 @@ def _set_ordered(ordered: list[Slot], lv: int, new: Slot | None) -> None:
     """Put ``new`` (the slot at level ``lv`` now) into an owned index's working slots, ascending by
     level: in place of the slot at ``lv`` when there is one, else inserted; None takes it out.
 
-    A native scan from the top: the list holds the few working orders.
+    A native binary search for the first slot above ``lv`` (an order event writes anywhere in the list:
+    a grid re-placed after an interval change cancels and places at every level of it).
     """
-    i = len(ordered)
-    while i > 0 and ordered[i - 1].level > lv:
-        i -= 1
+    i, hi = 0, len(ordered)
+    while i < hi:
+        mid = (i + hi) // 2
+        if ordered[mid].level <= lv:
+            i = mid + 1
+        else:
+            hi = mid
     if i > 0 and ordered[i - 1].level == lv:
         if new is None:
             del ordered[i - 1]
@@ -640,7 +645,10 @@ def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
     ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
-    s = book.slots.get(place.level) or empty_slot(place.level)
+    got = book.slots.get(place.level)
+    # a level that holds nothing: Slot(level), whose fields other than the level are _EMPTY_SLOT's (the
+    # level is written into the copy below; no per-level lookup of empty_slot's cache)
+    s = _EMPTY_SLOT if got is None else got
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
@@ -655,6 +663,7 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
         )
     gen = book.next_gen
     v = slot_values(s)  # s._replace(...), in C (see F_STATE)
+    v[0] = place.level  # F_LEVEL: the key of every slot, written for the empty slot
     v[F_STATE] = _LOCKED if acked else _PENDING
     v[F_SIDE] = place.side
     v[F_ORDER_PRICE] = place.price
