@@ -9,7 +9,7 @@ immutable; :class:`Replay` holds the latest of each.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
 
@@ -171,7 +171,7 @@ class Replay:
 
     # --- core plumbing --------------------------------------------------------------------------
 
-    def _events(self, events: Iterable[SlotEvent]) -> None:
+    def _events(self, events: tuple[SlotEvent, ...]) -> None:  # a tuple: iterated natively
         for ev in events:
             if isinstance(ev, RoundTripClosed):
                 self.realized += ev.realized

@@ -321,13 +321,13 @@ def _apply_status(
     ``ended`` when the status is not open, ``why`` the status in lower case (a cancel reply passes
     them as constants: reading an enum's property costs a Python call per cancel)."""
     new = accepted(s)
-    events: list[SlotEvent] = []
     delta = min(executed_qty, s.order_qty) - s.order_filled
-    if delta > 0:
-        new = _add_qty(new, delta, price, rules, interval)
-        events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
+    if delta <= 0:  # nothing more filled (a plain cancel): only what settling the slot says
+        return _store(book, s, new, rules, now_ms, ended=ended, why=why)
+    new = _add_qty(new, delta, price, rules, interval)
+    filled = Filled(s.level, s.side or side, delta, price, 0, s.client_id)
     book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=why)
-    return book, (*events, *settled)
+    return book, (filled, *settled)
 
 
 def cancelled(
