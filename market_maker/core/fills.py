@@ -133,7 +133,11 @@ def _store(
 ) -> Result:
     """Store ``new``; when its order is over, settle the slot (FILLED, FREE, or a closed round trip)."""
     events: list[SlotEvent] = []
-    dust_delta = new.dust - old.dust + extra_dust
+    # the slot's dust unchanged (the same object: every cancel reply) and none extra: put() is told
+    # no change, as it would be by the zero the two Decimal operations give (put() reads only whether
+    # it is zero)
+    same = new.dust is old.dust and not extra_dust
+    dust_delta = ZERO if same else new.dust - old.dust + extra_dust
     dust_cost = extra_dust_cost
     if is_working(new) and (ended or new.order_filled >= new.order_qty):
         if new.order_filled < new.order_qty:
@@ -157,8 +161,8 @@ def _store(
                     )
                 )
             # The lots left hold the base-asset fee (already in fees) and the dust, kept at cost.
-            rest = sum(q * p for q, p in new.lots)
             if new.bought:
+                rest = sum(q * p for q, p in new.lots)
                 dust_cost += money(rules, rest) - new.base_fee_quote
             # The slot goes FREE without a back-off and holding nothing: put() does not store such a
             # slot (the level is dropped), so what else it would say (its last side, client id and
