@@ -301,8 +301,10 @@ class Replay:
             self.sell_cancelled[slot.level] = (slot.order_price, a.reason == SELL_BELOW_CENTER)
         # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
         # would never be read, and the reply settles the slot the same without it (a unit test checks).
+        # The slot read above is the one the core would find for the id (checked, not only asserted).
+        mine = slot if slot.client_id == a.client_id else None
         self.book, events = cancelled(
-            self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now
+            self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now, mine
         )
         self.cancels += 1
         self._events(events)

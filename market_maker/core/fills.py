@@ -335,13 +335,21 @@ def _apply_status(
 
 
 def cancelled(
-    book: SlotBook, client_id: str, executed_qty: int, rules: SymbolRules, interval: int, now_ms: int
+    book: SlotBook,
+    client_id: str,
+    executed_qty: int,
+    rules: SymbolRules,
+    interval: int,
+    now_ms: int,
+    slot: Slot | None = None,
 ) -> Result:
     """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply).
 
     The same as :func:`apply_snapshot` with a CANCELED snapshot of the order at its own price.
+    ``slot``: what ``book.find(client_id)`` gives, when the caller has just read it from ``book``
+    (the backtester, once per cancel: the id is then not parsed and looked up again).
     """
-    s = book.find(client_id)
+    s = book.find(client_id) if slot is None else slot
     if s is None or not is_working(s):
         return book, (Ignored(client_id, "cancel of an order not working"),)
     side = s.side or _BUY
