@@ -170,9 +170,10 @@ def _result(r: Replay) -> RunResult:
     position = np.where(at >= 0, pos_marks[np.maximum(at, 0)], 0).astype(np.int64)
     cash = np.where(at >= 0, cash_marks[np.maximum(at, 0)], float(r.s.initial_capital))
     halted = np.asarray(r.mark_halted, dtype=np.bool_)
-    r.counters.halted_candles = int(np.count_nonzero(np.where(at >= 0, halted[np.maximum(at, 0)], False)))
-    r.counters.risk_triggered_candles = int(np.count_nonzero(r.ms.atr_spike | r.ms.volume_spike))
-    r.counters.tp_held = sum(1 for s in r.book if s.held > 0)
+    counters = r.counted()
+    counters.halted_candles = int(np.count_nonzero(np.where(at >= 0, halted[np.maximum(at, 0)], False)))
+    counters.risk_triggered_candles = int(np.count_nonzero(r.ms.atr_spike | r.ms.volume_spike))
+    counters.tp_held = sum(1 for s in r.book if s.held > 0)
     last = int(c.close[-1]) if n else 0
     return RunResult(
         candles=c,
@@ -186,6 +187,6 @@ def _result(r: Replay) -> RunResult:
         unrealized_pnl=r.book.unrealized_pnl(last, r.rules) if n else Decimal(0),
         fees=r.fees,
         interval=r.ms.interval.copy(),
-        counters=r.counters,
+        counters=counters,
         params=r.s.as_strings(),
     )

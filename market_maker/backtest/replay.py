@@ -9,7 +9,7 @@ immutable; :class:`Replay` holds the latest of each.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Final
 
@@ -33,12 +33,22 @@ from market_maker.core.slot_events import RoundTripClosed, SlotEvent
 from market_maker.core.slots import Slot, SlotBook, owned, reject, submit, submit_acked, working_slots
 from market_maker.core.strategy import SELL_BELOW_CENTER
 
-_MAX_ROUNDS = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
-_DD_MARGIN = 1e-9  # relative float margin when screening candles for the drawdown breaker
+_MAX_ROUNDS: Final = 16  # act -> re-evaluate rounds at one price; more means the core keeps asking (a bug)
+_DD_MARGIN: Final = 1e-9  # relative float margin when screening candles for the drawdown breaker
 # enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
 # each time, several times the cost of a constant, several times per order event
 _BUY: Final = Side.BUY
 _SELL: Final = Side.SELL
+
+
+def _cells(column: np.ndarray, dtype: type) -> Sequence[int]:
+    """``column``'s values by index as Python ints (bools for a bool column), without copying it.
+
+    A memoryview of the array: indexing it gives the value itself, several times cheaper than numpy's
+    scalar and its ``int()`` (the replay reads a few values per candle it plays). ``dtype`` makes it
+    native and contiguous first (a no-op for the loaders' columns).
+    """
+    return np.ascontiguousarray(column, dtype=dtype).data
 
 
 class ReservedQuote:
@@ -99,11 +109,24 @@ class Replay:
         self.s = settings
         self.cp = cp
         self.ms = ms
+        # per-candle reads (see _cells): open time, open, close, volume; the market series' columns
+        self.times = _cells(candles.open_time_ms, np.int64)
+        self.opens = _cells(candles.open, np.int64)
+        self.closes = _cells(candles.close, np.int64)
+        self.volumes = _cells(candles.volume, np.int64)
+        self.lows, self.highs = candles.low_high_lists  # made once per data set (the engine's too)
+        self.candle_ms = candles.interval_ms
+        self.atr_spikes = _cells(ms.atr_spike, np.bool_)
+        self.volume_spikes = _cells(ms.volume_spike, np.bool_)
+        self.intervals = _cells(ms.interval, np.int64)
         self.fm: FillModel = settings.fill_model()
         self.rules = cp.rules
         self.unit = cp.rules.tick_size * cp.rules.step_size
         # what a buy must have free per quote of its notional: itself plus the higher fee
         self.buy_rate = 1 + max(self.fm.maker_fee, self.fm.taker_fee, Decimal(0))
+        # price -> what a buy of need_qty steps at that price must have free (see _need)
+        self.needs: dict[int, Decimal] = {}
+        self.need_qty = 0
         # owned: transitions update its storage in place; this object keeps only the newest book
         self.book = owned(SlotBook(settings.bot_id))
         self.reserved = ReservedQuote()  # what the working buys reserve, for the balance check
@@ -116,6 +139,11 @@ class Replay:
         self.fills: list[FillRecord] = []
         self.trips: list[RoundTripRecord] = []
         self.counters = Counters()
+        # the counts made on every order event or core call, kept here as native integers (a Counters
+        # field is a Python attribute: a read and a write per count); counted() writes them into it
+        self.orders_placed = 0
+        self.cancels = 0
+        self.core_calls = 0
         self.trade_id = 0
         self.candle_fills: dict[str, tuple[int, int]] = {}  # client id -> (candle, steps filled in it)
         self.band: QuietBand = QuietBand(0, 0, None)
@@ -136,9 +164,17 @@ class Replay:
         # level -> (price, the center had passed it) of the take-profit cancelled last at that level
         self.sell_cancelled: dict[int, tuple[int, bool]] = {}
 
+    def counted(self) -> Counters:
+        """The run's counters, with the counts kept on this object written in."""
+        c = self.counters
+        c.orders_placed = self.orders_placed
+        c.cancels = self.cancels
+        c.core_calls = self.core_calls
+        return c
+
     # --- core plumbing --------------------------------------------------------------------------
 
-    def _events(self, events: Iterable[SlotEvent]) -> None:
+    def _events(self, events: tuple[SlotEvent, ...]) -> None:  # a tuple: iterated natively
         for ev in events:
             if isinstance(ev, RoundTripClosed):
                 self.realized += ev.realized
@@ -150,7 +186,8 @@ class Replay:
     ) -> None:
         """A trade of ``slot``'s working order ``client_id`` (``slot`` as the book holds it now)."""
         if qty + slot.order_filled == slot.order_qty:  # the order is done: the cleanup forgets it
-            self.sent.pop(client_id, None)
+            if client_id in self.sent:  # two native dict operations (pop(k, None) is a method call)
+                del self.sent[client_id]
             if side is _SELL:  # the take-profit closes
                 if slot.order_price == slot.tp_price:
                     self.counters.tp_at_target += 1
@@ -197,7 +234,7 @@ class Replay:
         # price-time priority, as on the exchange: best price first, then the older order
         if len(crossed) > 1:
             crossed.sort(key=lambda s: (-s.order_price if s.side is _BUY else s.order_price, s.generation))
-        allowance = None if fm.volume_share is None else fm.candle_allowance(int(self.c.volume[candle]))
+        allowance = None if fm.volume_share is None else fm.candle_allowance(self.volumes[candle])
         for s in crossed:
             qty = s.order_qty - s.order_filled
             if allowance is not None:
@@ -215,8 +252,25 @@ class Replay:
         """Cash not reserved by working buys (what a spot account could still spend)."""
         return self.cash - self.unit * self.reserved.of(self.book)
 
+    def _need(self, price: int, qty: int) -> Decimal:
+        """What a buy of ``qty`` steps at ``price`` must have free: its notional plus the higher fee.
+
+        The same Decimal expression as ever, kept per price (the grid's buys are placed at the same
+        few levels again and again, with the same quantity): three Decimal products per buy placed
+        were several percent of a run that re-places its grid often.
+        """
+        if qty != self.need_qty:
+            self.need_qty = qty
+            self.needs.clear()
+        need = self.needs.get(price)
+        if need is None:
+            if len(self.needs) >= 4096:
+                self.needs.clear()  # bounded; what is forgotten is computed again
+            need = self.needs[price] = self.unit * price * qty * self.buy_rate
+        return need
+
     def _place(self, a: Place, candle: int) -> None:
-        self.counters.orders_placed += 1
+        self.orders_placed += 1
         if a.side is _SELL:
             before = self.sell_cancelled.pop(a.level, None)
             if before is not None and a.price > before[0]:
@@ -227,14 +281,12 @@ class Replay:
         # The exchange answers at once, so the order's PENDING book is never read: an accepted order
         # is submitted and acknowledged in one transition (core: ``submit_acked`` == ack(submit())).
         # The free quote is read before the order is in the book, which leaves it out as it should.
-        if a.side is _BUY:
-            need = self.unit * a.price * a.qty * self.buy_rate
-            if self._free_quote() < need:
-                self.book, cid = submit(self.book, a)
-                self.book, events = reject(self.book, cid, self.now, "insufficient balance")
-                self.counters.balance_rejects += 1
-                self._events(events)
-                return
+        if a.side is _BUY and self._free_quote() < self._need(a.price, a.qty):
+            self.book, cid = submit(self.book, a)
+            self.book, events = reject(self.book, cid, self.now, "insufficient balance")
+            self.counters.balance_rejects += 1
+            self._events(events)
+            return
         if would_cross(a.side, a.price, self.price):
             if self.fm.post_only:
                 self.book, cid = submit(self.book, a)
@@ -257,7 +309,8 @@ class Replay:
     def _cancel(self, a: Cancel) -> None:
         slot = self.book.slots[a.level]  # the strategy cancels the order its slot holds
         assert slot.client_id == a.client_id
-        self.sent.pop(a.client_id, None)
+        if a.client_id in self.sent:  # see _fill
+            del self.sent[a.client_id]
         if a.reason.startswith("open-order cap"):
             self.counters.cap_cancels += 1
         elif a.reason.startswith("stale"):
@@ -266,10 +319,12 @@ class Replay:
             self.sell_cancelled[slot.level] = (slot.order_price, a.reason == SELL_BELOW_CENTER)
         # The cancel is answered at once: the book with the cancel marked as sent (``request_cancel``)
         # would never be read, and the reply settles the slot the same without it (a unit test checks).
+        # The slot read above is the one the core would find for the id (checked, not only asserted).
+        mine = slot if slot.client_id == a.client_id else None
         self.book, events = cancelled(
-            self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now
+            self.book, a.client_id, slot.order_filled, self.rules, self.interval, self.now, mine
         )
-        self.counters.cancels += 1
+        self.cancels += 1
         self._events(events)
 
     def act(self, candle: int) -> None:
@@ -282,7 +337,7 @@ class Replay:
         """
         ev = self._evaluate()
         for _ in range(_MAX_ROUNDS):
-            self.counters.core_calls += 1
+            self.core_calls += 1
             changed = False
             for a in ev.actions:
                 if isinstance(a, Cancel):
@@ -323,7 +378,7 @@ class Replay:
         True when candle ``j`` is then quiet. The engine asks only for candles before the band's
         expiry, with nothing done since the band was made.
         """
-        return self._widen(int(self.c.low[j]), int(self.c.high[j]), self.now)
+        return self._widen(self.lows[j], self.highs[j], self.now)
 
     def _widen(self, lo: int, hi: int, now: int) -> bool:
         """Grow the band (core: :func:`widen`) so ``lo..hi`` lies inside it; True when it does.
@@ -391,39 +446,39 @@ class Replay:
 
     def candle(self, j: int, stale_gap: bool) -> None:
         """Play candle ``j`` in full: gap check, four waypoints, close."""
-        c = self.c
-        t0 = int(c.open_time_ms[j])
-        q = c.interval_ms // 4
+        t0 = self.times[j]
+        candle_ms = self.candle_ms
+        q = candle_ms // 4
         if stale_gap and j > 0 and self.cp.risk.stale_price_ms > 0:
             # No data for longer than the watchdog allows: the live bot would see stale data in the gap.
-            last_data = int(c.open_time_ms[j - 1]) + c.interval_ms - 1  # the previous candle's close
+            last_data = self.times[j - 1] + candle_ms - 1  # the previous candle's close
             self.clock(last_data + self.cp.risk.stale_price_ms + 1, last_data)
             # the last price the market showed is the previous close (not the price of the core's last
             # evaluation, which the fast path may have left several quiet candles behind)
-            self.price = int(c.close[j - 1])
+            self.price = self.closes[j - 1]
             self.act(j)
-        path = candle_path(int(c.open[j]), int(c.high[j]), int(c.low[j]), int(c.close[j]))
+        path = candle_path(self.opens[j], self.highs[j], self.lows[j], self.closes[j])
         for k, p in enumerate(path):
             t = t0 + k * q
             if self.exhaustive or self.risk.stale or not self.quiet(p, t):
                 self.waypoint(j, p, t)
-        self.close(j, t0 + c.interval_ms - 1)
+        self.close(j, t0 + candle_ms - 1)
 
     def close(self, j: int, now: int) -> None:
         """Candle ``j`` closed: triggers / interval from the market series, equity for the breaker."""
         self.now = now
         changed = False
-        flags = (bool(self.ms.atr_spike[j]), bool(self.ms.volume_spike[j]))
+        flags = (bool(self.atr_spikes[j]), bool(self.volume_spikes[j]))
         if flags != self.flags:
             self.flags = flags
             self.risk = dataclasses.replace(self.risk, atr_spike=flags[0], volume_spike=flags[1])
             changed = True
-        interval = int(self.ms.interval[j])
+        interval = self.intervals[j]
         if interval != self.interval:
             self.interval = interval
             self.counters.interval_changes += 1
             changed = True
-        close = int(self.c.close[j])
+        close = self.closes[j]
         halted = self.risk.halted
         if self.cp.risk.max_drawdown_pct > 0:  # the only rule that reads equity
             self.risk = on_equity(self.risk, self.cash + self.unit * close * self.pos, now, self.cp.risk)
@@ -448,8 +503,14 @@ class Replay:
         """
         while self.next_cleanup <= now:
             self.next_cleanup += self.cleanup_every
-        # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case)
-        if not self.sent or now - min(self.sent.values()) <= self.stale_after:
+        # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case).
+        # The oldest send time is the first: the clock never goes back and every order has a new id,
+        # so the dict holds its send times in insertion order, ascending (no min() over all of them).
+        for oldest in self.sent.values():
+            if now - oldest <= self.stale_after:
+                return False
+            break
+        else:
             return False
         if self.band.lo < price < self.band.hi and self._band_holds(now):
             # The band proves the strategy cancels nothing at this price now, and the cleanup cancels
@@ -503,7 +564,7 @@ class Replay:
                 closes = closes[: b - a]
                 best = int(closes.max()) if self.pos > 0 else int(closes.min())
         self.risk = on_equity(
-            self.risk, self.cash + self.unit * best * self.pos, int(self.c.open_time_ms[b - 1]), self.cp.risk
+            self.risk, self.cash + self.unit * best * self.pos, self.times[b - 1], self.cp.risk
         )
         return b
 

@@ -133,7 +133,11 @@ def _store(
 ) -> Result:
     """Store ``new``; when its order is over, settle the slot (FILLED, FREE, or a closed round trip)."""
     events: list[SlotEvent] = []
-    dust_delta = new.dust - old.dust + extra_dust
+    # the slot's dust unchanged (the same object: every cancel reply) and none extra: put() is told
+    # no change, as it would be by the zero the two Decimal operations give (put() reads only whether
+    # it is zero)
+    same = new.dust is old.dust and not extra_dust
+    dust_delta = ZERO if same else new.dust - old.dust + extra_dust
     dust_cost = extra_dust_cost
     if is_working(new) and (ended or new.order_filled >= new.order_qty):
         if new.order_filled < new.order_qty:
@@ -157,8 +161,8 @@ def _store(
                     )
                 )
             # The lots left hold the base-asset fee (already in fees) and the dust, kept at cost.
-            rest = sum(q * p for q, p in new.lots)
             if new.bought:
+                rest = sum(q * p for q, p in new.lots)
                 dust_cost += money(rules, rest) - new.base_fee_quote
             # The slot goes FREE without a back-off and holding nothing: put() does not store such a
             # slot (the level is dropped), so what else it would say (its last side, client id and
@@ -321,23 +325,31 @@ def _apply_status(
     ``ended`` when the status is not open, ``why`` the status in lower case (a cancel reply passes
     them as constants: reading an enum's property costs a Python call per cancel)."""
     new = accepted(s)
-    events: list[SlotEvent] = []
     delta = min(executed_qty, s.order_qty) - s.order_filled
-    if delta > 0:
-        new = _add_qty(new, delta, price, rules, interval)
-        events.append(Filled(s.level, s.side or side, delta, price, 0, s.client_id))
+    if delta <= 0:  # nothing more filled (a plain cancel): only what settling the slot says
+        return _store(book, s, new, rules, now_ms, ended=ended, why=why)
+    new = _add_qty(new, delta, price, rules, interval)
+    filled = Filled(s.level, s.side or side, delta, price, 0, s.client_id)
     book, settled = _store(book, s, new, rules, now_ms, ended=ended, why=why)
-    return book, (*events, *settled)
+    return book, (filled, *settled)
 
 
 def cancelled(
-    book: SlotBook, client_id: str, executed_qty: int, rules: SymbolRules, interval: int, now_ms: int
+    book: SlotBook,
+    client_id: str,
+    executed_qty: int,
+    rules: SymbolRules,
+    interval: int,
+    now_ms: int,
+    slot: Slot | None = None,
 ) -> Result:
     """The order ``client_id`` was cancelled after ``executed_qty`` steps filled (the cancel reply).
 
     The same as :func:`apply_snapshot` with a CANCELED snapshot of the order at its own price.
+    ``slot``: what ``book.find(client_id)`` gives, when the caller has just read it from ``book``
+    (the backtester, once per cancel: the id is then not parsed and looked up again).
     """
-    s = book.find(client_id)
+    s = book.find(client_id) if slot is None else slot
     if s is None or not is_working(s):
         return book, (Ignored(client_id, "cancel of an order not working"),)
     side = s.side or _BUY

@@ -16,9 +16,9 @@ from typing import Final
 from market_maker.core.model import Side
 from market_maker.core.values import Value
 
-MAX_LEN = 36
-_BOT_RE = re.compile(r"^[A-Za-z0-9]{1,12}$")
-_ID_RE = re.compile(r"^([A-Za-z0-9]{1,12})_([BS])([0-9a-z]{1,13})_([0-9a-z]{1,6})$")
+MAX_LEN: Final = 36
+_BOT_RE: Final = re.compile(r"^[A-Za-z0-9]{1,12}$")
+_ID_RE: Final = re.compile(r"^([A-Za-z0-9]{1,12})_([BS])([0-9a-z]{1,13})_([0-9a-z]{1,6})$")
 _DIGITS: Final = "0123456789abcdefghijklmnopqrstuvwxyz"
 _BUY: Final = Side.BUY  # a constant: the compiled build reads ``Side.BUY`` through the enum's class
 
@@ -73,9 +73,11 @@ def valid_bot_id(bot_id: str) -> bool:
 
 # Bot ids encode() has checked, and levels it has written lately (level -> base 36): a slot book
 # makes ids for the same few bots and levels again and again (a backtest: thousands per second)
-_CHECKED_BOTS: set[str] = set()
-_LEVELS: dict[int, str] = {}
-_LEVELS_MAX = 4096
+# Final: the compiled build keeps them in C variables (a plain module global is a dict lookup by name
+# at every use, several per order event)
+_CHECKED_BOTS: Final[set[str]] = set()
+_LEVELS: Final[dict[int, str]] = {}
+_LEVELS_MAX: Final = 4096
 
 
 def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
@@ -102,8 +104,8 @@ def encode(bot_id: str, level: int, side: Side, generation: int) -> str:
 # Ids made or parsed lately -> their parts (None: not one of ours). The slot book looks an id up
 # several times per order (a backtest: tens of thousands per second), and nearly always an id it has
 # just made: encode() leaves its parts here, so decode() parses only ids that come from elsewhere.
-_DECODED: dict[str, ClientId | None] = {}
-_DECODED_MAX = 4096
+_DECODED: Final[dict[str, ClientId | None]] = {}
+_DECODED_MAX: Final = 4096
 
 
 def _remember(client_id: str, parts: ClientId | None) -> None:

@@ -24,7 +24,7 @@ from market_maker.core.values import Value
 
 Lots = tuple[tuple[int, int], ...]  # FIFO lots: (steps, price ticks), oldest first
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class FeeError(ValueError):

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
+from typing import Final
 
 from market_maker.core.model import Side
 
@@ -113,8 +114,9 @@ class SymbolRules:
         return None
 
 
-# rules object id -> (the object, its filters as integer bounds): see _int_bounds
-_BOUNDS: dict[int, tuple[SymbolRules, tuple[int, int, int, int, int, int]]] = {}
+# rules object id -> (the object, its filters as integer bounds): see _int_bounds; Final: the compiled
+# build keeps it in a C variable (a plain global is a dict lookup by name at every check)
+_BOUNDS: Final[dict[int, tuple[SymbolRules, tuple[int, int, int, int, int, int]]]] = {}
 
 
 def _int_bounds(r: SymbolRules) -> tuple[int, int, int, int, int, int]:

@@ -41,9 +41,11 @@ BACKOFF_MAX_MS = 300_000
 # A cancel is how the bot gets out of harm's way (trailing, risk): retry it soon, but never in a loop.
 CANCEL_BACKOFF_BASE_MS = 500
 CANCEL_BACKOFF_MAX_MS = 30_000
-_VALID_BOT_IDS: set[str] = set()  # bot ids checked once (a book is built per order event)
+# bot ids checked once (a book is built per order event); Final, like the module's other containers
+# read per order event: the compiled build keeps them in C variables (a plain global is a dict lookup)
+_VALID_BOT_IDS: Final[set[str]] = set()
 TRAIL = 8  # transitions changed_since follows back at most
-_WORKING = (SlotState.PENDING, SlotState.LOCKED)
+_WORKING: Final = (SlotState.PENDING, SlotState.LOCKED)
 # enum members as module constants: the compiled build reads ``Side.BUY`` through the enum's class
 # each time, several times the cost of a constant, on every order event
 _BUY: Final = Side.BUY
@@ -162,7 +164,8 @@ _POSITIONS = {
 }
 if any(Slot._fields[i] != name for name, i in _POSITIONS.items()):
     raise ImportError("slots.py: the F_* field positions no longer match Slot's fields")
-_EMPTY_SLOT = Slot(0)
+_EMPTY_SLOT: Final = Slot(0)
+_SLOT: Final = Slot  # the class, for slot_of (read per slot copy)
 # ``tuple.__new__`` once: read from ``tuple`` on every call, it is an attribute lookup on the type
 _TUPLE_NEW: Final = tuple.__new__
 
@@ -176,7 +179,7 @@ def slot_values(s: Slot) -> list[object]:
 def slot_of(values: list[object]) -> Slot:
     """The slot with these field values (as :func:`slot_values` gives them): ``Slot(*values)``
     without running the named tuple's Python ``__new__``."""
-    return _TUPLE_NEW(Slot, values)
+    return _TUPLE_NEW(_SLOT, values)
 
 
 def new_slot_values(level: int) -> list[object]:
@@ -309,11 +312,16 @@ def _set_ordered(ordered: list[Slot], lv: int, new: Slot | None) -> None:
     """Put ``new`` (the slot at level ``lv`` now) into an owned index's working slots, ascending by
     level: in place of the slot at ``lv`` when there is one, else inserted; None takes it out.
 
-    A native scan from the top: the list holds the few working orders.
+    A native binary search for the first slot above ``lv`` (an order event writes anywhere in the list:
+    a grid re-placed after an interval change cancels and places at every level of it).
     """
-    i = len(ordered)
-    while i > 0 and ordered[i - 1].level > lv:
-        i -= 1
+    i, hi = 0, len(ordered)
+    while i < hi:
+        mid = (i + hi) // 2
+        if ordered[mid].level <= lv:
+            i = mid + 1
+        else:
+            hi = mid
     if i > 0 and ordered[i - 1].level == lv:
         if new is None:
             del ordered[i - 1]
@@ -637,7 +645,10 @@ def submit_acked(book: SlotBook, place: Place) -> tuple[SlotBook, str]:
 def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
     """The slot of ``place`` gone PENDING with its new client id (see :func:`submit` for the checks);
     ``acked``: gone on to LOCKED at once, as :func:`accepted` makes it, in one copy of the slot."""
-    s = book.slots.get(place.level) or empty_slot(place.level)
+    got = book.slots.get(place.level)
+    # a level that holds nothing: Slot(level), whose fields other than the level are _EMPTY_SLOT's (the
+    # level is written into the copy below; no per-level lookup of empty_slot's cache)
+    s = _EMPTY_SLOT if got is None else got
     if place.qty <= 0 or place.price <= 0:
         raise SlotError(
             f"level {place.level}: order needs qty and price > 0, got {place.qty} @ {place.price}"
@@ -652,6 +663,7 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
         )
     gen = book.next_gen
     v = slot_values(s)  # s._replace(...), in C (see F_STATE)
+    v[0] = place.level  # F_LEVEL: the key of every slot, written for the empty slot
     v[F_STATE] = _LOCKED if acked else _PENDING
     v[F_SIDE] = place.side
     v[F_ORDER_PRICE] = place.price
@@ -671,8 +683,8 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
 
 # Slot(level) per level, made once: a buy at a level that holds nothing starts from it (slots are
 # immutable, so one may be shared); bounded like the client-id cache
-_EMPTIES: dict[int, Slot] = {}
-_EMPTIES_MAX = 4096
+_EMPTIES: Final[dict[int, Slot]] = {}
+_EMPTIES_MAX: Final = 4096
 
 
 def empty_slot(level: int) -> Slot:

@@ -53,7 +53,7 @@ from market_maker.core.rules import SymbolRules
 from market_maker.core.slots import Slot, SlotBook, working_slots
 
 _NO_SELL: Final = 1 << 62  # above any price
-SELL_BELOW_CENTER = "trailing: price is below the grid center"  # a take-profit the center passed
+SELL_BELOW_CENTER: Final = "trailing: price is below the grid center"  # a take-profit the center passed
 # enum members as module constants: reading ``Side.BUY`` goes through the enum's metaclass each time,
 # several times the cost of a global, and the loops below read them for every working slot and level
 # (``Final``: the compiled build keeps them in C statics, not in the module's dict)

@@ -1,10 +1,10 @@
 """The backtester's one-step transitions give exactly the book of the live two-step protocol.
 
 The backtester's exchange answers at once, so it places with ``submit_acked`` instead of ``submit``
-then ``ack``, and settles a cancel with the reply alone (no ``request_cancel`` book first). Along
-random operation sequences (the core property tests' exchange model), both ways must give the same
-book (every slot, counter and index) and the same events, for every order the strategy would place
-and every working order.
+then ``ack``, and settles a cancel with the reply alone (no ``request_cancel`` book first), passing
+the slot it has read for the id. Along random operation sequences (the core property tests' exchange
+model), both ways must give the same book (every slot, counter and index) and the same events, for
+every order the strategy would place and every working order.
 """
 
 from __future__ import annotations
@@ -53,3 +53,7 @@ def test_one_step_transitions_equal_the_two_step_protocol(params: GridParams, le
                 want = cancelled(asked, s.client_id, filled, BTC, w.interval, w.now)
                 _same(got[0], want[0])
                 assert got[1] == want[1]
+                # the slot passed in (as the backtester does) instead of found from the id: the same
+                passed = cancelled(book, s.client_id, filled, BTC, w.interval, w.now, s)
+                _same(passed[0], got[0])
+                assert passed[1] == got[1]
