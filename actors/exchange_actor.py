@@ -294,6 +294,6 @@ class OrderDesk:
         """Hand a Submit or CancelOrder to a lane; raises ActorDeadError once the exchange actor stopped."""
         if self.closed:
             raise pykka.ActorDeadError("the exchange actor's order desk is closed")
-        if not isinstance(message, Submit | CancelOrder):
+        if not isinstance(message, (Submit, CancelOrder)):  # a tuple: no UnionType built per call
             raise TypeError(f"order desk: only Submit and CancelOrder, not {type(message).__name__}")
         self.actor._on_order_request(message, sender=True)

@@ -141,9 +141,11 @@ class DecisionsTaken:
     """
 
 
-@dataclass(frozen=True, slots=True)
-class Submit:
-    """Place one post-only limit order (its intent row is already stored)."""
+class Submit(NamedTuple):
+    """Place one post-only limit order (its intent row is already stored).
+
+    A NamedTuple, as Decisions and for the same reason: one is built for every placement, on the
+    tick-to-order path (a frozen dataclass's ``__init__`` calls ``object.__setattr__`` per field)."""
 
     client_id: str
     side: Side
@@ -154,9 +156,9 @@ class Submit:
     hops: tuple[int, ...] = ()  # see Decisions.hops
 
 
-@dataclass(frozen=True, slots=True)
-class CancelOrder:
-    """Cancel one of our orders by client id."""
+class CancelOrder(NamedTuple):
+    """Cancel one of our orders by client id (a NamedTuple, as Submit: one per cancel, on the
+    tick-to-order path)."""
 
     client_id: str
     reason: str
