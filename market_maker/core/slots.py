@@ -116,6 +116,7 @@ setattr(Slot, "_replace", tuple_replace(Slot))  # noqa: B010 (NamedTuple forbids
 # settle): writing into a list of the slot's values and making the tuple with ``tuple.__new__`` runs
 # as C in the compiled build, where ``_replace`` and ``Slot(...)`` (generated Python) cost several
 # times more. Checked against ``Slot._fields`` just below, so a reordered field cannot go unnoticed.
+F_LEVEL: Final = 0
 F_STATE: Final = 1
 F_SIDE: Final = 2
 F_ORDER_PRICE: Final = 3
@@ -139,6 +140,7 @@ F_REJECTS: Final = 22
 F_BACKOFF_UNTIL_MS: Final = 23
 F_TRADE_IDS: Final = 26
 _POSITIONS = {
+    "level": F_LEVEL,
     "state": F_STATE,
     "side": F_SIDE,
     "order_price": F_ORDER_PRICE,
@@ -663,7 +665,7 @@ def _submitted(book: SlotBook, place: Place, acked: bool = False) -> Slot:
         )
     gen = book.next_gen
     v = slot_values(s)  # s._replace(...), in C (see F_STATE)
-    v[0] = place.level  # F_LEVEL: the key of every slot, written for the empty slot
+    v[F_LEVEL] = place.level  # the key of every slot, written for the empty slot
     v[F_STATE] = _LOCKED if acked else _PENDING
     v[F_SIDE] = place.side
     v[F_ORDER_PRICE] = place.price
