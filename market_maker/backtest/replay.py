@@ -506,11 +506,7 @@ class Replay:
         # It cancels only orders sent more than the stale age ago: none, nothing to ask (the usual case).
         # The oldest send time is the first: the clock never goes back and every order has a new id,
         # so the dict holds its send times in insertion order, ascending (no min() over all of them).
-        for oldest in self.sent.values():
-            if now - oldest <= self.stale_after:
-                return False
-            break
-        else:
+        if not self.sent or now - next(iter(self.sent.values())) <= self.stale_after:
             return False
         if self.band.lo < price < self.band.hi and self._band_holds(now):
             # The band proves the strategy cancels nothing at this price now, and the cleanup cancels
